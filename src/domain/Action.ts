@@ -1,0 +1,74 @@
+/**
+ * The closed set of things the operator can do, as a JSON-encodable tagged union. Domain layer: pure schema.
+ * Every variant says which cluster it touches (`cluster`: a KubevirtConfig name for remote actions; Machine
+ * actions always go to the supervisor) and carries a `reason` that is for display and events ONLY: executors must
+ * never branch on it. Mutations of existing objects carry the observed `resourceVersion`, so a stale plan fails
+ * with Conflict instead of overwriting (G3).
+ */
+import { Schema } from "effect"
+import { ObjectRef } from "./ObjectRef.ts"
+import { PvcSpec } from "./PvcSpec.ts"
+import { VmSpec } from "./VmSpec.ts"
+
+const Str = Schema.String
+const Reason = Schema.String
+const opt = Schema.optionalKey
+
+export const Action = Schema.TaggedUnion({
+  /** Create the remote namespace with our label if absent. AlreadyExists is success; never updates an existing one. */
+  EnsureNamespace: { cluster: Str, name: Str, labels: Schema.Record(Str, Str), reason: Reason },
+  /** Create a PVC. `after` is the whole desired claim. */
+  CreatePvc: { cluster: Str, target: ObjectRef, after: PvcSpec, reason: Reason },
+  /** Grow a PVC's requested storage from `before` to `after` (merge patch with resourceVersion precondition). */
+  ExpandPvc: { cluster: Str, target: ObjectRef, before: Str, after: Str, resourceVersion: Str, reason: Reason },
+  /** Delete one of our PVCs (precondition: resourceVersion). Only planned once the VM is gone. */
+  DeletePvc: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
+  /** Create the VirtualMachine. `after` is the whole desired owned state. */
+  CreateVirtualMachine: { cluster: Str, target: ObjectRef, after: VmSpec, reason: Reason },
+  /**
+   * Converge the VM's owned fields from `before` (observed) to `after` (desired) with a merge patch and a
+   * resourceVersion precondition. `restartRequired`: the running guest sees the change only after a restart.
+   */
+  PatchVirtualMachine: {
+    cluster: Str,
+    target: ObjectRef,
+    before: VmSpec,
+    after: VmSpec,
+    resourceVersion: Str,
+    restartRequired: Schema.Boolean,
+    reason: Reason
+  },
+  /** Delete our VirtualMachine (precondition: resourceVersion). */
+  DeleteVirtualMachine: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
+  /** Add the finalizer to the Machine (JSON patch with a `test` of resourceVersion when known). */
+  AddFinalizer: { target: ObjectRef, finalizer: Str, resourceVersion: opt(Str), reason: Reason },
+  /** Remove the finalizer from the Machine; only planned when every remote child is gone (or orphaned). */
+  RemoveFinalizer: { target: ObjectRef, finalizer: Str, resourceVersion: opt(Str), reason: Reason },
+  /** Record an automatic placement as the Machine's `vitistack.io/kubevirt-config` annotation. */
+  PersistPlacement: { target: ObjectRef, cluster: Str, resourceVersion: opt(Str), reason: Reason }
+})
+export type Action = typeof Action.Type
+export type ActionTag = Action["_tag"]
+
+/** The Terraform-style glyph of an action: create, change, destroy. */
+export const actionKind = (a: Action): "create" | "change" | "destroy" => {
+  switch (a._tag) {
+    case "EnsureNamespace":
+    case "CreatePvc":
+    case "CreateVirtualMachine":
+      return "create"
+    case "DeletePvc":
+    case "DeleteVirtualMachine":
+      return "destroy"
+    case "ExpandPvc":
+    case "PatchVirtualMachine":
+    case "AddFinalizer":
+    case "RemoveFinalizer":
+    case "PersistPlacement":
+      return "change"
+  }
+}
+
+/** Whether the action writes to a remote cluster (as opposed to the supervisor's Machine). */
+export const isRemote = (a: Action): boolean =>
+  a._tag !== "AddFinalizer" && a._tag !== "RemoveFinalizer" && a._tag !== "PersistPlacement"

@@ -1,0 +1,116 @@
+/**
+ * The `Machine` (vitistack.io/v1alpha1) as the operator reads it: the metadata it acts on, the spec fields the design
+ * uses (others are tolerated and ignored), and the status it writes. Domain layer: pure schemas.
+ * Numbers are accepted as any finite number here; range checks live in `validate.ts`, so a bad value becomes a
+ * diagnostic that names the field instead of a decode failure.
+ */
+import { Schema } from "effect"
+
+const Str = Schema.String
+const opt = Schema.optionalKey
+
+export const MachineMetadata = Schema.Struct({
+  name: Str,
+  namespace: Str,
+  uid: opt(Str),
+  resourceVersion: opt(Str),
+  generation: opt(Schema.Number),
+  creationTimestamp: opt(Str),
+  deletionTimestamp: opt(Str),
+  labels: opt(Schema.Record(Str, Str)),
+  annotations: opt(Schema.Record(Str, Str)),
+  finalizers: opt(Schema.Array(Str))
+})
+export type MachineMetadata = typeof MachineMetadata.Type
+
+export const MachineDisk = Schema.Struct({
+  name: opt(Str),
+  sizeGB: opt(Schema.Number),
+  /** Bus: virtio (default), sata, scsi. */
+  type: opt(Str),
+  boot: opt(Schema.Boolean),
+  device: opt(Str)
+})
+export type MachineDisk = typeof MachineDisk.Type
+
+export const MachineSpec = Schema.Struct({
+  provider: opt(Str),
+  machineClass: opt(Str),
+  /** Not in the CRD: the seed examples' name for `machineClass`. Accepted by the offline `plan` with a warning. */
+  instanceType: opt(Str),
+  cpu: opt(
+    Schema.Struct({
+      cores: opt(Schema.Number),
+      sockets: opt(Schema.Number),
+      threadsPerCore: opt(Schema.Number)
+    })
+  ),
+  /** Guest memory in bytes; overrides the MachineClass when > 0. */
+  memory: opt(Schema.Number),
+  disks: opt(Schema.Array(MachineDisk)),
+  network: opt(Schema.Struct({ networkNamespaceName: opt(Str) })),
+  os: opt(Schema.Struct({ imageID: opt(Str) }))
+})
+export type MachineSpec = typeof MachineSpec.Type
+
+export const Condition = Schema.Struct({
+  type: Str,
+  status: Schema.Literals(["True", "False", "Unknown"]),
+  reason: Str,
+  message: Str,
+  lastTransitionTime: Str
+})
+export type Condition = typeof Condition.Type
+
+export const NetworkInterfaceStatus = Schema.Struct({
+  name: opt(Str),
+  macAddress: opt(Str),
+  ipAddresses: opt(Schema.Array(Str)),
+  ipv6Addresses: opt(Schema.Array(Str)),
+  state: opt(Str),
+  type: opt(Str)
+})
+
+export const DiskStatus = Schema.Struct({
+  name: opt(Str),
+  device: opt(Str),
+  pvcName: opt(Str),
+  volumeMode: opt(Str),
+  size: opt(Schema.Number),
+  accessModes: opt(Schema.Array(Str))
+})
+
+/** The status fields the operator writes (all exist in the CRD schema, so none is pruned). */
+export const MachineStatus = Schema.Struct({
+  phase: opt(Str),
+  state: opt(Str),
+  message: opt(Str),
+  provider: opt(Str),
+  failureReason: opt(Str),
+  failureMessage: opt(Str),
+  ipAddresses: opt(Schema.Array(Str)),
+  ipv6Addresses: opt(Schema.Array(Str)),
+  publicIPAddresses: opt(Schema.Array(Str)),
+  privateIPAddresses: opt(Schema.Array(Str)),
+  networkInterfaces: opt(Schema.Array(NetworkInterfaceStatus)),
+  disks: opt(Schema.Array(DiskStatus)),
+  conditions: opt(Schema.Array(Condition))
+})
+export type MachineStatus = typeof MachineStatus.Type
+
+export class Machine extends Schema.Class<Machine>("Machine")({
+  apiVersion: opt(Str),
+  kind: opt(Str),
+  metadata: MachineMetadata,
+  spec: MachineSpec,
+  status: opt(MachineStatus)
+}) {}
+
+/** Phases of the CRD's documented vocabulary that the operator writes. */
+export type Phase = "Pending" | "Creating" | "Running" | "Stopping" | "Stopped" | "Terminating" | "Failed"
+
+export const isDeleting = (m: Machine): boolean => m.metadata.deletionTimestamp !== undefined
+export const hasFinalizer = (m: Machine, finalizer: string): boolean =>
+  (m.metadata.finalizers ?? []).includes(finalizer)
+/** The class the Machine asks for: `machineClass`, or the `instanceType` alias when only that is set. */
+export const requestedClass = (m: Machine): string | undefined => m.spec.machineClass ?? m.spec.instanceType

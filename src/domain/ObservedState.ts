@@ -1,0 +1,90 @@
+/**
+ * Everything the planner may look at, as facts (Present | Absent | Unknown). Domain layer: pure schemas.
+ * `src/effects/observe.ts` gathers it from the clusters; `observedFromObjects.ts` builds it from raw objects (the
+ * same function serves snapshots for the offline `plan`). Lists are sets: the planner sorts before it decides.
+ */
+import { Schema } from "effect"
+import { Fact } from "./Fact.ts"
+import { MachineClass } from "./MachineClass.ts"
+import { VmSpec } from "./VmSpec.ts"
+
+const Str = Schema.String
+const Labels = Schema.Record(Str, Str)
+
+export const ObservedNamespace = Schema.Struct({ name: Str, labels: Labels, deleting: Schema.Boolean })
+export type ObservedNamespace = typeof ObservedNamespace.Type
+
+export const ObservedPvc = Schema.Struct({
+  name: Str,
+  labels: Labels,
+  resourceVersion: Str,
+  /** Requested size (spec.resources.requests.storage). */
+  storage: Str,
+  storageClassName: Schema.optionalKey(Str),
+  volumeMode: Schema.optionalKey(Str),
+  accessModes: Schema.Array(Str),
+  deleting: Schema.Boolean
+})
+export type ObservedPvc = typeof ObservedPvc.Type
+
+export const ObservedVm = Schema.Struct({
+  name: Str,
+  labels: Labels,
+  resourceVersion: Str,
+  /** The owned fields as they are on the live object. */
+  spec: VmSpec,
+  printableStatus: Schema.optionalKey(Str),
+  deleting: Schema.Boolean
+})
+export type ObservedVm = typeof ObservedVm.Type
+
+export const ObservedVmi = Schema.Struct({
+  phase: Schema.optionalKey(Str),
+  interfaces: Schema.Array(
+    Schema.Struct({
+      name: Schema.optionalKey(Str),
+      mac: Schema.optionalKey(Str),
+      ipAddresses: Schema.Array(Str),
+      linkState: Schema.optionalKey(Str),
+      infoSource: Schema.optionalKey(Str)
+    })
+  ),
+  volumes: Schema.Array(
+    Schema.Struct({
+      name: Str,
+      target: Schema.optionalKey(Str),
+      pvcName: Schema.optionalKey(Str),
+      volumeMode: Schema.optionalKey(Str),
+      capacity: Schema.optionalKey(Schema.Number),
+      accessModes: Schema.optionalKey(Schema.Array(Str))
+    })
+  )
+})
+export type ObservedVmi = typeof ObservedVmi.Type
+
+/** What one remote cluster holds for one Machine. */
+export const RemoteState = Schema.Struct({
+  /** The KubevirtConfig name of the cluster these facts come from. */
+  cluster: Str,
+  namespace: Fact(ObservedNamespace),
+  vm: Fact(ObservedVm),
+  vmi: Fact(ObservedVmi),
+  /** PVCs with this Machine's desired names or with its labels (the union), in the Machine's namespace. */
+  pvcs: Fact(Schema.Array(ObservedPvc))
+})
+export type RemoteState = typeof RemoteState.Type
+
+/** Result of looking for an existing VM of this Machine on one cluster (placement rule 4). */
+export const VmSearch = Schema.Struct({ cluster: Str, found: Fact(Schema.Boolean) })
+export type VmSearch = typeof VmSearch.Type
+
+export class ObservedState extends Schema.Class<ObservedState>("ObservedState")({
+  /** Names of the KubevirtConfigs on the supervisor. */
+  kubevirtConfigs: Fact(Schema.Array(Str)),
+  /** The MachineClass the Machine names (Absent when it does not exist; Absent too when none is named). */
+  machineClass: Fact(MachineClass),
+  /** Per-cluster search results; only gathered when placement needs them. */
+  vmSearch: Schema.Array(VmSearch),
+  /** The placed cluster's state; Absent when the Machine is not placed yet; Unknown when unreachable. */
+  remote: Fact(RemoteState)
+}) {}

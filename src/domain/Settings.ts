@@ -1,0 +1,27 @@
+/**
+ * Operator-wide settings that shape desired objects (the Go operator's environment variables, same names).
+ * Domain layer: a pure value; `src/runtime` reads it from flags and environment.
+ */
+import { Schema } from "effect"
+
+export const VolumeMode = Schema.Literals(["Block", "Filesystem"])
+export const AccessMode = Schema.Literals(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"])
+
+export class Settings extends Schema.Class<Settings>("Settings")({
+  /** `DEFAULT_KUBEVIRT_CONFIG`: placement when the Machine has no annotation. */
+  defaultKubevirtConfig: Schema.optionalKey(Schema.String),
+  /** `PVC_VOLUME_MODE`, default Block. */
+  pvcVolumeMode: VolumeMode,
+  /** `PVC_ACCESS_MODE`, default ReadWriteMany. */
+  pvcAccessMode: AccessMode,
+  /** `STORAGE_CLASS_NAME`; unset means the remote cluster's default StorageClass. */
+  storageClassName: Schema.optionalKey(Schema.String),
+  /** `CPU_MODEL`, default host-model. */
+  cpuModel: Schema.String
+}) {}
+
+export const defaultSettings: Settings = Settings.make({
+  pvcVolumeMode: "Block",
+  pvcAccessMode: "ReadWriteMany",
+  cpuModel: "host-model"
+})

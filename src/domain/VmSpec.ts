@@ -1,0 +1,30 @@
+/**
+ * The desired state of a KubeVirt VirtualMachine: exactly the fields the operator owns and compares for drift.
+ * Domain layer: pure schema. `manifests/VirtualMachine.ts` renders it and projects a live VM back to it, so
+ * "no difference" means "no write" (design 3.7).
+ */
+import { Schema } from "effect"
+
+export const VmDisk = Schema.Struct({
+  /** Disk and volume name inside the VM. */
+  name: Schema.String,
+  bus: Schema.Literals(["virtio", "sata", "scsi"]),
+  bootOrder: Schema.optionalKey(Schema.Number),
+  /** The PVC backing the disk. */
+  claimName: Schema.String
+})
+export type VmDisk = typeof VmDisk.Type
+
+export const VmSpec = Schema.Struct({
+  name: Schema.String,
+  namespace: Schema.String,
+  /** Labels of the VM and of its template (ours only; other labels on a live VM are not compared). */
+  labels: Schema.Record(Schema.String, Schema.String),
+  annotations: Schema.Record(Schema.String, Schema.String),
+  runStrategy: Schema.String,
+  cpu: Schema.Struct({ cores: Schema.Number, sockets: Schema.Number, threads: Schema.Number, model: Schema.String }),
+  /** Guest memory as a quantity ("2Gi", "4096Mi"). */
+  memory: Schema.String,
+  disks: Schema.Array(VmDisk)
+})
+export type VmSpec = typeof VmSpec.Type

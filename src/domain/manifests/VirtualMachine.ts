@@ -1,0 +1,162 @@
+/**
+ * KubeVirt VirtualMachine (kubevirt.io/v1) manifests from a `VmSpec`, the merge patch that converges owned fields,
+ * and the projections of a live VM and VMI back to observed facts. Domain layer: pure.
+ * Shape follows the Go operator (reference F19-F27): runStrategy Always, EFI without secure boot, virtio NIC; the
+ * pod network uses masquerade binding (KubeVirt's supported binding for the pod network; see ADR 0001).
+ */
+import type { KubeObject } from "../KubeObject.ts"
+import type { ObservedVm, ObservedVmi } from "../ObservedState.ts"
+import type { VmDisk, VmSpec } from "../VmSpec.ts"
+import { parseQuantity } from "../Quantity.ts"
+import { asArray, asNumber, asRecord, asString, asStringArray } from "./jsonPath.ts"
+
+const POD_NETWORK = "default"
+
+const renderDisk = (d: VmDisk) => ({
+  name: d.name,
+  disk: { bus: d.bus },
+  ...(d.bootOrder === undefined ? {} : { bootOrder: d.bootOrder })
+})
+
+/** The owned part of `spec.template.spec.domain` and of `spec.template.spec`. */
+const templateSpec = (v: VmSpec) => ({
+  domain: {
+    cpu: { cores: v.cpu.cores, sockets: v.cpu.sockets, threads: v.cpu.threads, model: v.cpu.model },
+    memory: { guest: v.memory },
+    firmware: { bootloader: { efi: { secureBoot: false } } },
+    devices: {
+      disks: v.disks.map(renderDisk),
+      interfaces: [{ name: POD_NETWORK, model: "virtio", masquerade: {} }],
+      networkInterfaceMultiqueue: true
+    }
+  },
+  networks: [{ name: POD_NETWORK, pod: {} }],
+  volumes: v.disks.map((d) => ({ name: d.name, persistentVolumeClaim: { claimName: d.claimName } }))
+})
+
+const meta = (v: VmSpec) => ({
+  name: v.name,
+  namespace: v.namespace,
+  labels: { ...v.labels },
+  ...(Object.keys(v.annotations).length > 0 ? { annotations: { ...v.annotations } } : {})
+})
+
+export const vmManifest = (v: VmSpec): KubeObject => ({
+  apiVersion: "kubevirt.io/v1",
+  kind: "VirtualMachine",
+  metadata: meta(v),
+  spec: {
+    runStrategy: v.runStrategy,
+    template: { metadata: { labels: { ...v.labels } }, spec: templateSpec(v) }
+  }
+})
+
+/**
+ * The JSON merge patch from the observed owned state to the desired one. Labels and annotations are merged key by
+ * key (others on the object survive); the owned arrays (disks, volumes) are replaced whole, as merge patch does.
+ */
+export const vmPatch = (after: VmSpec) => {
+  const t = templateSpec(after)
+  const { name: _name, namespace: _namespace, ...metadata } = meta(after)
+  return {
+    metadata,
+    spec: {
+      runStrategy: after.runStrategy,
+      template: {
+        metadata: { labels: { ...after.labels } },
+        spec: { domain: { cpu: t.domain.cpu, memory: t.domain.memory, devices: { disks: t.domain.devices.disks } }, volumes: t.volumes }
+      }
+    }
+  }
+}
+
+/** Projects a live VM onto the owned fields (missing fields project to neutral values, which then show as drift). */
+export const observeVm = (o: KubeObject): ObservedVm => {
+  const spec = asRecord(o.spec)
+  const tspec = asRecord(asRecord(spec.template).spec)
+  const domain = asRecord(tspec.domain)
+  const cpu = asRecord(domain.cpu)
+  const claims = new Map(
+    asArray(tspec.volumes).map((v) => [asString(asRecord(v).name) ?? "", asString(asRecord(asRecord(v).persistentVolumeClaim).claimName) ?? ""])
+  )
+  const disks = asArray(asRecord(domain.devices).disks).map((d): VmDisk => {
+    const r = asRecord(d)
+    const name = asString(r.name) ?? ""
+    const bus = asString(asRecord(r.disk).bus)
+    const bootOrder = asNumber(r.bootOrder)
+    return {
+      name,
+      bus: bus === "sata" || bus === "scsi" ? bus : "virtio",
+      ...(bootOrder === undefined ? {} : { bootOrder }),
+      claimName: claims.get(name) ?? ""
+    }
+  })
+  const status = asRecord(o.status)
+  const printableStatus = asString(status.printableStatus)
+  return {
+    name: o.metadata.name,
+    labels: { ...(o.metadata.labels ?? {}) },
+    resourceVersion: o.metadata.resourceVersion ?? "",
+    spec: {
+      name: o.metadata.name,
+      namespace: o.metadata.namespace ?? "",
+      labels: { ...(o.metadata.labels ?? {}) },
+      annotations: { ...(o.metadata.annotations ?? {}) },
+      runStrategy: asString(spec.runStrategy) ?? "",
+      cpu: {
+        cores: asNumber(cpu.cores) ?? 0,
+        sockets: asNumber(cpu.sockets) ?? 0,
+        threads: asNumber(cpu.threads) ?? 0,
+        model: asString(cpu.model) ?? ""
+      },
+      memory: asString(asRecord(domain.memory).guest) ?? "",
+      disks
+    },
+    ...(printableStatus === undefined ? {} : { printableStatus }),
+    deleting: o.metadata.deletionTimestamp !== undefined
+  }
+}
+
+/** Projects a live VMI onto what status derivation reads: phase, interfaces with IPs, volumes with devices. */
+export const observeVmi = (o: KubeObject): ObservedVmi => {
+  const status = asRecord(o.status)
+  const phase = asString(status.phase)
+  return {
+    ...(phase === undefined ? {} : { phase }),
+    interfaces: asArray(status.interfaces).map((i) => {
+      const r = asRecord(i)
+      const name = asString(r.name)
+      const mac = asString(r.mac)
+      const linkState = asString(r.linkState)
+      const infoSource = asString(r.infoSource)
+      const ips = asStringArray(r.ipAddresses)
+      const ip = asString(r.ipAddress)
+      return {
+        ...(name === undefined ? {} : { name }),
+        ...(mac === undefined ? {} : { mac }),
+        ipAddresses: ips.length > 0 ? ips : ip === undefined ? [] : [ip],
+        ...(linkState === undefined ? {} : { linkState }),
+        ...(infoSource === undefined ? {} : { infoSource })
+      }
+    }),
+    volumes: asArray(status.volumeStatus).map((v) => {
+      const r = asRecord(v)
+      const pvc = asRecord(r.persistentVolumeClaimInfo)
+      const target = asString(r.target)
+      const pvcName = asString(pvc.claimName)
+      const volumeMode = asString(pvc.volumeMode)
+      const capacity = asString(asRecord(pvc.capacity).storage)
+      const accessModes = asStringArray(pvc.accessModes)
+      return {
+        name: asString(r.name) ?? "",
+        ...(target === undefined ? {} : { target }),
+        ...(pvcName === undefined ? {} : { pvcName }),
+        ...(volumeMode === undefined ? {} : { volumeMode }),
+        ...(capacity === undefined ? {} : { capacity: parseCapacity(capacity) }),
+        ...(accessModes.length > 0 ? { accessModes } : {})
+      }
+    })
+  }
+}
+
+const parseCapacity = (q: string): number => parseQuantity(q) ?? 0

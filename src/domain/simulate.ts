@@ -1,0 +1,96 @@
+/**
+ * A pure model of what executing actions does to the world the planner sees: the Machine and the observed state.
+ * Domain layer: pure. It encodes the executors' contracts (EnsureNamespace never touches an existing namespace,
+ * creates are no-ops when the object exists, deletes remove only the named object), so the planner's laws
+ * (convergence, idempotence) can be stated and property-tested without a cluster.
+ */
+import type { Action } from "./Action.ts"
+import { absent, present } from "./Fact.ts"
+import { PLACEMENT_ANNOTATION } from "./labels.ts"
+import { Machine } from "./Machine.ts"
+import { ObservedState, type RemoteState } from "./ObservedState.ts"
+import type { VmSpec } from "./VmSpec.ts"
+
+export interface World {
+  /** `undefined` once the Machine is gone (deleting and its last finalizer removed). */
+  readonly machine: Machine | undefined
+  readonly observed: ObservedState
+}
+
+const emptyRemote = (cluster: string): RemoteState => ({ cluster, namespace: absent, vm: absent, vmi: absent, pvcs: present([]) })
+
+const withRemote = (w: World, cluster: string, f: (r: RemoteState) => RemoteState): World => {
+  const r = w.observed.remote._tag === "Present" && w.observed.remote.value.cluster === cluster ? w.observed.remote.value : emptyRemote(cluster)
+  return { ...w, observed: ObservedState.make({ ...w.observed, remote: present(f(r)) }) }
+}
+
+const withMachine = (w: World, f: (m: Machine) => Machine | undefined): World =>
+  w.machine === undefined ? w : { ...w, machine: f(w.machine) }
+
+const bump = (rv: string | undefined) => `${rv ?? "0"}+`
+
+const vmObserved = (spec: VmSpec, resourceVersion: string) => ({ name: spec.name, labels: spec.labels, resourceVersion, spec, deleting: false })
+
+/** Applies one action. Never throws; an action whose precondition does not hold changes nothing. */
+export const applyAction = (w: World, a: Action): World => {
+  switch (a._tag) {
+    case "AddFinalizer":
+      return withMachine(w, (m) =>
+        Machine.make({ ...m, metadata: { ...m.metadata, resourceVersion: bump(m.metadata.resourceVersion), finalizers: [...(m.metadata.finalizers ?? []).filter((f) => f !== a.finalizer), a.finalizer] } })
+      )
+    case "RemoveFinalizer":
+      return withMachine(w, (m) => {
+        const finalizers = (m.metadata.finalizers ?? []).filter((f) => f !== a.finalizer)
+        if (m.metadata.deletionTimestamp !== undefined && finalizers.length === 0) return undefined
+        return Machine.make({ ...m, metadata: { ...m.metadata, resourceVersion: bump(m.metadata.resourceVersion), finalizers } })
+      })
+    case "PersistPlacement":
+      return withMachine(w, (m) =>
+        Machine.make({ ...m, metadata: { ...m.metadata, resourceVersion: bump(m.metadata.resourceVersion), annotations: { ...(m.metadata.annotations ?? {}), [PLACEMENT_ANNOTATION]: a.cluster } } })
+      )
+    case "EnsureNamespace":
+      return withRemote(w, a.cluster, (r) => (r.namespace._tag === "Absent" ? { ...r, namespace: present({ name: a.name, labels: a.labels, deleting: false }) } : r))
+    case "CreatePvc":
+      return withRemote(w, a.cluster, (r) => {
+        const pvcs = r.pvcs._tag === "Present" ? r.pvcs.value : []
+        if (pvcs.some((p) => p.name === a.after.name)) return r
+        const pvc = {
+          name: a.after.name,
+          labels: a.after.labels,
+          resourceVersion: "1",
+          storage: a.after.storage,
+          ...(a.after.storageClassName === undefined ? {} : { storageClassName: a.after.storageClassName }),
+          volumeMode: a.after.volumeMode,
+          accessModes: a.after.accessModes,
+          deleting: false
+        }
+        return { ...r, pvcs: present([...pvcs, pvc]) }
+      })
+    case "ExpandPvc":
+      return withRemote(w, a.cluster, (r) =>
+        r.pvcs._tag !== "Present"
+          ? r
+          : { ...r, pvcs: present(r.pvcs.value.map((p) => (p.name === a.target.name && p.resourceVersion === a.resourceVersion ? { ...p, storage: a.after, resourceVersion: bump(p.resourceVersion) } : p))) }
+      )
+    case "DeletePvc":
+      return withRemote(w, a.cluster, (r) =>
+        r.pvcs._tag !== "Present" ? r : { ...r, pvcs: present(r.pvcs.value.filter((p) => !(p.name === a.target.name && p.resourceVersion === a.resourceVersion))) }
+      )
+    case "CreateVirtualMachine":
+      return withRemote(w, a.cluster, (r) => (r.vm._tag === "Absent" ? { ...r, vm: present(vmObserved(a.after, "1")) } : r))
+    case "PatchVirtualMachine":
+      return withRemote(w, a.cluster, (r) => {
+        if (r.vm._tag !== "Present" || r.vm.value.resourceVersion !== a.resourceVersion) return r
+        const labels = { ...r.vm.value.labels, ...a.after.labels }
+        const annotations = { ...r.vm.value.spec.annotations, ...a.after.annotations }
+        return { ...r, vm: present({ ...vmObserved({ ...a.after, labels, annotations }, bump(a.resourceVersion)), labels }) }
+      })
+    case "DeleteVirtualMachine":
+      return withRemote(w, a.cluster, (r) =>
+        r.vm._tag === "Present" && r.vm.value.resourceVersion === a.resourceVersion ? { ...r, vm: absent, vmi: absent } : r
+      )
+  }
+}
+
+/** Applies a plan's actions in order. */
+export const simulate = (w: World, actions: ReadonlyArray<Action>): World => actions.reduce(applyAction, w)

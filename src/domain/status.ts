@@ -1,0 +1,178 @@
+/**
+ * Derives the Machine's status from the Machine, what was observed, the plan and what executing it did
+ * (design 3.5). Domain layer: pure; `now` is an input and only stamps conditions that changed status.
+ * Only fields of the CRD schema are produced. `sameStatus` tells the runtime whether a write is needed at all.
+ */
+import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
+import { isDeleting, type Condition, type Machine, type MachineStatus, type Phase } from "./Machine.ts"
+import type { ObservedState, ObservedVmi } from "./ObservedState.ts"
+import type { Plan } from "./Plan.ts"
+
+export interface StatusInput {
+  readonly machine: Machine
+  readonly observed: ObservedState
+  readonly plan: Plan
+  readonly outcome?: ExecutionOutcome | undefined
+  /** RFC 3339 time used for lastTransitionTime of conditions that change. */
+  readonly now: string
+}
+
+/** printableStatus values that mean the VM cannot start without intervention. */
+export const ERROR_STATUSES: ReadonlySet<string> = new Set([
+  "CrashLoopBackOff",
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "ErrorPvcNotFound",
+  "DataVolumeError",
+  "ErrorUnschedulable"
+])
+
+const FAILURE_PREFIX: Record<string, string> = {
+  EnsureNamespace: "failed to create namespace on remote cluster",
+  CreatePvc: "failed to create PVC on remote cluster",
+  ExpandPvc: "failed to expand PVC on remote cluster",
+  DeletePvc: "failed to delete PVC on remote cluster",
+  CreateVirtualMachine: "failed to create VirtualMachine on remote cluster",
+  PatchVirtualMachine: "failed to update VirtualMachine on remote cluster",
+  DeleteVirtualMachine: "failed to delete VirtualMachine on remote cluster",
+  AddFinalizer: "failed to add finalizer",
+  RemoveFinalizer: "failed to remove finalizer",
+  PersistPlacement: "failed to record placement"
+}
+
+const FAILURE_REASON: Record<string, string> = {
+  EnsureNamespace: "NamespaceCreateFailed",
+  CreatePvc: "PvcCreateFailed",
+  ExpandPvc: "PvcExpandFailed",
+  DeletePvc: "PvcDeleteFailed",
+  CreateVirtualMachine: "VirtualMachineCreateFailed",
+  PatchVirtualMachine: "VirtualMachinePatchFailed",
+  DeleteVirtualMachine: "VirtualMachineDeleteFailed"
+}
+
+const isIpv6 = (ip: string) => ip.includes(":")
+const uniq = (xs: ReadonlyArray<string>) => [...new Set(xs)]
+
+const runtimeFields = (vmi: ObservedVmi): Partial<MachineStatus> => {
+  const ifaces = vmi.interfaces.filter((i) => i.mac !== undefined && i.mac !== "00:00:00:00:00:00" && i.ipAddresses.length > 0)
+  const all = ifaces.flatMap((i) => i.ipAddresses)
+  return {
+    publicIPAddresses: uniq(ifaces.filter((i) => i.name !== undefined && i.name !== "").flatMap((i) => i.ipAddresses)),
+    privateIPAddresses: uniq(ifaces.filter((i) => i.name === undefined || i.name === "").flatMap((i) => i.ipAddresses)),
+    ipAddresses: uniq(all.filter((ip) => !isIpv6(ip))),
+    ipv6Addresses: uniq(all.filter(isIpv6)),
+    networkInterfaces: ifaces.map((i) => ({
+      ...(i.name === undefined ? {} : { name: i.name }),
+      ...(i.mac === undefined ? {} : { macAddress: i.mac }),
+      ipAddresses: i.ipAddresses.filter((ip) => !isIpv6(ip)),
+      ipv6Addresses: i.ipAddresses.filter(isIpv6),
+      ...(i.linkState === undefined ? {} : { state: i.linkState }),
+      ...(i.infoSource === undefined ? {} : { type: i.infoSource })
+    })),
+    disks: vmi.volumes
+      .filter((v) => v.pvcName !== undefined)
+      .map((v) => ({
+        name: v.name,
+        ...(v.target === undefined ? {} : { device: `/dev/${v.target}` }),
+        pvcName: v.pvcName!,
+        ...(v.volumeMode === undefined ? {} : { volumeMode: v.volumeMode }),
+        ...(v.capacity === undefined ? {} : { size: v.capacity }),
+        ...(v.accessModes === undefined ? {} : { accessModes: v.accessModes })
+      }))
+  }
+}
+
+/** Derives the status. Total and deterministic. */
+export const deriveStatus = (input: StatusInput): MachineStatus => {
+  const { machine, observed, plan, outcome, now } = input
+  const errors = plan.diagnostics.filter((d) => d.severity === "Error")
+  const warnings = plan.diagnostics.filter((d) => d.severity === "Warning")
+  const remote = observed.remote._tag === "Present" && observed.remote.value.cluster === plan.cluster ? observed.remote.value : undefined
+  const vm = remote?.vm._tag === "Present" ? remote.vm.value : undefined
+  const vmi = remote?.vmi._tag === "Present" ? remote.vmi.value : undefined
+  const running = vmi?.phase === "Running"
+  const printable = vm?.printableStatus
+
+  let failureReason: string | undefined
+  let failureMessage: string | undefined
+  if (errors.length > 0) {
+    failureReason = errors[0]!.reason
+    failureMessage = errors.map((e) => (e.field === undefined ? e.message : `${e.field}: ${e.message}`)).join("; ")
+  } else if (outcome?.failed !== undefined) {
+    const f = outcome.failed
+    failureReason = FAILURE_REASON[f.action] ?? `${f.action}Failed`
+    failureMessage = `${FAILURE_PREFIX[f.action] ?? `failed to run ${f.action}`}: ${f.message}`
+  } else if (printable !== undefined && ERROR_STATUSES.has(printable) && !running) {
+    failureReason = printable
+    failureMessage = `VirtualMachine ${machine.metadata.namespace}/${machine.metadata.name} is ${printable}`
+  }
+
+  const phase: Phase = isDeleting(machine)
+    ? "Terminating"
+    : errors.length > 0
+      ? "Failed"
+      : running
+        ? "Running"
+        : outcome?.failed !== undefined
+          ? "Creating"
+          : printable !== undefined && ERROR_STATUSES.has(printable)
+            ? "Failed"
+            : printable === "Stopped" || printable === "Stopping" || printable === "Terminating"
+              ? printable
+              : plan.cluster === undefined || remote === undefined
+                ? "Pending"
+                : "Creating"
+
+  const message =
+    phase === "Running"
+      ? "VirtualMachine is running"
+      : phase === "Terminating"
+        ? warnings[0]?.message ?? "deleting remote objects (VirtualMachine, then PVCs; the namespace is kept)"
+        : failureMessage !== undefined
+          ? outcome?.failed?.retryable === false || errors.length > 0
+            ? `${failureMessage}; waiting for a change`
+            : `${failureMessage}; retrying`
+          : warnings[0] !== undefined
+            ? warnings[0].message
+            : vm !== undefined
+              ? `waiting for VirtualMachine to run (${printable ?? "no status yet"})`
+              : "creating remote objects"
+
+  const previous = machine.status?.conditions ?? []
+  const cond = (type: string, status: Condition["status"], reason: string, msg: string): Condition => {
+    const prior = previous.find((c) => c.type === type)
+    return { type, status, reason, message: msg, lastTransitionTime: prior !== undefined && prior.status === status ? prior.lastTransitionTime : now }
+  }
+  const placementError = plan.cluster === undefined ? (errors[0] ?? warnings[0]) : undefined
+  const placed =
+    plan.cluster !== undefined
+      ? cond("Placed", "True", "Placed", `placed on KubevirtConfig '${plan.cluster}'`)
+      : cond("Placed", placementError?.severity === "Error" ? "False" : "Unknown", placementError?.reason ?? "NotPlaced", placementError?.message ?? "not placed yet")
+  const reachable =
+    observed.remote._tag === "Present"
+      ? cond("RemoteReachable", "True", "Reachable", `remote cluster '${observed.remote.value.cluster}' answered`)
+      : observed.remote._tag === "Unknown"
+        ? cond("RemoteReachable", "False", "RemoteUnreachable", observed.remote.reason)
+        : cond("RemoteReachable", "Unknown", "NotObserved", "remote cluster not observed")
+  const ready =
+    phase === "Running"
+      ? cond("Ready", "True", "VirtualMachineRunning", "the VirtualMachineInstance is running")
+      : cond("Ready", "False", failureReason ?? (phase === "Terminating" ? "Terminating" : "Waiting"), message)
+
+  return {
+    phase,
+    ...(printable === undefined ? {} : { state: printable }),
+    message,
+    provider: "kubevirt",
+    ...(failureReason === undefined ? {} : { failureReason }),
+    ...(failureMessage === undefined ? {} : { failureMessage }),
+    ...(running && vmi !== undefined ? runtimeFields(vmi) : {}),
+    conditions: [ready, placed, reachable]
+  }
+}
+
+const canonical = (s: MachineStatus | undefined): string => JSON.stringify(s ?? {}, (_k, v) =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v)
+
+/** True when writing `next` would change nothing the apiserver stores. */
+export const sameStatus = (current: MachineStatus | undefined, next: MachineStatus): boolean => canonical(current) === canonical(next)

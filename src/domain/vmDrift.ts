@@ -1,0 +1,49 @@
+/**
+ * Compares a live VirtualMachine's owned fields with the desired ones (design 3.7). Domain layer: pure.
+ * Only our label and annotation keys are compared (others belong to users or KubeVirt); quantities are compared by
+ * value, so "2Gi" and "2048Mi" are no drift.
+ */
+import { parseQuantity } from "./Quantity.ts"
+import type { VmSpec } from "./VmSpec.ts"
+
+export interface VmChange {
+  readonly field: string
+  readonly before: string
+  readonly after: string
+  /** The running guest only sees this change after a restart. */
+  readonly restart: boolean
+}
+
+const show = (v: unknown): string => (v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v))
+
+const subsetDiff = (
+  field: string,
+  observed: Readonly<Record<string, string>>,
+  desired: Readonly<Record<string, string>>
+): Array<VmChange> =>
+  Object.keys(desired)
+    .sort()
+    .filter((k) => observed[k] !== desired[k])
+    .map((k) => ({ field: `${field}.${k}`, before: show(observed[k]), after: desired[k]!, restart: false }))
+
+const canonicalDisk = (d: VmSpec["disks"][number]) => [d.name, d.bus, d.bootOrder ?? null, d.claimName]
+
+/** The differences, in a fixed field order; empty means no write. */
+export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChange> => {
+  const changes: Array<VmChange> = [
+    ...subsetDiff("metadata.labels", observed.labels, desired.labels),
+    ...subsetDiff("metadata.annotations", observed.annotations, desired.annotations)
+  ]
+  if (observed.runStrategy !== desired.runStrategy)
+    changes.push({ field: "spec.runStrategy", before: observed.runStrategy, after: desired.runStrategy, restart: false })
+  const domain = "spec.template.spec.domain"
+  for (const k of ["cores", "sockets", "threads", "model"] as const)
+    if (observed.cpu[k] !== desired.cpu[k])
+      changes.push({ field: `${domain}.cpu.${k}`, before: show(observed.cpu[k]), after: show(desired.cpu[k]), restart: true })
+  const om = parseQuantity(observed.memory)
+  if (om === undefined || om !== parseQuantity(desired.memory))
+    changes.push({ field: `${domain}.memory.guest`, before: observed.memory, after: desired.memory, restart: true })
+  if (JSON.stringify(observed.disks.map(canonicalDisk)) !== JSON.stringify(desired.disks.map(canonicalDisk)))
+    changes.push({ field: `${domain}.devices.disks`, before: show(observed.disks), after: show(desired.disks), restart: true })
+  return changes
+}
