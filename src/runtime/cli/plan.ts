@@ -1,0 +1,87 @@
+/**
+ * `kubevirt-operator plan`: observe → plan → render, never execute. Runtime layer.
+ * Offline form: `plan -f FILE... [--observed SNAPSHOT] [--output text|json]`.
+ * Exit codes: 0 no changes, 2 changes pending, 1 error (unreadable input, or a Machine the planner cannot satisfy).
+ */
+import { parseArgs } from "node:util"
+import { sortDocuments } from "../../domain/documents.ts"
+import { encodePlanSetJson, hasErrors, type Plan } from "../../domain/Plan.ts"
+import { planDocuments } from "../../domain/planDocuments.ts"
+import { renderPlans } from "../../domain/render.ts"
+import { settingsFromEnv } from "../settingsFromEnv.ts"
+import { readDocuments } from "./readDocuments.ts"
+
+export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--observed SNAPSHOT] [--output text|json]
+
+  -f, --file FILE     Machine documents (YAML or JSON, many per file), plus MachineClass and KubevirtConfig
+                      documents; a directory means every .yaml/.yml/.json file in it. Repeatable.
+  --observed FILE     remote objects (Namespaces, VirtualMachines, VMIs, PVCs) the cluster holds; default: a
+                      fresh cluster (only default, kube-system, kube-public, kube-node-lease).
+  -o, --output FMT    text (default) or json (decodes back to the same plan).
+
+exit codes: 0 no changes, 2 changes pending, 1 error`
+
+export interface CliIo {
+  readonly out: (s: string) => void
+  readonly err: (s: string) => void
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+/** Exit code of a set of plans: 1 on any error, 2 when something would change, else 0. */
+export const exitCodeOf = (plans: ReadonlyArray<Plan>): 0 | 1 | 2 =>
+  plans.some(hasErrors) ? 1 : plans.some((p) => p.actions.length > 0) ? 2 : 0
+
+export const runPlan = (args: ReadonlyArray<string>, io: CliIo): 0 | 1 | 2 => {
+  let parsed: ReturnType<typeof parse>
+  try {
+    parsed = parse(args)
+  } catch (e) {
+    io.err(`error: ${(e as Error).message}\n${PLAN_USAGE}`)
+    return 1
+  }
+  const { values } = parsed
+  if (values.help === true) {
+    io.out(PLAN_USAGE)
+    return 0
+  }
+  const files = values.file ?? []
+  const output = values.output ?? "text"
+  if (files.length === 0 || (output !== "text" && output !== "json")) {
+    io.err(`error: ${files.length === 0 ? "no -f FILE given" : `--output ${output}: use text or json`}\n${PLAN_USAGE}`)
+    return 1
+  }
+  const settings = settingsFromEnv(io.env)
+  if ("error" in settings) {
+    io.err(`error: ${settings.error}`)
+    return 1
+  }
+  const input = readDocuments(files)
+  const docs = sortDocuments(input.documents)
+  const snapshotRead = values.observed === undefined ? { documents: [], problems: [] } : readDocuments([values.observed])
+  const snapshot = sortDocuments(snapshotRead.documents)
+  const problems = [...input.problems, ...docs.problems, ...snapshotRead.problems, ...snapshot.problems]
+  if (problems.length > 0) {
+    for (const p of problems) io.err(`error: ${p}`)
+    return 1
+  }
+  if (docs.machines.length === 0) {
+    io.err(`error: no Machine document in ${files.join(", ")}`)
+    return 1
+  }
+  const plans = planDocuments(docs, values.observed === undefined ? undefined : snapshot.objects, settings)
+  io.out(output === "json" ? JSON.stringify(encodePlanSetJson({ plans }), null, 2) : renderPlans(plans))
+  return exitCodeOf(plans)
+}
+
+const parse = (args: ReadonlyArray<string>) =>
+  parseArgs({
+    args: [...args],
+    options: {
+      file: { type: "string", short: "f", multiple: true },
+      observed: { type: "string" },
+      output: { type: "string", short: "o" },
+      help: { type: "boolean", short: "h" }
+    },
+    strict: true,
+    allowPositionals: false
+  })

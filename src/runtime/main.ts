@@ -1,0 +1,32 @@
+/**
+ * The `kubevirt-operator` command line: dispatches to subcommands. Runtime layer.
+ * `plan` prints what the operator would do; it never writes to a cluster.
+ */
+import { PLAN_USAGE, runPlan } from "./cli/plan.ts"
+
+const USAGE = `usage: kubevirt-operator <command> [flags]
+
+commands:
+  plan    print the actions the operator would take for Machines (dry run; see 'plan --help')
+
+${PLAN_USAGE}`
+
+export const main = (argv: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>): number => {
+  const [command, ...rest] = argv
+  const io = { out: (s: string) => process.stdout.write(`${s}\n`), err: (s: string) => process.stderr.write(`${s}\n`), env }
+  switch (command) {
+    case "plan":
+      return runPlan(rest, io)
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      io.out(USAGE)
+      return command === undefined ? 1 : 0
+    default:
+      io.err(`error: unknown command '${command}'\n${USAGE}`)
+      return 1
+  }
+}
+
+if (import.meta.main) process.exitCode = main(process.argv.slice(2), process.env)
