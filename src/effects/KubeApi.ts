@@ -1,0 +1,166 @@
+/**
+ * The cluster service: one interface for the supervisor and for every remote cluster (get, list, create,
+ * patch, apply, delete, watch, updateStatus), with typed `KubeApiError`s. Effects layer.
+ * Layers: `layerLive` (client-node, the only importer of it lives in ./kube), `layerInMemory` (real API
+ * semantics in a process), `layerReadOnly` (dry-run: writes fail with reason DryRun), `layerFaulty`.
+ */
+import { Context, Effect, Layer, type Option, type Stream } from "effect"
+import type { KubeObject } from "../domain/KubeObject.ts"
+import type { ObjectRef } from "../domain/ObjectRef.ts"
+import type { KubeApiError } from "./KubeApiError.ts"
+import { type FaultConfig, FaultInjector, withFaults } from "./kube/FaultInjection.ts"
+import { InMemoryCluster, type InMemoryClusterOptions } from "./kube/InMemoryCluster.ts"
+import { makeInMemoryApi } from "./kube/inMemoryApi.ts"
+import type { KindRef } from "./kube/KindTable.ts"
+import type { KubeconfigError } from "./kube/KubeconfigError.ts"
+import type { LabelSelector } from "./kube/labelSelector.ts"
+import { type LiveOptions, makeLiveApi, makeLiveApiInCluster } from "./kube/liveApi.ts"
+import { readOnly } from "./kube/readOnly.ts"
+
+export type { KubeApiErrorReason, KubeVerb } from "./KubeApiError.ts"
+export {
+  KubeApiError,
+  reasonFromHttp,
+  reasonFromTransport
+} from "./KubeApiError.ts"
+export type { KindInfo, KindRef } from "./kube/KindTable.ts"
+export { KindTable } from "./kube/KindTable.ts"
+export type { LabelSelector } from "./kube/labelSelector.ts"
+
+export interface ListOptions {
+  /** Omit to list across all namespaces (or for cluster-scoped kinds). */
+  readonly namespace?: string | undefined
+  /** Equality selector: every key must have exactly this value. */
+  readonly labelSelector?: LabelSelector | undefined
+}
+
+export interface ListResult {
+  readonly items: ReadonlyArray<KubeObject>
+  /** The collection's resourceVersion: watch from it to see every later change. */
+  readonly resourceVersion: string
+}
+
+/** A JSON merge patch (RFC 7386): objects merge, `null` deletes, arrays replace. */
+export type MergePatch = { readonly [field: string]: unknown }
+
+export interface PatchOptions {
+  /**
+   * Precondition: the patch applies only if the object still has this resourceVersion; otherwise Conflict.
+   * A stale plan therefore fails instead of overwriting a newer object.
+   */
+  readonly resourceVersion?: string | undefined
+}
+
+export interface ApplyOptions {
+  /** Server-side apply field manager (required by the apiserver). */
+  readonly fieldManager: string
+  /** Take ownership of fields owned by other managers instead of failing with Conflict. */
+  readonly force?: boolean | undefined
+}
+
+export interface DeleteOptions {
+  /** Precondition on the resourceVersion: Conflict if the object changed since it was read. */
+  readonly resourceVersion?: string | undefined
+  /** Precondition on the uid: Conflict if the name now belongs to a different object. */
+  readonly uid?: string | undefined
+  readonly propagationPolicy?: "Background" | "Foreground" | "Orphan" | undefined
+}
+
+/**
+ * `Deleted`: the object is gone. `Finalizing`: it has a deletionTimestamp and stays until its finalizers
+ * are removed (namespaces always pass through this state).
+ */
+export type DeleteResult = { readonly _tag: "Deleted" } | { readonly _tag: "Finalizing"; readonly object: KubeObject }
+
+export interface WatchOptions extends ListOptions {
+  /**
+   * Deliver changes after this resourceVersion (usually the list's). Omitted: first an ADDED event per
+   * existing object, then changes. Too old: the stream fails with reason Gone; relist, then watch again.
+   */
+  readonly resourceVersion?: string | undefined
+  /** Ask for BOOKMARK events (live layer only), which carry a newer resourceVersion to resume from. */
+  readonly allowBookmarks?: boolean | undefined
+  /** Server-side timeout of one watch request (live layer); the stream then ends normally. */
+  readonly timeoutSeconds?: number | undefined
+}
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK"
+
+export interface WatchEvent {
+  readonly type: WatchEventType
+  /** The object after the change (for DELETED, its last state). BOOKMARK objects carry only metadata. */
+  readonly object: KubeObject
+}
+
+export interface UpdateStatusOptions {
+  /** Required precondition: status writes never overwrite a status computed from an older object. */
+  readonly resourceVersion: string
+}
+
+/** The operations every layer implements. */
+export interface KubeApiService {
+  /** The object, or `Option.none()` when it does not exist (404). */
+  readonly get: (ref: ObjectRef) => Effect.Effect<Option.Option<KubeObject>, KubeApiError>
+  readonly list: (kind: KindRef, options?: ListOptions) => Effect.Effect<ListResult, KubeApiError>
+  /** Creates `body` at `ref` (name/namespace taken from `ref` when the body omits them). */
+  readonly create: (ref: ObjectRef, body: KubeObject) => Effect.Effect<KubeObject, KubeApiError>
+  /** JSON merge patch; `.status` is ignored for kinds with a status subresource. */
+  readonly patch: (ref: ObjectRef, patch: MergePatch, options?: PatchOptions) => Effect.Effect<KubeObject, KubeApiError>
+  /** Server-side apply: creates or updates `ref` from the desired `body`. */
+  readonly apply: (ref: ObjectRef, body: KubeObject, options: ApplyOptions) => Effect.Effect<KubeObject, KubeApiError>
+  readonly delete: (ref: ObjectRef, options?: DeleteOptions) => Effect.Effect<DeleteResult, KubeApiError>
+  /** One watch request as a stream; it ends when the server closes it, fails with Gone when too old. */
+  readonly watch: (kind: KindRef, options?: WatchOptions) => Stream.Stream<WatchEvent, KubeApiError>
+  /** Replaces `.status` (and nothing else) through the status subresource. */
+  readonly updateStatus: (
+    ref: ObjectRef,
+    status: unknown,
+    options: UpdateStatusOptions
+  ) => Effect.Effect<KubeObject, KubeApiError>
+}
+
+/**
+ * The cluster service. Provide one instance per cluster (supervisor, each remote); see the layers below.
+ */
+export class KubeApi extends Context.Service<KubeApi, KubeApiService>()("kubevirt-operator/effects/KubeApi") {
+  /**
+   * A real cluster through `@kubernetes/client-node`, from kubeconfig YAML. Fails with `KubeconfigError`
+   * when the YAML is unusable or when a user has `exec`/`auth-provider` (unless `allowExecAuth`) or file
+   * references (unless `allowFileReferences`).
+   */
+  static readonly layerLive = (kubeconfigYaml: string, options?: LiveOptions): Layer.Layer<KubeApi, KubeconfigError> =>
+    Layer.effect(KubeApi, makeLiveApi(kubeconfigYaml, options))
+
+  /** A real cluster from the pod's service account (in-cluster config). */
+  static readonly layerLiveInCluster = (options?: LiveOptions): Layer.Layer<KubeApi, KubeconfigError> =>
+    Layer.effect(KubeApi, makeLiveApiInCluster(options))
+
+  /**
+   * A fresh in-memory cluster. Also provides `ClusterState` (the `InMemoryCluster`), so tests can seed it
+   * and assert on the resulting state and request counts.
+   */
+  static readonly layerInMemory = (options?: InMemoryClusterOptions): Layer.Layer<KubeApi | ClusterState> =>
+    KubeApi.layerInMemoryFrom(InMemoryCluster.make(options))
+
+  /** An in-memory layer over an existing cluster (for tests that build the cluster themselves). */
+  static readonly layerInMemoryFrom = (cluster: InMemoryCluster): Layer.Layer<KubeApi | ClusterState> =>
+    Layer.mergeAll(Layer.succeed(KubeApi, makeInMemoryApi(cluster)), Layer.succeed(ClusterState, cluster))
+
+  /** Wraps the KubeApi below it: reads pass through, every write fails with reason DryRun. */
+  static readonly layerReadOnly: Layer.Layer<KubeApi, never, KubeApi> = Layer.effect(
+    KubeApi,
+    Effect.map(KubeApi, readOnly)
+  )
+
+  /** Wraps the KubeApi below it with seeded, deterministic failures (see FaultInjection.ts). */
+  static readonly layerFaulty = (config: FaultConfig): Layer.Layer<KubeApi, never, KubeApi> =>
+    Layer.effect(
+      KubeApi,
+      Effect.map(KubeApi, (api) => withFaults(api, FaultInjector.make(config)))
+    )
+}
+
+/** The in-memory cluster behind `KubeApi.layerInMemory`, for seeding and for assertions on state. */
+export class ClusterState extends Context.Service<ClusterState, InMemoryCluster>()(
+  "kubevirt-operator/effects/kube/ClusterState"
+) {}

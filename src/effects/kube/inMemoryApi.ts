@@ -1,0 +1,80 @@
+/**
+ * The in-memory KubeApi: each call counts one request, consults the cluster's fault injector, then runs
+ * the matching synchronous `InMemoryCluster` operation at the Clock's current time. Effects layer
+ * (cluster service), behind `KubeApi.layerInMemory`.
+ */
+import { Cause, Clock, Effect, Queue, Result, Stream } from "effect"
+import type { KubeApiService, WatchEvent } from "../KubeApi.ts"
+import {
+  describeCollection,
+  describeObject,
+  type KubeApiError,
+  type KubeApiErrorReason,
+  type KubeVerb,
+  kubeApiError
+} from "../KubeApiError.ts"
+import { injectFault } from "./FaultInjection.ts"
+import type { InMemoryCluster } from "./InMemoryCluster.ts"
+
+/** The in-memory KubeApi over `cluster`. */
+export const makeInMemoryApi = (cluster: InMemoryCluster): KubeApiService => {
+  const run = <A>(
+    verb: KubeVerb,
+    kind: string,
+    target: string,
+    op: (now: number) => Result.Result<A, KubeApiErrorReason>
+  ): Effect.Effect<A, KubeApiError> => {
+    const request = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.suspend(() =>
+        Result.match(op(now), {
+          onSuccess: (a) => Effect.succeed(a),
+          onFailure: (reason) => Effect.fail(kubeApiError(verb, target, reason))
+        })
+      )
+    )
+    const injected = cluster.faults === undefined ? request : injectFault(cluster.faults, verb, kind, target, request)
+    return Effect.andThen(
+      Effect.sync(() => cluster.recordRequest(verb, kind)),
+      injected
+    )
+  }
+
+  const watch: KubeApiService["watch"] = (kind, options = {}) => {
+    const target = describeCollection(kind.kind, options.namespace)
+    const stream = Stream.callback<WatchEvent, KubeApiError>((queue) =>
+      Effect.gen(function* () {
+        const registered = cluster.watch(kind, options, (event) => {
+          Queue.offerUnsafe(queue, event)
+        })
+        if (Result.isFailure(registered)) {
+          Queue.failCauseUnsafe(queue, Cause.fail(kubeApiError("watch", target, registered.failure)))
+          return
+        }
+        Queue.offerAllUnsafe(queue, registered.success.initial)
+        yield* Effect.addFinalizer(() => Effect.sync(registered.success.unsubscribe))
+      })
+    )
+    return Stream.unwrap(
+      Effect.map(
+        run("watch", kind.kind, target, () => Result.succeed(undefined)),
+        () => stream
+      )
+    )
+  }
+
+  return {
+    get: (ref) => run("get", ref.kind, describeObject(ref), () => cluster.get(ref)),
+    list: (kind, options) =>
+      run("list", kind.kind, describeCollection(kind.kind, options?.namespace), () => cluster.list(kind, options)),
+    create: (ref, body) => run("create", ref.kind, describeObject(ref), (now) => cluster.create(ref, body, now)),
+    patch: (ref, patch, options) =>
+      run("patch", ref.kind, describeObject(ref), (now) => cluster.patch(ref, patch, options ?? {}, now)),
+    apply: (ref, body, options) =>
+      run("apply", ref.kind, describeObject(ref), (now) => cluster.apply(ref, body, options, now)),
+    delete: (ref, options) =>
+      run("delete", ref.kind, describeObject(ref), (now) => cluster.delete(ref, options ?? {}, now)),
+    watch,
+    updateStatus: (ref, status, options) =>
+      run("updateStatus", ref.kind, describeObject(ref), (now) => cluster.updateStatus(ref, status, options, now))
+  }
+}

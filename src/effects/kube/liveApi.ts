@@ -1,0 +1,391 @@
+/**
+ * The live KubeApi on `@kubernetes/client-node` 2: raw REST requests built from the KindTable (so status
+ * subresources, preconditions and server-side apply are explicit), authenticated by the KubeConfig, and
+ * watches through client-node's `Watch`. Effects layer (cluster service), behind `KubeApi.layerLive`.
+ * Every non-2xx response goes through `reasonFromHttp`; nothing here logs requests, tokens or bodies.
+ */
+import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext, Watch } from "@kubernetes/client-node"
+import { Cause, Duration, Effect, Option, Predicate, Queue, Result, Schema, Stream } from "effect"
+import { KubeObject } from "../../domain/KubeObject.ts"
+import type { ObjectRef } from "../../domain/ObjectRef.ts"
+import type { DeleteResult, KubeApiService, ListResult, WatchEvent, WatchEventType } from "../KubeApi.ts"
+import {
+  describeCollection,
+  describeObject,
+  Invalid,
+  type KubeApiError,
+  type KubeApiErrorReason,
+  KubeStatus,
+  type KubeVerb,
+  kubeApiError,
+  NotFound,
+  reasonFromHttp,
+  reasonFromTransport,
+  ServerError
+} from "../KubeApiError.ts"
+import { groupOf, type KindInfo, type KindRef, KindTable, qualifiedResource } from "./KindTable.ts"
+import type { KubeconfigError } from "./KubeconfigError.ts"
+import { type KubeconfigOptions, loadInClusterKubeconfig, loadKubeconfig } from "./kubeconfig.ts"
+import { selectorProblem, selectorString } from "./labelSelector.ts"
+import { bodyForRef } from "./requestBody.ts"
+
+export interface LiveOptions extends KubeconfigOptions {
+  /** Kinds the client can address; default `KindTable.default`. */
+  readonly kinds?: KindTable | undefined
+  /** Deadline of one request (not of a watch). Default 30 seconds. */
+  readonly requestTimeout?: Duration.Input | undefined
+}
+
+interface RawResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly text: string
+}
+
+interface Request {
+  readonly method: HttpMethod
+  readonly path: string
+  readonly query?: Readonly<Record<string, string | undefined>> | undefined
+  readonly body?: unknown
+  readonly contentType?: string | undefined
+}
+
+const decodeObject = Schema.decodeUnknownOption(KubeObject)
+const decodeJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
+const decodeStatus = Schema.decodeUnknownOption(KubeStatus)
+
+const ListBody = Schema.Struct({
+  metadata: Schema.optional(Schema.Struct({ resourceVersion: Schema.optional(Schema.String) })),
+  items: Schema.NullOr(Schema.Array(Schema.Record(Schema.String, Schema.Unknown)))
+})
+const decodeList = Schema.decodeUnknownOption(ListBody)
+
+const apiRoot = (info: KindInfo): string =>
+  groupOf(info.apiVersion) === "" ? `/api/${info.apiVersion}` : `/apis/${info.apiVersion}`
+
+const collectionPath = (info: KindInfo, namespace: string | undefined): string =>
+  `${apiRoot(info)}${info.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : ""}/${info.plural}`
+
+const objectPath = (info: KindInfo, ref: ObjectRef): string =>
+  `${collectionPath(info, ref.namespace)}/${encodeURIComponent(ref.name)}`
+
+/** Lists and some watch events omit apiVersion/kind on items; the request says what they are. */
+const withType = (kind: KindRef, raw: unknown): unknown =>
+  Predicate.isObject(raw) ? { apiVersion: kind.apiVersion, kind: kind.kind, ...raw } : raw
+
+const unexpectedBody = (what: string) => new ServerError({ message: `unexpected response body: ${what}` })
+
+/** The live KubeApi for an already loaded (and checked) KubeConfig. */
+export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {}): KubeApiService => {
+  const kinds = options.kinds ?? KindTable.default
+  const timeoutMillis = Duration.toMillis(Duration.fromInputUnsafe(options.requestTimeout ?? Duration.seconds(30)))
+  const server = (kc.getCurrentCluster()?.server ?? "").replace(/\/+$/, "")
+  const http = new IsomorphicFetchHttpLibrary()
+  const watcher = new Watch(kc)
+
+  const send = (verb: KubeVerb, target: string, request: Request): Effect.Effect<RawResponse, KubeApiError> =>
+    Effect.tryPromise({
+      try: async (signal) => {
+        const url = new URL(server + request.path)
+        for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, v)
+        const ctx = new RequestContext(url.toString(), request.method)
+        ctx.setHeaderParam("Accept", "application/json")
+        if (request.body !== undefined) {
+          ctx.setHeaderParam("Content-Type", request.contentType ?? "application/json")
+          ctx.setBody(JSON.stringify(request.body))
+        }
+        await kc.applySecurityAuthentication(ctx)
+        ctx.setSignal(AbortSignal.any([signal, AbortSignal.timeout(timeoutMillis)]))
+        const response = await http.send(ctx).toPromise()
+        return { status: response.httpStatusCode, headers: response.headers, text: await response.body.text() }
+      },
+      catch: (cause) => kubeApiError(verb, target, reasonFromTransport(cause))
+    }).pipe(
+      Effect.flatMap((response) =>
+        response.status >= 200 && response.status < 300
+          ? Effect.succeed(response)
+          : Effect.fail(
+              kubeApiError(
+                verb,
+                target,
+                reasonFromHttp({ status: response.status, body: response.text, headers: response.headers })
+              )
+            )
+      )
+    )
+
+  const parseObject = (verb: KubeVerb, target: string, kind: KindRef, text: string) =>
+    Option.match(
+      Option.flatMap(decodeJson(text), (json) => decodeObject(withType(kind, json))),
+      {
+        onNone: () => Effect.fail(kubeApiError(verb, target, unexpectedBody("not a Kubernetes object"))),
+        onSome: (o) => Effect.succeed(o)
+      }
+    )
+
+  const resolve = (verb: KubeVerb, target: string, kind: KindRef, namespace: string | undefined, single: boolean) => {
+    const info = kinds.lookup(kind)
+    if (Option.isNone(info)) {
+      return Effect.fail(
+        kubeApiError(
+          verb,
+          target,
+          new NotFound({ message: `kind ${kind.kind} in ${kind.apiVersion} is not registered in the KindTable` })
+        )
+      )
+    }
+    if (single && info.value.namespaced && namespace === undefined) {
+      return Effect.fail(
+        kubeApiError(
+          verb,
+          target,
+          new Invalid({ message: `${kind.kind} is namespaced: the reference needs a namespace` })
+        )
+      )
+    }
+    if (!info.value.namespaced && namespace !== undefined) {
+      return Effect.fail(
+        kubeApiError(verb, target, new Invalid({ message: `${kind.kind} is cluster-scoped: no namespace allowed` }))
+      )
+    }
+    return Effect.succeed(info.value)
+  }
+
+  const prepared = (
+    verb: KubeVerb,
+    target: string,
+    info: KindInfo,
+    ref: ObjectRef,
+    body: KubeObject,
+    keepRv: boolean
+  ) =>
+    Result.match(bodyForRef(info, ref, body, { keepResourceVersion: keepRv }), {
+      onSuccess: (b) => Effect.succeed(b),
+      onFailure: (reason) => Effect.fail(kubeApiError(verb, target, reason))
+    })
+
+  const checkSelector = (verb: KubeVerb, target: string, selector: Readonly<Record<string, string>> | undefined) =>
+    Option.match(selector === undefined ? Option.none() : selectorProblem(selector), {
+      onNone: () => Effect.void,
+      onSome: (problem) =>
+        Effect.fail(kubeApiError(verb, target, new Invalid({ message: `invalid label selector: ${problem}` })))
+    })
+
+  const get: KubeApiService["get"] = (ref) => {
+    const target = describeObject(ref)
+    return Effect.gen(function* () {
+      const info = yield* resolve("get", target, ref, ref.namespace, true)
+      const response = yield* send("get", target, { method: HttpMethod.GET, path: objectPath(info, ref) })
+      return Option.some(yield* parseObject("get", target, ref, response.text))
+    }).pipe(
+      // Only "this object does not exist" is None. A 404 for the resource itself (CRD not installed, wrong
+      // group/version, a proxy) carries no details.name and stays an error, so it is never read as absent.
+      Effect.catchReason("KubeApiError", "NotFound", (reason, error) => {
+        const status = Option.flatMap(Option.fromUndefinedOr(reason.cause), (c) => decodeStatus(c))
+        const named = Option.exists(status, (s) => s.details?.name === ref.name)
+        return named ? Effect.succeedNone : Effect.fail(error)
+      })
+    )
+  }
+
+  const list: KubeApiService["list"] = (kind, options = {}) => {
+    const target = describeCollection(kind.kind, options.namespace)
+    return Effect.gen(function* () {
+      const info = yield* resolve("list", target, kind, options.namespace, false)
+      yield* checkSelector("list", target, options.labelSelector)
+      const response = yield* send("list", target, {
+        method: HttpMethod.GET,
+        path: collectionPath(info, options.namespace),
+        query: { labelSelector: selectorString(options.labelSelector) }
+      })
+      const body = Option.flatMap(decodeJson(response.text), decodeList)
+      if (Option.isNone(body)) return yield* Effect.fail(kubeApiError("list", target, unexpectedBody("not a list")))
+      const items: Array<KubeObject> = []
+      for (const raw of body.value.items ?? []) {
+        const o = decodeObject(withType(kind, raw))
+        if (Option.isNone(o)) return yield* Effect.fail(kubeApiError("list", target, unexpectedBody("bad list item")))
+        items.push(o.value)
+      }
+      const result: ListResult = { items, resourceVersion: body.value.metadata?.resourceVersion ?? "" }
+      return result
+    })
+  }
+
+  const create: KubeApiService["create"] = (ref, body) => {
+    const target = describeObject(ref)
+    return Effect.gen(function* () {
+      const info = yield* resolve("create", target, ref, ref.namespace, true)
+      const payload = yield* prepared("create", target, info, ref, body, false)
+      const response = yield* send("create", target, {
+        method: HttpMethod.POST,
+        path: collectionPath(info, ref.namespace),
+        body: payload
+      })
+      return yield* parseObject("create", target, ref, response.text)
+    })
+  }
+
+  const patch: KubeApiService["patch"] = (ref, mergePatch, options = {}) => {
+    const target = describeObject(ref)
+    return Effect.gen(function* () {
+      const info = yield* resolve("patch", target, ref, ref.namespace, true)
+      const metadata = Predicate.isObject(mergePatch.metadata) ? mergePatch.metadata : {}
+      // resourceVersion inside a merge patch is the apiserver's optimistic-concurrency precondition.
+      const body =
+        options.resourceVersion === undefined
+          ? mergePatch
+          : { ...mergePatch, metadata: { ...metadata, resourceVersion: options.resourceVersion } }
+      const response = yield* send("patch", target, {
+        method: HttpMethod.PATCH,
+        path: objectPath(info, ref),
+        body,
+        contentType: "application/merge-patch+json"
+      })
+      return yield* parseObject("patch", target, ref, response.text)
+    })
+  }
+
+  const apply: KubeApiService["apply"] = (ref, body, options) => {
+    const target = describeObject(ref)
+    return Effect.gen(function* () {
+      const info = yield* resolve("apply", target, ref, ref.namespace, true)
+      const payload = yield* prepared("apply", target, info, ref, body, true)
+      const response = yield* send("apply", target, {
+        method: HttpMethod.PATCH,
+        path: objectPath(info, ref),
+        query: { fieldManager: options.fieldManager, force: options.force === true ? "true" : undefined },
+        body: payload,
+        contentType: "application/apply-patch+yaml"
+      })
+      return yield* parseObject("apply", target, ref, response.text)
+    })
+  }
+
+  const del: KubeApiService["delete"] = (ref, options = {}) => {
+    const target = describeObject(ref)
+    return Effect.gen(function* () {
+      const info = yield* resolve("delete", target, ref, ref.namespace, true)
+      const preconditions = {
+        ...(options.uid === undefined ? {} : { uid: options.uid }),
+        ...(options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion })
+      }
+      const response = yield* send("delete", target, {
+        method: HttpMethod.DELETE,
+        path: objectPath(info, ref),
+        body: {
+          apiVersion: "v1",
+          kind: "DeleteOptions",
+          ...(Object.keys(preconditions).length === 0 ? {} : { preconditions }),
+          ...(options.propagationPolicy === undefined ? {} : { propagationPolicy: options.propagationPolicy })
+        }
+      })
+      const json = decodeJson(response.text)
+      const isStatus = Option.exists(json, (j) => Predicate.isObject(j) && "kind" in j && j.kind === "Status")
+      if (isStatus) return { _tag: "Deleted" } satisfies DeleteResult
+      const object = yield* parseObject("delete", target, ref, response.text)
+      const result: DeleteResult =
+        object.metadata.deletionTimestamp === undefined ? { _tag: "Deleted" } : { _tag: "Finalizing", object }
+      return result
+    })
+  }
+
+  const updateStatus: KubeApiService["updateStatus"] = (ref, status, options) => {
+    const target = describeObject(ref)
+    return Effect.gen(function* () {
+      const info = yield* resolve("updateStatus", target, ref, ref.namespace, true)
+      if (!info.statusSubresource) {
+        return yield* Effect.fail(
+          kubeApiError(
+            "updateStatus",
+            target,
+            new NotFound({
+              message: `the server could not find the requested resource (${qualifiedResource(info)}/status)`
+            })
+          )
+        )
+      }
+      // A JSON patch that sets metadata.resourceVersion makes the update conditional on it (Conflict when
+      // stale), and `add /status` replaces the whole status, so no field of an older status survives.
+      const response = yield* send("updateStatus", target, {
+        method: HttpMethod.PATCH,
+        path: `${objectPath(info, ref)}/status`,
+        body: [
+          { op: "replace", path: "/metadata/resourceVersion", value: options.resourceVersion },
+          { op: "add", path: "/status", value: status }
+        ],
+        contentType: "application/json-patch+json"
+      })
+      return yield* parseObject("updateStatus", target, ref, response.text)
+    })
+  }
+
+  const watch: KubeApiService["watch"] = (kind, options = {}) => {
+    const target = describeCollection(kind.kind, options.namespace)
+    const fail = (reason: KubeApiErrorReason) => kubeApiError("watch", target, reason)
+    return Stream.unwrap(
+      Effect.gen(function* () {
+        const info = yield* resolve("watch", target, kind, options.namespace, false)
+        yield* checkSelector("watch", target, options.labelSelector)
+        const params = {
+          resourceVersion: options.resourceVersion,
+          allowWatchBookmarks: options.allowBookmarks === true ? true : undefined,
+          timeoutSeconds: options.timeoutSeconds,
+          labelSelector: selectorString(options.labelSelector)
+        }
+        return Stream.callback<WatchEvent, KubeApiError>((queue) =>
+          Effect.gen(function* () {
+            const onEvent = (type: string, raw: unknown) => {
+              if (type === "ERROR") {
+                const code = Option.getOrUndefined(Option.flatMapNullishOr(decodeStatus(raw), (s) => s.code))
+                Queue.failCauseUnsafe(queue, Cause.fail(fail(reasonFromHttp({ status: code ?? 500, body: raw }))))
+                return
+              }
+              const typed =
+                type === "BOOKMARK" && Predicate.isObject(raw)
+                  ? { ...raw, metadata: { name: "", ...(raw as { metadata?: object }).metadata } }
+                  : raw
+              const object = decodeObject(withType(kind, typed))
+              if (Option.isNone(object)) {
+                Queue.failCauseUnsafe(queue, Cause.fail(fail(unexpectedBody(`bad ${type} event object`))))
+                return
+              }
+              Queue.offerUnsafe(queue, { type: type as WatchEventType, object: object.value })
+            }
+            const onDone = (err: unknown) => {
+              if (err === null || err === undefined) return void Queue.endUnsafe(queue)
+              const name = Predicate.isObject(err) && "name" in err ? err.name : undefined
+              // client-node ends a watch after 30 s without data with a TimeoutError: a normal end, the
+              // caller watches again from the last resourceVersion it saw.
+              if (name === "TimeoutError" || name === "AbortError") return void Queue.endUnsafe(queue)
+              const statusCode =
+                Predicate.isObject(err) && "statusCode" in err && Predicate.isNumber(err.statusCode)
+                  ? err.statusCode
+                  : undefined
+              const reason =
+                statusCode === undefined ? reasonFromTransport(err) : reasonFromHttp({ status: statusCode })
+              Queue.failCauseUnsafe(queue, Cause.fail(fail(reason)))
+            }
+            const controller = yield* Effect.tryPromise({
+              try: () => watcher.watch(collectionPath(info, options.namespace), params, onEvent, onDone),
+              catch: (cause) => fail(reasonFromTransport(cause))
+            })
+            yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
+          })
+        )
+      })
+    )
+  }
+
+  return { get, list, create, patch, apply, delete: del, watch, updateStatus }
+}
+
+/** The live KubeApi for kubeconfig YAML (checked: see `loadKubeconfig`). */
+export const makeLiveApi = (
+  kubeconfigYaml: string,
+  options: LiveOptions = {}
+): Effect.Effect<KubeApiService, KubeconfigError> =>
+  Effect.map(loadKubeconfig(kubeconfigYaml, options), (kc) => makeLiveApiFromConfig(kc, options))
+
+/** The live KubeApi for the pod's service account. */
+export const makeLiveApiInCluster = (options: LiveOptions = {}): Effect.Effect<KubeApiService, KubeconfigError> =>
+  Effect.map(loadInClusterKubeconfig, (kc) => makeLiveApiFromConfig(kc, options))
