@@ -12,7 +12,6 @@ import { VmSpec } from "./VmSpec.ts"
 
 const Str = Schema.String
 const Reason = Schema.String
-const opt = Schema.optionalKey
 
 export const Action = Schema.TaggedUnion({
   /** Create the remote namespace with our label if absent. AlreadyExists is success; never updates an existing one. */
@@ -40,12 +39,18 @@ export const Action = Schema.TaggedUnion({
   },
   /** Delete our VirtualMachine (precondition: resourceVersion). */
   DeleteVirtualMachine: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
-  /** Add the finalizer to the Machine (JSON patch with a `test` of resourceVersion when known). */
-  AddFinalizer: { target: ObjectRef, finalizer: Str, resourceVersion: opt(Str), reason: Reason },
+  /**
+   * Add the finalizer to the Machine. Machine actions carry content preconditions instead of a resourceVersion
+   * (several run in one plan, each bumping it): adding a present finalizer is a no-op.
+   */
+  AddFinalizer: { target: ObjectRef, finalizer: Str, reason: Reason },
   /** Remove the finalizer from the Machine; only planned when every remote child is gone (or orphaned). */
-  RemoveFinalizer: { target: ObjectRef, finalizer: Str, resourceVersion: opt(Str), reason: Reason },
-  /** Record an automatic placement as the Machine's `vitistack.io/kubevirt-config` annotation. */
-  PersistPlacement: { target: ObjectRef, cluster: Str, resourceVersion: opt(Str), reason: Reason }
+  RemoveFinalizer: { target: ObjectRef, finalizer: Str, reason: Reason },
+  /**
+   * Record an automatic placement as the Machine's `vitistack.io/kubevirt-config` annotation. Precondition: the
+   * annotation is absent (a JSON patch `test`), so a placement chosen concurrently is never overwritten.
+   */
+  PersistPlacement: { target: ObjectRef, cluster: Str, reason: Reason }
 })
 export type Action = typeof Action.Type
 export type ActionTag = Action["_tag"]

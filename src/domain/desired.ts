@@ -4,9 +4,9 @@
  */
 import { type Diagnostic, error, warning } from "./Diagnostic.ts"
 import type { Fact } from "./Fact.ts"
+import { ownerAnnotations, ownerLabels } from "./labels.ts"
 import { type Machine, type MachineDisk, requestedClass } from "./Machine.ts"
 import type { MachineClass } from "./MachineClass.ts"
-import { ownerAnnotations, ownerLabels } from "./labels.ts"
 import type { PvcSpec } from "./PvcSpec.ts"
 import { parseQuantity, toMebibytes } from "./Quantity.ts"
 import type { Settings } from "./Settings.ts"
@@ -49,7 +49,9 @@ const planDisks = (name: string, disks: ReadonlyArray<MachineDisk>, diags: Array
       diags.push(error("InvalidDiskSize", `sizeGB ${d.sizeGB} is not an integer in 1..65536`, `${field}.sizeGB`))
     const bus = BUSES.find((b) => b === (d.type ?? "virtio").toLowerCase())
     if (bus === undefined)
-      diags.push(warning("UnknownDiskBus", `disk type '${d.type}' is not virtio, sata or scsi; using virtio`, `${field}.type`))
+      diags.push(
+        warning("UnknownDiskBus", `disk type '${d.type}' is not virtio, sata or scsi; using virtio`, `${field}.type`)
+      )
     const diskName = d.name ?? (i === 0 ? "root" : `disk${i}`)
     const claimName = d.boot === true ? name : d.name !== undefined ? `${name}-${d.name}` : `${name}-disk${i}`
     return {
@@ -75,7 +77,9 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
   if (className !== undefined) {
     const field = machine.spec.machineClass !== undefined ? "spec.machineClass" : "spec.instanceType"
     if (machineClass._tag === "Unknown") {
-      diags.push(warning("MachineClassUnknown", `cannot read MachineClass '${className}': ${machineClass.reason}`, field))
+      diags.push(
+        warning("MachineClassUnknown", `cannot read MachineClass '${className}': ${machineClass.reason}`, field)
+      )
       return "Waiting"
     }
     if (machineClass._tag === "Absent" || machineClass.value.metadata.name !== className) {
@@ -85,7 +89,9 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
       if (mc.spec.enabled === false)
         diags.push(error("MachineClassDisabled", `MachineClass '${className}' is not enabled`, field))
       if (parseQuantity(mc.spec.memory.quantity) === undefined)
-        diags.push(error("InvalidMachineClass", `MachineClass '${className}' has an invalid spec.memory.quantity`, field))
+        diags.push(
+          error("InvalidMachineClass", `MachineClass '${className}' has an invalid spec.memory.quantity`, field)
+        )
       memory = String(mc.spec.memory.quantity)
       cores = mc.spec.cpu.cores
       if ((mc.spec.cpu.sockets ?? 0) > 0) sockets = mc.spec.cpu.sockets!
@@ -104,11 +110,14 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
   cores = override(cpu?.cores, "spec.cpu.cores", 256, cores)
   sockets = override(cpu?.sockets, "spec.cpu.sockets", 16, sockets)
   threads = override(cpu?.threadsPerCore, "spec.cpu.threadsPerCore", 8, threads)
-  if (!isInt(cores, 1, 256)) diags.push(error("InvalidCpu", `cores ${cores} is not an integer in 1..256`, "spec.cpu.cores"))
+  if (!isInt(cores, 1, 256))
+    diags.push(error("InvalidCpu", `cores ${cores} is not an integer in 1..256`, "spec.cpu.cores"))
   const bytes = machine.spec.memory
   if (bytes !== undefined && bytes !== 0) {
     if (!Number.isInteger(bytes) || bytes < 2 ** 20)
-      diags.push(error("InvalidMemory", `memory ${bytes} is not a whole number of bytes of at least 1Mi`, "spec.memory"))
+      diags.push(
+        error("InvalidMemory", `memory ${bytes} is not a whole number of bytes of at least 1Mi`, "spec.memory")
+      )
     else memory = toMebibytes(bytes)
   }
   return { cores, sockets, threads, memory }
@@ -128,7 +137,13 @@ export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, s
   if (!DNS_LABEL.test(namespace) || namespace.length > 63)
     diags.push(error("InvalidNamespace", `namespace '${namespace}' is not a DNS-1123 label`, "metadata.namespace"))
   if (machine.spec.instanceType !== undefined && machine.spec.machineClass === undefined)
-    diags.push(warning("InstanceTypeAlias", "spec.instanceType is not in the Machine CRD; read as spec.machineClass", "spec.instanceType"))
+    diags.push(
+      warning(
+        "InstanceTypeAlias",
+        "spec.instanceType is not in the Machine CRD; read as spec.machineClass",
+        "spec.instanceType"
+      )
+    )
   const size = sizing(machine, machineClass, diags)
   const disks = planDisks(name, machine.spec.disks ?? [], diags)
   const claims = disks.map((d) => d.disk.claimName)
@@ -140,7 +155,8 @@ export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, s
   if (dupDisk !== undefined && dupClaim === undefined)
     diags.push(error("DuplicateDiskName", `two disks have the same name '${dupDisk}'`, "spec.disks"))
   const tooLong = claims.find((c) => c.length > 253)
-  if (tooLong !== undefined) diags.push(error("InvalidDiskName", `PVC name '${tooLong}' is longer than 253 characters`, "spec.disks"))
+  if (tooLong !== undefined)
+    diags.push(error("InvalidDiskName", `PVC name '${tooLong}' is longer than 253 characters`, "spec.disks"))
 
   if (diags.some((d) => d.severity === "Error")) return { _tag: "Invalid", diagnostics: diags }
   if (size === "Waiting") return { _tag: "Waiting", diagnostics: diags }

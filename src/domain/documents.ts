@@ -34,7 +34,11 @@ const fieldPath = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey
     .join("")
 
 /** Decodes `value` with `schema`; on failure, one message per issue: `<where>: <field>: <problem>`. */
-const decode = <S extends Schema.Codec<any, any>>(schema: S, value: unknown, where: string): S["Type"] | Array<string> => {
+const decode = <S extends Schema.Codec<any, any>>(
+  schema: S,
+  value: unknown,
+  where: string
+): S["Type"] | Array<string> => {
   const result = Schema.toStandardSchemaV1(schema)["~standard"].validate(value)
   if (result instanceof Promise) return [`${where}: cannot be decoded synchronously`]
   if (result.issues === undefined) return result.value as S["Type"]

@@ -13,7 +13,11 @@ import type { RemoteState } from "./ObservedState.ts"
 const is = (o: KubeObject, kind: string, namespace: string | undefined, name?: string) =>
   o.kind === kind && o.metadata.namespace === namespace && (name === undefined || o.metadata.name === name)
 
-export const remoteStateFromObjects = (machine: Machine, cluster: string, objects: ReadonlyArray<KubeObject>): RemoteState => {
+export const remoteStateFromObjects = (
+  machine: Machine,
+  cluster: string,
+  objects: ReadonlyArray<KubeObject>
+): RemoteState => {
   const { name, namespace } = machine.metadata
   const ns = objects.find((o) => is(o, "Namespace", undefined, namespace))
   const vm = objects.find((o) => is(o, "VirtualMachine", namespace, name))
@@ -23,7 +27,11 @@ export const remoteStateFromObjects = (machine: Machine, cluster: string, object
     namespace:
       ns === undefined
         ? absent
-        : present({ name: namespace, labels: { ...(ns.metadata.labels ?? {}) }, deleting: ns.metadata.deletionTimestamp !== undefined }),
+        : present({
+            name: namespace,
+            labels: { ...(ns.metadata.labels ?? {}) },
+            deleting: ns.metadata.deletionTimestamp !== undefined
+          }),
     vm: vm === undefined ? absent : present(observeVm(vm)),
     vmi: vmi === undefined ? absent : present(observeVmi(vmi)),
     pvcs: present(objects.filter((o) => is(o, "PersistentVolumeClaim", namespace)).map(observePvc))

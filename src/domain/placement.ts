@@ -5,8 +5,8 @@
  * placement never moves afterwards. Unknown facts give `Undetermined` (wait), never a guess.
  */
 import type { Fact } from "./Fact.ts"
-import type { Machine } from "./Machine.ts"
 import { PLACEMENT_ANNOTATION } from "./labels.ts"
+import type { Machine } from "./Machine.ts"
 import type { VmSearch } from "./ObservedState.ts"
 import type { Settings } from "./Settings.ts"
 
@@ -44,10 +44,18 @@ export const place = (
   if (settings.defaultKubevirtConfig !== undefined && settings.defaultKubevirtConfig !== "")
     return named(settings.defaultKubevirtConfig, "DefaultKubevirtConfig", true)
   if (configs._tag === "Unknown")
-    return { _tag: "Undetermined", reason: "KubevirtConfigsUnknown", message: `cannot list KubevirtConfigs: ${configs.reason}` }
+    return {
+      _tag: "Undetermined",
+      reason: "KubevirtConfigsUnknown",
+      message: `cannot list KubevirtConfigs: ${configs.reason}`
+    }
   const names = configs._tag === "Present" ? [...configs.value].sort() : []
   if (names.length === 0)
-    return { _tag: "Unplaced", reason: "NoKubevirtConfig", message: `${id}: no KubevirtConfig exists; create one and ${FIX}` }
+    return {
+      _tag: "Unplaced",
+      reason: "NoKubevirtConfig",
+      message: `${id}: no KubevirtConfig exists; create one and ${FIX}`
+    }
   if (names.length === 1) return { _tag: "Placed", cluster: names[0]!, source: "OnlyKubevirtConfig", persist: true }
 
   const found = vmSearch
@@ -81,4 +89,3 @@ export const needsVmSearch = (machine: Machine, configs: Fact<ReadonlyArray<stri
   (settings.defaultKubevirtConfig ?? "") === "" &&
   configs._tag === "Present" &&
   configs.value.length > 1
-

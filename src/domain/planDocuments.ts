@@ -10,11 +10,11 @@ import type { Documents } from "./documents.ts"
 import { absent, type Fact, present, unknown } from "./Fact.ts"
 import type { KubeObject } from "./KubeObject.ts"
 import { requestedClass } from "./Machine.ts"
-import { remoteStateFromObjects } from "./observedFromObjects.ts"
+import { namespaceManifest } from "./manifests/Namespace.ts"
 import { ObservedState } from "./ObservedState.ts"
+import { remoteStateFromObjects } from "./observedFromObjects.ts"
 import type { Plan } from "./Plan.ts"
 import { place } from "./placement.ts"
-import { namespaceManifest } from "./manifests/Namespace.ts"
 import { plan } from "./planner.ts"
 import type { Settings } from "./Settings.ts"
 
@@ -24,14 +24,20 @@ export const SYSTEM_NAMESPACES = ["default", "kube-node-lease", "kube-public", "
 /** The objects of a fresh cluster: its system namespaces. */
 export const freshCluster = (): Array<KubeObject> => SYSTEM_NAMESPACES.map((n) => namespaceManifest(n, {}))
 
-export const planDocuments = (docs: Documents, snapshot: ReadonlyArray<KubeObject> | undefined, settings: Settings): Array<Plan> => {
+export const planDocuments = (
+  docs: Documents,
+  snapshot: ReadonlyArray<KubeObject> | undefined,
+  settings: Settings
+): Array<Plan> => {
   let objects: ReadonlyArray<KubeObject> = snapshot ?? freshCluster()
   const configs: Fact<ReadonlyArray<string>> =
     docs.kubevirtConfigs.length > 0
       ? present(docs.kubevirtConfigs.map((c) => c.metadata.name))
       : unknown("no KubevirtConfig document was given")
   const plans = [...docs.machines]
-    .sort((a, b) => (`${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1))
+    .sort((a, b) =>
+      `${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1
+    )
     .map((machine) => {
       const className = requestedClass(machine)
       const mc = docs.machineClasses.find((c) => c.metadata.name === className)
@@ -40,10 +46,12 @@ export const planDocuments = (docs: Documents, snapshot: ReadonlyArray<KubeObjec
         kubevirtConfigs: configs,
         machineClass: mc === undefined ? absent : present(mc),
         vmSearch: [],
-        remote: placement._tag === "Placed" ? present(remoteStateFromObjects(machine, placement.cluster, objects)) : absent
+        remote:
+          placement._tag === "Placed" ? present(remoteStateFromObjects(machine, placement.cluster, objects)) : absent
       })
       const p = plan({ machine, observed, settings })
-      for (const a of p.actions) if (a._tag === "EnsureNamespace") objects = [...objects, namespaceManifest(a.name, a.labels)]
+      for (const a of p.actions)
+        if (a._tag === "EnsureNamespace") objects = [...objects, namespaceManifest(a.name, a.labels)]
       return p
     })
   return plans

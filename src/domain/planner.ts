@@ -27,8 +27,8 @@ import {
   PLACEMENT_ANNOTATION
 } from "./labels.ts"
 import { hasFinalizer, isDeleting, type Machine } from "./Machine.ts"
+import { type ObjectRef, refKey, refOf } from "./ObjectRef.ts"
 import type { ObservedState, RemoteState } from "./ObservedState.ts"
-import { ObjectRef, refKey, refOf } from "./ObjectRef.ts"
 import { Plan } from "./Plan.ts"
 import { place } from "./placement.ts"
 import { parseQuantity } from "./Quantity.ts"
@@ -42,10 +42,10 @@ export interface PlanInput {
 }
 
 /** In scope: `spec.provider` is `kubevirt` or empty (design 3.1). Others get no finalizer and no write. */
-export const inScope = (m: Machine): boolean => m.spec.provider === undefined || m.spec.provider === "" || m.spec.provider === "kubevirt"
+export const inScope = (m: Machine): boolean =>
+  m.spec.provider === undefined || m.spec.provider === "" || m.spec.provider === "kubevirt"
 
 const machineRef = (m: Machine): ObjectRef => refOf("Machine", m.metadata.name, m.metadata.namespace)
-const rv = (m: Machine) => (m.metadata.resourceVersion === undefined ? {} : { resourceVersion: m.metadata.resourceVersion })
 
 interface Acc {
   readonly actions: Array<Action>
@@ -68,7 +68,9 @@ const finish = (m: Machine, acc: Acc, cluster?: string): Plan => {
 const remoteFor = (observed: ObservedState, cluster: string, acc: Acc, deleting: boolean): RemoteState | undefined => {
   const r = observed.remote
   if (r._tag === "Unknown") {
-    const hint = deleting ? `; deletion waits (annotate ${DELETION_POLICY_ANNOTATION}: Orphan to keep the remote objects)` : ""
+    const hint = deleting
+      ? `; deletion waits (annotate ${DELETION_POLICY_ANNOTATION}: Orphan to keep the remote objects)`
+      : ""
     acc.diagnostics.push(warning("RemoteUnreachable", `remote cluster '${cluster}' cannot be read: ${r.reason}${hint}`))
     return undefined
   }
@@ -84,7 +86,12 @@ const planConverge = (input: PlanInput): Plan => {
   const acc: Acc = { actions: [], diagnostics: [] }
   const id = refKey(m.metadata)
   if (!hasFinalizer(m, FINALIZER))
-    acc.actions.push({ _tag: "AddFinalizer", target: machineRef(m), finalizer: FINALIZER, ...rv(m), reason: "so deletion can clean up remote objects" })
+    acc.actions.push({
+      _tag: "AddFinalizer",
+      target: machineRef(m),
+      finalizer: FINALIZER,
+      reason: "so deletion can clean up remote objects"
+    })
 
   const desired = desiredFor(m, observed.machineClass, settings)
   acc.diagnostics.push(...desired.diagnostics)
@@ -103,7 +110,6 @@ const planConverge = (input: PlanInput): Plan => {
       _tag: "PersistPlacement",
       target: machineRef(m),
       cluster,
-      ...rv(m),
       reason: `placed by ${placement.source}; recorded so placement never moves`
     })
   if (desired._tag !== "Ok") return finish(m, acc, cluster)
@@ -114,11 +120,15 @@ const planConverge = (input: PlanInput): Plan => {
   // Namespace rule (spec-namespace-management): create with our label if absent; reuse untouched if present.
   switch (remote.namespace._tag) {
     case "Unknown":
-      acc.diagnostics.push(warning("NamespaceUnknown", `cannot read namespace '${ns}' on '${cluster}': ${remote.namespace.reason}`))
+      acc.diagnostics.push(
+        warning("NamespaceUnknown", `cannot read namespace '${ns}' on '${cluster}': ${remote.namespace.reason}`)
+      )
       return finish(m, acc, cluster)
     case "Present":
       if (remote.namespace.value.deleting) {
-        acc.diagnostics.push(warning("NamespaceTerminating", `namespace '${ns}' on '${cluster}' is being deleted; waiting`))
+        acc.diagnostics.push(
+          warning("NamespaceTerminating", `namespace '${ns}' on '${cluster}' is being deleted; waiting`)
+        )
         return finish(m, acc, cluster)
       }
       break
@@ -142,12 +152,22 @@ const planConverge = (input: PlanInput): Plan => {
     const target = refOf("PersistentVolumeClaim", want.name, ns)
     const have = observedPvcs.find((p) => p.name === want.name)
     if (have === undefined) {
-      acc.actions.push({ _tag: "CreatePvc", cluster, target, after: want, reason: `disk claim absent (${want.storage})` })
+      acc.actions.push({
+        _tag: "CreatePvc",
+        cluster,
+        target,
+        after: want,
+        reason: `disk claim absent (${want.storage})`
+      })
       continue
     }
     if (!isOwnedBy(have.labels, m.metadata.name)) {
       acc.diagnostics.push(
-        error("NameClash", `PVC ${ns}/${want.name} on '${cluster}' exists and does not belong to Machine ${id}`, "spec.disks")
+        error(
+          "NameClash",
+          `PVC ${ns}/${want.name} on '${cluster}' exists and does not belong to Machine ${id}`,
+          "spec.disks"
+        )
       )
       vmBlocked = true
       continue
@@ -171,38 +191,70 @@ const planConverge = (input: PlanInput): Plan => {
       })
     else if (after !== undefined && after < before)
       acc.diagnostics.push(
-        warning("PvcShrinkRefused", `PVC ${ns}/${want.name} is ${have.storage}; shrinking to ${want.storage} is not possible`, "spec.disks")
+        warning(
+          "PvcShrinkRefused",
+          `PVC ${ns}/${want.name} is ${have.storage}; shrinking to ${want.storage} is not possible`,
+          "spec.disks"
+        )
       )
     const drift = [
-      have.volumeMode !== undefined && have.volumeMode !== want.volumeMode ? `volumeMode ${have.volumeMode}` : undefined,
+      have.volumeMode !== undefined && have.volumeMode !== want.volumeMode
+        ? `volumeMode ${have.volumeMode}`
+        : undefined,
       want.storageClassName !== undefined && have.storageClassName !== want.storageClassName
         ? `storageClassName ${have.storageClassName ?? "(none)"}`
         : undefined
     ].filter((s) => s !== undefined)
     if (drift.length > 0)
-      acc.diagnostics.push(info("PvcImmutableDrift", `PVC ${ns}/${want.name} keeps ${drift.join(", ")} (immutable fields)`))
+      acc.diagnostics.push(
+        info("PvcImmutableDrift", `PVC ${ns}/${want.name} keeps ${drift.join(", ")} (immutable fields)`)
+      )
   }
   const wanted = new Set(desired.desired.pvcs.map((p) => p.name))
-  for (const extra of observedPvcs.filter((p) => !wanted.has(p.name) && isOwnedBy(p.labels, m.metadata.name)).map((p) => p.name).sort())
-    acc.diagnostics.push(info("PvcNotInSpec", `PVC ${ns}/${extra} is no longer in the spec; kept (disks are never deleted while the Machine lives)`))
+  for (const extra of observedPvcs
+    .filter((p) => !wanted.has(p.name) && isOwnedBy(p.labels, m.metadata.name))
+    .map((p) => p.name)
+    .sort())
+    acc.diagnostics.push(
+      info(
+        "PvcNotInSpec",
+        `PVC ${ns}/${extra} is no longer in the spec; kept (disks are never deleted while the Machine lives)`
+      )
+    )
 
   const vmTarget = refOf("VirtualMachine", m.metadata.name, ns)
   switch (remote.vm._tag) {
     case "Unknown":
-      acc.diagnostics.push(warning("VirtualMachineUnknown", `cannot read VirtualMachine ${id} on '${cluster}': ${remote.vm.reason}`))
+      acc.diagnostics.push(
+        warning("VirtualMachineUnknown", `cannot read VirtualMachine ${id} on '${cluster}': ${remote.vm.reason}`)
+      )
       break
     case "Absent":
       if (!vmBlocked)
-        acc.actions.push({ _tag: "CreateVirtualMachine", cluster, target: vmTarget, after: desired.desired.vm, reason: "VirtualMachine absent" })
+        acc.actions.push({
+          _tag: "CreateVirtualMachine",
+          cluster,
+          target: vmTarget,
+          after: desired.desired.vm,
+          reason: "VirtualMachine absent"
+        })
       break
     case "Present": {
       const vm = remote.vm.value
       if (!isOwnedBy(vm.labels, m.metadata.name)) {
-        acc.diagnostics.push(error("NameClash", `VirtualMachine ${id} on '${cluster}' exists and does not belong to this Machine`, "metadata.name"))
+        acc.diagnostics.push(
+          error(
+            "NameClash",
+            `VirtualMachine ${id} on '${cluster}' exists and does not belong to this Machine`,
+            "metadata.name"
+          )
+        )
         break
       }
       if (vm.deleting) {
-        acc.diagnostics.push(warning("VirtualMachineTerminating", `VirtualMachine ${id} is being deleted; waiting to recreate it`))
+        acc.diagnostics.push(
+          warning("VirtualMachineTerminating", `VirtualMachine ${id} is being deleted; waiting to recreate it`)
+        )
         break
       }
       const changes = vmDrift(vm.spec, desired.desired.vm)
@@ -227,7 +279,12 @@ const planConverge = (input: PlanInput): Plan => {
 const planDeletion = (input: PlanInput): Plan => {
   const { machine: m, observed } = input
   const acc: Acc = { actions: [], diagnostics: [] }
-  const removeFinalizer = (reason: string): Action => ({ _tag: "RemoveFinalizer", target: machineRef(m), finalizer: FINALIZER, ...rv(m), reason })
+  const removeFinalizer = (reason: string): Action => ({
+    _tag: "RemoveFinalizer",
+    target: machineRef(m),
+    finalizer: FINALIZER,
+    reason
+  })
   if (m.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Orphan") {
     acc.diagnostics.push(info("Orphaned", `${DELETION_POLICY_ANNOTATION}: Orphan: remote objects are kept`))
     acc.actions.push(removeFinalizer("deletion policy Orphan: remote objects kept"))
@@ -244,7 +301,9 @@ const planDeletion = (input: PlanInput): Plan => {
   const id = refKey(m.metadata)
   switch (remote.vm._tag) {
     case "Unknown":
-      acc.diagnostics.push(warning("VirtualMachineUnknown", `cannot read VirtualMachine ${id} on '${cluster}': ${remote.vm.reason}`))
+      acc.diagnostics.push(
+        warning("VirtualMachineUnknown", `cannot read VirtualMachine ${id} on '${cluster}': ${remote.vm.reason}`)
+      )
       return finish(m, acc, cluster)
     case "Present": {
       const vm = remote.vm.value
@@ -260,7 +319,9 @@ const planDeletion = (input: PlanInput): Plan => {
           })
         return finish(m, acc, cluster)
       }
-      acc.diagnostics.push(info("ForeignVirtualMachine", `VirtualMachine ${id} on '${cluster}' is not ours; left alone`))
+      acc.diagnostics.push(
+        info("ForeignVirtualMachine", `VirtualMachine ${id} on '${cluster}' is not ours; left alone`)
+      )
     }
   }
   if (remote.pvcs._tag === "Unknown") {
@@ -280,7 +341,8 @@ const planDeletion = (input: PlanInput): Plan => {
         reason: "VirtualMachine is gone; Machine is being deleted"
       })
   if (ours.length > 0) {
-    if (ours.every((p) => p.deleting)) acc.diagnostics.push(info("WaitingForPvcs", `waiting for ${ours.length} PVC(s) to go`))
+    if (ours.every((p) => p.deleting))
+      acc.diagnostics.push(info("WaitingForPvcs", `waiting for ${ours.length} PVC(s) to go`))
     return finish(m, acc, cluster)
   }
   acc.actions.push(removeFinalizer("every remote object of this Machine is gone; the namespace is kept"))
@@ -302,6 +364,9 @@ export const plan = (input: PlanInput): Plan => {
       actions: [],
       diagnostics: [info("OutOfScope", `spec.provider '${m.spec.provider}' is not kubevirt; ignored`)]
     })
-  if (isDeleting(m)) return hasFinalizer(m, FINALIZER) ? planDeletion(input) : Plan.make({ machine: machineRef(m), actions: [], diagnostics: [] })
+  if (isDeleting(m))
+    return hasFinalizer(m, FINALIZER)
+      ? planDeletion(input)
+      : Plan.make({ machine: machineRef(m), actions: [], diagnostics: [] })
   return planConverge(input)
 }

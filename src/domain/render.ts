@@ -25,7 +25,9 @@ const target = (a: Action): string => {
 const detail = (a: Action): string => {
   switch (a._tag) {
     case "EnsureNamespace":
-      return ` labels=${Object.entries(a.labels).map(([k, v]) => `${k}:${v}`).join(",")}`
+      return ` labels=${Object.entries(a.labels)
+        .map(([k, v]) => `${k}:${v}`)
+        .join(",")}`
     case "CreatePvc":
       return ` size=${a.after.storage} volumeMode=${a.after.volumeMode} accessModes=${a.after.accessModes.join(",")}${a.after.storageClassName === undefined ? "" : ` storageClass=${a.after.storageClassName}`}`
     case "ExpandPvc":
@@ -42,7 +44,8 @@ const detail = (a: Action): string => {
   }
 }
 
-export const renderAction = (a: Action): string => `  ${GLYPH[actionKind(a)]} ${a._tag} ${target(a)}${detail(a)}  (${a.reason})`
+export const renderAction = (a: Action): string =>
+  `  ${GLYPH[actionKind(a)]} ${a._tag} ${target(a)}${detail(a)}  (${a.reason})`
 
 export interface Summary {
   readonly add: number
@@ -62,7 +65,8 @@ export const summarize = (plans: ReadonlyArray<Plan>): Summary => {
 export const renderPlan = (p: Plan): string => {
   const head = `Machine ${refKey(p.machine)}${p.cluster === undefined ? "" : ` -> ${p.cluster}`}`
   const lines = [head, ...p.actions.map(renderAction)]
-  for (const d of p.diagnostics) lines.push(`  ! ${d.severity} ${d.reason}${d.field === undefined ? "" : ` [${d.field}]`}: ${d.message}`)
+  for (const d of p.diagnostics)
+    lines.push(`  ! ${d.severity} ${d.reason}${d.field === undefined ? "" : ` [${d.field}]`}: ${d.message}`)
   if (p.actions.length === 0 && p.diagnostics.length === 0) lines.push("  (no changes)")
   return lines.join("\n")
 }
@@ -70,5 +74,7 @@ export const renderPlan = (p: Plan): string => {
 /** The whole text output of `plan`: each Machine's block, then the Terraform summary line. */
 export const renderPlans = (plans: ReadonlyArray<Plan>): string => {
   const s = summarize(plans)
-  return [...plans.map(renderPlan), "", `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`].join("\n")
+  return [...plans.map(renderPlan), "", `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`].join(
+    "\n"
+  )
 }

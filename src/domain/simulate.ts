@@ -17,10 +17,19 @@ export interface World {
   readonly observed: ObservedState
 }
 
-const emptyRemote = (cluster: string): RemoteState => ({ cluster, namespace: absent, vm: absent, vmi: absent, pvcs: present([]) })
+const emptyRemote = (cluster: string): RemoteState => ({
+  cluster,
+  namespace: absent,
+  vm: absent,
+  vmi: absent,
+  pvcs: present([])
+})
 
 const withRemote = (w: World, cluster: string, f: (r: RemoteState) => RemoteState): World => {
-  const r = w.observed.remote._tag === "Present" && w.observed.remote.value.cluster === cluster ? w.observed.remote.value : emptyRemote(cluster)
+  const r =
+    w.observed.remote._tag === "Present" && w.observed.remote.value.cluster === cluster
+      ? w.observed.remote.value
+      : emptyRemote(cluster)
   return { ...w, observed: ObservedState.make({ ...w.observed, remote: present(f(r)) }) }
 }
 
@@ -29,27 +38,60 @@ const withMachine = (w: World, f: (m: Machine) => Machine | undefined): World =>
 
 const bump = (rv: string | undefined) => `${rv ?? "0"}+`
 
-const vmObserved = (spec: VmSpec, resourceVersion: string) => ({ name: spec.name, labels: spec.labels, resourceVersion, spec, deleting: false })
+const vmObserved = (spec: VmSpec, resourceVersion: string) => ({
+  name: spec.name,
+  labels: spec.labels,
+  resourceVersion,
+  spec,
+  deleting: false
+})
 
 /** Applies one action. Never throws; an action whose precondition does not hold changes nothing. */
 export const applyAction = (w: World, a: Action): World => {
   switch (a._tag) {
     case "AddFinalizer":
       return withMachine(w, (m) =>
-        Machine.make({ ...m, metadata: { ...m.metadata, resourceVersion: bump(m.metadata.resourceVersion), finalizers: [...(m.metadata.finalizers ?? []).filter((f) => f !== a.finalizer), a.finalizer] } })
+        (m.metadata.finalizers ?? []).includes(a.finalizer)
+          ? m
+          : Machine.make({
+              ...m,
+              metadata: {
+                ...m.metadata,
+                resourceVersion: bump(m.metadata.resourceVersion),
+                finalizers: [...(m.metadata.finalizers ?? []), a.finalizer]
+              }
+            })
       )
     case "RemoveFinalizer":
       return withMachine(w, (m) => {
+        if (!(m.metadata.finalizers ?? []).includes(a.finalizer)) return m
         const finalizers = (m.metadata.finalizers ?? []).filter((f) => f !== a.finalizer)
         if (m.metadata.deletionTimestamp !== undefined && finalizers.length === 0) return undefined
-        return Machine.make({ ...m, metadata: { ...m.metadata, resourceVersion: bump(m.metadata.resourceVersion), finalizers } })
+        return Machine.make({
+          ...m,
+          metadata: { ...m.metadata, resourceVersion: bump(m.metadata.resourceVersion), finalizers }
+        })
       })
     case "PersistPlacement":
+      // Precondition: the annotation is absent; a placement already recorded (even a different one) is kept.
       return withMachine(w, (m) =>
-        Machine.make({ ...m, metadata: { ...m.metadata, resourceVersion: bump(m.metadata.resourceVersion), annotations: { ...(m.metadata.annotations ?? {}), [PLACEMENT_ANNOTATION]: a.cluster } } })
+        (m.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
+          ? m
+          : Machine.make({
+              ...m,
+              metadata: {
+                ...m.metadata,
+                resourceVersion: bump(m.metadata.resourceVersion),
+                annotations: { ...(m.metadata.annotations ?? {}), [PLACEMENT_ANNOTATION]: a.cluster }
+              }
+            })
       )
     case "EnsureNamespace":
-      return withRemote(w, a.cluster, (r) => (r.namespace._tag === "Absent" ? { ...r, namespace: present({ name: a.name, labels: a.labels, deleting: false }) } : r))
+      return withRemote(w, a.cluster, (r) =>
+        r.namespace._tag === "Absent"
+          ? { ...r, namespace: present({ name: a.name, labels: a.labels, deleting: false }) }
+          : r
+      )
     case "CreatePvc":
       return withRemote(w, a.cluster, (r) => {
         const pvcs = r.pvcs._tag === "Present" ? r.pvcs.value : []
@@ -70,24 +112,47 @@ export const applyAction = (w: World, a: Action): World => {
       return withRemote(w, a.cluster, (r) =>
         r.pvcs._tag !== "Present"
           ? r
-          : { ...r, pvcs: present(r.pvcs.value.map((p) => (p.name === a.target.name && p.resourceVersion === a.resourceVersion ? { ...p, storage: a.after, resourceVersion: bump(p.resourceVersion) } : p))) }
+          : {
+              ...r,
+              pvcs: present(
+                r.pvcs.value.map((p) =>
+                  p.name === a.target.name && p.resourceVersion === a.resourceVersion
+                    ? { ...p, storage: a.after, resourceVersion: bump(p.resourceVersion) }
+                    : p
+                )
+              )
+            }
       )
     case "DeletePvc":
       return withRemote(w, a.cluster, (r) =>
-        r.pvcs._tag !== "Present" ? r : { ...r, pvcs: present(r.pvcs.value.filter((p) => !(p.name === a.target.name && p.resourceVersion === a.resourceVersion))) }
+        r.pvcs._tag !== "Present"
+          ? r
+          : {
+              ...r,
+              pvcs: present(
+                r.pvcs.value.filter((p) => !(p.name === a.target.name && p.resourceVersion === a.resourceVersion))
+              )
+            }
       )
     case "CreateVirtualMachine":
-      return withRemote(w, a.cluster, (r) => (r.vm._tag === "Absent" ? { ...r, vm: present(vmObserved(a.after, "1")) } : r))
+      return withRemote(w, a.cluster, (r) =>
+        r.vm._tag === "Absent" ? { ...r, vm: present(vmObserved(a.after, "1")) } : r
+      )
     case "PatchVirtualMachine":
       return withRemote(w, a.cluster, (r) => {
         if (r.vm._tag !== "Present" || r.vm.value.resourceVersion !== a.resourceVersion) return r
         const labels = { ...r.vm.value.labels, ...a.after.labels }
         const annotations = { ...r.vm.value.spec.annotations, ...a.after.annotations }
-        return { ...r, vm: present({ ...vmObserved({ ...a.after, labels, annotations }, bump(a.resourceVersion)), labels }) }
+        return {
+          ...r,
+          vm: present({ ...vmObserved({ ...a.after, labels, annotations }, bump(a.resourceVersion)), labels })
+        }
       })
     case "DeleteVirtualMachine":
       return withRemote(w, a.cluster, (r) =>
-        r.vm._tag === "Present" && r.vm.value.resourceVersion === a.resourceVersion ? { ...r, vm: absent, vmi: absent } : r
+        r.vm._tag === "Present" && r.vm.value.resourceVersion === a.resourceVersion
+          ? { ...r, vm: absent, vmi: absent }
+          : r
       )
   }
 }

@@ -4,7 +4,7 @@
  * Only fields of the CRD schema are produced. `sameStatus` tells the runtime whether a write is needed at all.
  */
 import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
-import { isDeleting, type Condition, type Machine, type MachineStatus, type Phase } from "./Machine.ts"
+import { type Condition, isDeleting, type Machine, type MachineStatus, type Phase } from "./Machine.ts"
 import type { ObservedState, ObservedVmi } from "./ObservedState.ts"
 import type { Plan } from "./Plan.ts"
 
@@ -54,7 +54,9 @@ const isIpv6 = (ip: string) => ip.includes(":")
 const uniq = (xs: ReadonlyArray<string>) => [...new Set(xs)]
 
 const runtimeFields = (vmi: ObservedVmi): Partial<MachineStatus> => {
-  const ifaces = vmi.interfaces.filter((i) => i.mac !== undefined && i.mac !== "00:00:00:00:00:00" && i.ipAddresses.length > 0)
+  const ifaces = vmi.interfaces.filter(
+    (i) => i.mac !== undefined && i.mac !== "00:00:00:00:00:00" && i.ipAddresses.length > 0
+  )
   const all = ifaces.flatMap((i) => i.ipAddresses)
   return {
     publicIPAddresses: uniq(ifaces.filter((i) => i.name !== undefined && i.name !== "").flatMap((i) => i.ipAddresses)),
@@ -87,7 +89,10 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
   const { machine, observed, plan, outcome, now } = input
   const errors = plan.diagnostics.filter((d) => d.severity === "Error")
   const warnings = plan.diagnostics.filter((d) => d.severity === "Warning")
-  const remote = observed.remote._tag === "Present" && observed.remote.value.cluster === plan.cluster ? observed.remote.value : undefined
+  const remote =
+    observed.remote._tag === "Present" && observed.remote.value.cluster === plan.cluster
+      ? observed.remote.value
+      : undefined
   const vm = remote?.vm._tag === "Present" ? remote.vm.value : undefined
   const vmi = remote?.vmi._tag === "Present" ? remote.vmi.value : undefined
   const running = vmi?.phase === "Running"
@@ -127,7 +132,7 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
     phase === "Running"
       ? "VirtualMachine is running"
       : phase === "Terminating"
-        ? warnings[0]?.message ?? "deleting remote objects (VirtualMachine, then PVCs; the namespace is kept)"
+        ? (warnings[0]?.message ?? "deleting remote objects (VirtualMachine, then PVCs; the namespace is kept)")
         : failureMessage !== undefined
           ? outcome?.failed?.retryable === false || errors.length > 0
             ? `${failureMessage}; waiting for a change`
@@ -141,13 +146,24 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
   const previous = machine.status?.conditions ?? []
   const cond = (type: string, status: Condition["status"], reason: string, msg: string): Condition => {
     const prior = previous.find((c) => c.type === type)
-    return { type, status, reason, message: msg, lastTransitionTime: prior !== undefined && prior.status === status ? prior.lastTransitionTime : now }
+    return {
+      type,
+      status,
+      reason,
+      message: msg,
+      lastTransitionTime: prior !== undefined && prior.status === status ? prior.lastTransitionTime : now
+    }
   }
   const placementError = plan.cluster === undefined ? (errors[0] ?? warnings[0]) : undefined
   const placed =
     plan.cluster !== undefined
       ? cond("Placed", "True", "Placed", `placed on KubevirtConfig '${plan.cluster}'`)
-      : cond("Placed", placementError?.severity === "Error" ? "False" : "Unknown", placementError?.reason ?? "NotPlaced", placementError?.message ?? "not placed yet")
+      : cond(
+          "Placed",
+          placementError?.severity === "Error" ? "False" : "Unknown",
+          placementError?.reason ?? "NotPlaced",
+          placementError?.message ?? "not placed yet"
+        )
   const reachable =
     observed.remote._tag === "Present"
       ? cond("RemoteReachable", "True", "Reachable", `remote cluster '${observed.remote.value.cluster}' answered`)
@@ -171,8 +187,13 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
   }
 }
 
-const canonical = (s: MachineStatus | undefined): string => JSON.stringify(s ?? {}, (_k, v) =>
-  v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v)
+const canonical = (s: MachineStatus | undefined): string =>
+  JSON.stringify(s ?? {}, (_k, v) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v
+  )
 
 /** True when writing `next` would change nothing the apiserver stores. */
-export const sameStatus = (current: MachineStatus | undefined, next: MachineStatus): boolean => canonical(current) === canonical(next)
+export const sameStatus = (current: MachineStatus | undefined, next: MachineStatus): boolean =>
+  canonical(current) === canonical(next)

@@ -35,15 +35,30 @@ export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChan
     ...subsetDiff("metadata.annotations", observed.annotations, desired.annotations)
   ]
   if (observed.runStrategy !== desired.runStrategy)
-    changes.push({ field: "spec.runStrategy", before: observed.runStrategy, after: desired.runStrategy, restart: false })
+    changes.push({
+      field: "spec.runStrategy",
+      before: observed.runStrategy,
+      after: desired.runStrategy,
+      restart: false
+    })
   const domain = "spec.template.spec.domain"
   for (const k of ["cores", "sockets", "threads", "model"] as const)
     if (observed.cpu[k] !== desired.cpu[k])
-      changes.push({ field: `${domain}.cpu.${k}`, before: show(observed.cpu[k]), after: show(desired.cpu[k]), restart: true })
+      changes.push({
+        field: `${domain}.cpu.${k}`,
+        before: show(observed.cpu[k]),
+        after: show(desired.cpu[k]),
+        restart: true
+      })
   const om = parseQuantity(observed.memory)
   if (om === undefined || om !== parseQuantity(desired.memory))
     changes.push({ field: `${domain}.memory.guest`, before: observed.memory, after: desired.memory, restart: true })
   if (JSON.stringify(observed.disks.map(canonicalDisk)) !== JSON.stringify(desired.disks.map(canonicalDisk)))
-    changes.push({ field: `${domain}.devices.disks`, before: show(observed.disks), after: show(desired.disks), restart: true })
+    changes.push({
+      field: `${domain}.devices.disks`,
+      before: show(observed.disks),
+      after: show(desired.disks),
+      restart: true
+    })
   return changes
 }

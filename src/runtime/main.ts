@@ -13,7 +13,11 @@ ${PLAN_USAGE}`
 
 export const main = (argv: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>): number => {
   const [command, ...rest] = argv
-  const io = { out: (s: string) => process.stdout.write(`${s}\n`), err: (s: string) => process.stderr.write(`${s}\n`), env }
+  const io = {
+    out: (s: string) => process.stdout.write(`${s}\n`),
+    err: (s: string) => process.stderr.write(`${s}\n`),
+    env
+  }
   switch (command) {
     case "plan":
       return runPlan(rest, io)

@@ -4,9 +4,11 @@
  * A bad value is an error naming the variable, never a silent default.
  */
 import { Schema } from "effect"
-import { AccessMode, Settings, VolumeMode, defaultSettings } from "../domain/Settings.ts"
+import { AccessMode, defaultSettings, Settings, VolumeMode } from "../domain/Settings.ts"
 
-export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>>): Settings | { readonly error: string } => {
+export const settingsFromEnv = (
+  env: Readonly<Record<string, string | undefined>>
+): Settings | { readonly error: string } => {
   const pick = <A>(name: string, schema: Schema.Codec<A, any>, fallback: A): A | { readonly error: string } => {
     const raw = env[name]
     if (raw === undefined || raw === "") return fallback

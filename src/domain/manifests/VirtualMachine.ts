@@ -6,8 +6,8 @@
  */
 import type { KubeObject } from "../KubeObject.ts"
 import type { ObservedVm, ObservedVmi } from "../ObservedState.ts"
-import type { VmDisk, VmSpec } from "../VmSpec.ts"
 import { parseQuantity } from "../Quantity.ts"
+import type { VmDisk, VmSpec } from "../VmSpec.ts"
 import { asArray, asNumber, asRecord, asString, asStringArray } from "./jsonPath.ts"
 
 const POD_NETWORK = "default"
@@ -64,7 +64,10 @@ export const vmPatch = (after: VmSpec) => {
       runStrategy: after.runStrategy,
       template: {
         metadata: { labels: { ...after.labels } },
-        spec: { domain: { cpu: t.domain.cpu, memory: t.domain.memory, devices: { disks: t.domain.devices.disks } }, volumes: t.volumes }
+        spec: {
+          domain: { cpu: t.domain.cpu, memory: t.domain.memory, devices: { disks: t.domain.devices.disks } },
+          volumes: t.volumes
+        }
       }
     }
   }
@@ -77,7 +80,10 @@ export const observeVm = (o: KubeObject): ObservedVm => {
   const domain = asRecord(tspec.domain)
   const cpu = asRecord(domain.cpu)
   const claims = new Map(
-    asArray(tspec.volumes).map((v) => [asString(asRecord(v).name) ?? "", asString(asRecord(asRecord(v).persistentVolumeClaim).claimName) ?? ""])
+    asArray(tspec.volumes).map((v) => [
+      asString(asRecord(v).name) ?? "",
+      asString(asRecord(asRecord(v).persistentVolumeClaim).claimName) ?? ""
+    ])
   )
   const disks = asArray(asRecord(domain.devices).disks).map((d): VmDisk => {
     const r = asRecord(d)

@@ -8,5 +8,6 @@ export const asRecord = (u: unknown): Record<string, unknown> =>
   Predicate.isObject(u) && !Array.isArray(u) ? (u as Record<string, unknown>) : {}
 export const asArray = (u: unknown): ReadonlyArray<unknown> => (Array.isArray(u) ? u : [])
 export const asString = (u: unknown): string | undefined => (typeof u === "string" ? u : undefined)
-export const asNumber = (u: unknown): number | undefined => (typeof u === "number" && Number.isFinite(u) ? u : undefined)
+export const asNumber = (u: unknown): number | undefined =>
+  typeof u === "number" && Number.isFinite(u) ? u : undefined
 export const asStringArray = (u: unknown): Array<string> => asArray(u).filter((x): x is string => typeof x === "string")

@@ -57,7 +57,8 @@ export const runPlan = (args: ReadonlyArray<string>, io: CliIo): 0 | 1 | 2 => {
   }
   const input = readDocuments(files)
   const docs = sortDocuments(input.documents)
-  const snapshotRead = values.observed === undefined ? { documents: [], problems: [] } : readDocuments([values.observed])
+  const snapshotRead =
+    values.observed === undefined ? { documents: [], problems: [] } : readDocuments([values.observed])
   const snapshot = sortDocuments(snapshotRead.documents)
   const problems = [...input.problems, ...docs.problems, ...snapshotRead.problems, ...snapshot.problems]
   if (problems.length > 0) {

@@ -43,7 +43,8 @@ export const readDocuments = (paths: ReadonlyArray<string>): ReadResult => {
         continue
       }
       parseAllDocuments(text).forEach((doc, index) => {
-        if (doc.errors.length > 0) problems.push(`${file}#${index}: not valid YAML/JSON: ${doc.errors[0]!.message.split("\n")[0]}`)
+        if (doc.errors.length > 0)
+          problems.push(`${file}#${index}: not valid YAML/JSON: ${doc.errors[0]!.message.split("\n")[0]}`)
         else documents.push({ source: file, index, value: doc.toJS({ maxAliasCount: 100 }) })
       })
     }

@@ -1,0 +1,207 @@
+/**
+ * The planner's laws as fast-check properties (style G10): totality, convergence, idempotence, determinism,
+ * ordering, safety, JSON round trip. Each runs at least 1,000 times; a failure prints fast-check's seed and path.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import fc from "fast-check"
+import type { Action } from "../../src/domain/Action.ts"
+import { isRemote } from "../../src/domain/Action.ts"
+import { DELETION_POLICY_ANNOTATION, isOwnedBy, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
+import { isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
+import { ObservedState } from "../../src/domain/ObservedState.ts"
+import { decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
+import { plan } from "../../src/domain/planner.ts"
+import { Settings } from "../../src/domain/Settings.ts"
+import { simulate, type World } from "../../src/domain/simulate.ts"
+import { deriveStatus } from "../../src/domain/status.ts"
+import { fromSchema, RUNS, scenario } from "../fixtures/arbitraries.ts"
+
+const params = { numRuns: RUNS, verbose: 1 } as const
+const remoteOf = (o: ObservedState) => (o.remote._tag === "Present" ? o.remote.value : undefined)
+
+/** Runs observe→plan→apply rounds on the pure model until the plan is empty or the Machine is gone. */
+const converge = (
+  w: World,
+  settings: Settings,
+  rounds: number
+): { world: World; rounds: number; last: ReadonlyArray<Action> } => {
+  let world = w
+  for (let i = 0; i < rounds; i++) {
+    if (world.machine === undefined) return { world, rounds: i, last: [] }
+    const p = plan({ machine: world.machine, observed: world.observed, settings })
+    if (p.actions.length === 0) return { world, rounds: i, last: [] }
+    world = simulate(world, p.actions)
+  }
+  const last =
+    world.machine === undefined ? [] : plan({ machine: world.machine, observed: world.observed, settings }).actions
+  return { world, rounds, last }
+}
+
+describe("planner laws", () => {
+  it("totality: any schema-valid Machine × ObservedState × Settings gives a Plan and a status, never a throw", () => {
+    fc.assert(
+      fc.property(
+        fromSchema(Machine.fields.metadata),
+        fromSchema(MachineSpec),
+        fromSchema(ObservedState),
+        fromSchema(Settings),
+        (metadata, spec, observed, settings) => {
+          const machine = Machine.make({ metadata, spec })
+          const p = plan({ machine, observed, settings })
+          deriveStatus({ machine, observed, plan: p, now: "2026-11-28T00:00:00Z" })
+          return Array.isArray(p.actions)
+        }
+      ),
+      params
+    )
+  })
+
+  it("convergence: a live Machine's plan, applied, leaves nothing to do (one round)", () => {
+    fc.assert(
+      fc.property(scenario, ({ machine, observed, settings }) => {
+        fc.pre(!isDeleting(machine))
+        const first = plan({ machine, observed, settings })
+        const after = simulate({ machine, observed }, first.actions)
+        assert.isDefined(after.machine)
+        assert.deepStrictEqual(plan({ machine: after.machine!, observed: after.observed, settings }).actions, [])
+      }),
+      params
+    )
+  })
+
+  it("convergence on deletion: at most 3 rounds (VM, PVCs, finalizer) when the remote is readable", () => {
+    fc.assert(
+      fc.property(scenario, ({ machine, observed, settings }) => {
+        fc.pre(isDeleting(machine))
+        const r = converge({ machine, observed }, settings, 3)
+        assert.deepStrictEqual(r.last, [])
+      }),
+      params
+    )
+  })
+
+  it("idempotence: applying a plan twice equals applying it once", () => {
+    fc.assert(
+      fc.property(scenario, ({ machine, observed, settings }) => {
+        const p = plan({ machine, observed, settings })
+        const once = simulate({ machine, observed }, p.actions)
+        const twice = simulate(once, p.actions)
+        assert.deepStrictEqual(twice, once)
+      }),
+      params
+    )
+  })
+
+  it("determinism: reordering observed lists (PVCs, VM search, configs) does not change the plan", () => {
+    fc.assert(
+      fc.property(scenario, fc.integer(), ({ machine, observed, settings }, salt) => {
+        const shuffle = <A>(xs: ReadonlyArray<A>): Array<A> =>
+          xs
+            .map((x, i) => [((i + 1) * 7919 * (salt | 1)) % 104729, x] as const)
+            .sort((a, b) => a[0] - b[0])
+            .map(([, x]) => x)
+        const r = observed.remote
+        const reordered = ObservedState.make({
+          ...observed,
+          kubevirtConfigs:
+            observed.kubevirtConfigs._tag === "Present"
+              ? { _tag: "Present", value: shuffle(observed.kubevirtConfigs.value).reverse() }
+              : observed.kubevirtConfigs,
+          vmSearch: shuffle(observed.vmSearch).reverse(),
+          remote:
+            r._tag === "Present" && r.value.pvcs._tag === "Present"
+              ? {
+                  _tag: "Present",
+                  value: { ...r.value, pvcs: { _tag: "Present", value: shuffle(r.value.pvcs.value).reverse() } }
+                }
+              : r
+        })
+        assert.deepStrictEqual(plan({ machine, observed: reordered, settings }), plan({ machine, observed, settings }))
+      }),
+      params
+    )
+  })
+
+  it("ordering: supervisor marks before remote writes; namespace < PVCs < VM; deletion VM before PVCs; finalizer last", () => {
+    fc.assert(
+      fc.property(scenario, ({ machine, observed, settings }) => {
+        const tags = plan({ machine, observed, settings }).actions.map((a) => a._tag)
+        const first = (t: string) => tags.indexOf(t as never)
+        const last = (t: string) => tags.lastIndexOf(t as never)
+        const firstRemote = plan({ machine, observed, settings }).actions.findIndex(isRemote)
+        for (const mark of ["AddFinalizer", "PersistPlacement"])
+          if (first(mark) >= 0 && firstRemote >= 0) assert.isBelow(first(mark), firstRemote)
+        if (first("EnsureNamespace") >= 0)
+          for (const t of ["CreatePvc", "ExpandPvc", "CreateVirtualMachine", "PatchVirtualMachine"])
+            if (first(t) >= 0) assert.isBelow(first("EnsureNamespace"), first(t))
+        if (first("CreateVirtualMachine") >= 0 && first("CreatePvc") >= 0)
+          assert.isBelow(last("CreatePvc"), first("CreateVirtualMachine"))
+        // Deletion: the PVCs are never deleted in the same step as the VM, and the finalizer goes alone at the end.
+        assert.isFalse(first("DeleteVirtualMachine") >= 0 && first("DeletePvc") >= 0)
+        if (first("RemoveFinalizer") >= 0) assert.strictEqual(first("RemoveFinalizer"), tags.length - 1)
+      }),
+      params
+    )
+  })
+
+  it("safety: no namespace change, no write to what is not ours, nothing created or deleted from an Unknown fact", () => {
+    fc.assert(
+      fc.property(scenario, ({ machine, observed, settings }) => {
+        const p = plan({ machine, observed, settings })
+        const remote = remoteOf(observed)
+        const ours = (labels: Readonly<Record<string, string>>) => isOwnedBy(labels, machine.metadata.name)
+        if (hasErrors(p)) assert.isFalse(p.actions.some(isRemote), "a plan with an Error has no remote write")
+        for (const a of p.actions) {
+          switch (a._tag) {
+            case "EnsureNamespace":
+              assert.strictEqual(remote?.namespace._tag, "Absent")
+              assert.strictEqual(a.name, machine.metadata.namespace)
+              break
+            case "CreatePvc":
+              assert.isTrue(remote?.pvcs._tag === "Present" && !remote.pvcs.value.some((x) => x.name === a.target.name))
+              break
+            case "CreateVirtualMachine":
+              assert.strictEqual(remote?.vm._tag, "Absent")
+              break
+            case "PatchVirtualMachine":
+            case "DeleteVirtualMachine":
+              assert.isTrue(remote?.vm._tag === "Present" && ours(remote.vm.value.labels))
+              break
+            case "ExpandPvc":
+            case "DeletePvc":
+              assert.isTrue(
+                remote?.pvcs._tag === "Present" &&
+                  remote.pvcs.value.some((x) => x.name === a.target.name && ours(x.labels))
+              )
+              break
+            case "RemoveFinalizer": {
+              const orphan = machine.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Orphan"
+              const placed = (machine.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
+              if (!orphan && placed) {
+                assert.isTrue(
+                  remote?.vm._tag === "Absent" || (remote?.vm._tag === "Present" && !ours(remote.vm.value.labels))
+                )
+                assert.isTrue(remote?.pvcs._tag === "Present" && !remote.pvcs.value.some((x) => ours(x.labels)))
+              }
+              break
+            }
+            default:
+              break
+          }
+        }
+      }),
+      params
+    )
+  })
+
+  it("round trip: the JSON form of any plan decodes back to the same plan", () => {
+    fc.assert(
+      fc.property(fc.array(scenario, { maxLength: 3 }), (scenarios) => {
+        const plans = scenarios.map((s) => plan(s))
+        const json = JSON.parse(JSON.stringify(encodePlanSetJson({ plans })))
+        assert.deepStrictEqual(decodePlanSetJson(json), { plans })
+      }),
+      params
+    )
+  })
+})
