@@ -187,3 +187,7 @@ export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, s
   }
   return { _tag: "Ok", desired: { pvcs, vm }, diagnostics: diags }
 }
+
+/** The PVC names a Machine's disks map to, even when the Machine is otherwise invalid (observe reads these). */
+export const diskClaimNames = (machine: Machine): ReadonlyArray<string> =>
+  planDisks(machine.metadata.name, machine.spec.disks ?? [], []).map((d) => d.disk.claimName)

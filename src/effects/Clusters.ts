@@ -1,0 +1,91 @@
+/**
+ * The clusters the operator talks to: the supervisor (one KubeApi) and the remotes (one KubeApi per
+ * KubevirtConfig, resolved on demand). Effects layer.
+ * The live `Remotes` layer reads the KubevirtConfig and its Secret from the supervisor, builds one client per
+ * cluster, and rebuilds it when the kubeconfig bytes change (hash), so credential rotation needs no restart.
+ */
+import { createHash } from "node:crypto"
+import { Context, Effect, Layer, Option, Ref, Schema } from "effect"
+import { KUBECONFIG_SECRET_KEY, KubevirtConfig } from "../domain/KubevirtConfig.ts"
+import { refOf } from "../domain/ObjectRef.ts"
+import type { KubeApiService } from "./KubeApi.ts"
+import { type LiveOptions, makeLiveApi } from "./kube/liveApi.ts"
+import { readOnly } from "./kube/readOnly.ts"
+import { apiRetry, retryApi } from "./retry.ts"
+
+/** The supervisor cluster, where Machines live. */
+export class Supervisor extends Context.Service<Supervisor, KubeApiService>()("kubevirt-operator/effects/Supervisor") {
+  static readonly layer = (api: KubeApiService): Layer.Layer<Supervisor> => Layer.succeed(Supervisor, api)
+}
+
+/** A remote cluster could not be resolved to a client: the message says which object and field is at fault. */
+export class RemoteUnavailable extends Schema.TaggedError<RemoteUnavailable>()("RemoteUnavailable", {
+  cluster: Schema.String,
+  message: Schema.String
+}) {}
+
+export interface RemotesService {
+  /** The client of the remote cluster named by KubevirtConfig `cluster`. */
+  readonly get: (cluster: string) => Effect.Effect<KubeApiService, RemoteUnavailable>
+}
+
+export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevirt-operator/effects/Remotes") {
+  /** Fixed clients by KubevirtConfig name (tests, the embedded default). */
+  static readonly layerFromMap = (clients: Readonly<Record<string, KubeApiService>>): Layer.Layer<Remotes> =>
+    Layer.succeed(Remotes, {
+      get: (cluster) =>
+        clients[cluster] === undefined
+          ? Effect.fail(new RemoteUnavailable({ cluster, message: `no client for KubevirtConfig '${cluster}'` }))
+          : Effect.succeed(clients[cluster]!)
+    })
+
+  /**
+   * Live clients from KubevirtConfigs and their kubeconfig Secrets on the supervisor, cached per config and
+   * rebuilt when the Secret's bytes change. `readOnly: true` wraps every client so writes fail (dry-run `plan`).
+   */
+  static readonly layerFromKubevirtConfigs = (
+    options: LiveOptions & { readonly readOnly?: boolean } = {}
+  ): Layer.Layer<Remotes, never, Supervisor> =>
+    Layer.effect(
+      Remotes,
+      Effect.gen(function* () {
+        const supervisor = yield* Supervisor
+        const cache = yield* Ref.make(new Map<string, { readonly hash: string; readonly api: KubeApiService }>())
+        const get = Effect.fn("Remotes.get")(function* (cluster: string) {
+          const unavailable = (message: string) => new RemoteUnavailable({ cluster, message })
+          const read = <A>(e: Effect.Effect<A, { readonly message: string }>) =>
+            e.pipe(Effect.mapError((err) => unavailable(err.message)))
+          const configObj = yield* read(retryApi(apiRetry)(supervisor.get(refOf("KubevirtConfig", cluster))))
+          if (Option.isNone(configObj)) return yield* unavailable(`KubevirtConfig '${cluster}' does not exist`)
+          const config = yield* Schema.decodeUnknownEffect(KubevirtConfig)(configObj.value).pipe(
+            Effect.mapError((e) => unavailable(`KubevirtConfig '${cluster}' is malformed: ${e.message}`))
+          )
+          const { secretNamespace, kubeconfigSecretRef } = config.spec
+          const secretRef = `Secret ${secretNamespace}/${kubeconfigSecretRef}`
+          const secret = yield* read(
+            retryApi(apiRetry)(supervisor.get(refOf("Secret", kubeconfigSecretRef, secretNamespace)))
+          )
+          if (Option.isNone(secret))
+            return yield* unavailable(
+              `${secretRef} (KubevirtConfig ${cluster} spec.kubeconfigSecretRef) does not exist`
+            )
+          const data = (secret.value.data ?? {}) as Record<string, unknown>
+          const encoded = data[KUBECONFIG_SECRET_KEY]
+          if (typeof encoded !== "string" || encoded === "")
+            return yield* unavailable(`${secretRef} has no data key '${KUBECONFIG_SECRET_KEY}'`)
+          const yaml = Buffer.from(encoded, "base64").toString("utf8")
+          const hash = createHash("sha256").update(yaml).digest("hex")
+          const cached = (yield* Ref.get(cache)).get(cluster)
+          if (cached !== undefined && cached.hash === hash) return cached.api
+          // The kubeconfig's content is never logged or put in a message: only the Secret's name.
+          const live = yield* makeLiveApi(yaml, options).pipe(
+            Effect.mapError((e) => unavailable(`${secretRef} key '${KUBECONFIG_SECRET_KEY}': ${e.message}`))
+          )
+          const api = options.readOnly === true ? readOnly(live) : live
+          yield* Ref.update(cache, (m) => new Map(m).set(cluster, { hash, api }))
+          return api
+        })
+        return Remotes.of({ get })
+      })
+    )
+}

@@ -1,0 +1,27 @@
+/**
+ * Failures of executing one action that are not plain API errors. Effects layer.
+ * `NotOurs`: a create met an existing object without this Machine's labels (a name clash appeared between observe and
+ * execute). Never retried: the next plan reports it as a condition.
+ */
+import { Schema } from "effect"
+import type { RemoteUnavailable } from "./Clusters.ts"
+import type { KubeApiError } from "./KubeApiError.ts"
+
+export class NotOurs extends Schema.TaggedError<NotOurs>()("NotOurs", { target: Schema.String }) {
+  override get message(): string {
+    return `${this.target} exists and does not belong to this Machine`
+  }
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+export type ExecutionError = KubeApiError | RemoteUnavailable | NotOurs
+
+/** The reason tag used in conditions and metrics for any execution error. */
+export const reasonOf = (e: ExecutionError): string =>
+  e._tag === "KubeApiError" ? e.reason._tag : e._tag === "RemoteUnavailable" ? "RemoteUnavailable" : "NotOurs"
+
+/** Retryable: transient API reasons, and an unavailable remote (it may come back). */
+export const isRetryable = (e: ExecutionError): boolean =>
+  e._tag === "KubeApiError" ? e.isRetryable : e._tag === "RemoteUnavailable"

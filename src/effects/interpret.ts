@@ -1,0 +1,87 @@
+/**
+ * The interpreter: runs a Plan's actions in order, one idempotent executor per action, and reports what happened as
+ * a value. Effects layer. The executor table is typed by the Action union, so a new action does not compile without
+ * its executor. Retries happen inside executors (retryable reasons only, bounded); the first failure stops the run
+ * and the rest is reported as skipped: the next reconcile replans from fresh state.
+ */
+import { Effect } from "effect"
+import type { Action, ActionTag } from "../domain/Action.ts"
+import type { ExecutionOutcome } from "../domain/ExecutionOutcome.ts"
+import { refKey } from "../domain/ObjectRef.ts"
+import type { Plan } from "../domain/Plan.ts"
+import type { Remotes, Supervisor } from "./Clusters.ts"
+import { type ExecutionError, isRetryable, reasonOf } from "./ExecutionError.ts"
+import { executeAddFinalizer } from "./executors/AddFinalizer.ts"
+import { executeCreatePvc } from "./executors/CreatePvc.ts"
+import { executeCreateVirtualMachine } from "./executors/CreateVirtualMachine.ts"
+import { executeDeletePvc } from "./executors/DeletePvc.ts"
+import { executeDeleteVirtualMachine } from "./executors/DeleteVirtualMachine.ts"
+import { executeEnsureNamespace } from "./executors/EnsureNamespace.ts"
+import { executeExpandPvc } from "./executors/ExpandPvc.ts"
+import { executePatchVirtualMachine } from "./executors/PatchVirtualMachine.ts"
+import { executePersistPlacement } from "./executors/PersistPlacement.ts"
+import { executeRemoveFinalizer } from "./executors/RemoveFinalizer.ts"
+
+type Executor<T extends ActionTag> = (
+  a: Extract<Action, { _tag: T }>
+) => Effect.Effect<void, ExecutionError, Supervisor | Remotes>
+
+/** One executor per action tag: exhaustive by construction. */
+export const executors: { readonly [T in ActionTag]: Executor<T> } = {
+  EnsureNamespace: executeEnsureNamespace,
+  CreatePvc: executeCreatePvc,
+  ExpandPvc: executeExpandPvc,
+  DeletePvc: executeDeletePvc,
+  CreateVirtualMachine: executeCreateVirtualMachine,
+  PatchVirtualMachine: executePatchVirtualMachine,
+  DeleteVirtualMachine: executeDeleteVirtualMachine,
+  AddFinalizer: executeAddFinalizer,
+  RemoveFinalizer: executeRemoveFinalizer,
+  PersistPlacement: executePersistPlacement
+}
+
+export const executeAction = (a: Action): Effect.Effect<void, ExecutionError, Supervisor | Remotes> =>
+  (executors[a._tag] as Executor<typeof a._tag>)(a as never).pipe(
+    Effect.annotateLogs({ action: a._tag, target: "target" in a ? refKey(a.target) : a.name })
+  )
+
+export interface ExecutionResult {
+  readonly executed: ReadonlyArray<Action>
+  readonly failed: { readonly action: Action; readonly error: ExecutionError } | undefined
+  readonly skipped: ReadonlyArray<Action>
+}
+
+/** Runs the plan's actions in order; stops at the first failure. Never fails itself: the result says what happened. */
+export const execute = Effect.fn("execute")(function* (plan: Plan) {
+  const executed: Array<Action> = []
+  for (const [i, action] of plan.actions.entries()) {
+    const exit = yield* Effect.exit(executeAction(action))
+    if (exit._tag === "Failure") {
+      const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+      if (error === undefined) return yield* Effect.failCause(exit.cause as never)
+      return {
+        executed,
+        failed: { action, error: error.error },
+        skipped: plan.actions.slice(i + 1)
+      } satisfies ExecutionResult
+    }
+    executed.push(action)
+  }
+  return { executed, failed: undefined, skipped: [] } satisfies ExecutionResult
+})
+
+/** The part of a result status derivation needs. */
+export const outcomeOf = (r: ExecutionResult): ExecutionOutcome => ({
+  executed: r.executed.length,
+  ...(r.failed === undefined
+    ? {}
+    : {
+        failed: {
+          action: r.failed.action._tag,
+          target: "target" in r.failed.action ? refKey(r.failed.action.target) : r.failed.action.name,
+          reason: reasonOf(r.failed.error),
+          message: r.failed.error.message,
+          retryable: isRetryable(r.failed.error)
+        }
+      })
+})
