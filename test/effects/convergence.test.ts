@@ -145,8 +145,8 @@ describe("observe → plan → execute under faults", () => {
           ),
           foreignBefore
         )
-        injected += w.remote.faults?.injected.length ?? 0
-        lostWrites += w.remote.faults?.injected.filter((f) => f.afterEffect).length ?? 0
+        injected += w.remote.faults?.log.length ?? 0
+        lostWrites += w.remote.faults?.log.filter((f) => f.afterEffect).length ?? 0
       }
       // The schedules must have bitten, including writes whose response was lost after they took effect.
       assert.isAbove(injected, RUNS)
