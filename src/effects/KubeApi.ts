@@ -23,9 +23,13 @@ export {
   reasonFromHttp,
   reasonFromTransport
 } from "./KubeApiError.ts"
+export type { FaultConfig, FaultKind, FaultRule } from "./kube/FaultInjection.ts"
+export type { InMemoryClusterOptions } from "./kube/InMemoryCluster.ts"
+export { InMemoryCluster } from "./kube/InMemoryCluster.ts"
 export type { KindInfo, KindRef } from "./kube/KindTable.ts"
 export { KindTable } from "./kube/KindTable.ts"
 export type { LabelSelector } from "./kube/labelSelector.ts"
+export type { LiveOptions } from "./kube/liveApi.ts"
 
 export interface ListOptions {
   /** Omit to list across all namespaces (or for cluster-scoped kinds). */

@@ -353,6 +353,12 @@ const errorCode = (e: unknown): string | undefined => {
 const errorName = (e: unknown): string | undefined =>
   Predicate.isObject(e) && "name" in e && Predicate.isString(e.name) ? e.name : undefined
 
+/** The first line of an error's message (client-side failures such as TLS settings); no code means no socket detail. */
+const firstLineOf = (e: unknown): string | undefined =>
+  Predicate.isObject(e) && "message" in e && Predicate.isString(e.message) && e.message !== ""
+    ? e.message.split("\n")[0]!.slice(0, 200)
+    : undefined
+
 const timeoutCodes = new Set([
   "ETIMEDOUT",
   "UND_ERR_CONNECT_TIMEOUT",
@@ -362,8 +368,8 @@ const timeoutCodes = new Set([
 
 /**
  * A failure with no HTTP response. Deadlines (`TimeoutError`, `ETIMEDOUT`, undici timeouts) are Timeout;
- * everything else (ECONNREFUSED, ECONNRESET, DNS, TLS) is Transport. The message names only the error
- * code and kind, never request headers or credentials.
+ * everything else (ECONNREFUSED, ECONNRESET, DNS, TLS) is Transport. The message names the error code
+ * when there is one (socket errors), else the first line of the error message; never request headers.
  */
 export const reasonFromTransport = (cause: unknown): KubeApiErrorReason => {
   const code = errorCode(cause)
@@ -371,7 +377,7 @@ export const reasonFromTransport = (cause: unknown): KubeApiErrorReason => {
   if (name === "TimeoutError" || (code !== undefined && timeoutCodes.has(code))) {
     return new Timeout({ message: `request timed out${code === undefined ? "" : ` (${code})`}`, cause })
   }
-  const detail = code ?? name ?? "unknown error"
+  const detail = code ?? firstLineOf(cause) ?? name ?? "unknown error"
   return new Transport({ message: `cannot reach the API server (${detail})`, cause })
 }
 

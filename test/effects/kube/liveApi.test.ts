@@ -78,6 +78,7 @@ clusters:
 - name: fake
   cluster:
     server: http://127.0.0.1:${port}
+    insecure-skip-tls-verify: true
 contexts:
 - name: fake
   context: { cluster: fake, user: op }
@@ -88,7 +89,11 @@ users:
 `
 
 /** Runs `body` with a KubeApi talking to a fake apiserver; returns what `body` returns and the requests seen. */
-const withFake = <A>(handler: Handler, body: (api: KubeApi["Service"]) => Effect.Effect<A, unknown>, options?: LiveOptions) =>
+const withFake = <A>(
+  handler: Handler,
+  body: (api: KubeApi["Service"]) => Effect.Effect<A, unknown>,
+  options?: LiveOptions
+) =>
   Effect.gen(function* () {
     const fake = yield* fakeApiserver(handler)
     const result = yield* Effect.gen(function* () {
@@ -119,17 +124,24 @@ const cmRef = (name: string) => ObjectRef.make({ apiVersion: "v1", kind: "Config
 describe("KubeApi.layerLive against a fake apiserver", () => {
   it.live("get: builds the group URL, sends the bearer token, decodes the object", () =>
     Effect.gen(function* () {
-      const { result, seen } = yield* withFake(() => ({ status: 200, body: vm }), (api) => api.get(vmRef))
+      const { result, seen } = yield* withFake(
+        () => ({ status: 200, body: vm }),
+        (api) => api.get(vmRef)
+      )
       assert.deepStrictEqual(Option.getOrThrow(result), vm)
       assert.strictEqual(seen[0]!.method, "GET")
       assert.strictEqual(seen[0]!.url.pathname, "/apis/kubevirt.io/v1/namespaces/team-a/virtualmachines/vm-a")
       assert.strictEqual(seen[0]!.authorization, `Bearer ${TOKEN}`)
-    }))
+    })
+  )
 
   it.live("get: a 404 for the object is None, a 404 for the resource (no CRD) is an error", () =>
     Effect.gen(function* () {
       const absent = yield* withFake(
-        () => ({ status: 404, body: status(404, "NotFound", 'virtualmachines.kubevirt.io "vm-a" not found', { name: "vm-a" }) }),
+        () => ({
+          status: 404,
+          body: status(404, "NotFound", 'virtualmachines.kubevirt.io "vm-a" not found', { name: "vm-a" })
+        }),
         (api) => api.get(vmRef)
       )
       assert.isTrue(Option.isNone(absent.result))
@@ -139,7 +151,8 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
       )
       assert.strictEqual(noCrd.result.reason._tag, "NotFound")
       assert.include(noCrd.result.message, "cannot get VirtualMachine team-a/vm-a")
-    }))
+    })
+  )
 
   it.live("list: core URL, label selector, items typed, collection resourceVersion", () =>
     Effect.gen(function* () {
@@ -153,7 +166,8 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
             items: [{ metadata: { name: "a", namespace: "ns" }, data: { k: "v" } }]
           }
         }),
-        (api) => api.list({ apiVersion: "v1", kind: "ConfigMap" }, { namespace: "ns", labelSelector: { b: "2", a: "1" } })
+        (api) =>
+          api.list({ apiVersion: "v1", kind: "ConfigMap" }, { namespace: "ns", labelSelector: { b: "2", a: "1" } })
       )
       assert.strictEqual(seen[0]!.url.pathname, "/api/v1/namespaces/ns/configmaps")
       assert.strictEqual(seen[0]!.url.searchParams.get("labelSelector"), "a=1,b=2")
@@ -161,7 +175,8 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
       assert.deepStrictEqual(result.items, [
         { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "ns" }, data: { k: "v" } }
       ])
-    }))
+    })
+  )
 
   it.live("list across namespaces and of a cluster-scoped kind", () =>
     Effect.gen(function* () {
@@ -177,7 +192,8 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
         seen.map((s) => s.url.pathname),
         ["/apis/kubevirt.io/v1/virtualmachines", "/apis/vitistack.io/v1alpha1/kubevirtconfigs"]
       )
-    }))
+    })
+  )
 
   it.live("create: POSTs to the collection without server-owned metadata; AlreadyExists maps", () =>
     Effect.gen(function* () {
@@ -197,8 +213,12 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
         spec: { runStrategy: "Always" }
       })
       assert.strictEqual(result.reason._tag, "AlreadyExists")
-      assert.strictEqual(result.message, 'cannot create VirtualMachine team-a/vm-a: virtualmachines.kubevirt.io "vm-a" already exists')
-    }))
+      assert.strictEqual(
+        result.message,
+        'cannot create VirtualMachine team-a/vm-a: virtualmachines.kubevirt.io "vm-a" already exists'
+      )
+    })
+  )
 
   it.live("patch: merge patch with the resourceVersion precondition in the body; Conflict maps", () =>
     Effect.gen(function* () {
@@ -211,7 +231,8 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
       assert.deepStrictEqual(seen[0]!.body, { spec: { runStrategy: "Halted" }, metadata: { resourceVersion: "5" } })
       assert.strictEqual(result.reason._tag, "Conflict")
       assert.isTrue(result.isRetryable)
-    }))
+    })
+  )
 
   it.live("apply: server-side apply content type, fieldManager and force", () =>
     Effect.gen(function* () {
@@ -224,7 +245,8 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
       assert.strictEqual(seen[0]!.url.searchParams.get("force"), "true")
       assert.strictEqual((seen[0]!.body as typeof vm).metadata.resourceVersion, "5", "apply keeps the precondition")
       assert.strictEqual(result.metadata.name, "vm-a")
-    }))
+    })
+  )
 
   it.live("delete: preconditions in DeleteOptions; a Status is Deleted, an object being finalized is Finalizing", () =>
     Effect.gen(function* () {
@@ -253,8 +275,13 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
         kind: "DeleteOptions",
         preconditions: { uid: "u-9", resourceVersion: "3" }
       })
-      assert.deepStrictEqual(seen[1]!.body, { apiVersion: "v1", kind: "DeleteOptions", propagationPolicy: "Foreground" })
-    }))
+      assert.deepStrictEqual(seen[1]!.body, {
+        apiVersion: "v1",
+        kind: "DeleteOptions",
+        propagationPolicy: "Foreground"
+      })
+    })
+  )
 
   it.live("updateStatus: JSON patch on /status that pins the resourceVersion and replaces status", () =>
     Effect.gen(function* () {
@@ -268,11 +295,16 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
         { op: "replace", path: "/metadata/resourceVersion", value: "5" },
         { op: "add", path: "/status", value: { ready: true } }
       ])
-    }))
+    })
+  )
 
   it.live("watch: streams events with query parameters, ends when the server closes", () =>
     Effect.gen(function* () {
-      const cm = (name: string, rv: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "ns", resourceVersion: rv } })
+      const cm = (name: string, rv: string) => ({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name, namespace: "ns", resourceVersion: rv }
+      })
       const { result, seen } = yield* withFake(
         () => [
           { type: "ADDED", object: cm("a", "11") },
@@ -282,16 +314,22 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
         ],
         (api) =>
           api
-            .watch({ apiVersion: "v1", kind: "ConfigMap" }, {
-              namespace: "ns",
-              resourceVersion: "10",
-              allowBookmarks: true,
-              labelSelector: { app: "x" }
-            })
+            .watch(
+              { apiVersion: "v1", kind: "ConfigMap" },
+              {
+                namespace: "ns",
+                resourceVersion: "10",
+                allowBookmarks: true,
+                labelSelector: { app: "x" }
+              }
+            )
             .pipe(Stream.runCollect)
       )
       const events = [...result]
-      assert.deepStrictEqual(events.map((e) => e.type), ["ADDED", "MODIFIED", "BOOKMARK", "DELETED"])
+      assert.deepStrictEqual(
+        events.map((e) => e.type),
+        ["ADDED", "MODIFIED", "BOOKMARK", "DELETED"]
+      )
       assert.strictEqual(events[2]!.object.metadata.resourceVersion, "13")
       const query = seen[0]!.url.searchParams
       assert.strictEqual(seen[0]!.url.pathname, "/api/v1/namespaces/ns/configmaps")
@@ -299,17 +337,20 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
       assert.strictEqual(query.get("resourceVersion"), "10")
       assert.strictEqual(query.get("allowWatchBookmarks"), "true")
       assert.strictEqual(query.get("labelSelector"), "app=x")
-    }))
+    })
+  )
 
   it.live("watch: an ERROR event with 410 Expired fails the stream with Gone", () =>
     Effect.gen(function* () {
       const { result } = yield* withFake(
         () => [{ type: "ERROR", object: status(410, "Expired", "too old resource version: 1 (500)") }],
-        (api) => Effect.flip(Stream.runDrain(api.watch({ apiVersion: "v1", kind: "ConfigMap" }, { resourceVersion: "1" })))
+        (api) =>
+          Effect.flip(Stream.runDrain(api.watch({ apiVersion: "v1", kind: "ConfigMap" }, { resourceVersion: "1" })))
       )
       assert.strictEqual(result.reason._tag, "Gone")
       assert.include(result.message, "cannot watch ConfigMap in all namespaces: too old resource version")
-    }))
+    })
+  )
 
   it.live("watch: a non-200 answer maps by status code", () =>
     Effect.gen(function* () {
@@ -318,7 +359,8 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
         (api) => Effect.flip(Stream.runDrain(api.watch({ apiVersion: "v1", kind: "ConfigMap" })))
       )
       assert.strictEqual(result.reason._tag, "Forbidden")
-    }))
+    })
+  )
 
   it.live("5xx and 429 map to retryable reasons, with Retry-After", () =>
     Effect.gen(function* () {
@@ -335,16 +377,22 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
       assert.strictEqual(down.reason._tag, "ServerError")
       assert.isTrue(busy.isRetryable && down.isRetryable)
       assert.notInclude(busy.message + down.message, TOKEN)
-    }))
+    })
+  )
 
   it.live("a request that outlives requestTimeout is a Timeout", () =>
     Effect.gen(function* () {
-      const { result } = yield* withFake(() => "hang", (api) => Effect.flip(api.get(cmRef("slow"))), {
-        requestTimeout: Duration.millis(200)
-      })
+      const { result } = yield* withFake(
+        () => "hang",
+        (api) => Effect.flip(api.get(cmRef("slow"))),
+        {
+          requestTimeout: Duration.millis(200)
+        }
+      )
       assert.strictEqual(result.reason._tag, "Timeout")
       assert.isTrue(result.isRetryable)
-    }))
+    })
+  )
 
   it.live("an unreachable server is a Transport failure that names no credential", () =>
     Effect.gen(function* () {
@@ -352,14 +400,17 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
       const port = fake.port
       fake.close()
       const error = yield* Effect.flip(
-        Effect.flatMap(KubeApi, (api) => api.get(cmRef("x"))).pipe(Effect.provide(KubeApi.layerLive(kubeconfigFor(port))))
+        Effect.flatMap(KubeApi, (api) => api.get(cmRef("x"))).pipe(
+          Effect.provide(KubeApi.layerLive(kubeconfigFor(port)))
+        )
       )
       assert.strictEqual(error._tag, "KubeApiError")
       if (error._tag === "KubeApiError") {
         assert.strictEqual(error.reason._tag, "Transport")
         assert.notInclude(error.message, TOKEN)
       }
-    }))
+    })
+  )
 
   it.live("refuses kinds missing from the KindTable and namespaced refs without namespace, before any request", () =>
     Effect.gen(function* () {
@@ -367,12 +418,15 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
         () => ({ status: 200, body: vm }),
         (api) =>
           Effect.all([
-            Effect.flip(api.get(ObjectRef.make({ apiVersion: "example.com/v1", kind: "Widget", namespace: "a", name: "w" }))),
+            Effect.flip(
+              api.get(ObjectRef.make({ apiVersion: "example.com/v1", kind: "Widget", namespace: "a", name: "w" }))
+            ),
             Effect.flip(api.get(refOf("VirtualMachine", "vm-a")))
           ])
       )
       assert.strictEqual(result[0].reason._tag, "NotFound")
       assert.strictEqual(result[1].reason._tag, "Invalid")
       assert.deepStrictEqual(seen, [])
-    }))
+    })
+  )
 })
