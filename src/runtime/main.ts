@@ -11,7 +11,10 @@ commands:
 
 ${PLAN_USAGE}`
 
-export const main = (argv: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>): number => {
+export const main = async (
+  argv: ReadonlyArray<string>,
+  env: Readonly<Record<string, string | undefined>>
+): Promise<number> => {
   const [command, ...rest] = argv
   const io = {
     out: (s: string) => process.stdout.write(`${s}\n`),
@@ -33,4 +36,4 @@ export const main = (argv: ReadonlyArray<string>, env: Readonly<Record<string, s
   }
 }
 
-if (import.meta.main) process.exitCode = main(process.argv.slice(2), process.env)
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2), process.env)

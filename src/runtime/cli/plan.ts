@@ -4,19 +4,25 @@
  * Exit codes: 0 no changes, 2 changes pending, 1 error (unreadable input, or a Machine the planner cannot satisfy).
  */
 import { parseArgs } from "node:util"
+import { Effect, Result } from "effect"
 import { sortDocuments } from "../../domain/documents.ts"
 import { encodePlanSetJson, hasErrors, type Plan } from "../../domain/Plan.ts"
 import { planDocuments } from "../../domain/planDocuments.ts"
 import { renderPlans } from "../../domain/render.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
+import { planLive } from "./planLive.ts"
 import { readDocuments } from "./readDocuments.ts"
 
 export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--observed SNAPSHOT] [--output text|json]
+       kubevirt-operator plan --kubeconfig FILE (NAMESPACE/NAME | --all) [--output text|json]
 
   -f, --file FILE     Machine documents (YAML or JSON, many per file), plus MachineClass and KubevirtConfig
                       documents; a directory means every .yaml/.yml/.json file in it. Repeatable.
   --observed FILE     remote objects (Namespaces, VirtualMachines, VMIs, PVCs) the cluster holds; default: a
                       fresh cluster (only default, kube-system, kube-public, kube-node-lease).
+  --kubeconfig FILE   plan Machines of the live supervisor cluster (read-only; remotes are reached through the
+                      Machines' KubevirtConfigs, read-only too). Select one Machine as NAMESPACE/NAME, or --all.
+  --allow-exec-auth   accept kubeconfigs whose users run exec or auth-provider plugins (off by default).
   -o, --output FMT    text (default) or json (decodes back to the same plan).
 
 exit codes: 0 no changes, 2 changes pending, 1 error`
@@ -31,7 +37,7 @@ export interface CliIo {
 export const exitCodeOf = (plans: ReadonlyArray<Plan>): 0 | 1 | 2 =>
   plans.some(hasErrors) ? 1 : plans.some((p) => p.actions.length > 0) ? 2 : 0
 
-export const runPlan = (args: ReadonlyArray<string>, io: CliIo): 0 | 1 | 2 => {
+export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 | 1 | 2> => {
   let parsed: ReturnType<typeof parse>
   try {
     parsed = parse(args)
@@ -46,14 +52,50 @@ export const runPlan = (args: ReadonlyArray<string>, io: CliIo): 0 | 1 | 2 => {
   }
   const files = values.file ?? []
   const output = values.output ?? "text"
-  if (files.length === 0 || (output !== "text" && output !== "json")) {
-    io.err(`error: ${files.length === 0 ? "no -f FILE given" : `--output ${output}: use text or json`}\n${PLAN_USAGE}`)
+  const live = values.kubeconfig !== undefined
+  const usageError =
+    output !== "text" && output !== "json"
+      ? `--output ${output}: use text or json`
+      : live && files.length > 0
+        ? "use either -f or --kubeconfig"
+        : live && (parsed.positionals.length === 1) === (values.all === true)
+          ? "with --kubeconfig give one NAMESPACE/NAME or --all"
+          : !live && files.length === 0
+            ? "no -f FILE given"
+            : !live && parsed.positionals.length > 0
+              ? `unexpected argument '${parsed.positionals[0]}'`
+              : undefined
+  if (usageError !== undefined) {
+    io.err(`error: ${usageError}\n${PLAN_USAGE}`)
     return 1
   }
   const settings = settingsFromEnv(io.env)
   if ("error" in settings) {
     io.err(`error: ${settings.error}`)
     return 1
+  }
+  const print = (plans: ReadonlyArray<Plan>) =>
+    io.out(output === "json" ? JSON.stringify(encodePlanSetJson({ plans }), null, 2) : renderPlans(plans))
+  if (live) {
+    const result = await Effect.runPromise(
+      Effect.result(
+        planLive(
+          {
+            kubeconfigPath: values.kubeconfig!,
+            machine: parsed.positionals[0],
+            allowExecAuth: values["allow-exec-auth"] === true
+          },
+          settings
+        )
+      )
+    )
+    if (Result.isFailure(result)) {
+      io.err(`error: ${result.failure}`)
+      return 1
+    }
+    for (const p of result.success.problems) io.err(`error: ${p}`)
+    print(result.success.plans)
+    return result.success.problems.length > 0 ? 1 : exitCodeOf(result.success.plans)
   }
   const input = readDocuments(files)
   const docs = sortDocuments(input.documents)
@@ -70,7 +112,7 @@ export const runPlan = (args: ReadonlyArray<string>, io: CliIo): 0 | 1 | 2 => {
     return 1
   }
   const plans = planDocuments(docs, values.observed === undefined ? undefined : snapshot.objects, settings)
-  io.out(output === "json" ? JSON.stringify(encodePlanSetJson({ plans }), null, 2) : renderPlans(plans))
+  print(plans)
   return exitCodeOf(plans)
 }
 
@@ -81,8 +123,11 @@ const parse = (args: ReadonlyArray<string>) =>
       file: { type: "string", short: "f", multiple: true },
       observed: { type: "string" },
       output: { type: "string", short: "o" },
+      kubeconfig: { type: "string" },
+      all: { type: "boolean" },
+      "allow-exec-auth": { type: "boolean" },
       help: { type: "boolean", short: "h" }
     },
     strict: true,
-    allowPositionals: false
+    allowPositionals: true
   })

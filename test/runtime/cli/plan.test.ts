@@ -15,10 +15,10 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text)
   return p
 }
-const run = (args: Array<string>, env: Record<string, string> = {}) => {
+const run = async (args: Array<string>, env: Record<string, string> = {}) => {
   const out: Array<string> = []
   const err: Array<string> = []
-  const code = runPlan(args, { out: (s) => out.push(s), err: (s) => err.push(s), env })
+  const code = await runPlan(args, { out: (s) => out.push(s), err: (s) => err.push(s), env })
   return { code, out: out.join("\n"), err: err.join("\n") }
 }
 
@@ -35,22 +35,22 @@ spec:
   provider: kubevirt
 ${extra}`
 
-describe("plan -f", () => {
-  it("prints Terraform-style lines and the summary, exit 2 when changes are pending", () => {
-    const r = run(["-f", file("one.yaml", CONFIG + machine("web", "my-app"))])
+describe("plan -f", async () => {
+  it("prints Terraform-style lines and the summary, exit 2 when changes are pending", async () => {
+    const r = await run(["-f", file("one.yaml", CONFIG + machine("web", "my-app"))])
     assert.strictEqual(r.code, 2)
     assert.include(r.out, "+ EnsureNamespace Namespace my-app @remote-a labels=managed-by:vitistack-kubevirt-operator")
     assert.include(r.out, "+ CreateVirtualMachine VirtualMachine my-app/web @remote-a")
     assert.match(r.out, /Plan: 3 to add, 2 to change, 0 to destroy\.$/)
   })
 
-  it("two Machines in one namespace ensure it once", () => {
-    const r = run(["-f", file("two.yaml", CONFIG + machine("web", "shared") + machine("db", "shared"))])
+  it("two Machines in one namespace ensure it once", async () => {
+    const r = await run(["-f", file("two.yaml", CONFIG + machine("web", "shared") + machine("db", "shared"))])
     assert.strictEqual(r.out.split("\n").filter((l) => l.includes("EnsureNamespace")).length, 1)
   })
 
-  it("--output json decodes back to the same plan as the text describes", () => {
-    const r = run(["-f", file("j.yaml", CONFIG + machine("web", "default")), "-o", "json"])
+  it("--output json decodes back to the same plan as the text describes", async () => {
+    const r = await run(["-f", file("j.yaml", CONFIG + machine("web", "default")), "-o", "json"])
     const decoded = decodePlanSetJson(JSON.parse(r.out))
     assert.deepStrictEqual(
       decoded.plans[0]?.actions.map((a) => a._tag),
@@ -58,7 +58,7 @@ describe("plan -f", () => {
     )
   })
 
-  it("exit 0 when the snapshot already holds everything (converged, placed Machine)", () => {
+  it("exit 0 when the snapshot already holds everything (converged, placed Machine)", async () => {
     const placed = `---
 apiVersion: vitistack.io/v1alpha1
 kind: Machine
@@ -69,7 +69,7 @@ metadata:
   annotations: { vitistack.io/kubevirt-config: remote-a }
 spec: { provider: kubevirt }
 `
-    const json = run(["-f", file("p.yaml", CONFIG + placed), "-o", "json"])
+    const json = await run(["-f", file("p.yaml", CONFIG + placed), "-o", "json"])
     assert.strictEqual(json.code, 2)
     // Build the snapshot from what the plan would create, rendered as the remote objects.
     const snapshot = `apiVersion: v1
@@ -94,47 +94,54 @@ spec:
         devices: { disks: [{ name: root, disk: { bus: virtio }, bootOrder: 1 }] }
       volumes: [{ name: root, persistentVolumeClaim: { claimName: web } }]
 `
-    const r = run(["-f", file("p2.yaml", CONFIG + placed), "--observed", file("snap.yaml", snapshot)])
+    const r = await run(["-f", file("p2.yaml", CONFIG + placed), "--observed", file("snap.yaml", snapshot)])
     assert.strictEqual(r.code, 0, r.out)
     assert.include(r.out, "(no changes)")
     assert.include(r.out, "Plan: 0 to add, 0 to change, 0 to destroy.")
   })
 
-  it("a Machine the planner cannot satisfy exits 1 and names the field", () => {
-    const r = run(["-f", file("bad.yaml", CONFIG + machine("web", "default", "  machineClass: nope\n"))])
+  it("a Machine the planner cannot satisfy exits 1 and names the field", async () => {
+    const r = await run(["-f", file("bad.yaml", CONFIG + machine("web", "default", "  machineClass: nope\n"))])
     assert.strictEqual(r.code, 1)
     assert.include(r.out, "! Error MachineClassNotFound [spec.machineClass]: MachineClass 'nope' does not exist")
   })
 
-  it("a malformed document exits 1 naming the file, document, object and field", () => {
+  it("a malformed document exits 1 naming the file, document, object and field", async () => {
     const p = file("malformed.yaml", CONFIG + machine("web", "default", "  cpu: { cores: many }\n"))
-    const r = run(["-f", p])
+    const r = await run(["-f", p])
     assert.strictEqual(r.code, 1)
     assert.include(r.err, `${p}#1 (Machine default/web): spec.cpu.cores: Expected number`)
   })
 
-  it("unreadable input and unknown flags exit 1 with a message", () => {
-    assert.include(run(["-f", join(dir, "missing.yaml")]).err, "missing.yaml: cannot read")
-    assert.strictEqual(run(["--frobnicate"]).code, 1)
-    assert.include(run(["-f", file("y.yaml", "a: [")]).err, "not valid YAML/JSON")
+  it("unreadable input, unknown flags and mixed modes exit 1 with a message", async () => {
+    assert.include((await run(["--kubeconfig", "k", "-f", "x"])).err, "use either -f or --kubeconfig")
+    assert.include((await run(["--kubeconfig", "k"])).err, "give one NAMESPACE/NAME or --all")
+    assert.include((await run(["--kubeconfig", join(dir, "nope"), "--all"])).err, "cannot read kubeconfig")
+    assert.include((await run(["-f", join(dir, "missing.yaml")])).err, "missing.yaml: cannot read")
+    assert.strictEqual((await run(["--frobnicate"])).code, 1)
+    assert.include((await run(["-f", file("y.yaml", "a: [")])).err, "not valid YAML/JSON")
   })
 
-  it("instanceType is accepted as machineClass with a warning", () => {
-    const cls = "---\napiVersion: vitistack.io/v1alpha1\nkind: MachineClass\nmetadata: { name: small }\nspec: { enabled: true, cpu: { cores: 3 }, memory: { quantity: 4Gi } }\n"
-    const r = run(["-f", file("it.yaml", CONFIG + cls + machine("web", "default", "  instanceType: small\n"))])
+  it("instanceType is accepted as machineClass with a warning", async () => {
+    const cls =
+      "---\napiVersion: vitistack.io/v1alpha1\nkind: MachineClass\nmetadata: { name: small }\nspec: { enabled: true, cpu: { cores: 3 }, memory: { quantity: 4Gi } }\n"
+    const r = await run(["-f", file("it.yaml", CONFIG + cls + machine("web", "default", "  instanceType: small\n"))])
     assert.strictEqual(r.code, 2)
     assert.include(r.out, "cpu=3x1x1 memory=4Gi")
     assert.include(r.out, "Warning InstanceTypeAlias")
   })
 
-  it("settings come from the Go operator's variables; a bad value is an error naming it", () => {
+  it("settings come from the Go operator's variables; a bad value is an error naming it", async () => {
     const p = file("env.yaml", CONFIG + machine("web", "default"))
-    assert.include(run(["-f", p], { PVC_VOLUME_MODE: "Filesystem", STORAGE_CLASS_NAME: "fast" }).out, "volumeMode=Filesystem accessModes=ReadWriteMany storageClass=fast")
-    assert.include(run(["-f", p], { PVC_ACCESS_MODE: "Sometimes" }).err, "PVC_ACCESS_MODE=Sometimes")
+    assert.include(
+      (await run(["-f", p], { PVC_VOLUME_MODE: "Filesystem", STORAGE_CLASS_NAME: "fast" })).out,
+      "volumeMode=Filesystem accessModes=ReadWriteMany storageClass=fast"
+    )
+    assert.include((await run(["-f", p], { PVC_ACCESS_MODE: "Sometimes" })).err, "PVC_ACCESS_MODE=Sometimes")
   })
 
-  it("the shipped examples plan cleanly (exit 2, no errors)", () => {
-    const r = run(["-f", "examples/"])
+  it("the shipped examples plan cleanly (exit 2, no errors)", async () => {
+    const r = await run(["-f", "examples/"])
     assert.strictEqual(r.code, 2, r.err)
     assert.notInclude(r.out, "! Error")
   })

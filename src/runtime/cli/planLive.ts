@@ -1,0 +1,74 @@
+/**
+ * `kubevirt-operator plan --kubeconfig FILE (NAMESPACE/NAME | --all)`: the dry run against live clusters. Runtime
+ * layer. The supervisor and every remote are wrapped read-only, so this path cannot write even by mistake; it runs
+ * the same observe and plan as the operator loop.
+ */
+import { readFileSync } from "node:fs"
+import { Effect, Layer, Result, Schema } from "effect"
+import { Machine } from "../../domain/Machine.ts"
+import { Kinds, refOf } from "../../domain/ObjectRef.ts"
+import type { Plan } from "../../domain/Plan.ts"
+import { plan } from "../../domain/planner.ts"
+import type { Settings } from "../../domain/Settings.ts"
+import { Remotes, Supervisor } from "../../effects/Clusters.ts"
+import { makeLiveApi } from "../../effects/kube/liveApi.ts"
+import { readOnly } from "../../effects/kube/readOnly.ts"
+import { observe } from "../../effects/observe.ts"
+
+export interface LiveTarget {
+  readonly kubeconfigPath: string
+  /** `namespace/name`, or undefined for every Machine. */
+  readonly machine: string | undefined
+  readonly allowExecAuth: boolean
+}
+
+export interface LivePlans {
+  readonly plans: ReadonlyArray<Plan>
+  readonly problems: ReadonlyArray<string>
+}
+
+const decodeMachine = Schema.decodeUnknownResult(Machine)
+
+/** Observes and plans the selected Machines through read-only clients. */
+export const planLive = (target: LiveTarget, settings: Settings): Effect.Effect<LivePlans, string> =>
+  Effect.gen(function* () {
+    const yaml = yield* Effect.try({
+      try: () => readFileSync(target.kubeconfigPath, "utf8"),
+      catch: (e) => `cannot read kubeconfig ${target.kubeconfigPath}: ${(e as Error).message}`
+    })
+    const live = yield* makeLiveApi(yaml, { allowExecAuth: target.allowExecAuth }).pipe(
+      Effect.mapError((e) => `kubeconfig ${target.kubeconfigPath}: ${e.message}`)
+    )
+    const supervisor = readOnly(live)
+    let objects: ReadonlyArray<unknown>
+    if (target.machine === undefined) {
+      objects = (yield* supervisor.list(Kinds.Machine).pipe(Effect.mapError((e) => e.message))).items
+    } else {
+      const [namespace, name, ...rest] = target.machine.split("/")
+      if (namespace === undefined || name === undefined || rest.length > 0 || namespace === "" || name === "")
+        return yield* Effect.fail(`MACHINE must be namespace/name, got '${target.machine}'`)
+      const found = yield* supervisor.get(refOf("Machine", name, namespace)).pipe(Effect.mapError((e) => e.message))
+      if (found._tag === "None") return yield* Effect.fail(`Machine ${target.machine} not found`)
+      objects = [found.value]
+    }
+    const problems: Array<string> = []
+    const machines: Array<Machine> = []
+    for (const o of objects) {
+      const r = decodeMachine(o)
+      if (Result.isSuccess(r)) machines.push(r.success)
+      else
+        problems.push(
+          `Machine ${JSON.stringify((o as { metadata?: { name?: string } }).metadata?.name)}: ${r.failure.message}`
+        )
+    }
+    const layer = Layer.provideMerge(
+      Remotes.layerFromKubevirtConfigs({ readOnly: true, allowExecAuth: target.allowExecAuth }),
+      Supervisor.layer(supervisor)
+    )
+    const plans = yield* Effect.forEach(
+      machines,
+      (machine) => Effect.map(observe(machine, settings), (observed) => plan({ machine, observed, settings })),
+      { concurrency: 4 }
+    ).pipe(Effect.provide(layer))
+    return { plans, problems }
+  })
