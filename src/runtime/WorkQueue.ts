@@ -1,0 +1,146 @@
+/**
+ * The work queue of Machine keys (`namespace/name`), with client-go's guarantees. Runtime layer.
+ * - Deduplicated: a key waiting in the queue is there once, however often it is added.
+ * - Never two workers on one key: a key added while it is being processed is queued again when `done` is called.
+ * - Delayed adds keep the earliest time (kube-rs `scheduler_dedupe_should_keep_earlier_item`).
+ * - Per-key exponential backoff (base × 2^failures, capped) for failures, reset by `forget`, combined with a global
+ *   token bucket so a storm of failures cannot hammer the API servers.
+ * Time comes from Effect's Clock, so tests run it on the TestClock.
+ */
+import { Duration, Effect, Queue, type Scope } from "effect"
+
+export interface WorkQueueOptions {
+  /** First backoff of a failing key. Default 100 ms. */
+  readonly baseDelay?: Duration.Input
+  /** Longest backoff of a failing key. Default 5 minutes. */
+  readonly maxDelay?: Duration.Input
+  /** Global rate of rate-limited adds (tokens per second) and burst. Defaults 10/s, burst 100. */
+  readonly qps?: number
+  readonly burst?: number
+}
+
+export interface WorkQueueHooks {
+  readonly onAdd?: (key: string) => void
+  readonly onRetry?: (key: string) => void
+  readonly onDepth?: (depth: number) => void
+  /** Seconds a key waited between being queued and being taken. */
+  readonly onLatency?: (seconds: number) => void
+}
+
+export interface WorkQueue {
+  /** Queue the key now (deduplicated). */
+  readonly add: (key: string) => Effect.Effect<void>
+  /** Queue the key after `delay`; an earlier pending time for the same key wins. */
+  readonly addAfter: (key: string, delay: Duration.Input) => Effect.Effect<void>
+  /** Queue the key after its backoff (which grows with each call until `forget`). */
+  readonly addRateLimited: (key: string) => Effect.Effect<void>
+  /** Reset the key's failure count. */
+  readonly forget: (key: string) => Effect.Effect<void>
+  /** The number of failures recorded for the key. */
+  readonly failures: (key: string) => number
+  /** Wait for the next key that is not being processed; the caller must call `done` with it. */
+  readonly take: Effect.Effect<string>
+  /** Mark the key processed; if it was added meanwhile, it is queued again. */
+  readonly done: (key: string) => Effect.Effect<void>
+  /** Keys waiting (not counting delayed ones). */
+  readonly depth: () => number
+}
+
+/** Builds a queue whose delay timers live in `scope`. */
+export const makeWorkQueue = (
+  options: WorkQueueOptions = {},
+  hooks: WorkQueueHooks = {}
+): Effect.Effect<WorkQueue, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    const ready = yield* Queue.unbounded<string>()
+    const dirty = new Set<string>()
+    const processing = new Set<string>()
+    const queuedAt = new Map<string, number>()
+    const pendingUntil = new Map<string, number>()
+    const failureCount = new Map<string, number>()
+    const base = Duration.toMillis(Duration.fromInputUnsafe(options.baseDelay ?? "100 millis"))
+    const max = Duration.toMillis(Duration.fromInputUnsafe(options.maxDelay ?? "5 minutes"))
+    const qps = options.qps ?? 10
+    const burst = options.burst ?? 100
+    let tokens = burst
+    let tokensAt = 0
+
+    const add = (key: string) =>
+      Effect.gen(function* () {
+        hooks.onAdd?.(key)
+        if (dirty.has(key)) return
+        dirty.add(key)
+        queuedAt.set(key, yield* Effect.clockWith((c) => c.currentTimeMillis))
+        // A key being processed is re-queued by `done`, so a second worker never gets it.
+        if (!processing.has(key)) yield* Queue.offer(ready, key)
+        hooks.onDepth?.(dirty.size)
+      })
+
+    const addAfter = (key: string, delay: Duration.Input) =>
+      Effect.gen(function* () {
+        const ms = Duration.toMillis(Duration.fromInputUnsafe(delay))
+        if (ms <= 0) return yield* add(key)
+        const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        const due = now + ms
+        const pending = pendingUntil.get(key)
+        if (pending !== undefined && pending <= due) return
+        pendingUntil.set(key, due)
+        yield* Effect.forkIn(
+          Effect.sleep(ms).pipe(
+            Effect.andThen(
+              Effect.suspend(() => {
+                // Only the timer of the earliest pending time fires the add.
+                if (pendingUntil.get(key) !== due) return Effect.void
+                pendingUntil.delete(key)
+                return add(key)
+              })
+            )
+          ),
+          scope
+        )
+      })
+
+    const addRateLimited = (key: string) =>
+      Effect.gen(function* () {
+        hooks.onRetry?.(key)
+        const n = failureCount.get(key) ?? 0
+        failureCount.set(key, n + 1)
+        const perKey = Math.min(max, base * 2 ** Math.min(n, 30))
+        const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        tokens = Math.min(burst, tokens + ((now - tokensAt) / 1000) * qps)
+        tokensAt = now
+        tokens -= 1
+        const bucket = tokens >= 0 ? 0 : (-tokens / qps) * 1000
+        yield* addAfter(key, Duration.millis(Math.max(perKey, bucket)))
+      })
+
+    const take = Effect.gen(function* () {
+      const key = yield* Queue.take(ready)
+      dirty.delete(key)
+      processing.add(key)
+      const since = queuedAt.get(key)
+      queuedAt.delete(key)
+      const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      if (since !== undefined) hooks.onLatency?.((now - since) / 1000)
+      hooks.onDepth?.(dirty.size)
+      return key
+    })
+
+    const done = (key: string) =>
+      Effect.suspend(() => {
+        processing.delete(key)
+        return dirty.has(key) ? Queue.offer(ready, key).pipe(Effect.asVoid) : Effect.void
+      })
+
+    return {
+      add,
+      addAfter,
+      addRateLimited,
+      forget: (key) => Effect.sync(() => void failureCount.delete(key)),
+      failures: (key) => failureCount.get(key) ?? 0,
+      take,
+      done,
+      depth: () => dirty.size
+    } satisfies WorkQueue
+  })
