@@ -171,127 +171,120 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
         Effect.fail(kubeApiError(verb, target, new Invalid({ message: `invalid label selector: ${problem}` })))
     })
 
-  const get: KubeApiService["get"] = (ref) => {
-    const target = describeObject(ref)
-    return Effect.gen(function* () {
+  /** Names the target on the current span and returns it. */
+  const annotate = (target: string) => Effect.as(Effect.annotateCurrentSpan("kube.target", target), target)
+
+  const get: KubeApiService["get"] = Effect.fn("KubeApi.get")(
+    function* (ref) {
+      const target = yield* annotate(describeObject(ref))
       const info = yield* resolve("get", target, ref, ref.namespace, true)
       const response = yield* send("get", target, { method: HttpMethod.GET, path: objectPath(info, ref) })
       return Option.some(yield* parseObject("get", target, ref, response.text))
-    }).pipe(
-      // Only "this object does not exist" is None. A 404 for the resource itself (CRD not installed, wrong
-      // group/version, a proxy) carries no details.name and stays an error, so it is never read as absent.
-      Effect.catchReason("KubeApiError", "NotFound", (reason, error) => {
+    },
+    // Only "this object does not exist" is None. A 404 for the resource itself (CRD not installed, wrong
+    // group/version, a proxy) carries no details.name and stays an error, so it is never read as absent.
+    (effect, ref) =>
+      Effect.catchReason(effect, "KubeApiError", "NotFound", (reason, error) => {
         const status = Option.flatMap(Option.fromUndefinedOr(reason.cause), (c) => decodeStatus(c))
         const named = Option.exists(status, (s) => s.details?.name === ref.name)
         return named ? Effect.succeedNone : Effect.fail(error)
       })
-    )
-  }
+  )
 
-  const list: KubeApiService["list"] = (kind, options = {}) => {
-    const target = describeCollection(kind.kind, options.namespace)
-    return Effect.gen(function* () {
-      const info = yield* resolve("list", target, kind, options.namespace, false)
-      yield* checkSelector("list", target, options.labelSelector)
-      const response = yield* send("list", target, {
-        method: HttpMethod.GET,
-        path: collectionPath(info, options.namespace),
-        query: { labelSelector: selectorString(options.labelSelector) }
-      })
-      const body = Option.flatMap(decodeJson(response.text), decodeList)
-      if (Option.isNone(body)) return yield* Effect.fail(kubeApiError("list", target, unexpectedBody("not a list")))
-      const items: Array<KubeObject> = []
-      for (const raw of body.value.items ?? []) {
-        const o = decodeObject(withType(kind, raw))
-        if (Option.isNone(o)) return yield* Effect.fail(kubeApiError("list", target, unexpectedBody("bad list item")))
-        items.push(o.value)
+  const list: KubeApiService["list"] = Effect.fn("KubeApi.list")(function* (kind, options = {}) {
+    const target = yield* annotate(describeCollection(kind.kind, options.namespace))
+    const info = yield* resolve("list", target, kind, options.namespace, false)
+    yield* checkSelector("list", target, options.labelSelector)
+    const response = yield* send("list", target, {
+      method: HttpMethod.GET,
+      path: collectionPath(info, options.namespace),
+      query: { labelSelector: selectorString(options.labelSelector) }
+    })
+    const body = Option.flatMap(decodeJson(response.text), decodeList)
+    if (Option.isNone(body)) return yield* Effect.fail(kubeApiError("list", target, unexpectedBody("not a list")))
+    const items: Array<KubeObject> = []
+    for (const raw of body.value.items ?? []) {
+      const o = decodeObject(withType(kind, raw))
+      if (Option.isNone(o)) return yield* Effect.fail(kubeApiError("list", target, unexpectedBody("bad list item")))
+      items.push(o.value)
+    }
+    const result: ListResult = { items, resourceVersion: body.value.metadata?.resourceVersion ?? "" }
+    return result
+  })
+
+  const create: KubeApiService["create"] = Effect.fn("KubeApi.create")(function* (ref, body) {
+    const target = yield* annotate(describeObject(ref))
+    const info = yield* resolve("create", target, ref, ref.namespace, true)
+    const payload = yield* prepared("create", target, info, ref, body, false)
+    const response = yield* send("create", target, {
+      method: HttpMethod.POST,
+      path: collectionPath(info, ref.namespace),
+      body: payload
+    })
+    return yield* parseObject("create", target, ref, response.text)
+  })
+
+  const patch: KubeApiService["patch"] = Effect.fn("KubeApi.patch")(function* (ref, mergePatch, options = {}) {
+    const target = yield* annotate(describeObject(ref))
+    const info = yield* resolve("patch", target, ref, ref.namespace, true)
+    const metadata = Predicate.isObject(mergePatch.metadata) ? mergePatch.metadata : {}
+    // resourceVersion inside a merge patch is the apiserver's optimistic-concurrency precondition.
+    const body =
+      options.resourceVersion === undefined
+        ? mergePatch
+        : { ...mergePatch, metadata: { ...metadata, resourceVersion: options.resourceVersion } }
+    const response = yield* send("patch", target, {
+      method: HttpMethod.PATCH,
+      path: objectPath(info, ref),
+      body,
+      contentType: "application/merge-patch+json"
+    })
+    return yield* parseObject("patch", target, ref, response.text)
+  })
+
+  const apply: KubeApiService["apply"] = Effect.fn("KubeApi.apply")(function* (ref, body, options) {
+    const target = yield* annotate(describeObject(ref))
+    const info = yield* resolve("apply", target, ref, ref.namespace, true)
+    const payload = yield* prepared("apply", target, info, ref, body, true)
+    const response = yield* send("apply", target, {
+      method: HttpMethod.PATCH,
+      path: objectPath(info, ref),
+      query: { fieldManager: options.fieldManager, force: options.force === true ? "true" : undefined },
+      body: payload,
+      contentType: "application/apply-patch+yaml"
+    })
+    return yield* parseObject("apply", target, ref, response.text)
+  })
+
+  const del: KubeApiService["delete"] = Effect.fn("KubeApi.delete")(function* (ref, options = {}) {
+    const target = yield* annotate(describeObject(ref))
+    const info = yield* resolve("delete", target, ref, ref.namespace, true)
+    const preconditions = {
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion })
+    }
+    const response = yield* send("delete", target, {
+      method: HttpMethod.DELETE,
+      path: objectPath(info, ref),
+      body: {
+        apiVersion: "v1",
+        kind: "DeleteOptions",
+        ...(Object.keys(preconditions).length === 0 ? {} : { preconditions }),
+        ...(options.propagationPolicy === undefined ? {} : { propagationPolicy: options.propagationPolicy })
       }
-      const result: ListResult = { items, resourceVersion: body.value.metadata?.resourceVersion ?? "" }
-      return result
     })
-  }
+    const json = decodeJson(response.text)
+    const isStatus = Option.exists(json, (j) => Predicate.isObject(j) && "kind" in j && j.kind === "Status")
+    if (isStatus) return { _tag: "Deleted" } satisfies DeleteResult
+    const object = yield* parseObject("delete", target, ref, response.text)
+    const result: DeleteResult =
+      object.metadata.deletionTimestamp === undefined ? { _tag: "Deleted" } : { _tag: "Finalizing", object }
+    return result
+  })
 
-  const create: KubeApiService["create"] = (ref, body) => {
-    const target = describeObject(ref)
-    return Effect.gen(function* () {
-      const info = yield* resolve("create", target, ref, ref.namespace, true)
-      const payload = yield* prepared("create", target, info, ref, body, false)
-      const response = yield* send("create", target, {
-        method: HttpMethod.POST,
-        path: collectionPath(info, ref.namespace),
-        body: payload
-      })
-      return yield* parseObject("create", target, ref, response.text)
-    })
-  }
-
-  const patch: KubeApiService["patch"] = (ref, mergePatch, options = {}) => {
-    const target = describeObject(ref)
-    return Effect.gen(function* () {
-      const info = yield* resolve("patch", target, ref, ref.namespace, true)
-      const metadata = Predicate.isObject(mergePatch.metadata) ? mergePatch.metadata : {}
-      // resourceVersion inside a merge patch is the apiserver's optimistic-concurrency precondition.
-      const body =
-        options.resourceVersion === undefined
-          ? mergePatch
-          : { ...mergePatch, metadata: { ...metadata, resourceVersion: options.resourceVersion } }
-      const response = yield* send("patch", target, {
-        method: HttpMethod.PATCH,
-        path: objectPath(info, ref),
-        body,
-        contentType: "application/merge-patch+json"
-      })
-      return yield* parseObject("patch", target, ref, response.text)
-    })
-  }
-
-  const apply: KubeApiService["apply"] = (ref, body, options) => {
-    const target = describeObject(ref)
-    return Effect.gen(function* () {
-      const info = yield* resolve("apply", target, ref, ref.namespace, true)
-      const payload = yield* prepared("apply", target, info, ref, body, true)
-      const response = yield* send("apply", target, {
-        method: HttpMethod.PATCH,
-        path: objectPath(info, ref),
-        query: { fieldManager: options.fieldManager, force: options.force === true ? "true" : undefined },
-        body: payload,
-        contentType: "application/apply-patch+yaml"
-      })
-      return yield* parseObject("apply", target, ref, response.text)
-    })
-  }
-
-  const del: KubeApiService["delete"] = (ref, options = {}) => {
-    const target = describeObject(ref)
-    return Effect.gen(function* () {
-      const info = yield* resolve("delete", target, ref, ref.namespace, true)
-      const preconditions = {
-        ...(options.uid === undefined ? {} : { uid: options.uid }),
-        ...(options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion })
-      }
-      const response = yield* send("delete", target, {
-        method: HttpMethod.DELETE,
-        path: objectPath(info, ref),
-        body: {
-          apiVersion: "v1",
-          kind: "DeleteOptions",
-          ...(Object.keys(preconditions).length === 0 ? {} : { preconditions }),
-          ...(options.propagationPolicy === undefined ? {} : { propagationPolicy: options.propagationPolicy })
-        }
-      })
-      const json = decodeJson(response.text)
-      const isStatus = Option.exists(json, (j) => Predicate.isObject(j) && "kind" in j && j.kind === "Status")
-      if (isStatus) return { _tag: "Deleted" } satisfies DeleteResult
-      const object = yield* parseObject("delete", target, ref, response.text)
-      const result: DeleteResult =
-        object.metadata.deletionTimestamp === undefined ? { _tag: "Deleted" } : { _tag: "Finalizing", object }
-      return result
-    })
-  }
-
-  const updateStatus: KubeApiService["updateStatus"] = (ref, status, options) => {
-    const target = describeObject(ref)
-    return Effect.gen(function* () {
+  const updateStatus: KubeApiService["updateStatus"] = Effect.fn("KubeApi.updateStatus")(
+    function* (ref, status, options) {
+      const target = yield* annotate(describeObject(ref))
       const info = yield* resolve("updateStatus", target, ref, ref.namespace, true)
       if (!info.statusSubresource) {
         return yield* Effect.fail(
@@ -316,8 +309,8 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
         contentType: "application/json-patch+json"
       })
       return yield* parseObject("updateStatus", target, ref, response.text)
-    })
-  }
+    }
+  )
 
   const watch: KubeApiService["watch"] = (kind, options = {}) => {
     const target = describeCollection(kind.kind, options.namespace)

@@ -41,13 +41,13 @@ const body = (name: Name, value: string, finalizer: boolean): KubeObject => ({
   data: { value }
 })
 
-const valueOf = (o: KubeObject) => (o.data as { readonly value?: string } | undefined)?.value
+const dataValue = (o: KubeObject) => (o.data as { readonly value?: string } | undefined)?.value
 
 /** The cluster must hold exactly what the model holds. */
 const assertSameState = (m: Model, r: Real) => {
   const actual = r.cluster.objects({ kind: "ConfigMap", namespace: NS }).map((o) => ({
     name: o.metadata.name,
-    value: valueOf(o),
+    value: dataValue(o),
     finalizer: (o.metadata.finalizers ?? []).includes(FINALIZER),
     deleting: o.metadata.deletionTimestamp !== undefined,
     version: o.metadata.resourceVersion
@@ -206,7 +206,7 @@ class Get implements fc.Command<Model, Real> {
     const expected = m.objects.get(this.name)
     assert.strictEqual(Option.isSome(got), expected !== undefined)
     if (Option.isSome(got) && expected !== undefined) {
-      assert.strictEqual(valueOf(got.value), expected.value)
+      assert.strictEqual(dataValue(got.value), expected.value)
       assert.strictEqual(got.value.metadata.resourceVersion, expected.version)
       assert.strictEqual(got.value.metadata.deletionTimestamp !== undefined, expected.deleting)
     }
