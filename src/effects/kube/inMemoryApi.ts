@@ -36,7 +36,7 @@ export const makeInMemoryApi = (cluster: InMemoryCluster): KubeApiService => {
     return Effect.andThen(
       Effect.sync(() => cluster.recordRequest(verb, kind)),
       injected
-    )
+    ).pipe(Effect.withSpan(`KubeApi.${verb}`, { attributes: { "kube.target": target } }))
   }
 
   const watch: KubeApiService["watch"] = (kind, options = {}) => {
