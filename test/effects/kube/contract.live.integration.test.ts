@@ -14,6 +14,6 @@ for (const cluster of [clusters.remote, clusters.supervisor]) {
   kubeApiContract(`KubeApi contract: real kube-apiserver (${cluster.name})`, () => KubeApi.layerLive(kubeconfig), {
     runner: "live",
     eventually: liveEventually,
-    timeout: 90_000
+    timeout: 120_000
   })
 }
