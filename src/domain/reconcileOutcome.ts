@@ -1,0 +1,41 @@
+/**
+ * What the runtime does after a reconcile, as a pure policy (style G8, kube-rs `error_policy`). Domain layer.
+ * - Requeue: actions ran; look again at once to confirm (and to take the next step of a deletion).
+ * - Backoff: a retryable failure, or waiting on something that should come right (an unreachable remote, a VM being
+ *   deleted): per-key exponential backoff.
+ * - AwaitChange: a failure or bad input that retrying cannot fix; a watch event (or the periodic resync) brings the
+ *   Machine back, and a long requeue stays as a safety net.
+ * - Done: converged.
+ */
+import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
+import type { Plan } from "./Plan.ts"
+
+export type ReconcileOutcome =
+  | { readonly _tag: "Done" }
+  | { readonly _tag: "Requeue" }
+  | { readonly _tag: "Backoff"; readonly reason: string }
+  | { readonly _tag: "AwaitChange"; readonly reason: string; readonly requeueAfterSeconds: number }
+
+/** Safety-net requeue for terminal failures. */
+export const AWAIT_CHANGE_SECONDS = 300
+
+export const outcomeFor = (plan: Plan, execution: ExecutionOutcome | undefined): ReconcileOutcome => {
+  const failed = execution?.failed
+  if (failed !== undefined)
+    return failed.retryable
+      ? { _tag: "Backoff", reason: failed.reason }
+      : { _tag: "AwaitChange", reason: failed.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
+  if ((execution?.executed ?? 0) > 0) return { _tag: "Requeue" }
+  const error = plan.diagnostics.find((d) => d.severity === "Error")
+  if (error !== undefined)
+    return { _tag: "AwaitChange", reason: error.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
+  const waiting = plan.diagnostics.find(
+    (d) =>
+      d.severity === "Warning" &&
+      d.reason !== "InstanceTypeAlias" &&
+      d.reason !== "PvcShrinkRefused" &&
+      d.reason !== "UnknownDiskBus"
+  )
+  if (waiting !== undefined) return { _tag: "Backoff", reason: waiting.reason }
+  return { _tag: "Done" }
+}

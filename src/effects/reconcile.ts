@@ -1,0 +1,93 @@
+/**
+ * One reconcile of one Machine key: read → observe → plan → execute → derive status → write it only if it changed,
+ * with events for what was done and what failed. Effects layer. The operator loop and tests call this; the `plan`
+ * command calls the same observe and plan without executing. Never fails: API trouble becomes the outcome.
+ */
+import { Effect, Option, Result, Schema } from "effect"
+import { Machine } from "../domain/Machine.ts"
+import { refOf } from "../domain/ObjectRef.ts"
+import type { Plan } from "../domain/Plan.ts"
+import { inScope, plan as planMachine } from "../domain/planner.ts"
+import { outcomeFor, type ReconcileOutcome } from "../domain/reconcileOutcome.ts"
+import { renderAction } from "../domain/render.ts"
+import type { Settings } from "../domain/Settings.ts"
+import { deriveStatus, sameStatus } from "../domain/status.ts"
+import { Supervisor } from "./Clusters.ts"
+import { recordEvent } from "./EventRecorder.ts"
+import { type ExecutionResult, execute, outcomeOf } from "./interpret.ts"
+import { observe } from "./observe.ts"
+import { apiRetry, retryApi } from "./retry.ts"
+
+export interface ReconcileReport {
+  readonly outcome: ReconcileOutcome
+  readonly plan?: Plan | undefined
+  readonly result?: ExecutionResult | undefined
+  readonly statusWritten: boolean
+}
+
+const decodeMachine = Schema.decodeUnknownResult(Machine)
+
+export const parseKey = (key: string): { readonly namespace: string; readonly name: string } => {
+  const i = key.indexOf("/")
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) }
+}
+
+export const reconcile = Effect.fn("reconcile")(function* (key: string, settings: Settings) {
+  const supervisor = yield* Supervisor
+  const { namespace, name } = parseKey(key)
+  const ref = refOf("Machine", name, namespace)
+  const read = yield* Effect.result(retryApi(apiRetry)(supervisor.get(ref)))
+  if (Result.isFailure(read))
+    return {
+      outcome: { _tag: "Backoff", reason: read.failure.reason._tag },
+      statusWritten: false
+    } satisfies ReconcileReport
+  if (Option.isNone(read.success)) return { outcome: { _tag: "Done" }, statusWritten: false } satisfies ReconcileReport
+  const decoded = decodeMachine(read.success.value)
+  if (Result.isFailure(decoded)) {
+    yield* Effect.logError(`Machine ${key} cannot be decoded: ${decoded.failure.message}`)
+    return {
+      outcome: { _tag: "AwaitChange", reason: "InvalidMachine", requeueAfterSeconds: 300 },
+      statusWritten: false
+    } satisfies ReconcileReport
+  }
+  const machine = decoded.success
+  // Out of scope: no finalizer, no status, no event (design 3.1).
+  if (!inScope(machine)) return { outcome: { _tag: "Done" }, statusWritten: false } satisfies ReconcileReport
+
+  const observed = yield* observe(machine, settings)
+  const plan = planMachine({ machine, observed, settings })
+  const result = yield* execute(plan)
+  const execution = outcomeOf(result)
+  const target = { name, namespace, uid: machine.metadata.uid }
+  for (const a of result.executed) yield* recordEvent(target, "Normal", a._tag, renderAction(a).trim())
+  if (result.failed !== undefined)
+    yield* recordEvent(target, "Warning", `${result.failed.action._tag}Failed`, result.failed.error.message)
+  for (const d of plan.diagnostics.filter((x) => x.severity === "Error"))
+    yield* recordEvent(target, "Warning", d.reason, d.field === undefined ? d.message : `${d.field}: ${d.message}`)
+
+  // Status is derived against the fresh object: our own actions (finalizer, placement) changed its resourceVersion.
+  let statusWritten = false
+  const fresh = yield* Effect.result(retryApi(apiRetry)(supervisor.get(ref)))
+  if (Result.isSuccess(fresh) && Option.isSome(fresh.success)) {
+    const current = decodeMachine(fresh.success.value)
+    if (Result.isSuccess(current)) {
+      const now = new Date(yield* Effect.clockWith((c) => c.currentTimeMillis)).toISOString()
+      const status = deriveStatus({ machine: current.success, observed, plan, outcome: execution, now })
+      if (!sameStatus(current.success.status, status)) {
+        const write = yield* Effect.result(
+          supervisor.updateStatus(ref, status, { resourceVersion: fresh.success.value.metadata.resourceVersion ?? "" })
+        )
+        if (Result.isFailure(write))
+          return {
+            outcome: { _tag: "Backoff", reason: write.failure.reason._tag },
+            plan,
+            result,
+            statusWritten
+          } satisfies ReconcileReport
+        statusWritten = true
+      }
+    }
+  }
+  return { outcome: outcomeFor(plan, execution), plan, result, statusWritten } satisfies ReconcileReport
+})

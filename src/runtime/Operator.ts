@@ -1,0 +1,239 @@
+/**
+ * The operator loop: informers feed Machine keys into the work queue; N workers reconcile them, never two on one key;
+ * the outcome decides the requeue; a periodic resync is the safety net. Runtime layer.
+ * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
+ * Secrets they reference (only in their namespaces), and per remote cluster the VMs, VMIs and PVCs that carry our
+ * `managed-by` label, so a VM's status change reaches its Machine without polling.
+ */
+import { Duration, Effect, FiberMap, Result, Schedule, Schema } from "effect"
+import type { KubeObject } from "../domain/KubeObject.ts"
+import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  PLACEMENT_ANNOTATION,
+  SOURCE_MACHINE_ANNOTATION,
+  SOURCE_MACHINE_LABEL
+} from "../domain/labels.ts"
+import { Kinds } from "../domain/ObjectRef.ts"
+import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
+import type { Settings } from "../domain/Settings.ts"
+import { Remotes, Supervisor } from "../effects/Clusters.ts"
+import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
+import { runInformer } from "./informer.ts"
+import { makeWorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
+
+export interface OperatorOptions {
+  readonly settings: Settings
+  /** Concurrent reconciles (never two on the same Machine). Default 4. */
+  readonly workers?: number
+  /** Every Machine is reconciled at least this often. Default 10 minutes. */
+  readonly resync?: Duration.Input
+  readonly queue?: WorkQueueOptions
+  readonly queueHooks?: WorkQueueHooks
+  /** Called after each reconcile, for metrics and the embedded UI. */
+  readonly onReconciled?: (key: string, report: ReconcileReport, seconds: number) => Effect.Effect<void>
+  /** Called when the Machine and KubevirtConfig caches have synced once (readiness). */
+  readonly onSynced?: () => void
+}
+
+/** What in a Machine change is worth a reconcile: everything except status. */
+const fingerprint = (o: KubeObject) =>
+  JSON.stringify([
+    o.metadata.generation,
+    o.metadata.annotations,
+    o.metadata.labels,
+    o.metadata.finalizers,
+    o.metadata.deletionTimestamp,
+    o.spec
+  ])
+
+const keyOf = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`
+
+/** The Machine a remote object belongs to: VMs and VMIs share its name; PVCs say it in a label (or annotation). */
+const machineKeyOfRemote = (o: KubeObject): string | undefined => {
+  if (o.kind !== "PersistentVolumeClaim") return keyOf(o)
+  const source = o.metadata.annotations?.[SOURCE_MACHINE_ANNOTATION] ?? o.metadata.labels?.[SOURCE_MACHINE_LABEL]
+  return source === undefined ? undefined : `${o.metadata.namespace}/${source}`
+}
+
+const decodeConfig = Schema.decodeUnknownResult(KubevirtConfig)
+
+/** Retry for resolving a remote client before watching it: 1 s doubling to 60 s, jittered, forever. */
+const informerRetry = Schedule.min([Schedule.exponential("1 second"), Schedule.spaced("60 seconds")]).pipe(
+  Schedule.jittered
+)
+
+/** Runs the operator until interrupted. */
+export const runOperator = (options: OperatorOptions) =>
+  Effect.gen(function* () {
+    const supervisor = yield* Supervisor
+    const remotes = yield* Remotes
+    const queue = yield* makeWorkQueue(options.queue, options.queueHooks)
+    const machines = new Map<string, { readonly fingerprint: string; readonly cluster: string | undefined }>()
+    const configs = new Map<string, KubevirtConfig>()
+    const remoteWatchers = yield* FiberMap.make<string>()
+    const secretWatchers = yield* FiberMap.make<string>()
+    let machinesSynced = false
+    let configsSynced = false
+    const synced = () => {
+      if (machinesSynced && configsSynced) options.onSynced?.()
+    }
+
+    const enqueueCluster = (cluster: string) =>
+      Effect.forEach(
+        [...machines].filter(([, m]) => m.cluster === cluster || m.cluster === undefined),
+        ([k]) => queue.add(k),
+        { discard: true }
+      )
+
+    // Per remote cluster: VMs, VMIs and PVCs with our label. Restarted when the cluster's kubeconfig changes.
+    const watchRemote = (cluster: string) =>
+      Effect.gen(function* () {
+        const api = yield* remotes.get(cluster).pipe(
+          Effect.tapError((e) => Effect.logWarning(e.message)),
+          Effect.retry({ schedule: informerRetry })
+        )
+        const onEvent = (_t: string, o: KubeObject) => {
+          const key = machineKeyOfRemote(o)
+          return key === undefined ? Effect.void : queue.add(key)
+        }
+        const selector = { labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } }
+        yield* Effect.all(
+          [
+            runInformer(api, Kinds.VirtualMachine, selector, { onEvent }, `${cluster}/VirtualMachines`),
+            runInformer(api, Kinds.VirtualMachineInstance, selector, { onEvent }, `${cluster}/VirtualMachineInstances`),
+            runInformer(api, Kinds.PersistentVolumeClaim, selector, { onEvent }, `${cluster}/PersistentVolumeClaims`)
+          ],
+          { concurrency: "unbounded", discard: true }
+        )
+      }).pipe(Effect.annotateLogs({ cluster }))
+
+    const restartRemote = (cluster: string) =>
+      FiberMap.run(remoteWatchers, cluster, watchRemote(cluster)).pipe(Effect.asVoid)
+
+    // Secrets are watched only in the namespaces KubevirtConfigs point at, and only referenced ones matter.
+    const watchSecrets = (namespace: string) =>
+      runInformer(
+        supervisor,
+        Kinds.Secret,
+        { namespace },
+        {
+          onEvent: (_t, o) =>
+            Effect.forEach(
+              [...configs.values()].filter(
+                (c) => c.spec.secretNamespace === namespace && c.spec.kubeconfigSecretRef === o.metadata.name
+              ),
+              (c) => Effect.andThen(restartRemote(c.metadata.name), enqueueCluster(c.metadata.name)),
+              { discard: true }
+            )
+        },
+        `Secrets in ${namespace}`
+      )
+
+    const onConfig = (type: string, o: KubeObject) =>
+      Effect.gen(function* () {
+        const name = o.metadata.name
+        if (type === "DELETED") {
+          configs.delete(name)
+          yield* FiberMap.remove(remoteWatchers, name)
+          return yield* enqueueCluster(name)
+        }
+        const decoded = decodeConfig(o)
+        if (Result.isFailure(decoded))
+          return yield* Effect.logWarning(`KubevirtConfig ${name} is malformed: ${decoded.failure.message}`)
+        const before = configs.get(name)
+        configs.set(name, decoded.success)
+        const ns = decoded.success.spec.secretNamespace
+        if (!(yield* FiberMap.has(secretWatchers, ns))) yield* FiberMap.run(secretWatchers, ns, watchSecrets(ns))
+        if (before === undefined || JSON.stringify(before.spec) !== JSON.stringify(decoded.success.spec)) {
+          yield* restartRemote(name)
+          yield* enqueueCluster(name)
+        }
+      })
+
+    const onMachine = (type: string, o: KubeObject) =>
+      Effect.gen(function* () {
+        const key = keyOf(o)
+        if (type === "DELETED") {
+          machines.delete(key)
+          return
+        }
+        const print = fingerprint(o)
+        const before = machines.get(key)
+        machines.set(key, { fingerprint: print, cluster: o.metadata.annotations?.[PLACEMENT_ANNOTATION] })
+        if (before?.fingerprint !== print) yield* queue.add(key)
+      })
+
+    const apply = (key: string, outcome: ReconcileOutcome) => {
+      switch (outcome._tag) {
+        case "Done":
+          return queue.forget(key)
+        case "Requeue":
+          return Effect.andThen(queue.forget(key), queue.add(key))
+        case "Backoff":
+          return queue.addRateLimited(key)
+        case "AwaitChange":
+          return Effect.andThen(queue.forget(key), queue.addAfter(key, Duration.seconds(outcome.requeueAfterSeconds)))
+      }
+    }
+
+    const worker = Effect.gen(function* () {
+      const key = yield* queue.take
+      const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      const report = yield* reconcile(key, options.settings).pipe(
+        Effect.catchCause((cause) =>
+          Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
+            outcome: { _tag: "Backoff", reason: "Unexpected" },
+            statusWritten: false
+          } satisfies ReconcileReport)
+        ),
+        Effect.annotateLogs({ machine: key })
+      )
+      const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      if (options.onReconciled !== undefined) yield* options.onReconciled(key, report, (ended - started) / 1000)
+      yield* apply(key, report.outcome)
+      yield* queue.done(key)
+    }).pipe(Effect.forever)
+
+    const resync = Effect.gen(function* () {
+      yield* Effect.sleep(options.resync ?? "10 minutes")
+      yield* Effect.forEach([...machines.keys()], (k) => queue.add(k), { discard: true })
+    }).pipe(Effect.forever)
+
+    yield* Effect.all(
+      [
+        runInformer(
+          supervisor,
+          Kinds.Machine,
+          {},
+          {
+            onEvent: onMachine,
+            onSynced: () =>
+              Effect.sync(() => {
+                machinesSynced = true
+                synced()
+              })
+          },
+          "Machines"
+        ),
+        runInformer(
+          supervisor,
+          Kinds.KubevirtConfig,
+          {},
+          {
+            onEvent: onConfig,
+            onSynced: () =>
+              Effect.sync(() => {
+                configsSynced = true
+                synced()
+              })
+          },
+          "KubevirtConfigs"
+        ),
+        resync,
+        ...Array.from({ length: options.workers ?? 4 }, () => worker)
+      ],
+      { concurrency: "unbounded", discard: true }
+    )
+  }).pipe(Effect.scoped) as Effect.Effect<never, never, Supervisor | Remotes>

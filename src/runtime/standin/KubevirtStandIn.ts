@@ -1,0 +1,144 @@
+/**
+ * A stand-in for KubeVirt's controllers, for tests, `npm start` and `npm run dev:clusters`: it watches
+ * VirtualMachines and writes a believable lifecycle: `status.printableStatus` Provisioning → Starting → Running, and a
+ * VirtualMachineInstance (phase Running, one interface with a MAC and an IP, a volume status per PVC disk). On VM
+ * deletion it deletes the VMI. A VM annotated `standin.kubevirt.io/fail: <PrintableStatus>` (e.g. ErrorUnschedulable)
+ * gets that status and no VMI. Runtime layer (a development tool, not part of the operator).
+ */
+import { Duration, Effect, FiberMap, Option } from "effect"
+import type { KubeObject } from "../../domain/KubeObject.ts"
+import { asArray, asRecord, asString } from "../../domain/manifests/jsonPath.ts"
+import { Kinds, refOf } from "../../domain/ObjectRef.ts"
+import type { KubeApiService } from "../../effects/KubeApi.ts"
+import { conflictRetry } from "../../effects/retry.ts"
+import { runInformer } from "../informer.ts"
+
+export const FAIL_ANNOTATION = "standin.kubevirt.io/fail"
+
+export interface StandInOptions {
+  /** Time between lifecycle steps. Default 200 ms. */
+  readonly step?: Duration.Input
+}
+
+const setPrintable = (api: KubeApiService, vm: KubeObject, printableStatus: string, ready: boolean) => {
+  const ref = refOf("VirtualMachine", vm.metadata.name, vm.metadata.namespace)
+  return Effect.gen(function* () {
+    const fresh = yield* api.get(ref)
+    if (Option.isNone(fresh) || fresh.value.metadata.deletionTimestamp !== undefined) return
+    const status = asRecord(fresh.value.status)
+    if (status.printableStatus === printableStatus && status.ready === ready) return
+    yield* api.updateStatus(
+      ref,
+      { ...status, printableStatus, ready, created: true },
+      { resourceVersion: fresh.value.metadata.resourceVersion ?? "" }
+    )
+  }).pipe(Effect.retry({ schedule: conflictRetry, while: (e) => e.reason._tag === "Conflict" }))
+}
+
+const vmiFor = (vm: KubeObject, ip: string, mac: string): KubeObject => {
+  const tspec = asRecord(asRecord(asRecord(vm.spec).template).spec)
+  const claims = new Map(
+    asArray(tspec.volumes).map((v) => [
+      asString(asRecord(v).name) ?? "",
+      asString(asRecord(asRecord(v).persistentVolumeClaim).claimName)
+    ])
+  )
+  const disks = asArray(asRecord(asRecord(tspec.domain).devices).disks).map((d) => asString(asRecord(d).name) ?? "")
+  return {
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachineInstance",
+    metadata: {
+      name: vm.metadata.name,
+      namespace: vm.metadata.namespace ?? "default",
+      labels: {
+        ...(asRecord(asRecord(asRecord(vm.spec).template).metadata).labels as Record<string, string> | undefined)
+      }
+    },
+    spec: { domain: { devices: {} } },
+    status: {
+      phase: "Running",
+      nodeName: "standin-node",
+      interfaces: [
+        { name: "default", mac, ipAddress: ip, ipAddresses: [ip], infoSource: "domain, guest-agent", linkState: "up" }
+      ],
+      volumeStatus: disks
+        .filter((d) => claims.get(d) !== undefined)
+        .map((d, i) => ({
+          name: d,
+          target: `vd${String.fromCharCode(97 + i)}`,
+          persistentVolumeClaimInfo: {
+            claimName: claims.get(d),
+            volumeMode: "Block",
+            accessModes: ["ReadWriteMany"],
+            capacity: { storage: "10Gi" }
+          }
+        }))
+    }
+  }
+}
+
+/** Runs the stand-in against one cluster until interrupted. */
+export const runKubevirtStandIn = (api: KubeApiService, options: StandInOptions = {}) =>
+  Effect.gen(function* () {
+    const step = options.step ?? "200 millis"
+    const lifecycles = yield* FiberMap.make<string>()
+    let next = 10
+    const keyOf = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`
+
+    const lifecycle = (vm: KubeObject) =>
+      Effect.gen(function* () {
+        const fail = vm.metadata.annotations?.[FAIL_ANNOTATION]
+        if (fail !== undefined) return yield* setPrintable(api, vm, fail, false)
+        const n = next++
+        yield* setPrintable(api, vm, "Provisioning", false)
+        yield* Effect.sleep(step)
+        yield* setPrintable(api, vm, "Starting", false)
+        yield* Effect.sleep(step)
+        const ip = `10.244.${Math.floor(n / 250)}.${(n % 250) + 2}`
+        const mac = `02:12:00:00:${(Math.floor(n / 256) % 256).toString(16).padStart(2, "0")}:${(n % 256).toString(16).padStart(2, "0")}`
+        yield* api
+          .create(refOf("VirtualMachineInstance", vm.metadata.name, vm.metadata.namespace), vmiFor(vm, ip, mac))
+          .pipe(
+            Effect.catchIf(
+              (e) => e.reason._tag === "AlreadyExists",
+              () => Effect.void
+            )
+          )
+        yield* setPrintable(api, vm, "Running", true)
+      }).pipe(Effect.catch((e) => Effect.logWarning(`stand-in: ${e.message}`)))
+
+    const removeVmi = (vm: KubeObject) =>
+      api.delete(refOf("VirtualMachineInstance", vm.metadata.name, vm.metadata.namespace)).pipe(
+        Effect.asVoid,
+        Effect.catch(() => Effect.void)
+      )
+
+    yield* runInformer(
+      api,
+      Kinds.VirtualMachine,
+      {},
+      {
+        onEvent: (type, vm) =>
+          Effect.gen(function* () {
+            const key = keyOf(vm)
+            if (type === "DELETED" || vm.metadata.deletionTimestamp !== undefined) {
+              yield* FiberMap.remove(lifecycles, key)
+              return yield* removeVmi(vm)
+            }
+            // Start a lifecycle once per VM (its own status writes come back as MODIFIED events).
+            const printable = asString(asRecord(vm.status).printableStatus)
+            const wantFail = vm.metadata.annotations?.[FAIL_ANNOTATION]
+            if (
+              wantFail !== undefined
+                ? printable !== wantFail
+                : printable === undefined && !(yield* FiberMap.has(lifecycles, key))
+            )
+              yield* FiberMap.run(lifecycles, key, lifecycle(vm))
+          })
+      },
+      "standin/VirtualMachines"
+    )
+  }).pipe(Effect.scoped)
+
+/** How long a VM takes to reach Running with the given step (for tests and the embedded default). */
+export const timeToRunning = (step: Duration.Input = "200 millis") => Duration.times(Duration.fromInputUnsafe(step), 2)

@@ -1,0 +1,128 @@
+/**
+ * The operator loop on in-memory clusters with the KubeVirt stand-in, on virtual time: Machines reach Running with
+ * IPs and disks; a converged world stays write-free across resyncs; deletion removes VM then PVCs, keeps the
+ * namespace and releases the finalizer; a VM that fails to schedule shows Failed.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Option } from "effect"
+import { TestClock } from "effect/testing"
+import { refOf } from "../../src/domain/ObjectRef.ts"
+import { defaultSettings } from "../../src/domain/Settings.ts"
+import { Supervisor } from "../../src/effects/Clusters.ts"
+import { makeInMemoryApi } from "../../src/effects/kube/inMemoryApi.ts"
+import { runOperator } from "../../src/runtime/Operator.ts"
+import { FAIL_ANNOTATION, runKubevirtStandIn } from "../../src/runtime/standin/KubevirtStandIn.ts"
+import { machineObject, namespaceObject, twoClusters } from "../fixtures/world.ts"
+
+const statusOf = (w: ReturnType<typeof twoClusters>, name: string, ns: string) =>
+  Option.getOrUndefined(w.supervisor.object(refOf("Machine", name, ns)))?.status as Record<string, any> | undefined
+
+/** Advances virtual time in small steps until `done` holds (or fails after `limit` steps). */
+const until = (done: () => boolean, limit = 2000) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < limit && !done(); i++) {
+      yield* TestClock.adjust("100 millis")
+      yield* Effect.yieldNow
+    }
+    assert.isTrue(done(), "condition not reached in virtual time")
+  })
+
+describe("runOperator", () => {
+  it.effect(
+    "Machines in default, a new namespace and a shared namespace reach Running; deletion cleans up; resync writes nothing",
+    () => {
+      const w = twoClusters()
+      w.supervisor.seed([
+        namespaceObject("my-app"),
+        namespaceObject("shared"),
+        machineObject("test-vm", "default"),
+        machineObject("app-vm", "my-app"),
+        machineObject("web", "shared"),
+        machineObject("db", "shared", {
+          disks: [
+            { name: "root", sizeGB: 20, boot: true },
+            { name: "data", sizeGB: 5 }
+          ]
+        })
+      ])
+      return Effect.gen(function* () {
+        const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, workers: 2, resync: "1 minute" }))
+        const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+        const all = [
+          ["test-vm", "default"],
+          ["app-vm", "my-app"],
+          ["web", "shared"],
+          ["db", "shared"]
+        ] as const
+        yield* until(() => all.every(([n, ns]) => statusOf(w, n, ns)?.phase === "Running"))
+
+        const db = statusOf(w, "db", "shared")!
+        assert.isAbove(db.publicIPAddresses.length, 0)
+        assert.deepStrictEqual(
+          db.disks.map((d: any) => [d.pvcName, d.device]),
+          [
+            ["db", "/dev/vda"],
+            ["db-data", "/dev/vdb"]
+          ]
+        )
+        assert.deepStrictEqual(
+          db.conditions.map((c: any) => [c.type, c.status]),
+          [
+            ["Ready", "True"],
+            ["Placed", "True"],
+            ["RemoteReachable", "True"]
+          ]
+        )
+        const namespaces = w.remote.objects({ kind: "Namespace" })
+        assert.deepStrictEqual(namespaces.find((n) => n.metadata.name === "my-app")?.metadata.labels, {
+          "managed-by": "vitistack-kubevirt-operator"
+        })
+        assert.strictEqual(namespaces.filter((n) => n.metadata.name === "shared").length, 1)
+
+        // Steady state: two resyncs later, no write anywhere.
+        yield* TestClock.adjust("5 seconds")
+        const writes = [w.supervisor.writeCount(), w.remote.writeCount()]
+        yield* TestClock.adjust("2 minutes")
+        yield* Effect.yieldNow
+        assert.deepStrictEqual([w.supervisor.writeCount(), w.remote.writeCount()], writes)
+
+        // Deletion of one Machine in the shared namespace.
+        yield* (yield* Supervisor).delete(refOf("Machine", "db", "shared"))
+        yield* until(() => Option.isNone(w.supervisor.object(refOf("Machine", "db", "shared"))))
+        assert.deepStrictEqual(
+          w.remote.objects({ kind: "VirtualMachine", namespace: "shared" }).map((o) => o.metadata.name),
+          ["web"]
+        )
+        assert.deepStrictEqual(
+          w.remote.objects({ kind: "PersistentVolumeClaim", namespace: "shared" }).map((o) => o.metadata.name),
+          ["web"]
+        )
+        assert.isTrue(w.remote.objects({ kind: "Namespace" }).some((n) => n.metadata.name === "shared"))
+        yield* Fiber.interrupt(op)
+        yield* Fiber.interrupt(standin)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
+
+  it.effect("a VM that cannot be scheduled makes the Machine Failed with the printable status as reason", () => {
+    const w = twoClusters()
+    const failing = machineObject("stuck", "default")
+    w.supervisor.seed([failing])
+    return Effect.gen(function* () {
+      const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings }))
+      // The stand-in fails VMs carrying the annotation: add it when the operator has created the VM.
+      yield* until(() => w.remote.objects({ kind: "VirtualMachine" }).length === 1)
+      const vm = w.remote.objects({ kind: "VirtualMachine" })[0]!
+      const api = makeInMemoryApi(w.remote)
+      yield* api.patch(refOf("VirtualMachine", vm.metadata.name, "default"), {
+        metadata: { annotations: { [FAIL_ANNOTATION]: "ErrorUnschedulable" } }
+      })
+      const standin = yield* Effect.forkChild(runKubevirtStandIn(api))
+      yield* until(() => statusOf(w, "stuck", "default")?.phase === "Failed")
+      assert.strictEqual(statusOf(w, "stuck", "default")?.failureReason, "ErrorUnschedulable")
+      assert.strictEqual(statusOf(w, "stuck", "default")?.state, "ErrorUnschedulable")
+      yield* Fiber.interrupt(op)
+      yield* Fiber.interrupt(standin)
+    }).pipe(Effect.provide(w.layer))
+  })
+})
