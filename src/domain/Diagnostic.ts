@@ -27,3 +27,16 @@ export const warning = (reason: string, message: string, field?: string): Diagno
   ...(field === undefined ? {} : { field })
 })
 export const info = (reason: string, message: string): Diagnostic => ({ severity: "Info", reason, message })
+
+/**
+ * Warnings that advise without blocking or waiting (an alias used, a refused shrink, an unknown bus): they do not
+ * make the reconcile back off and are not what the status message reports as the thing being waited for.
+ */
+export const ADVISORY_WARNINGS: ReadonlySet<string> = new Set([
+  "InstanceTypeAlias",
+  "PvcShrinkRefused",
+  "UnknownDiskBus"
+])
+
+/** A Warning that means the operator is waiting for something. */
+export const isWaiting = (d: Diagnostic): boolean => d.severity === "Warning" && !ADVISORY_WARNINGS.has(d.reason)

@@ -7,6 +7,7 @@
  *   Machine back, and a long requeue stays as a safety net.
  * - Done: converged.
  */
+import { isWaiting } from "./Diagnostic.ts"
 import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
 import type { Plan } from "./Plan.ts"
 
@@ -29,13 +30,7 @@ export const outcomeFor = (plan: Plan, execution: ExecutionOutcome | undefined):
   const error = plan.diagnostics.find((d) => d.severity === "Error")
   if (error !== undefined)
     return { _tag: "AwaitChange", reason: error.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
-  const waiting = plan.diagnostics.find(
-    (d) =>
-      d.severity === "Warning" &&
-      d.reason !== "InstanceTypeAlias" &&
-      d.reason !== "PvcShrinkRefused" &&
-      d.reason !== "UnknownDiskBus"
-  )
+  const waiting = plan.diagnostics.find(isWaiting)
   if (waiting !== undefined) return { _tag: "Backoff", reason: waiting.reason }
   return { _tag: "Done" }
 }

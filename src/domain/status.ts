@@ -3,6 +3,7 @@
  * (design 3.5). Domain layer: pure; `now` is an input and only stamps conditions that changed status.
  * Only fields of the CRD schema are produced. `sameStatus` tells the runtime whether a write is needed at all.
  */
+import { isWaiting } from "./Diagnostic.ts"
 import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
 import { type Condition, isDeleting, type Machine, type MachineStatus, type Phase } from "./Machine.ts"
 import type { ObservedState, ObservedVmi } from "./ObservedState.ts"
@@ -88,7 +89,7 @@ const runtimeFields = (vmi: ObservedVmi): Partial<MachineStatus> => {
 export const deriveStatus = (input: StatusInput): MachineStatus => {
   const { machine, observed, plan, outcome, now } = input
   const errors = plan.diagnostics.filter((d) => d.severity === "Error")
-  const warnings = plan.diagnostics.filter((d) => d.severity === "Warning")
+  const warnings = plan.diagnostics.filter(isWaiting)
   const remote =
     observed.remote._tag === "Present" && observed.remote.value.cluster === plan.cluster
       ? observed.remote.value

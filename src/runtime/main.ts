@@ -3,13 +3,17 @@
  * `plan` prints what the operator would do; it never writes to a cluster.
  */
 import { PLAN_USAGE, runPlan } from "./cli/plan.ts"
+import { RUN_USAGE, runRun } from "./cli/run.ts"
 
 const USAGE = `usage: kubevirt-operator <command> [flags]
 
 commands:
   plan    print the actions the operator would take for Machines (dry run; see 'plan --help')
+  run     run the operator (see 'run --help'; 'run --embedded' is the npm start default)
 
-${PLAN_USAGE}`
+${PLAN_USAGE}
+
+${RUN_USAGE}`
 
 export const main = async (
   argv: ReadonlyArray<string>,
@@ -24,6 +28,8 @@ export const main = async (
   switch (command) {
     case "plan":
       return runPlan(rest, io)
+    case "run":
+      return runRun(rest, io)
     case undefined:
     case "help":
     case "--help":

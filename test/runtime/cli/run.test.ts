@@ -1,0 +1,29 @@
+/**
+ * `run --embedded` (the `npm start` default) end to end on the shipped examples, in real time: it prints the plans,
+ * a table, and exits 0 once every Machine is Running.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { runRun } from "../../../src/runtime/cli/run.ts"
+
+const run = async (args: Array<string>) => {
+  const out: Array<string> = []
+  const err: Array<string> = []
+  const code = await runRun(args, { out: (s) => out.push(s), err: (s) => err.push(s), env: {} })
+  return { code, out: out.join("\n"), err: err.join("\n") }
+}
+
+describe("run --embedded", () => {
+  it("brings every example Machine to Running and exits 0", { timeout: 60_000 }, async () => {
+    const r = await run(["--embedded", "-f", "examples/", "--timeout", "45"])
+    assert.strictEqual(r.code, 0, r.err)
+    assert.include(r.out, "Plan: 19 to add, 14 to change, 0 to destroy.")
+    assert.match(r.out, /NAMESPACE\s+NAME\s+PHASE\s+STATE\s+IPS/)
+    assert.match(r.out, /my-app\s+app-vm\s+Running\s+Running\s+10\.244\./)
+    assert.include(r.out, "All 7 Machines are Running. Remote: kubevirt-provider: 7 namespaces, 9 PVCs, 7 VMs.")
+  })
+
+  it("refuses input without a KubevirtConfig and live mode without --kubeconfig", async () => {
+    assert.strictEqual((await run(["--embedded", "-f", "examples/machine-default-namespace.yaml"])).code, 1)
+    assert.include((await run([])).err, "--embedded")
+  })
+})
