@@ -1,8 +1,9 @@
 /**
  * A small, dependency-free Prometheus registry (counters, gauges, histograms with label sets, text exposition
  * format 0.0.4) and the `Metrics` service holding the operator's named metrics. Runtime layer.
- * Instruments update synchronously inside `Effect.sync`, so recording never fails and never suspends;
- * `/metrics` (HealthServer.ts) serves `expose`.
+ * Every update exists twice: as an Effect (`inc`, `set`, `observe`) for Effect code, and synchronously with the
+ * `Unsafe` suffix (`incUnsafe`, ...) for plain callbacks such as WorkQueue hooks, where a returned Effect would be
+ * silently dropped. Recording never fails and never suspends; `/metrics` (HealthServer.ts) serves `expose`.
  */
 import { Context, Effect, Layer } from "effect"
 
@@ -152,11 +153,14 @@ export class Counter<L extends string = never> extends Instrument<L, { value: nu
 
   /** Adds `by` (default 1). */
   inc(...args: WithLabels<L, [by?: number]>): Effect.Effect<void> {
-    return Effect.sync(() => {
-      const [labels, [by = 1]] = this.split(args) as readonly [Record<string, string>, [number?]]
-      if (!(by >= 0)) throw new Error(`counter '${this.name}' cannot be increased by ${by}`)
-      this.stateFor(labels).state.value += by
-    })
+    return Effect.sync(() => this.incUnsafe(...args))
+  }
+
+  /** `inc`, synchronously. Throws on a negative amount or a wrong label set. */
+  incUnsafe(...args: WithLabels<L, [by?: number]>): void {
+    const [labels, [by = 1]] = this.split(args) as readonly [Record<string, string>, [number?]]
+    if (!(by >= 0)) throw new Error(`counter '${this.name}' cannot be increased by ${by}`)
+    this.stateFor(labels).state.value += by
   }
 
   /** The current value (0 for a series never updated). */
@@ -183,26 +187,32 @@ export class Gauge<L extends string = never> extends Instrument<L, { value: numb
   }
 
   set(...args: WithLabels<L, [value: number]>): Effect.Effect<void> {
-    return Effect.sync(() => {
-      const [labels, [value]] = this.split(args) as readonly [Record<string, string>, [number]]
-      this.stateFor(labels).state.value = value
-    })
+    return Effect.sync(() => this.setUnsafe(...args))
+  }
+
+  setUnsafe(...args: WithLabels<L, [value: number]>): void {
+    const [labels, [value]] = this.split(args) as readonly [Record<string, string>, [number]]
+    this.stateFor(labels).state.value = value
   }
 
   /** Adds `by` (default 1; negative to decrease). */
   inc(...args: WithLabels<L, [by?: number]>): Effect.Effect<void> {
-    return Effect.sync(() => {
-      const [labels, [by = 1]] = this.split(args) as readonly [Record<string, string>, [number?]]
-      this.stateFor(labels).state.value += by
-    })
+    return Effect.sync(() => this.incUnsafe(...args))
+  }
+
+  incUnsafe(...args: WithLabels<L, [by?: number]>): void {
+    const [labels, [by = 1]] = this.split(args) as readonly [Record<string, string>, [number?]]
+    this.stateFor(labels).state.value += by
   }
 
   /** Subtracts `by` (default 1). */
   dec(...args: WithLabels<L, [by?: number]>): Effect.Effect<void> {
-    return Effect.sync(() => {
-      const [labels, [by = 1]] = this.split(args) as readonly [Record<string, string>, [number?]]
-      this.stateFor(labels).state.value -= by
-    })
+    return Effect.sync(() => this.decUnsafe(...args))
+  }
+
+  decUnsafe(...args: WithLabels<L, [by?: number]>): void {
+    const [labels, [by = 1]] = this.split(args) as readonly [Record<string, string>, [number?]]
+    this.stateFor(labels).state.value -= by
   }
 
   value(...args: WithLabels<L, []>): Effect.Effect<number> {
@@ -253,14 +263,16 @@ export class Histogram<L extends string = never> extends Instrument<L, Histogram
   }
 
   observe(...args: WithLabels<L, [value: number]>): Effect.Effect<void> {
-    return Effect.sync(() => {
-      const [labels, [value]] = this.split(args) as readonly [Record<string, string>, [number]]
-      const s = this.stateFor(labels).state
-      const i = this.buckets.findIndex((b) => value <= b)
-      s.counts[i < 0 ? this.buckets.length : i]! += 1
-      s.sum += value
-      s.count += 1
-    })
+    return Effect.sync(() => this.observeUnsafe(...args))
+  }
+
+  observeUnsafe(...args: WithLabels<L, [value: number]>): void {
+    const [labels, [value]] = this.split(args) as readonly [Record<string, string>, [number]]
+    const s = this.stateFor(labels).state
+    const i = this.buckets.findIndex((b) => value <= b)
+    s.counts[i < 0 ? this.buckets.length : i]! += 1
+    s.sum += value
+    s.count += 1
   }
 
   snapshot(...args: WithLabels<L, []>): Effect.Effect<HistogramSnapshot> {

@@ -211,6 +211,27 @@ describe("Metrics service", () => {
     }).pipe(Effect.provide(Metrics.layer))
   )
 
+  it.effect("the Unsafe variants record synchronously, for plain callbacks such as WorkQueue hooks", () =>
+    Effect.gen(function* () {
+      const m = yield* Metrics
+      const hooks = {
+        onAdd: (_key: string) => m.workqueueAdds.incUnsafe(),
+        onDepth: (depth: number) => m.workqueueDepth.setUnsafe(depth),
+        onLatency: (seconds: number) => m.workqueueLatency.observeUnsafe(seconds)
+      }
+      hooks.onAdd("ns/a")
+      hooks.onAdd("ns/b")
+      hooks.onDepth(2)
+      hooks.onLatency(0.5)
+      m.remoteReachable.setUnsafe({ cluster: "remote-a" }, 1)
+      m.remoteReachable.decUnsafe({ cluster: "remote-a" })
+      assert.strictEqual(yield* m.workqueueAdds.value(), 2)
+      assert.strictEqual(yield* m.workqueueDepth.value(), 2)
+      assert.strictEqual((yield* m.workqueueLatency.snapshot()).count, 1)
+      assert.strictEqual(yield* m.remoteReachable.value({ cluster: "remote-a" }), 0)
+    }).pipe(Effect.provide(Metrics.layer))
+  )
+
   it.effect("each layer build has its own registry", () =>
     Effect.gen(function* () {
       yield* Effect.gen(function* () {
