@@ -27,6 +27,11 @@ export class RemoteUnavailable extends Schema.TaggedError<RemoteUnavailable>()("
 export interface RemotesService {
   /** The client of the remote cluster named by KubevirtConfig `cluster`. */
   readonly get: (cluster: string) => Effect.Effect<KubeApiService, RemoteUnavailable>
+  /**
+   * Forget what is known about `cluster` (its KubevirtConfig or Secret changed): the next `get` reads them again.
+   * The operator calls it from its watches; without watches (`cache: "verify"`) every `get` re-reads anyway.
+   */
+  readonly invalidate: (cluster: string) => Effect.Effect<void>
 }
 
 export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevirt-operator/effects/Remotes") {
@@ -36,7 +41,8 @@ export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevir
       get: (cluster) =>
         clients[cluster] === undefined
           ? Effect.fail(new RemoteUnavailable({ cluster, message: `no client for KubevirtConfig '${cluster}'` }))
-          : Effect.succeed(clients[cluster]!)
+          : Effect.succeed(clients[cluster]!),
+      invalidate: () => Effect.void
     })
 
   /**
@@ -44,7 +50,15 @@ export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevir
    * rebuilt when the Secret's bytes change. `readOnly: true` wraps every client so writes fail (dry-run `plan`).
    */
   static readonly layerFromKubevirtConfigs = (
-    options: LiveOptions & { readonly readOnly?: boolean } = {}
+    options: LiveOptions & {
+      readonly readOnly?: boolean
+      /**
+       * "verify" (default): every `get` re-reads the KubevirtConfig and Secret and reuses the client only if the
+       * kubeconfig bytes are unchanged. "untilInvalidated": reuse the client until `invalidate` (the operator, whose
+       * watches see every change, uses this to keep steady-state reconciles free of those reads).
+       */
+      readonly cache?: "verify" | "untilInvalidated"
+    } = {}
   ): Layer.Layer<Remotes, never, Supervisor> =>
     Layer.effect(
       Remotes,
@@ -53,6 +67,8 @@ export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevir
         const cache = yield* Ref.make(new Map<string, { readonly hash: string; readonly api: KubeApiService }>())
         const get = Effect.fn("Remotes.get")(function* (cluster: string) {
           const unavailable = (message: string) => new RemoteUnavailable({ cluster, message })
+          const known = (yield* Ref.get(cache)).get(cluster)
+          if (options.cache === "untilInvalidated" && known !== undefined) return known.api
           const read = <A>(e: Effect.Effect<A, { readonly message: string }>) =>
             e.pipe(Effect.mapError((err) => unavailable(err.message)))
           const configObj = yield* read(retryApi(apiRetry)(supervisor.get(refOf("KubevirtConfig", cluster))))
@@ -85,7 +101,15 @@ export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevir
           yield* Ref.update(cache, (m) => new Map(m).set(cluster, { hash, api }))
           return api
         })
-        return Remotes.of({ get })
+        const invalidate = (cluster: string) =>
+          options.cache === "untilInvalidated"
+            ? Ref.update(cache, (m) => {
+                const next = new Map(m)
+                next.delete(cluster)
+                return next
+              })
+            : Effect.void
+        return Remotes.of({ get, invalidate })
       })
     )
 }

@@ -136,6 +136,7 @@ export const runOperator = (options: OperatorOptions) =>
         const name = o.metadata.name
         if (type === "DELETED") {
           configs.delete(name)
+          yield* remotes.invalidate(name)
           yield* FiberMap.remove(remoteWatchers, name)
           return yield* enqueueCluster(name)
         }
