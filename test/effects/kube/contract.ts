@@ -2,6 +2,7 @@
  * The KubeApi contract: behaviour every layer must share with a real kube-apiserver, written once and run
  * against the in-memory layer (contract.inMemory.test.ts) and, by the harness, against a real cluster.
  * Each test works in its own fresh namespace (`ct-<test>-<random>`), so runs can share one cluster.
+ * A real cluster needs the KubeVirt CRDs from shared/crds installed (the VirtualMachine test).
  */
 import { randomBytes } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
@@ -60,6 +61,16 @@ const aPvc = (namespace: string, name: string, status?: unknown): KubeObject => 
   spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
   ...(status === undefined ? {} : { status })
 })
+
+const VM = { apiVersion: "kubevirt.io/v1", kind: "VirtualMachine" } as const
+const vmRef = (namespace: string, name: string) => ObjectRef.make({ ...VM, namespace, name })
+const aVm = (namespace: string, name: string, status?: unknown): KubeObject => ({
+  ...VM,
+  metadata: { name, namespace },
+  spec: { runStrategy: "Halted", template: { spec: { domain: { devices: {} } } } },
+  ...(status === undefined ? {} : { status })
+})
+const vmStatus = (o: KubeObject) => o.status as { readonly printableStatus?: string } | undefined
 
 /** A namespace name unique to this test and run: `ct-<slug>-<6 hex>`. */
 export const uniqueNamespace = (slug: string): string => `ct-${slug}-${randomBytes(3).toString("hex")}`
@@ -411,6 +422,51 @@ export const kubeApiContract = (
 
             const reread = Option.getOrThrow(yield* api.get(pvcRef(ns, "p")))
             assert.strictEqual(status(reread)?.phase, "Bound")
+          })
+        ),
+      timeout
+    )
+
+    test(
+      "custom resource (VirtualMachine): .status is a subresource, updateStatus replaces it, generation follows spec",
+      () =>
+        inNamespace("crd", (ns, api) =>
+          Effect.gen(function* () {
+            const ref = vmRef(ns, "vm")
+            const created = yield* api.create(ref, aVm(ns, "vm", { printableStatus: "Running" }))
+            assert.isUndefined(vmStatus(created)?.printableStatus)
+            assert.strictEqual(created.metadata.generation, 1)
+
+            const relabeled = yield* api.patch(ref, { metadata: { labels: { a: "b" } } })
+            assert.strictEqual(relabeled.metadata.generation, 1)
+            const started = yield* api.patch(ref, {
+              spec: { runStrategy: "Always" },
+              status: { printableStatus: "Lost" }
+            })
+            assert.strictEqual(started.metadata.generation, 2)
+            assert.isUndefined(vmStatus(started)?.printableStatus)
+
+            const first = yield* api.updateStatus(
+              ref,
+              { printableStatus: "Stopped", ready: false },
+              {
+                resourceVersion: started.metadata.resourceVersion!
+              }
+            )
+            assert.deepStrictEqual(first.status, { printableStatus: "Stopped", ready: false })
+            assert.strictEqual(first.metadata.generation, 2)
+            assert.strictEqual((first.spec as { readonly runStrategy?: string }).runStrategy, "Always")
+
+            const second = yield* api.updateStatus(
+              ref,
+              { printableStatus: "Running" },
+              {
+                resourceVersion: first.metadata.resourceVersion!
+              }
+            )
+            assert.deepStrictEqual(second.status, { printableStatus: "Running" }, "status is replaced, not merged")
+
+            assert.isTrue(Option.isNone(yield* api.get(vmRef(ns, "absent"))))
           })
         ),
       timeout
