@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { Cause, Context, Duration, Effect, Exit, FiberSet, Layer, Option, Schema, type Scope } from "effect"
+import { Cause, Context, Duration, Effect, Exit, FiberSet, Layer, Option, Result, Schema, type Scope } from "effect"
 import { Metrics, contentType as metricsContentType } from "./Metrics.ts"
 
 /** A named probe: succeeds when healthy, fails with the reason otherwise. */
@@ -25,7 +25,7 @@ export const booleanCheck = <R>(name: string, isHealthy: Effect.Effect<boolean, 
 export interface HealthServerOptions<R = never> {
   /** Interface to bind; omitted: every interface (IPv6 `::` when available, else `0.0.0.0`). */
   readonly host?: string | undefined
-  /** TCP port; 0 picks a free one (read it from the result). Default 8081 (controller-runtime's probe port). */
+  /** TCP port; 0 picks a free one (read it from the result). Default 8080 (deploy/deployment.yaml's `http`). */
   readonly port?: number | undefined
   /**
    * `/healthz`: the process is alive. A built-in `ping` check always passes while the server and the Effect
@@ -52,7 +52,25 @@ export class HealthServerError extends Schema.TaggedError<HealthServerError>()("
   cause: Schema.optional(Schema.Defect())
 }) {}
 
-export const DEFAULT_PORT = 8081
+export const DEFAULT_PORT = 8080
+
+/**
+ * Parses a controller-runtime style bind address (`--health-bind-address`): `:8080` (every interface),
+ * `127.0.0.1:8080`, `[::1]:8080`. Port 0 picks a free port.
+ */
+export const parseBindAddress = (
+  address: string
+): Result.Result<{ readonly host: string | undefined; readonly port: number }, HealthServerError> => {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address.trim())
+  const port = match === null ? Number.NaN : Number(match[3])
+  if (match === null || port > 65535) {
+    return Result.fail(
+      new HealthServerError({ message: `invalid bind address '${address}': expected [host]:port, e.g. ':8080'` })
+    )
+  }
+  const host = match[1] ?? match[2]
+  return Result.succeed({ host: host === "" || host === undefined ? undefined : host, port })
+}
 
 const ping: HealthCheck = { name: "ping", check: Effect.void }
 

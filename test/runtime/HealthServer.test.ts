@@ -4,7 +4,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Ref } from "effect"
-import { booleanCheck, HealthServer, HealthServerError, serve } from "../../src/runtime/HealthServer.ts"
+import {
+  booleanCheck,
+  HealthServer,
+  HealthServerError,
+  parseBindAddress,
+  serve
+} from "../../src/runtime/HealthServer.ts"
 import { Metrics } from "../../src/runtime/Metrics.ts"
 
 interface Got {
@@ -158,4 +164,22 @@ describe("HealthServer", () => {
       assert.include(body.split("\n"), "kubevirt_operator_leader 1")
     }).pipe(Effect.provide(HealthServer.layer(local).pipe(Layer.provideMerge(Metrics.layer))))
   )
+})
+
+describe("parseBindAddress", () => {
+  it.each([
+    { address: ":8080", want: { host: undefined, port: 8080 } },
+    { address: "127.0.0.1:9090", want: { host: "127.0.0.1", port: 9090 } },
+    { address: "[::1]:8080", want: { host: "::1", port: 8080 } },
+    { address: ":0", want: { host: undefined, port: 0 } }
+  ])("$address", ({ address, want }) => {
+    const result = parseBindAddress(address)
+    assert.isTrue(result._tag === "Success")
+    assert.deepStrictEqual(result._tag === "Success" ? result.success : undefined, want)
+  })
+
+  it.each(["8080", "localhost", ":99999", "::1:8080", ""])("rejects '%s'", (address) => {
+    const result = parseBindAddress(address)
+    assert.isTrue(result._tag === "Failure" && result.failure instanceof HealthServerError)
+  })
 })
