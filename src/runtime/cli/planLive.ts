@@ -36,7 +36,8 @@ export const planLive = (target: LiveTarget, settings: Settings): Effect.Effect<
       try: () => readFileSync(target.kubeconfigPath, "utf8"),
       catch: (e) => `cannot read kubeconfig ${target.kubeconfigPath}: ${(e as Error).message}`
     })
-    const live = yield* makeLiveApi(yaml, { allowExecAuth: target.allowExecAuth }).pipe(
+    // The supervisor kubeconfig is the user's own file: file references (certificates, token files) are allowed.
+    const live = yield* makeLiveApi(yaml, { allowExecAuth: target.allowExecAuth, allowFileReferences: true }).pipe(
       Effect.mapError((e) => `kubeconfig ${target.kubeconfigPath}: ${e.message}`)
     )
     const supervisor = readOnly(live)
