@@ -3,14 +3,22 @@
  * cumulative histogram buckets, validation, and the operator's `Metrics` service.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Stream } from "effect"
+import { refOf } from "../../src/domain/ObjectRef.ts"
+import type { KubeApiService } from "../../src/effects/KubeApi.ts"
+import { describeObject, kubeApiError, Transport } from "../../src/effects/KubeApiError.ts"
+import { InMemoryCluster } from "../../src/effects/kube/InMemoryCluster.ts"
+import { makeInMemoryApi } from "../../src/effects/kube/inMemoryApi.ts"
+import { readOnly } from "../../src/effects/kube/readOnly.ts"
 import {
   Counter,
   escapeLabelValue,
   formatValue,
   Gauge,
   Histogram,
+  instrumentKubeApi,
   Metrics,
+  makeOperatorMetrics,
   Registry
 } from "../../src/runtime/Metrics.ts"
 
@@ -241,6 +249,62 @@ describe("Metrics service", () => {
         return yield* (yield* Metrics).workqueueAdds.value()
       }).pipe(Effect.provide(Metrics.layer))
       assert.strictEqual(fresh, 0)
+    })
+  )
+})
+
+describe("instrumentKubeApi", () => {
+  const cm = refOf("Secret", "s", "default")
+  const seeded = () => {
+    const cluster = InMemoryCluster.make()
+    cluster.seed([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } }])
+    return makeInMemoryApi(cluster)
+  }
+
+  it.effect("counts each request by cluster, verb and code, and marks the cluster reachable", () =>
+    Effect.gen(function* () {
+      const m = makeOperatorMetrics()
+      const api = instrumentKubeApi(seeded(), "remote-a", m)
+      yield* api.get(cm)
+      yield* api.create(cm, { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "default" } })
+      yield* Effect.flip(api.create(cm, { apiVersion: "v1", kind: "Secret", metadata: { name: "s" } }))
+      yield* api.get(cm)
+      yield* api.watch({ apiVersion: "v1", kind: "Secret" }).pipe(Stream.take(1), Stream.runCollect)
+      const count = (verb: string, code: string) => m.apiRequests.value({ cluster: "remote-a", verb, code })
+      assert.deepStrictEqual(
+        [
+          yield* count("get", "404"),
+          yield* count("get", "200"),
+          yield* count("create", "201"),
+          yield* count("create", "409"),
+          yield* count("watch", "200")
+        ],
+        [1, 1, 1, 1, 1]
+      )
+      assert.strictEqual(yield* m.remoteReachable.value({ cluster: "remote-a" }), 1)
+    })
+  )
+
+  it.effect("a request without a response counts as 'transport' and marks the cluster unreachable", () =>
+    Effect.gen(function* () {
+      const m = makeOperatorMetrics()
+      const down: KubeApiService = {
+        ...seeded(),
+        get: (ref) => Effect.fail(kubeApiError("get", describeObject(ref), new Transport({ message: "ECONNREFUSED" })))
+      }
+      const api = instrumentKubeApi(down, "remote-b", m)
+      yield* Effect.flip(api.get(cm))
+      assert.strictEqual(yield* m.apiRequests.value({ cluster: "remote-b", verb: "get", code: "transport" }), 1)
+      assert.strictEqual(yield* m.remoteReachable.value({ cluster: "remote-b" }), 0)
+    })
+  )
+
+  it.effect("writes refused by the read-only layer are not requests and are not counted", () =>
+    Effect.gen(function* () {
+      const m = makeOperatorMetrics()
+      const api = instrumentKubeApi(readOnly(seeded()), "supervisor", m)
+      yield* Effect.flip(api.delete(cm))
+      assert.notInclude(yield* m.expose, 'verb="delete"')
     })
   )
 })
