@@ -58,6 +58,8 @@ export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevir
        * watches see every change, uses this to keep steady-state reconciles free of those reads).
        */
       readonly cache?: "verify" | "untilInvalidated"
+      /** Wraps each client built (metrics instrumentation). */
+      readonly wrap?: (cluster: string, api: KubeApiService) => KubeApiService
     } = {}
   ): Layer.Layer<Remotes, never, Supervisor> =>
     Layer.effect(
@@ -97,7 +99,8 @@ export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevir
           const live = yield* makeLiveApi(yaml, options).pipe(
             Effect.mapError((e) => unavailable(`${secretRef} key '${KUBECONFIG_SECRET_KEY}': ${e.message}`))
           )
-          const api = options.readOnly === true ? readOnly(live) : live
+          const wrapped = options.wrap === undefined ? live : options.wrap(cluster, live)
+          const api = options.readOnly === true ? readOnly(wrapped) : wrapped
           yield* Ref.update(cache, (m) => new Map(m).set(cluster, { hash, api }))
           return api
         })

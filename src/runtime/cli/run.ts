@@ -7,23 +7,43 @@ import { parseArgs } from "node:util"
 import { Effect, Layer, Logger, References } from "effect"
 import { sortDocuments } from "../../domain/documents.ts"
 import { runEmbedded } from "../embedded.ts"
+import { runLiveProcess } from "../runLive.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
 import type { CliIo } from "./plan.ts"
 import { readDocuments } from "./readDocuments.ts"
 
-export const RUN_USAGE = `usage: kubevirt-operator run --embedded [-f FILE|DIR...] [--keep-running] [--timeout SECONDS]
+export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--leader-elect] [--health-bind-address ADDR] [--workers N]
+       kubevirt-operator run --embedded [-f FILE|DIR...] [--keep-running] [--timeout SECONDS]
+
+  --kubeconfig FILE   the supervisor cluster (env KUBECONFIG); default: the pod's service account (in-cluster).
+  --leader-elect      only the holder of the Lease reconciles (env LEADER_ELECT=true); standbys serve health.
+  --lease-namespace   namespace of the Lease (env POD_NAMESPACE; default kubevirt-operator).
+  --health-bind-address ADDR   /healthz, /readyz, /metrics (env HEALTH_BIND_ADDRESS; default :8080).
+  --workers N         concurrent reconciles, never two on one Machine (env MAX_CONCURRENT_RECONCILES; default 4).
+  --resync SECONDS    every Machine is reconciled at least this often (env RESYNC_SECONDS; default 600).
+  --allow-exec-auth   accept kubeconfigs with exec/auth-provider users (env ALLOW_EXEC_AUTH=true); off by default,
+                      since whoever can write a KubevirtConfig Secret could otherwise run code in the operator.
+  LOG_LEVEL (Debug, Info, Warning, Error; default Info, Warning when embedded), LOG_JSON (default true).
+  DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL: as in the Go operator.
 
   --embedded          run against in-memory supervisor and remote clusters seeded from -f (default examples/),
                       with a KubeVirt stand-in; prints the plans and a table of Machines; exits 0 once every
                       Machine is Running, 1 if that does not happen within --timeout (default 60).
   --keep-running      do not exit when every Machine is Running.
-  LOG_LEVEL           Debug, Info, Warning, Error (default: Warning in embedded mode, Info otherwise).`
+`
 
 const parse = (args: ReadonlyArray<string>) =>
   parseArgs({
     args: [...args],
     options: {
       embedded: { type: "boolean" },
+      kubeconfig: { type: "string" },
+      "leader-elect": { type: "boolean" },
+      "lease-namespace": { type: "string" },
+      "health-bind-address": { type: "string" },
+      workers: { type: "string" },
+      resync: { type: "string" },
+      "allow-exec-auth": { type: "boolean" },
       file: { type: "string", short: "f", multiple: true },
       "keep-running": { type: "boolean" },
       timeout: { type: "string" },
@@ -33,7 +53,18 @@ const parse = (args: ReadonlyArray<string>) =>
     allowPositionals: false
   })
 
-const LEVELS = { Debug: "Debug", Info: "Info", Warning: "Warn", Warn: "Warn", Error: "Error" } as const
+const LEVELS = {
+  Debug: "Debug",
+  Info: "Info",
+  Warning: "Warn",
+  Warn: "Warn",
+  Error: "Error",
+  debug: "Debug",
+  info: "Info",
+  warning: "Warn",
+  warn: "Warn",
+  error: "Error"
+} as const
 
 export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 | 1> => {
   let values: ReturnType<typeof parse>["values"]
@@ -52,11 +83,34 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
     io.err(`error: ${settings.error}`)
     return 1
   }
+  const env = io.env
+  const level =
+    LEVELS[(env.LOG_LEVEL ?? (values.embedded === true ? "Warning" : "Info")) as keyof typeof LEVELS] ?? "Info"
   if (values.embedded !== true) {
-    io.err(
-      `error: live mode is started with --kubeconfig (see README); for the embedded default use --embedded\n${RUN_USAGE}`
-    )
-    return 1
+    const int = (flag: string | undefined, name: string, fallback: number) => {
+      const raw = flag ?? env[name]
+      const n = raw === undefined || raw === "" ? fallback : Number(raw)
+      return Number.isInteger(n) && n > 0 ? n : undefined
+    }
+    const workers = int(values.workers, "MAX_CONCURRENT_RECONCILES", 4)
+    const resync = int(values.resync, "RESYNC_SECONDS", 600)
+    if (workers === undefined || resync === undefined) {
+      io.err(`error: ${workers === undefined ? "--workers" : "--resync"} must be a positive integer`)
+      return 1
+    }
+    return (await runLiveProcess({
+      settings,
+      kubeconfigPath: values.kubeconfig ?? (env.KUBECONFIG === "" ? undefined : env.KUBECONFIG),
+      allowExecAuth: values["allow-exec-auth"] === true || env.ALLOW_EXEC_AUTH === "true",
+      leaderElect: values["leader-elect"] === true || env.LEADER_ELECT === "true",
+      leaseNamespace: values["lease-namespace"] ?? env.POD_NAMESPACE ?? "kubevirt-operator",
+      leaseName: "kubevirt-operator-leader",
+      healthBindAddress: values["health-bind-address"] ?? env.HEALTH_BIND_ADDRESS ?? ":8080",
+      workers,
+      resyncSeconds: resync,
+      logLevel: level,
+      logJson: env.LOG_JSON !== "false"
+    })) as 0 | 1
   }
   const input = readDocuments(values.file ?? ["examples/"])
   const docs = sortDocuments(input.documents)
@@ -71,7 +125,6 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
     return 1
   }
   const timeout = Number(values.timeout ?? "60")
-  const level = LEVELS[(io.env.LOG_LEVEL ?? "Warning") as keyof typeof LEVELS] ?? "Warn"
   const ok = await Effect.runPromise(
     runEmbedded({
       documents: docs,

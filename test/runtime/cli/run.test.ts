@@ -22,8 +22,8 @@ describe("run --embedded", () => {
     assert.include(r.out, "All 7 Machines are Running. Remote: kubevirt-provider: 7 namespaces, 9 PVCs, 7 VMs.")
   })
 
-  it("refuses input without a KubevirtConfig and live mode without --kubeconfig", async () => {
+  it("refuses input without a KubevirtConfig, and bad live flags", async () => {
     assert.strictEqual((await run(["--embedded", "-f", "examples/machine-default-namespace.yaml"])).code, 1)
-    assert.include((await run([])).err, "--embedded")
+    assert.include((await run(["--workers", "0"])).err, "--workers must be a positive integer")
   })
 })

@@ -1,0 +1,144 @@
+/**
+ * The operator process against live clusters: supervisor client (kubeconfig file or in-cluster), remote clients from
+ * KubevirtConfigs, metrics, the health server on every replica, leader election, JSON logs, and shutdown on SIGTERM
+ * that stops the loop, abandons in-flight reconciles at their next step (every executor is idempotent, so the next
+ * leader redoes safely) and releases the Lease. Runtime layer.
+ */
+import { readFileSync } from "node:fs"
+import { Cause, Effect, Layer, Logger, References } from "effect"
+import type { Settings } from "../domain/Settings.ts"
+import { Remotes, Supervisor } from "../effects/Clusters.ts"
+import { makeLiveApi, makeLiveApiInCluster } from "../effects/kube/liveApi.ts"
+import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
+import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
+import { instrumentKubeApi, Metrics } from "./Metrics.ts"
+import { runOperator } from "./Operator.ts"
+
+export interface LiveRunOptions {
+  readonly settings: Settings
+  /** Supervisor kubeconfig path; undefined: in-cluster service account. */
+  readonly kubeconfigPath: string | undefined
+  readonly allowExecAuth: boolean
+  readonly leaderElect: boolean
+  readonly leaseNamespace: string
+  readonly leaseName: string
+  readonly healthBindAddress: string
+  readonly workers: number
+  readonly resyncSeconds: number
+  readonly logLevel: "Debug" | "Info" | "Warn" | "Error"
+  readonly logJson: boolean
+}
+
+/** The operator program; runs until interrupted or leadership is lost. */
+export const liveProgram = (options: LiveRunOptions) =>
+  Effect.gen(function* () {
+    const metrics = yield* Metrics
+    const supervisorApi = yield* options.kubeconfigPath === undefined
+      ? makeLiveApiInCluster({ allowExecAuth: options.allowExecAuth })
+      : Effect.flatMap(
+          Effect.try({
+            try: () => readFileSync(options.kubeconfigPath!, "utf8"),
+            catch: (e) => new Error(`cannot read kubeconfig ${options.kubeconfigPath}: ${(e as Error).message}`)
+          }),
+          // The operator's own kubeconfig is trusted configuration: certificate and token file references are fine.
+          (yaml) => makeLiveApi(yaml, { allowExecAuth: options.allowExecAuth, allowFileReferences: true })
+        )
+    const supervisor = instrumentKubeApi(supervisorApi, "supervisor", metrics)
+    let synced = false
+    const clusters = Layer.provideMerge(
+      Remotes.layerFromKubevirtConfigs({
+        cache: "untilInvalidated",
+        allowExecAuth: options.allowExecAuth,
+        wrap: (cluster, api) => instrumentKubeApi(api, cluster, metrics)
+      }),
+      Supervisor.layer(supervisor)
+    )
+    const health = HealthServer.layer({
+      ...parseBindAddress(options.healthBindAddress),
+      readiness: [
+        booleanCheck(
+          "informers-synced",
+          Effect.sync(() => synced),
+          "Machine and KubevirtConfig caches have not synced yet"
+        )
+      ]
+    })
+    const operator = runOperator({
+      settings: options.settings,
+      workers: options.workers,
+      resync: `${options.resyncSeconds} seconds`,
+      onSynced: () => {
+        synced = true
+      },
+      queueHooks: {
+        onAdd: () => metrics.workqueueAdds.incUnsafe(),
+        onRetry: () => metrics.workqueueRetries.incUnsafe(),
+        onDepth: (d) => metrics.workqueueDepth.setUnsafe(d),
+        onLatency: (s) => metrics.workqueueLatency.observeUnsafe(s)
+      },
+      onReconciled: (_key, report, seconds) =>
+        Effect.gen(function* () {
+          const result =
+            report.outcome._tag === "Done" ? "success" : report.outcome._tag === "Requeue" ? "requeue" : "error"
+          yield* metrics.reconciles.inc({ result })
+          yield* metrics.reconcileDuration.observe({ result }, seconds)
+          if (report.outcome._tag === "Backoff" || report.outcome._tag === "AwaitChange")
+            yield* metrics.reconcileErrors.inc({ reason: report.outcome.reason })
+          for (const a of report.result?.executed ?? [])
+            yield* metrics.actions.inc({ action: a._tag, outcome: "success" })
+          if (report.result?.failed !== undefined)
+            yield* metrics.actions.inc({ action: report.result.failed.action._tag, outcome: "failure" })
+        })
+    })
+    const leading = options.leaderElect
+      ? Effect.flatMap(LeaderElection, (elector) => elector.run(operator)).pipe(
+          Effect.provide(
+            LeaderElection.layer({
+              lease: { namespace: options.leaseNamespace, name: options.leaseName },
+              identity: yield* defaultIdentity
+            })
+          )
+        )
+      : operator
+    yield* Effect.logInfo(
+      `kubevirt-operator starting (leader election ${options.leaderElect ? "on" : "off"}, ${options.workers} workers)`
+    )
+    return yield* leading.pipe(Effect.provide(Layer.merge(clusters, health)))
+  }).pipe(
+    Effect.provide(
+      Layer.mergeAll(
+        Metrics.layer,
+        Layer.succeed(References.MinimumLogLevel, options.logLevel),
+        Logger.layer([options.logJson ? Logger.consoleJson : Logger.consolePretty()])
+      )
+    )
+  )
+
+/**
+ * Runs the program as the process: SIGTERM/SIGINT interrupt it (the Lease is released on the way out); exit code 0
+ * after a clean stop, 1 when it failed (bad kubeconfig, port in use, leadership lost).
+ */
+export const runLiveProcess = (options: LiveRunOptions, shutdownDeadlineMs = 25_000): Promise<number> =>
+  new Promise((resolve) => {
+    const fiber = Effect.runFork(liveProgram(options))
+    let stopping = false
+    const stop = () => {
+      if (stopping) return
+      stopping = true
+      fiber.interruptUnsafe()
+      // Past the deadline, leave anyway: Kubernetes sends SIGKILL after the grace period.
+      setTimeout(() => resolve(1), shutdownDeadlineMs).unref()
+    }
+    process.once("SIGTERM", stop)
+    process.once("SIGINT", stop)
+    fiber.addObserver((exit) => {
+      process.off("SIGTERM", stop)
+      process.off("SIGINT", stop)
+      if (exit._tag === "Success" || stopping) resolve(0)
+      else {
+        const error = Cause.squash(exit.cause)
+        process.stderr.write(`kubevirt-operator stopped: ${error instanceof Error ? error.message : String(error)}\n`)
+        resolve(1)
+      }
+    })
+  })
