@@ -9,17 +9,26 @@ import { FINALIZER, PLACEMENT_ANNOTATION } from "../src/domain/labels.ts"
 import { Machine } from "../src/domain/Machine.ts"
 import { pvcManifest } from "../src/domain/manifests/Pvc.ts"
 import { vmManifest } from "../src/domain/manifests/VirtualMachine.ts"
-import { remoteStateFromObjects } from "../src/domain/observedFromObjects.ts"
 import { ObservedState } from "../src/domain/ObservedState.ts"
+import { remoteStateFromObjects } from "../src/domain/observedFromObjects.ts"
 import { plan } from "../src/domain/planner.ts"
 import { defaultSettings } from "../src/domain/Settings.ts"
 
 const machineWith = (name: string, disks: number) =>
   Machine.make({
-    metadata: { name, namespace: "bench", finalizers: [FINALIZER], annotations: { [PLACEMENT_ANNOTATION]: "remote-a" } },
+    metadata: {
+      name,
+      namespace: "bench",
+      finalizers: [FINALIZER],
+      annotations: { [PLACEMENT_ANNOTATION]: "remote-a" }
+    },
     spec: {
       provider: "kubevirt",
-      disks: Array.from({ length: disks }, (_, i) => ({ name: `d${i}`, sizeGB: 10 + i, ...(i === 0 ? { boot: true } : {}) }))
+      disks: Array.from({ length: disks }, (_, i) => ({
+        name: `d${i}`,
+        sizeGB: 10 + i,
+        ...(i === 0 ? { boot: true } : {})
+      }))
     }
   })
 
@@ -29,7 +38,10 @@ const observedFor = (m: Machine, converged: boolean) => {
     converged && d._tag === "Ok"
       ? [
           { apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } },
-          ...d.desired.pvcs.map((p) => ({ ...pvcManifest(p), metadata: { ...pvcManifest(p).metadata, resourceVersion: "1" } })),
+          ...d.desired.pvcs.map((p) => ({
+            ...pvcManifest(p),
+            metadata: { ...pvcManifest(p).metadata, resourceVersion: "1" }
+          })),
           { ...vmManifest(d.desired.vm), metadata: { ...vmManifest(d.desired.vm).metadata, resourceVersion: "1" } }
         ]
       : []
@@ -49,10 +61,16 @@ const perSecond = (label: string, disks: number, converged: boolean) => {
   const t0 = performance.now()
   for (let i = 0; i < n; i++) plan({ machine: m, observed, settings: defaultSettings })
   const ms = performance.now() - t0
-  console.log(`${label.padEnd(34)} ${Math.round((n / ms) * 1000).toLocaleString("en-US").padStart(10)} plans/s  (${((ms / n) * 1000).toFixed(1)} µs/plan)`)
+  console.log(
+    `${label.padEnd(34)} ${Math.round((n / ms) * 1000)
+      .toLocaleString("en-US")
+      .padStart(10)} plans/s  (${((ms / n) * 1000).toFixed(1)} µs/plan)`
+  )
 }
 
-console.log(`planner benchmark — node ${process.version}, ${cpus()[0]?.model ?? "cpu"} x${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB`)
+console.log(
+  `planner benchmark — node ${process.version}, ${cpus()[0]?.model ?? "cpu"} x${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB`
+)
 perSecond("1 disk, fresh cluster", 1, false)
 perSecond("1 disk, converged", 1, true)
 perSecond("8 disks, fresh cluster", 8, false)
