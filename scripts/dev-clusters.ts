@@ -6,18 +6,18 @@
 //
 // The clusters' coordinates are also written to a JSON file; running the integration tests with
 // KCLUSTER_ATTACH=<that file> reuses these clusters instead of starting new ones.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEnvironment } from '../test/harness/environment.ts';
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { startEnvironment } from "../test/harness/environment.ts"
 
-const baseDir = mkdtempSync(join(tmpdir(), `kcluster-${process.pid}-`));
-process.stderr.write('Starting supervisor and remote clusters (the first run builds kcluster: several minutes)...\n');
-const t0 = Date.now();
-const env = await startEnvironment({ baseDir });
-const { supervisor, remote, kubectl, crds } = env.context;
-const contextFile = join(baseDir, 'clusters.json');
-writeFileSync(contextFile, `${JSON.stringify(env.context, null, 2)}\n`);
+const baseDir = mkdtempSync(join(tmpdir(), `kcluster-${process.pid}-`))
+process.stderr.write("Starting supervisor and remote clusters (the first run builds kcluster: several minutes)...\n")
+const t0 = Date.now()
+const env = await startEnvironment({ baseDir })
+const { supervisor, remote, kubectl, crds } = env.context
+const contextFile = join(baseDir, "clusters.json")
+writeFileSync(contextFile, `${JSON.stringify(env.context, null, 2)}\n`)
 
 const rows = (c: typeof supervisor): string =>
   [
@@ -25,8 +25,8 @@ const rows = (c: typeof supervisor): string =>
     `  admin kubeconfig:       ${c.adminKubeconfig}`,
     `  operator kubeconfig:    ${c.operatorKubeconfig}`,
     `  operator (rotated tok): ${c.operatorRotatedKubeconfig}`,
-    `  log:                    ${c.logPath}`,
-  ].join('\n');
+    `  log:                    ${c.logPath}`
+  ].join("\n")
 
 process.stdout.write(`
 Clusters ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${crds.length} CRDs on each).
@@ -53,16 +53,16 @@ Run the integration tests against these clusters:
   KCLUSTER_ATTACH=${contextFile} npx vitest run test/integration
 
 Press Ctrl-C to stop.
-`);
+`)
 
-let stopping = false;
+let stopping = false
 const stop = async (signal: string): Promise<void> => {
-  if (stopping) return;
-  stopping = true;
-  process.stderr.write(`\n${signal}: stopping clusters...\n`);
-  await env.stop();
-  rmSync(baseDir, { recursive: true, force: true });
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (stopping) return
+  stopping = true
+  process.stderr.write(`\n${signal}: stopping clusters...\n`)
+  await env.stop()
+  rmSync(baseDir, { recursive: true, force: true })
+  process.exit(0)
+}
+process.on("SIGINT", () => void stop("SIGINT"))
+process.on("SIGTERM", () => void stop("SIGTERM"))

@@ -107,19 +107,19 @@ type userInfo struct {
 }
 
 type readyLine struct {
-	Ready             bool                `json:"ready"`
-	Name              string              `json:"name"`
-	Server            string              `json:"server"`
-	CAFile            string              `json:"caFile"`
-	DataDir           string              `json:"dataDir"`
-	AdminKubeconfig   string              `json:"adminKubeconfig"`
-	AdminToken        string              `json:"adminToken"`
-	Users             map[string]string   `json:"users"`
-	RotatedUsers      map[string]string   `json:"rotatedUsers"`
+	Ready             bool                 `json:"ready"`
+	Name              string               `json:"name"`
+	Server            string               `json:"server"`
+	CAFile            string               `json:"caFile"`
+	DataDir           string               `json:"dataDir"`
+	AdminKubeconfig   string               `json:"adminKubeconfig"`
+	AdminToken        string               `json:"adminToken"`
+	Users             map[string]string    `json:"users"`
+	RotatedUsers      map[string]string    `json:"rotatedUsers"`
 	Tokens            map[string][2]string `json:"tokens"`
-	EtcdEndpoint      string              `json:"etcdEndpoint"`
-	ControllerManager bool                `json:"controllerManager"`
-	PID               int                 `json:"pid"`
+	EtcdEndpoint      string               `json:"etcdEndpoint"`
+	ControllerManager bool                 `json:"controllerManager"`
+	PID               int                  `json:"pid"`
 }
 
 func run(argv []string) int {
@@ -235,7 +235,7 @@ func run(argv []string) int {
 			return exitPortBusy
 		}
 	}
-	defer e.Close()
+	defer e.Close() // idempotent; also closed explicitly below
 
 	// 3. kube-apiserver. NewAPIServerCommand installs the process' SIGTERM/SIGINT handler.
 	ports, err := freePorts(1)
@@ -388,6 +388,7 @@ func run(argv []string) int {
 			code = exitPortBusy
 		}
 	}
+	e.Close()
 	fmt.Fprintf(os.Stderr, "kcluster: %s stopped (code %d)\n", *name, code)
 	return code
 }
