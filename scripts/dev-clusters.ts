@@ -46,8 +46,9 @@ kubectl (same version as the apiservers): ${kubectl}
 Point the operator at them:
   supervisor: KUBECONFIG=${supervisor.operatorKubeconfig}
   remote:     store ${remote.operatorKubeconfig} in a Secret on the supervisor, e.g.
-    ${kubectl} --kubeconfig ${supervisor.adminKubeconfig} create secret generic remote-kubeconfig \\
+    ${kubectl} --kubeconfig ${supervisor.adminKubeconfig} -n default create secret generic remote-kubeconfig \\
       --from-file=kubeconfig=${remote.operatorKubeconfig}
+    and reference it from a KubevirtConfig (spec.secretNamespace: default, spec.kubeconfigSecretRef: remote-kubeconfig)
 
 Run the integration tests against these clusters:
   KCLUSTER_ATTACH=${contextFile} npx vitest run test/integration
