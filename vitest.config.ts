@@ -1,7 +1,9 @@
 import { defineConfig } from "vitest/config"
 
-// Tiers (README "Tests"): `unit` is pure domain + in-memory effects; `integration` runs against real
-// kube-apiservers started by test/harness (added with the real-apiserver work).
+// Tiers (README "Tests"):
+// - unit: pure domain, in-memory effects and runtime, CLI. Fast; no cluster.
+// - integration: real kube-apiservers (supervisor + remote) started once by test/harness/globalSetup.ts, with the
+//   shared CRDs and the shipped RBAC. Needs Go (the binaries are built and cached by test/cluster/build.sh).
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +12,17 @@ export default defineConfig({
           name: "unit",
           include: ["test/**/*.test.ts"],
           exclude: ["test/**/*.integration.test.ts", "node_modules/**"]
+        }
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/**/*.integration.test.ts"],
+          globalSetup: ["test/harness/globalSetup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // The clusters are shared: files run one after another so their load stays predictable on 2 cores.
+          fileParallelism: false
         }
       }
     ]

@@ -165,12 +165,21 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
           placementError?.reason ?? "NotPlaced",
           placementError?.message ?? "not placed yet"
         )
+  // Reachable means the cluster answered: a client that exists but whose reads fail (bad token, RBAC, network)
+  // is not reachable for this Machine.
+  const remoteFacts = observed.remote._tag === "Present" ? observed.remote.value : undefined
+  const unreadable =
+    remoteFacts === undefined
+      ? undefined
+      : [remoteFacts.namespace, remoteFacts.vm, remoteFacts.vmi, remoteFacts.pvcs].find((f) => f._tag === "Unknown")
   const reachable =
-    observed.remote._tag === "Present"
-      ? cond("RemoteReachable", "True", "Reachable", `remote cluster '${observed.remote.value.cluster}' answered`)
-      : observed.remote._tag === "Unknown"
-        ? cond("RemoteReachable", "False", "RemoteUnreachable", observed.remote.reason)
-        : cond("RemoteReachable", "Unknown", "NotObserved", "remote cluster not observed")
+    observed.remote._tag === "Unknown"
+      ? cond("RemoteReachable", "False", "RemoteUnreachable", observed.remote.reason)
+      : unreadable?._tag === "Unknown"
+        ? cond("RemoteReachable", "False", "RemoteUnreadable", unreadable.reason)
+        : remoteFacts !== undefined
+          ? cond("RemoteReachable", "True", "Reachable", `remote cluster '${remoteFacts.cluster}' answered`)
+          : cond("RemoteReachable", "Unknown", "NotObserved", "remote cluster not observed")
   const ready =
     phase === "Running"
       ? cond("Ready", "True", "VirtualMachineRunning", "the VirtualMachineInstance is running")

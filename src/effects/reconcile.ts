@@ -13,7 +13,7 @@ import { renderAction } from "../domain/render.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { deriveStatus, sameStatus } from "../domain/status.ts"
 import { Supervisor } from "./Clusters.ts"
-import { recordEvent } from "./EventRecorder.ts"
+import { EventRecorder } from "./EventRecorder.ts"
 import { type ExecutionResult, execute, outcomeOf } from "./interpret.ts"
 import { observe } from "./observe.ts"
 import { apiRetry, retryApi } from "./retry.ts"
@@ -34,6 +34,7 @@ export const parseKey = (key: string): { readonly namespace: string; readonly na
 
 export const reconcile = Effect.fn("reconcile")(function* (key: string, settings: Settings) {
   const supervisor = yield* Supervisor
+  const events = yield* EventRecorder
   const { namespace, name } = parseKey(key)
   const ref = refOf("Machine", name, namespace)
   const read = yield* Effect.result(retryApi(apiRetry)(supervisor.get(ref)))
@@ -60,11 +61,11 @@ export const reconcile = Effect.fn("reconcile")(function* (key: string, settings
   const result = yield* execute(plan)
   const execution = outcomeOf(result)
   const target = { name, namespace, uid: machine.metadata.uid }
-  for (const a of result.executed) yield* recordEvent(target, "Normal", a._tag, renderAction(a).trim())
+  for (const a of result.executed) yield* events.record(target, "Normal", a._tag, renderAction(a).trim())
   if (result.failed !== undefined)
-    yield* recordEvent(target, "Warning", `${result.failed.action._tag}Failed`, result.failed.error.message)
+    yield* events.record(target, "Warning", `${result.failed.action._tag}Failed`, result.failed.error.message)
   for (const d of plan.diagnostics.filter((x) => x.severity === "Error"))
-    yield* recordEvent(target, "Warning", d.reason, d.field === undefined ? d.message : `${d.field}: ${d.message}`)
+    yield* events.record(target, "Warning", d.reason, d.field === undefined ? d.message : `${d.field}: ${d.message}`)
 
   // Status is derived against the fresh object: our own actions (finalizer, placement) changed its resourceVersion.
   let statusWritten = false

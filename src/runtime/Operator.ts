@@ -19,6 +19,7 @@ import { Kinds } from "../domain/ObjectRef.ts"
 import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
+import type { EventRecorder } from "../effects/EventRecorder.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { runInformer } from "./informer.ts"
 import { makeWorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
@@ -237,4 +238,4 @@ export const runOperator = (options: OperatorOptions) =>
       ],
       { concurrency: "unbounded", discard: true }
     )
-  }).pipe(Effect.scoped) as Effect.Effect<never, never, Supervisor | Remotes>
+  }).pipe(Effect.scoped) as Effect.Effect<never, never, Supervisor | Remotes | EventRecorder>

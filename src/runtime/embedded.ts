@@ -14,6 +14,7 @@ import { inScope } from "../domain/planner.ts"
 import { renderPlans } from "../domain/render.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
+import { EventRecorder } from "../effects/EventRecorder.ts"
 import { InMemoryCluster } from "../effects/kube/InMemoryCluster.ts"
 import { makeInMemoryApi } from "../effects/kube/inMemoryApi.ts"
 import { runOperator } from "./Operator.ts"
@@ -93,9 +94,12 @@ export const runEmbedded = (options: EmbeddedOptions) =>
       )
     ])
     for (const r of Object.values(remotes)) r.seed(SYSTEM_NAMESPACES.map((n) => namespaceManifest(n, {})))
-    const layer = Layer.mergeAll(
-      Supervisor.layer(makeInMemoryApi(supervisor)),
-      Remotes.layerFromMap(Object.fromEntries(Object.entries(remotes).map(([n, c]) => [n, makeInMemoryApi(c)])))
+    const layer = Layer.provideMerge(
+      Layer.merge(
+        EventRecorder.layer,
+        Remotes.layerFromMap(Object.fromEntries(Object.entries(remotes).map(([n, c]) => [n, makeInMemoryApi(c)])))
+      ),
+      Supervisor.layer(makeInMemoryApi(supervisor))
     )
     const tracked = documents.machines.filter(inScope).map((m) => `${m.metadata.namespace}/${m.metadata.name}`)
     const snapshot = () => supervisor.objects({ kind: Kinds.Machine.kind })

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs"
 import { Cause, Effect, Layer, Logger, References } from "effect"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
+import { EventRecorder } from "../effects/EventRecorder.ts"
 import { makeLiveApi, makeLiveApiInCluster } from "../effects/kube/liveApi.ts"
 import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
@@ -27,6 +28,8 @@ export interface LiveRunOptions {
   readonly resyncSeconds: number
   readonly logLevel: "Debug" | "Info" | "Warn" | "Error"
   readonly logJson: boolean
+  /** Told the health server's bound port once it listens (useful with port 0). */
+  readonly onListening?: ((port: number) => void) | undefined
 }
 
 /** The operator program; runs until interrupted or leadership is lost. */
@@ -46,11 +49,14 @@ export const liveProgram = (options: LiveRunOptions) =>
     const supervisor = instrumentKubeApi(supervisorApi, "supervisor", metrics)
     let synced = false
     const clusters = Layer.provideMerge(
-      Remotes.layerFromKubevirtConfigs({
-        cache: "untilInvalidated",
-        allowExecAuth: options.allowExecAuth,
-        wrap: (cluster, api) => instrumentKubeApi(api, cluster, metrics)
-      }),
+      Layer.merge(
+        EventRecorder.layer,
+        Remotes.layerFromKubevirtConfigs({
+          cache: "untilInvalidated",
+          allowExecAuth: options.allowExecAuth,
+          wrap: (cluster, api) => instrumentKubeApi(api, cluster, metrics)
+        })
+      ),
       Supervisor.layer(supervisor)
     )
     const health = HealthServer.layer({
@@ -103,7 +109,11 @@ export const liveProgram = (options: LiveRunOptions) =>
     yield* Effect.logInfo(
       `kubevirt-operator starting (leader election ${options.leaderElect ? "on" : "off"}, ${options.workers} workers)`
     )
-    return yield* leading.pipe(Effect.provide(Layer.merge(clusters, health)))
+    const program = Effect.flatMap(HealthServer, (bound) => {
+      options.onListening?.(bound.port)
+      return leading
+    })
+    return yield* program.pipe(Effect.provide(Layer.merge(clusters, health)))
   }).pipe(
     Effect.provide(
       Layer.mergeAll(

@@ -1,6 +1,6 @@
 // Command kcluster runs one throw-away Kubernetes control plane for tests:
 // embedded etcd + the real kube-apiserver (RBAC enforced) in this process, and
-// kube-controller-manager (namespace + garbage-collector controllers) as a child
+// kube-controller-manager (namespace, garbage-collector and PVC-protection controllers) as a child
 // process of the same binary. It is also a multi-call binary for kubectl.
 //
 //	kcluster run --name supervisor --data-dir DIR --user operator [--user other] [--watch-stdin]
@@ -339,7 +339,7 @@ func run(argv []string) int {
 			must(err)
 			c := exec.Command(exe, "kcm",
 				"--kubeconfig="+rl.AdminKubeconfig,
-				"--controllers=namespace-controller,garbage-collector-controller",
+				"--controllers=namespace-controller,garbage-collector-controller,persistentvolumeclaim-protection-controller",
 				"--leader-elect=false", "--secure-port=0",
 				"--v="+strconv.Itoa(*verbosity))
 			c.Stdout, c.Stderr = os.Stderr, os.Stderr

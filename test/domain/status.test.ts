@@ -134,3 +134,14 @@ describe("deriveStatus", () => {
     assert.strictEqual(s.failureMessage, "spec.machineClass: MachineClass 'nope' does not exist")
   })
 })
+
+describe("RemoteReachable", () => {
+  it("is False when the client exists but its reads fail (e.g. a rotated-out token)", () => {
+    const observed = aCluster()
+      .mapRemote((r) => ({ ...r, vm: { _tag: "Unknown" as const, reason: "cannot get VirtualMachine default/vm-a: Unauthorized" } }))
+      .build(machine)
+    const c = derive(machine, observed).conditions?.find((x) => x.type === "RemoteReachable")
+    assert.deepStrictEqual([c?.status, c?.reason], ["False", "RemoteUnreadable"])
+    assert.include(c?.message, "Unauthorized")
+  })
+})

@@ -1,0 +1,260 @@
+/**
+ * The operator end to end on two real kube-apiservers (supervisor + remote) with the shared CRDs, RBAC on, the
+ * restricted `operator` identity on both (deploy/rbac), and the KubeVirt stand-in playing KubeVirt on the remote.
+ */
+import { execFileSync } from "node:child_process"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import type { KubeObject } from "../../src/domain/KubeObject.ts"
+import { refOf } from "../../src/domain/ObjectRef.ts"
+import type { KubeApiService } from "../../src/effects/KubeApi.ts"
+import {
+  eventually,
+  getObject,
+  installKubevirtConfig,
+  kubeconfigYaml,
+  liveClient,
+  run,
+  startOperator,
+  startStandIn,
+  upsert
+} from "./operatorEnv.ts"
+
+const ctx = inject("clusters")
+let supervisor: KubeApiService
+let remote: KubeApiService
+let standin: { stop: () => Promise<void> }
+
+const machine = (
+  name: string,
+  namespace: string,
+  spec: Record<string, unknown> = {},
+  annotations: Record<string, string> = {}
+): KubeObject => ({
+  apiVersion: "vitistack.io/v1alpha1",
+  kind: "Machine",
+  metadata: { name, namespace, annotations },
+  spec: { provider: "kubevirt", ...spec }
+})
+const namespace = (name: string, labels: Record<string, string> = {}): KubeObject => ({
+  apiVersion: "v1",
+  kind: "Namespace",
+  metadata: { name, labels }
+})
+const statusOf = async (name: string, ns: string) =>
+  (await getObject(supervisor, "Machine", name, ns))?.status as Record<string, any> | undefined
+const running = (name: string, ns: string) =>
+  eventually(`${ns}/${name} Running`, async () => {
+    const s = await statusOf(name, ns)
+    return s?.phase === "Running" && (s.publicIPAddresses?.length ?? 0) > 0 ? s : undefined
+  })
+const listNames = async (kind: "VirtualMachine" | "PersistentVolumeClaim", ns: string) =>
+  (
+    await run(remote.list({ apiVersion: kind === "VirtualMachine" ? "kubevirt.io/v1" : "v1", kind }, { namespace: ns }))
+  ).items
+    .map((o) => o.metadata.name)
+    .sort()
+const WRITES = ["create", "patch", "delete", "updateStatus", "apply"]
+
+beforeAll(async () => {
+  supervisor = await liveClient(ctx.supervisor.adminKubeconfig)
+  remote = await liveClient(ctx.remote.adminKubeconfig)
+  await installKubevirtConfig(supervisor, "remote-a", kubeconfigYaml(ctx.remote, ctx.remote.operatorTokens.primary))
+  standin = startStandIn(remote)
+})
+afterAll(async () => {
+  await standin?.stop()
+})
+
+describe("operator on real apiservers", () => {
+  it("seed scenarios: default, new, existing and shared namespaces reach Running; a resync writes nothing; deletion cleans up", async () => {
+    for (const ns of ["e2e-new", "e2e-shared", "e2e-existing"]) await upsert(supervisor, namespace(ns))
+    await upsert(remote, namespace("e2e-existing", { owner: "platform" }))
+    const op = startOperator(ctx.supervisor.operatorKubeconfig, { resyncSeconds: 4 })
+    try {
+      await upsert(supervisor, machine("e2e-default-vm", "default"))
+      await upsert(supervisor, machine("app-vm", "e2e-new"))
+      await upsert(supervisor, machine("reuse-vm", "e2e-existing"))
+      await upsert(supervisor, machine("web", "e2e-shared"))
+      await upsert(
+        supervisor,
+        machine("db", "e2e-shared", {
+          disks: [
+            { name: "root", sizeGB: 2, boot: true },
+            { name: "data", sizeGB: 1 }
+          ]
+        })
+      )
+      for (const [n, ns] of [
+        ["e2e-default-vm", "default"],
+        ["app-vm", "e2e-new"],
+        ["reuse-vm", "e2e-existing"],
+        ["web", "e2e-shared"]
+      ] as const)
+        await running(n, ns)
+      const db = await running("db", "e2e-shared")
+      expect(db.disks.map((d: any) => [d.pvcName, d.device])).toEqual([
+        ["db", "/dev/vda"],
+        ["db-data", "/dev/vdb"]
+      ])
+      expect(db.conditions.find((c: any) => c.type === "Ready").status).toBe("True")
+
+      const created = await getObject(remote, "Namespace", "e2e-new")
+      expect(created?.metadata.labels?.["managed-by"]).toBe("vitistack-kubevirt-operator")
+      const reused = await getObject(remote, "Namespace", "e2e-existing")
+      expect(reused?.metadata.labels?.owner).toBe("platform")
+      expect(reused?.metadata.labels?.["managed-by"]).toBeUndefined()
+      expect(await listNames("VirtualMachine", "e2e-shared")).toEqual(["db", "web"])
+
+      // Steady state: after the queue drains, two resync periods pass without a single write anywhere.
+      await new Promise((r) => setTimeout(r, 3000))
+      const before = await op.apiRequests(WRITES)
+      await new Promise((r) => setTimeout(r, 9000))
+      expect(await op.apiRequests(WRITES)).toBe(before)
+      expect(await op.apiRequests(["get", "list"])).toBeGreaterThan(0)
+
+      // Deletion: VM, then PVCs; the namespace stays; the finalizer goes; the neighbour is untouched.
+      await run(supervisor.delete(refOf("Machine", "db", "e2e-shared")))
+      await eventually("db Machine gone", async () =>
+        (await getObject(supervisor, "Machine", "db", "e2e-shared")) === undefined ? true : undefined
+      )
+      expect(await listNames("VirtualMachine", "e2e-shared")).toEqual(["web"])
+      expect(await listNames("PersistentVolumeClaim", "e2e-shared")).toEqual(["web"])
+      expect(await getObject(remote, "Namespace", "e2e-shared")).toBeDefined()
+    } finally {
+      await op.stop()
+    }
+  })
+
+  it("a remote identity that may not create namespaces: `failed to create namespace on remote cluster: ...`, phase Creating", async () => {
+    // A service account on the remote with the VM/PVC rules but namespaces read-only.
+    const kubectl = (...args: Array<string>) =>
+      execFileSync(ctx.kubectl, ["--kubeconfig", ctx.remote.adminKubeconfig, ...args], { encoding: "utf8" }).trim()
+    kubectl("create", "serviceaccount", "no-ns", "-n", "default")
+    kubectl("create", "clusterrole", "e2e-no-namespace-create", "--verb=get,list,watch", "--resource=namespaces")
+    kubectl(
+      "create",
+      "clusterrolebinding",
+      "e2e-no-namespace-create",
+      "--clusterrole=e2e-no-namespace-create",
+      "--serviceaccount=default:no-ns"
+    )
+    kubectl(
+      "create",
+      "clusterrolebinding",
+      "e2e-no-ns-vms",
+      "--clusterrole=kubevirt-operator-remote",
+      "--serviceaccount=default:no-ns"
+    )
+    const token = kubectl("create", "token", "no-ns", "-n", "default", "--duration=1h")
+    await installKubevirtConfig(supervisor, "remote-no-ns", kubeconfigYaml(ctx.remote, token))
+    await upsert(supervisor, namespace("e2e-denied"))
+    // The shipped remote role allows namespace create; this identity's own role does not, so strip it for the test.
+    kubectl("delete", "clusterrolebinding", "e2e-no-ns-vms")
+    kubectl(
+      "create",
+      "clusterrole",
+      "e2e-vms-only",
+      "--verb=get,list,watch,create,patch,update,delete",
+      "--resource=virtualmachines.kubevirt.io,persistentvolumeclaims"
+    )
+    kubectl(
+      "create",
+      "clusterrolebinding",
+      "e2e-vms-only",
+      "--clusterrole=e2e-vms-only",
+      "--serviceaccount=default:no-ns"
+    )
+    const op = startOperator(ctx.supervisor.operatorKubeconfig)
+    try {
+      await upsert(
+        supervisor,
+        machine("denied-vm", "e2e-denied", {}, { "vitistack.io/kubevirt-config": "remote-no-ns" })
+      )
+      const s = await eventually("namespace failure on status", async () => {
+        const st = await statusOf("denied-vm", "e2e-denied")
+        return st?.failureMessage === undefined ? undefined : st
+      })
+      expect(s.failureMessage).toMatch(/^failed to create namespace on remote cluster: /)
+      expect(s.failureMessage).toMatch(/forbidden/i)
+      expect(s.phase).toBe("Creating")
+      expect(await getObject(remote, "Namespace", "e2e-denied")).toBeUndefined()
+    } finally {
+      await op.stop()
+    }
+  })
+
+  it("credential rotation: a revoked token shows RemoteReachable False; a new token in the Secret heals without restart", async () => {
+    await installKubevirtConfig(supervisor, "remote-rot", kubeconfigYaml(ctx.remote, ctx.remote.operatorTokens.primary))
+    await upsert(supervisor, namespace("e2e-rot"))
+    const op = startOperator(ctx.supervisor.operatorKubeconfig)
+    try {
+      await upsert(supervisor, machine("rot-vm", "e2e-rot", {}, { "vitistack.io/kubevirt-config": "remote-rot" }))
+      await running("rot-vm", "e2e-rot")
+      await installKubevirtConfig(supervisor, "remote-rot", kubeconfigYaml(ctx.remote, "not-a-valid-token"))
+      await eventually("RemoteReachable False", async () => {
+        const c = (await statusOf("rot-vm", "e2e-rot"))?.conditions?.find((x: any) => x.type === "RemoteReachable")
+        return c?.status === "False" ? c : undefined
+      })
+      await installKubevirtConfig(
+        supervisor,
+        "remote-rot",
+        kubeconfigYaml(ctx.remote, ctx.remote.operatorTokens.rotated)
+      )
+      await eventually("RemoteReachable True again", async () => {
+        const s = await statusOf("rot-vm", "e2e-rot")
+        const c = s?.conditions?.find((x: any) => x.type === "RemoteReachable")
+        return c?.status === "True" && s?.phase === "Running" ? c : undefined
+      })
+    } finally {
+      await op.stop()
+    }
+  })
+
+  it("an operator stopped mid-reconcile and a second replica through the Lease converge with no duplicates", async () => {
+    await upsert(supervisor, namespace("e2e-ha"))
+    const first = startOperator(ctx.supervisor.operatorKubeconfig, { leaderElect: true })
+    const names = ["ha-1", "ha-2", "ha-3", "ha-4", "ha-5"]
+    for (const n of names)
+      await upsert(
+        supervisor,
+        machine(n, "e2e-ha", {
+          disks: [
+            { name: "root", sizeGB: 1, boot: true },
+            { name: "data", sizeGB: 1 }
+          ]
+        })
+      )
+    // Stop the leader as soon as it has started writing remotely.
+    await eventually("first VM", async () =>
+      (await listNames("VirtualMachine", "e2e-ha")).length > 0 ? true : undefined
+    )
+    await first.stop()
+    const second = startOperator(ctx.supervisor.operatorKubeconfig, { leaderElect: true })
+    const standby = startOperator(ctx.supervisor.operatorKubeconfig, { leaderElect: true })
+    try {
+      for (const n of names) await running(n, "e2e-ha")
+      expect(await listNames("VirtualMachine", "e2e-ha")).toEqual(names)
+      expect(await listNames("PersistentVolumeClaim", "e2e-ha")).toEqual(names.flatMap((n) => [n, `${n}-data`]).sort())
+      const leaders = async () =>
+        [await second.metrics(), await standby.metrics()].map(
+          (t) => /^kubevirt_operator_leader (\d)/m.exec(t)?.[1] ?? "0"
+        )
+      expect((await leaders()).sort()).toEqual(["0", "1"])
+      // The leader goes away; the standby takes over (released Lease: within a retry period or two).
+      const leaderIsSecond = (await leaders())[0] === "1"
+      await (leaderIsSecond ? second : standby).stop()
+      const remaining = leaderIsSecond ? standby : second
+      await eventually(
+        "standby leads",
+        async () => (/^kubevirt_operator_leader 1/m.test(await remaining.metrics()) ? true : undefined),
+        30_000
+      )
+      await upsert(supervisor, machine("ha-6", "e2e-ha"))
+      await running("ha-6", "e2e-ha")
+      await remaining.stop()
+    } finally {
+      await second.stop().catch(() => undefined)
+      await standby.stop().catch(() => undefined)
+    }
+  })
+})
