@@ -64,8 +64,6 @@ export const reconcile = Effect.fn("reconcile")(function* (key: string, settings
   for (const a of result.executed) yield* events.record(target, "Normal", a._tag, renderAction(a).trim())
   if (result.failed !== undefined)
     yield* events.record(target, "Warning", `${result.failed.action._tag}Failed`, result.failed.error.message)
-  for (const d of plan.diagnostics.filter((x) => x.severity === "Error"))
-    yield* events.record(target, "Warning", d.reason, d.field === undefined ? d.message : `${d.field}: ${d.message}`)
 
   // Status is derived against the fresh object: our own actions (finalizer, placement) changed its resourceVersion.
   let statusWritten = false
@@ -90,5 +88,10 @@ export const reconcile = Effect.fn("reconcile")(function* (key: string, settings
       }
     }
   }
+  // Bad input is announced when it appears (the status changed), not again on every resync: a converged or
+  // stuck-on-input Machine costs no writes.
+  if (statusWritten)
+    for (const d of plan.diagnostics.filter((x) => x.severity === "Error"))
+      yield* events.record(target, "Warning", d.reason, d.field === undefined ? d.message : `${d.field}: ${d.message}`)
   return { outcome: outcomeFor(plan, execution), plan, result, statusWritten } satisfies ReconcileReport
 })

@@ -60,6 +60,17 @@ const machineKeyOfRemote = (o: KubeObject): string | undefined => {
 
 const decodeConfig = Schema.decodeUnknownResult(KubevirtConfig)
 
+/** One line for the debug log: what ran, what failed, what the planner said. */
+const describeReport = (r: ReconcileReport): string => {
+  const failed = r.result?.failed
+  const diagnostics = r.plan?.diagnostics ?? []
+  return [
+    `${r.result?.executed.length ?? 0} action(s) executed`,
+    ...(failed === undefined ? [] : [`${failed.action._tag} failed: ${failed.error.message}`]),
+    ...diagnostics.map((d) => `${d.severity} ${d.reason}: ${d.message}`)
+  ].join("; ")
+}
+
 /** Retry for resolving a remote client before watching it: 1 s doubling to 60 s, jittered, forever. */
 const informerRetry = Schedule.min([Schedule.exponential("1 second"), Schedule.spaced("60 seconds")]).pipe(
   Schedule.jittered
@@ -110,8 +121,13 @@ export const runOperator = (options: OperatorOptions) =>
         )
       }).pipe(Effect.annotateLogs({ cluster }))
 
+    // A changed KubevirtConfig or Secret: forget the cached client, then watch through a new one.
     const restartRemote = (cluster: string) =>
-      FiberMap.run(remoteWatchers, cluster, watchRemote(cluster)).pipe(Effect.asVoid)
+      Effect.logDebug(`(re)starting watches on remote cluster ${cluster}`).pipe(
+        Effect.andThen(remotes.invalidate(cluster)),
+        Effect.andThen(FiberMap.run(remoteWatchers, cluster, watchRemote(cluster))),
+        Effect.asVoid
+      )
 
     // Secrets are watched only in the namespaces KubevirtConfigs point at, and only referenced ones matter.
     const watchSecrets = (namespace: string) =>
@@ -193,6 +209,10 @@ export const runOperator = (options: OperatorOptions) =>
         Effect.annotateLogs({ machine: key })
       )
       const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      yield* Effect.logDebug(
+        `reconciled ${key}: ${report.outcome._tag}${"reason" in report.outcome ? ` (${report.outcome.reason})` : ""}; ` +
+          describeReport(report)
+      )
       if (options.onReconciled !== undefined) yield* options.onReconciled(key, report, (ended - started) / 1000)
       yield* apply(key, report.outcome)
       yield* queue.done(key)

@@ -5,7 +5,7 @@
  * leader redoes safely) and releases the Lease. Runtime layer.
  */
 import { readFileSync } from "node:fs"
-import { Cause, Effect, Layer, Logger, References } from "effect"
+import { Cause, Effect, Layer, Logger, References, Result } from "effect"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import { EventRecorder } from "../effects/EventRecorder.ts"
@@ -59,8 +59,10 @@ export const liveProgram = (options: LiveRunOptions) =>
       ),
       Supervisor.layer(supervisor)
     )
+    const bind = parseBindAddress(options.healthBindAddress)
+    if (Result.isFailure(bind)) return yield* bind.failure
     const health = HealthServer.layer({
-      ...parseBindAddress(options.healthBindAddress),
+      ...bind.success,
       readiness: [
         booleanCheck(
           "informers-synced",

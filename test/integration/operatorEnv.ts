@@ -87,7 +87,12 @@ export interface RunningOperator {
 /** Runs the operator in-process against the supervisor with the given kubeconfig (the restricted `operator`). */
 export const startOperator = (
   supervisorKubeconfig: string,
-  options: { readonly leaderElect?: boolean; readonly settings?: Settings; readonly resyncSeconds?: number } = {}
+  options: {
+    readonly leaderElect?: boolean
+    readonly leaseName?: string
+    readonly settings?: Settings
+    readonly resyncSeconds?: number
+  } = {}
 ): RunningOperator => {
   let resolvePort: (p: number) => void = () => {}
   const port = new Promise<number>((r) => {
@@ -100,7 +105,7 @@ export const startOperator = (
       allowExecAuth: false,
       leaderElect: options.leaderElect ?? false,
       leaseNamespace: "default",
-      leaseName: "kubevirt-operator-leader",
+      leaseName: options.leaseName ?? "kubevirt-operator-leader",
       healthBindAddress: "127.0.0.1:0",
       workers: 4,
       resyncSeconds: options.resyncSeconds ?? 600,
