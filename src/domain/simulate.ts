@@ -46,6 +46,10 @@ const vmObserved = (spec: VmSpec, resourceVersion: string) => ({
   deleting: false
 })
 
+/** A metadata change as the apiserver stores it: a new resourceVersion. */
+const changeMetadata = (m: Machine, patch: Partial<Machine["metadata"]>): Machine =>
+  Machine.make({ ...m, metadata: { ...m.metadata, ...patch, resourceVersion: bump(m.metadata.resourceVersion) } })
+
 /** Applies one action. Never throws; an action whose precondition does not hold changes nothing. */
 export const applyAction = (w: World, a: Action): World => {
   switch (a._tag) {
@@ -53,38 +57,21 @@ export const applyAction = (w: World, a: Action): World => {
       return withMachine(w, (m) =>
         (m.metadata.finalizers ?? []).includes(a.finalizer)
           ? m
-          : Machine.make({
-              ...m,
-              metadata: {
-                ...m.metadata,
-                resourceVersion: bump(m.metadata.resourceVersion),
-                finalizers: [...(m.metadata.finalizers ?? []), a.finalizer]
-              }
-            })
+          : changeMetadata(m, { finalizers: [...(m.metadata.finalizers ?? []), a.finalizer] })
       )
     case "RemoveFinalizer":
       return withMachine(w, (m) => {
         if (!(m.metadata.finalizers ?? []).includes(a.finalizer)) return m
         const finalizers = (m.metadata.finalizers ?? []).filter((f) => f !== a.finalizer)
         if (m.metadata.deletionTimestamp !== undefined && finalizers.length === 0) return undefined
-        return Machine.make({
-          ...m,
-          metadata: { ...m.metadata, resourceVersion: bump(m.metadata.resourceVersion), finalizers }
-        })
+        return changeMetadata(m, { finalizers })
       })
     case "PersistPlacement":
       // Precondition: the annotation is absent; a placement already recorded (even a different one) is kept.
       return withMachine(w, (m) =>
         (m.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
           ? m
-          : Machine.make({
-              ...m,
-              metadata: {
-                ...m.metadata,
-                resourceVersion: bump(m.metadata.resourceVersion),
-                annotations: { ...(m.metadata.annotations ?? {}), [PLACEMENT_ANNOTATION]: a.cluster }
-              }
-            })
+          : changeMetadata(m, { annotations: { ...(m.metadata.annotations ?? {}), [PLACEMENT_ANNOTATION]: a.cluster } })
       )
     case "EnsureNamespace":
       return withRemote(w, a.cluster, (r) =>

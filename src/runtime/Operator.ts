@@ -86,11 +86,13 @@ export const runOperator = (options: OperatorOptions) =>
     const configs = new Map<string, KubevirtConfig>()
     const remoteWatchers = yield* FiberMap.make<string>()
     const secretWatchers = yield* FiberMap.make<string>()
-    let machinesSynced = false
-    let configsSynced = false
-    const synced = () => {
-      if (machinesSynced && configsSynced) options.onSynced?.()
-    }
+    // Ready once both supervisor caches have listed once.
+    const syncedInformers = new Set<string>()
+    const markSynced = (informer: string) => () =>
+      Effect.sync(() => {
+        syncedInformers.add(informer)
+        if (syncedInformers.size === 2) options.onSynced?.()
+      })
 
     const enqueueCluster = (cluster: string) =>
       Effect.forEach(
@@ -229,28 +231,14 @@ export const runOperator = (options: OperatorOptions) =>
           supervisor,
           Kinds.Machine,
           {},
-          {
-            onEvent: onMachine,
-            onSynced: () =>
-              Effect.sync(() => {
-                machinesSynced = true
-                synced()
-              })
-          },
+          { onEvent: onMachine, onSynced: markSynced("Machines") },
           "Machines"
         ),
         runInformer(
           supervisor,
           Kinds.KubevirtConfig,
           {},
-          {
-            onEvent: onConfig,
-            onSynced: () =>
-              Effect.sync(() => {
-                configsSynced = true
-                synced()
-              })
-          },
+          { onEvent: onConfig, onSynced: markSynced("KubevirtConfigs") },
           "KubevirtConfigs"
         ),
         resync,
