@@ -138,7 +138,10 @@ describe("deriveStatus", () => {
 describe("RemoteReachable", () => {
   it("is False when the client exists but its reads fail (e.g. a rotated-out token)", () => {
     const observed = aCluster()
-      .mapRemote((r) => ({ ...r, vm: { _tag: "Unknown" as const, reason: "cannot get VirtualMachine default/vm-a: Unauthorized" } }))
+      .mapRemote((r) => ({
+        ...r,
+        vm: { _tag: "Unknown" as const, reason: "cannot get VirtualMachine default/vm-a: Unauthorized" }
+      }))
       .build(machine)
     const c = derive(machine, observed).conditions?.find((x) => x.type === "RemoteReachable")
     assert.deepStrictEqual([c?.status, c?.reason], ["False", "RemoteUnreadable"])
