@@ -5,7 +5,7 @@
  * Secrets they reference (only in their namespaces), and per remote cluster the VMs, VMIs and PVCs that carry our
  * `managed-by` label, so a VM's status change reaches its Machine without polling.
  */
-import { Duration, Effect, FiberMap, Result, Schedule, Schema } from "effect"
+import { Duration, Effect, FiberMap, Option, Result, Schedule, Schema } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
 import {
@@ -15,7 +15,7 @@ import {
   SOURCE_MACHINE_ANNOTATION,
   SOURCE_MACHINE_LABEL
 } from "../domain/labels.ts"
-import { Kinds } from "../domain/ObjectRef.ts"
+import { Kinds, refOf } from "../domain/ObjectRef.ts"
 import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
@@ -101,11 +101,32 @@ export const runOperator = (options: OperatorOptions) =>
         { discard: true }
       )
 
+    // What each remote cluster last looked like, reported on its KubevirtConfig's status (written only on change).
+    const health = new Map<string, string>()
+    const reportHealth = (cluster: string, reachable: boolean, message: string) =>
+      Effect.gen(function* () {
+        const status = {
+          phase: reachable ? "Ready" : "Error",
+          status: reachable ? "Reachable" : "Unreachable",
+          message
+        }
+        if (health.get(cluster) === JSON.stringify(status)) return
+        const ref = refOf("KubevirtConfig", cluster)
+        const current = yield* supervisor.get(ref)
+        if (Option.isNone(current)) return
+        yield* supervisor.updateStatus(
+          ref,
+          { ...(current.value.status as object | undefined), name: cluster, ...status },
+          { resourceVersion: current.value.metadata.resourceVersion ?? "" }
+        )
+        health.set(cluster, JSON.stringify(status))
+      }).pipe(Effect.catch((e) => Effect.logWarning(`cannot report health on KubevirtConfig ${cluster}: ${e.message}`)))
+
     // Per remote cluster: VMs, VMIs and PVCs with our label. Restarted when the cluster's kubeconfig changes.
     const watchRemote = (cluster: string) =>
       Effect.gen(function* () {
         const api = yield* remotes.get(cluster).pipe(
-          Effect.tapError((e) => Effect.logWarning(e.message)),
+          Effect.tapError((e) => Effect.andThen(Effect.logWarning(e.message), reportHealth(cluster, false, e.message))),
           Effect.retry({ schedule: informerRetry })
         )
         const onEvent = (_t: string, o: KubeObject) => {
@@ -115,7 +136,17 @@ export const runOperator = (options: OperatorOptions) =>
         const selector = { labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } }
         yield* Effect.all(
           [
-            runInformer(api, Kinds.VirtualMachine, selector, { onEvent }, `${cluster}/VirtualMachines`),
+            runInformer(
+              api,
+              Kinds.VirtualMachine,
+              selector,
+              {
+                onEvent,
+                onSynced: () => reportHealth(cluster, true, "the remote cluster answers"),
+                onError: (e) => reportHealth(cluster, false, e.message)
+              },
+              `${cluster}/VirtualMachines`
+            ),
             runInformer(api, Kinds.VirtualMachineInstance, selector, { onEvent }, `${cluster}/VirtualMachineInstances`),
             runInformer(api, Kinds.PersistentVolumeClaim, selector, { onEvent }, `${cluster}/PersistentVolumeClaims`)
           ],

@@ -6,12 +6,14 @@
  */
 import { Duration, Effect, Random, Stream } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
-import type { KindRef, KubeApiService, ListOptions, WatchEventType } from "../effects/KubeApi.ts"
+import type { KindRef, KubeApiError, KubeApiService, ListOptions, WatchEventType } from "../effects/KubeApi.ts"
 
 export interface InformerHandlers {
   readonly onEvent: (type: Exclude<WatchEventType, "BOOKMARK">, object: KubeObject) => Effect.Effect<void>
   /** Called after every successful list (first sync and every relist). */
   readonly onSynced?: () => Effect.Effect<void>
+  /** Called when a list or watch fails (not for 410 Gone, which is a normal relist). */
+  readonly onError?: (error: KubeApiError) => Effect.Effect<void>
 }
 
 const strip = (o: KubeObject): KubeObject => {
@@ -54,6 +56,7 @@ export const runInformer = (
     Effect.catch((e) =>
       Effect.gen(function* () {
         if (e.reason._tag === "Gone") return
+        if (handlers.onError !== undefined) yield* handlers.onError(e)
         yield* Effect.logWarning(`${label}: ${e.message}; relisting after backoff`)
         const jitter = yield* Random.next
         yield* Effect.sleep(informerBackoff(failures++, jitter))

@@ -12,7 +12,7 @@ import { Supervisor } from "../../src/effects/Clusters.ts"
 import { makeInMemoryApi } from "../../src/effects/kube/inMemoryApi.ts"
 import { runOperator } from "../../src/runtime/Operator.ts"
 import { FAIL_ANNOTATION, runKubevirtStandIn } from "../../src/runtime/standin/KubevirtStandIn.ts"
-import { machineObject, namespaceObject, twoClusters } from "../fixtures/world.ts"
+import { kubevirtConfigObject, machineObject, namespaceObject, twoClusters } from "../fixtures/world.ts"
 
 const statusOf = (w: ReturnType<typeof twoClusters>, name: string, ns: string) =>
   Option.getOrUndefined(w.supervisor.object(refOf("Machine", name, ns)))?.status as Record<string, any> | undefined
@@ -56,6 +56,13 @@ describe("runOperator", () => {
         ] as const
         yield* until(() => all.every(([n, ns]) => statusOf(w, n, ns)?.phase === "Running"))
 
+        const config = Option.getOrUndefined(w.supervisor.object(refOf("KubevirtConfig", "remote-a")))
+        assert.deepStrictEqual(config?.status, {
+          name: "remote-a",
+          phase: "Ready",
+          status: "Reachable",
+          message: "the remote cluster answers"
+        })
         const db = statusOf(w, "db", "shared")!
         assert.isAbove(db.publicIPAddresses.length, 0)
         assert.deepStrictEqual(
@@ -103,6 +110,23 @@ describe("runOperator", () => {
       }).pipe(Effect.provide(w.layer))
     }
   )
+
+  it.effect("a KubevirtConfig whose remote cannot be reached says so on its status", () => {
+    const w = twoClusters()
+    w.supervisor.seed([kubevirtConfigObject("remote-gone")])
+    return Effect.gen(function* () {
+      const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings }))
+      yield* until(
+        () =>
+          (Option.getOrUndefined(w.supervisor.object(refOf("KubevirtConfig", "remote-gone")))?.status as any)?.phase ===
+          "Error"
+      )
+      const status = Option.getOrUndefined(w.supervisor.object(refOf("KubevirtConfig", "remote-gone")))?.status as any
+      assert.strictEqual(status.status, "Unreachable")
+      assert.include(status.message, "remote-gone")
+      yield* Fiber.interrupt(op)
+    }).pipe(Effect.provide(w.layer))
+  })
 
   it.effect("a VM that cannot be scheduled makes the Machine Failed with the printable status as reason", () => {
     const w = twoClusters()
