@@ -1,0 +1,330 @@
+/**
+ * The real-apiserver half of the operator benchmark: two kube-apiservers from the test harness, the operator run
+ * in-process through `startOperator` (restricted identity, 4 workers) until the bench Machines are converged, the
+ * floor (a bare client doing the same writes with the same identity), and the peak RSS of the operator holding
+ * 10,000 Machines, measured in a child process (bench/rss.ts). Not a test.
+ */
+import { spawn } from "node:child_process"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+import type { KubeObject } from "../src/domain/KubeObject.ts"
+import { FINALIZER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../src/domain/labels.ts"
+import { Kinds, refOf } from "../src/domain/ObjectRef.ts"
+import type { KubeApiService, KubeVerb } from "../src/effects/KubeApi.ts"
+import { type Environment, startEnvironment } from "../test/harness/environment.ts"
+import {
+  installKubevirtConfig,
+  kubeconfigYaml,
+  liveClient,
+  type RunningOperator,
+  run,
+  startOperator,
+  upsert
+} from "../test/integration/operatorEnv.ts"
+import {
+  type BenchMachine,
+  benchMachines,
+  benchNamespaces,
+  int,
+  keyOf,
+  mib,
+  pool,
+  procMemory,
+  row,
+  seconds,
+  sleep
+} from "./common.ts"
+import { floorWrites } from "./inMemory.ts"
+import { variantLabel } from "./reuseConnections.ts"
+
+const CONFIG = "remote-a"
+const WRITES: ReadonlyArray<string> = ["create", "patch", "apply", "delete", "updateStatus"]
+
+/** `kubevirt_operator_api_requests_total` lines as [cluster, verb, code, count]. */
+const requestSeries = (text: string) =>
+  text
+    .split("\n")
+    .filter((l) => l.startsWith("kubevirt_operator_api_requests_total{"))
+    .map((l) => {
+      const label = (k: string) => new RegExp(`${k}="([^"]*)"`).exec(l)?.[1] ?? ""
+      return [label("cluster"), label("verb"), label("code"), Number(l.split(" ").at(-1))] as const
+    })
+
+const summarise = (series: ReturnType<typeof requestSeries>) => {
+  const total = series.reduce((s, x) => s + x[3], 0)
+  const writes = series.filter((x) => WRITES.includes(x[1])).reduce((s, x) => s + x[3], 0)
+  const byVerb = new Map<string, number>()
+  for (const [cluster, verb, code, n] of series) {
+    const k = `${cluster} ${verb}${code.startsWith("2") ? "" : ` ${code}`}`
+    byVerb.set(k, (byVerb.get(k) ?? 0) + n)
+  }
+  return { total, writes, byVerb: [...byVerb].sort((a, b) => b[1] - a[1]) }
+}
+
+/** A KubeApiService that counts the requests it passes on (for the floor). */
+const counting = (api: KubeApiService) => {
+  const counts = new Map<KubeVerb, number>()
+  const counted =
+    <Args extends ReadonlyArray<unknown>, A, E>(verb: KubeVerb, call: (...args: Args) => Effect.Effect<A, E>) =>
+    (...args: Args) =>
+      Effect.suspend(() => {
+        counts.set(verb, (counts.get(verb) ?? 0) + 1)
+        return call(...args)
+      })
+  const wrapped: KubeApiService = {
+    get: counted("get", api.get),
+    list: counted("list", api.list),
+    create: counted("create", api.create),
+    patch: counted("patch", api.patch),
+    apply: counted("apply", api.apply),
+    delete: counted("delete", api.delete),
+    updateStatus: counted("updateStatus", api.updateStatus),
+    watch: (...args) => {
+      counts.set("watch", (counts.get("watch") ?? 0) + 1)
+      return api.watch(...args)
+    }
+  }
+  return { api: wrapped, counts }
+}
+
+const namespace = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })
+
+/** Creates the Machines (and their namespaces) with the admin client, `concurrency` at a time. */
+const createMachines = async (
+  admin: KubeApiService,
+  prefix: string,
+  machines: ReadonlyArray<BenchMachine>,
+  concurrency: number
+) => {
+  for (const n of benchNamespaces(prefix)) await upsert(admin, namespace(n))
+  const started = performance.now()
+  await pool(machines, concurrency, (b) =>
+    run(admin.create(refOf("Machine", b.name, b.namespace), structuredClone(b.object)))
+  )
+  return performance.now() - started
+}
+
+/** Every bench Machine has its finalizer and a status; its VM and PVCs exist on the remote. */
+const convergedLive = async (
+  supervisor: KubeApiService,
+  remote: KubeApiService,
+  machines: ReadonlyArray<BenchMachine>
+) => {
+  const selector = { labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } }
+  const [onSupervisor, vms, pvcs] = await Promise.all([
+    run(supervisor.list(Kinds.Machine)),
+    run(remote.list(Kinds.VirtualMachine, selector)),
+    run(remote.list(Kinds.PersistentVolumeClaim, selector))
+  ])
+  const byKey = new Map(onSupervisor.items.map((m) => [keyOf(m), m]))
+  const vmKeys = new Set(vms.items.map(keyOf))
+  const pvcKeys = new Set(pvcs.items.map(keyOf))
+  const missing = machines.filter((b) => {
+    const m = byKey.get(`${b.namespace}/${b.name}`)
+    return !(
+      m !== undefined &&
+      (m.metadata.finalizers ?? []).includes(FINALIZER) &&
+      (m.status as { phase?: string } | undefined)?.phase !== undefined &&
+      vmKeys.has(keyOf(b.vm)) &&
+      b.pvcs.every((p) => pvcKeys.has(keyOf(p)))
+    )
+  })
+  return { missing: missing.length, byKey }
+}
+
+/**
+ * Polls the operator's write counter every 250 ms; once it has not moved for `quietMs`, checks the state with the
+ * admin clients. Returns the time of the last write (to the poll), or undefined after `timeoutMs`.
+ */
+const awaitConvergence = async (
+  op: RunningOperator,
+  started: number,
+  check: () => Promise<{ readonly missing: number }>,
+  quietMs: number,
+  timeoutMs: number,
+  progress: (line: string) => void
+) => {
+  let lastWrites = -1
+  let lastWriteAt = started
+  let lastReport = started
+  let missing = Number.NaN
+  for (;;) {
+    await sleep(250)
+    const now = performance.now()
+    const writes = await op.apiRequests(WRITES).catch(() => lastWrites)
+    if (writes !== lastWrites) {
+      lastWrites = writes
+      lastWriteAt = now
+    } else if (now - lastWriteAt >= quietMs) {
+      missing = (await check()).missing
+      if (missing === 0) return lastWriteAt - started
+      lastWriteAt = performance.now() // not there yet: wait for another quiet window
+    }
+    if (now - lastReport > 15_000) {
+      progress(
+        `  … ${seconds(now - started)}: ${int(writes)} writes so far${Number.isNaN(missing) ? "" : `, ${missing} Machines not converged at last check`}`
+      )
+      lastReport = now
+    }
+    if (now - started > timeoutMs) return undefined
+  }
+}
+
+export interface RealOptions {
+  readonly machines: number
+  readonly rssMachines: number
+  readonly convergeTimeoutMs: number
+  readonly skipRss: boolean
+  /** How long the RSS child keeps sampling after it is ready, unless its queue drains first. */
+  readonly rssWindowMs: number
+  readonly note: (line: string) => void
+}
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** Runs bench/rss.ts as a child process and returns its JSON report. */
+const rssChild = (kubeconfig: string, expectMachines: number, timeoutMs: number, windowMs: number) =>
+  new Promise<Record<string, number | string | boolean>>((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, "rss.ts")], {
+      env: {
+        ...process.env,
+        RSS_KUBECONFIG: kubeconfig,
+        RSS_EXPECT_MACHINES: String(expectMachines),
+        RSS_TIMEOUT_MS: String(timeoutMs),
+        RSS_WINDOW_MS: String(windowMs)
+      },
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.setEncoding("utf8")
+    child.stdout.on("data", (d: string) => {
+      out += d
+    })
+    child.on("error", reject)
+    child.on("exit", (code) => {
+      const line = out.split("\n").find((l) => l.startsWith("RSS_RESULT ")) ?? ""
+      try {
+        resolve(JSON.parse(line.slice("RSS_RESULT ".length)) as Record<string, number | string | boolean>)
+      } catch {
+        reject(new Error(`bench/rss.ts exited with code ${code}; output: ${out.slice(-2000)}`))
+      }
+    })
+  })
+
+export const realBench = async (options: RealOptions) => {
+  const { note } = options
+  const envStarted = performance.now()
+  let env: Environment
+  try {
+    env = await startEnvironment()
+  } catch (e) {
+    row("real apiservers", `could not start: ${(e as Error).message.split("\n")[0]}`)
+    return
+  }
+  note(`  (two kube-apiservers started in ${seconds(performance.now() - envStarted)})`)
+  try {
+    const ctx = env.context
+    const supAdmin = await liveClient(ctx.supervisor.adminKubeconfig)
+    const remAdmin = await liveClient(ctx.remote.adminKubeconfig)
+    await installKubevirtConfig(supAdmin, CONFIG, kubeconfigYaml(ctx.remote, ctx.remote.operatorTokens.primary))
+    const n = options.machines
+    const machines = benchMachines("bench", n, CONFIG)
+    const createMs = await createMachines(supAdmin, "bench", machines, 8)
+    row(
+      `create ${int(n)} Machines on the supervisor (admin client, 8 concurrent)`,
+      `${seconds(createMs)} (${int((n / createMs) * 1000)} creates/s)`
+    )
+
+    // The operator, in-process, restricted identity.
+    const started = performance.now()
+    const op = startOperator(ctx.supervisor.operatorKubeconfig)
+    let statuses = new Map<string, unknown>()
+    try {
+      const ms = await awaitConvergence(
+        op,
+        started,
+        async () => {
+          const c = await convergedLive(supAdmin, remAdmin, machines)
+          statuses = new Map([...c.byKey].map(([k, m]) => [k, m.status]))
+          return c
+        },
+        1000,
+        options.convergeTimeoutMs,
+        note
+      )
+      const s = summarise(requestSeries(await op.metrics()))
+      const reconciles = /kubevirt_operator_reconcile_total\{result="success"\} (\d+)/.exec(await op.metrics())
+      if (ms === undefined) {
+        row(
+          `operator, real apiservers, ${int(n)} Machines${variantLabel}`,
+          `NOT converged after ${seconds(options.convergeTimeoutMs)}; ${int(s.total)} requests (${int(s.writes)} writes)`
+        )
+      } else {
+        row(
+          `operator, real apiservers, ${int(n)} Machines (4 workers)${variantLabel}`,
+          `${seconds(ms)}; ${int(s.total)} API requests (${int(s.writes)} writes), ${(s.total / n).toFixed(1)} per Machine`
+        )
+      }
+      note(
+        `  operator requests by cluster and verb (non-2xx codes shown): ${s.byVerb.map(([k, v]) => `${k} ${int(v)}`).join(", ")}${reconciles === null ? "" : `; ${int(Number(reconciles[1]))} successful reconciles`}`
+      )
+    } finally {
+      await op.stop()
+    }
+
+    // The floor: the same writes with the same identity, on fresh names.
+    const floorMachines = benchMachines("floor", n, CONFIG)
+    await createMachines(supAdmin, "floor", floorMachines, 8)
+    const sup = counting(await liveClient(ctx.supervisor.operatorKubeconfig))
+    const rem = counting(await liveClient(ctx.remote.operatorKubeconfig))
+    const floorStarted = performance.now()
+    await run(
+      floorWrites(sup.api, rem.api, benchNamespaces("floor"), floorMachines, (b) =>
+        statuses.get(`bench-${b.index % 10}/${b.name}`)
+      )
+    )
+    const floorMs = performance.now() - floorStarted
+    const floorRequests = [...sup.counts.values(), ...rem.counts.values()].reduce((a, b) => a + b, 0)
+    const check = await convergedLive(supAdmin, remAdmin, floorMachines)
+    row(
+      `floor, real apiservers: bare client, same writes, 4 concurrent${variantLabel}`,
+      `${seconds(floorMs)}; ${int(floorRequests)} API requests (${int(floorRequests)} writes)${check.missing === 0 ? "" : ` — ${check.missing} Machines incomplete!`}`
+    )
+
+    // Peak RSS of the operator holding 10,000 Machines, in a child process.
+    if (options.skipRss) {
+      row("operator RSS with 10,000 Machines", "skipped (BENCH_RSS=0)")
+      return
+    }
+    const present = (await run(supAdmin.list(Kinds.Machine))).items.length
+    const extra = Math.max(0, options.rssMachines - present)
+    const extraMachines = benchMachines("rss", extra, "no-such-config")
+    const extraMs = await createMachines(supAdmin, "rss", extraMachines, 16)
+    note(
+      `  (created ${int(extra)} more Machines in ${seconds(extraMs)}, 16 concurrent, placed on KubevirtConfig 'no-such-config', which does not exist: ${int(present + extra)} Machines on the supervisor)`
+    )
+    const report = await rssChild(ctx.supervisor.operatorKubeconfig, present + extra, 180_000, options.rssWindowMs)
+    const r = (k: string) => Number(report[k])
+    row(
+      `operator RSS holding ${int(r("machines"))} Machines, caches synced (child process)${variantLabel}`,
+      `${mib(r("rssAtReady"))} (VmHWM ${mib(r("hwmAtReady"))}; ready ${seconds(r("readyMs"))} after start; Node baseline before start ${mib(r("baselineRss"))})`
+    )
+    row(
+      `operator peak RSS while reconciling them${variantLabel}`,
+      `${mib(r("hwm"))} VmHWM, ${int(r("reconciles"))} reconciles and ${int(r("writes"))} writes ${report.drained === true ? `until the queue drained (${seconds(r("drainedMs"))} after start)` : `in the ${seconds(r("windowMs"))} sampled after ready (queue not drained)`}`
+    )
+    note(
+      `  RSS Machines: ${int(n)} converged, ${int(n)} from the floor, ${int(extra)} on a missing KubevirtConfig; heapUsed at ready ${mib(r("heapUsedAtReady"))}, at the end ${mib(r("heapUsedEnd"))}; max sampled RSS ${mib(r("maxRss"))}, final ${mib(r("rssEnd"))}`
+    )
+    const supMem = procMemory(env.clusters.supervisor.pid)
+    const remMem = procMemory(env.clusters.remote.pid)
+    if (supMem !== undefined && remMem !== undefined)
+      row(
+        "kcluster processes (etcd + kube-apiserver + KCM each), at the end",
+        `supervisor RSS ${mib(supMem.rss)} (peak ${mib(supMem.hwm)}); remote RSS ${mib(remMem.rss)} (peak ${mib(remMem.hwm)})`
+      )
+  } finally {
+    await env.stop()
+  }
+}
