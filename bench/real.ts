@@ -186,7 +186,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 /** Runs bench/rss.ts as a child process and returns its JSON report. */
 const rssChild = (kubeconfig: string, expectMachines: number, timeoutMs: number, windowMs: number) =>
   new Promise<Record<string, number | string | boolean>>((resolve, reject) => {
-    const child = spawn(process.execPath, [join(here, "rss.ts")], {
+    const child = spawn(process.execPath, ["--expose-gc", join(here, "rss.ts")], {
       env: {
         ...process.env,
         RSS_KUBECONFIG: kubeconfig,
@@ -315,7 +315,7 @@ export const realBench = async (options: RealOptions) => {
       `${mib(r("hwm"))} VmHWM, ${int(r("reconciles"))} reconciles and ${int(r("writes"))} writes ${report.drained === true ? `until the queue drained (${seconds(r("drainedMs"))} after start)` : `in the ${seconds(r("windowMs"))} sampled after ready (queue not drained)`}`
     )
     note(
-      `  RSS Machines: ${int(n)} converged, ${int(n)} from the floor, ${int(extra)} on a missing KubevirtConfig; heapUsed at ready ${mib(r("heapUsedAtReady"))}, at the end ${mib(r("heapUsedEnd"))}; max sampled RSS ${mib(r("maxRss"))}, final ${mib(r("rssEnd"))}`
+      `  RSS Machines: ${int(n)} converged, ${int(n)} from the floor, ${int(extra)} on a missing KubevirtConfig; heapUsed at ready ${mib(r("heapUsedAtReady"))} (${mib(r("retainedAtReady"))} after a full GC), at the end ${mib(r("heapUsedEnd"))} (${mib(r("retainedEnd"))} after a full GC); max sampled RSS ${mib(r("maxRss"))}, final ${mib(r("rssEnd"))}`
     )
     const supMem = procMemory(env.clusters.supervisor.pid)
     const remMem = procMemory(env.clusters.remote.pid)

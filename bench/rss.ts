@@ -56,6 +56,14 @@ const readyMs = performance.now() - started
 const atReady = process.memoryUsage()
 const procAtReady = procMemory("self")
 maxRss = Math.max(maxRss, atReady.rss)
+/** heapUsed after a full GC (the parent starts this child with --expose-gc): what is retained, not garbage. */
+const retainedHeap = () => {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) return Number.NaN
+  gc()
+  return process.memoryUsage().heapUsed
+}
+const retainedAtReady = retainedHeap()
 
 const sum = (text: string, metric: string, filter: (line: string) => boolean = () => true) =>
   text
@@ -92,6 +100,7 @@ for (;;) {
 clearInterval(sampler)
 const end = process.memoryUsage()
 const procEnd = procMemory("self")
+const retainedEnd = retainedHeap()
 await Effect.runPromise(Fiber.interrupt(fiber))
 console.log(
   `RSS_RESULT ${JSON.stringify({
@@ -99,7 +108,9 @@ console.log(
     baselineRss: baseline,
     readyMs,
     windowMs,
-    heapUsedEnd: process.memoryUsage().heapUsed,
+    heapUsedEnd: end.heapUsed,
+    retainedAtReady,
+    retainedEnd,
     rssAtReady: atReady.rss,
     heapUsedAtReady: atReady.heapUsed,
     hwmAtReady: procAtReady?.hwm ?? Number.NaN,
