@@ -55,7 +55,14 @@ note(`  in-memory operator requests by verb and kind: ${op.result.byVerb.map(([k
 
 progress("in-memory: floor …")
 const floor = await Effect.runPromise(
-  floorInMemory(machines, (b) => op.statuses.get(keyOf({ metadata: { name: b.name, namespace: b.namespace } })))
+  floorInMemory(
+    machines,
+    (b) =>
+      op.statuses.get(keyOf({ metadata: { name: b.name, namespace: b.namespace } })) ?? {
+        phase: "Creating",
+        message: "creating remote objects"
+      }
+  )
 )
 row(
   "floor, in-memory: bare client, same writes (namespaces once, PVCs, VM, Machine patch, status)",

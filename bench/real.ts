@@ -39,6 +39,8 @@ import { floorWrites } from "./inMemory.ts"
 import { variantLabel } from "./reuseConnections.ts"
 
 const CONFIG = "remote-a"
+/** Written by the floor if the operator run left no status to copy (it did not converge). */
+const fallbackStatus = { phase: "Creating", message: "creating remote objects" }
 const WRITES: ReadonlyArray<string> = ["create", "patch", "apply", "delete", "updateStatus"]
 
 /** `kubevirt_operator_api_requests_total` lines as [cluster, verb, code, count]. */
@@ -280,8 +282,12 @@ export const realBench = async (options: RealOptions) => {
     const rem = counting(await liveClient(ctx.remote.operatorKubeconfig))
     const floorStarted = performance.now()
     await run(
-      floorWrites(sup.api, rem.api, benchNamespaces("floor"), floorMachines, (b) =>
-        statuses.get(`bench-${b.index % 10}/${b.name}`)
+      floorWrites(
+        sup.api,
+        rem.api,
+        benchNamespaces("floor"),
+        floorMachines,
+        (b) => statuses.get(`bench-${b.index % 10}/${b.name}`) ?? fallbackStatus
       )
     )
     const floorMs = performance.now() - floorStarted
@@ -315,7 +321,7 @@ export const realBench = async (options: RealOptions) => {
       `${mib(r("hwm"))} VmHWM, ${int(r("reconciles"))} reconciles and ${int(r("writes"))} writes ${report.drained === true ? `until the queue drained (${seconds(r("drainedMs"))} after start)` : `in the ${seconds(r("windowMs"))} sampled after ready (queue not drained)`}`
     )
     note(
-      `  RSS Machines: ${int(n)} converged, ${int(n)} from the floor, ${int(extra)} on a missing KubevirtConfig; heapUsed at ready ${mib(r("heapUsedAtReady"))} (${mib(r("retainedAtReady"))} after a full GC), at the end ${mib(r("heapUsedEnd"))} (${mib(r("retainedEnd"))} after a full GC); max sampled RSS ${mib(r("maxRss"))}, final ${mib(r("rssEnd"))}`
+      `  RSS Machines: ${int(n)} converged, ${int(n)} from the floor, ${int(extra)} on a missing KubevirtConfig; heapUsed at ready ${mib(r("heapUsedAtReady"))} (${mib(r("retainedAtReady"))} after a full GC), at the end ${mib(r("heapUsedEnd"))} (${mib(r("retainedEnd"))} after a full GC), heapTotal ${mib(r("heapTotalEnd"))}, external ${mib(r("externalEnd"))} (arrayBuffers ${mib(r("arrayBuffersEnd"))}); max sampled RSS ${mib(r("maxRss"))}, final ${mib(r("rssEnd"))}`
     )
     const supMem = procMemory(env.clusters.supervisor.pid)
     const remMem = procMemory(env.clusters.remote.pid)
