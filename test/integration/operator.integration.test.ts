@@ -128,7 +128,12 @@ describe("operator on real apiservers", () => {
       expect(await listNames("VirtualMachine", ns("e2e-shared"))).toEqual(["db", "web"])
 
       // Steady state: after the queue drains, two resync periods pass without a single write anywhere.
-      await new Promise((r) => setTimeout(r, 3000))
+      // The queue has drained once the write count holds still for 3 s.
+      await eventually("writes to settle", async () => {
+        const a = await op.apiRequests(WRITES)
+        await new Promise((r) => setTimeout(r, 3000))
+        return (await op.apiRequests(WRITES)) === a ? true : undefined
+      })
       const before = await op.apiRequests(WRITES)
       await new Promise((r) => setTimeout(r, 9000))
       expect(await op.apiRequests(WRITES)).toBe(before)
