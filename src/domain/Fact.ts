@@ -21,8 +21,3 @@ export const Fact = <S extends Schema.Top>(value: S) =>
 export const present = <A>(value: A): Fact<A> => ({ _tag: "Present", value })
 export const absent: Fact<never> = { _tag: "Absent" }
 export const unknown = (reason: string): Fact<never> => ({ _tag: "Unknown", reason })
-
-export const isPresent = <A>(f: Fact<A>): f is { readonly _tag: "Present"; readonly value: A } => f._tag === "Present"
-
-/** Maps the value of a Present fact; Absent and Unknown pass through. */
-export const mapFact = <A, B>(f: Fact<A>, g: (a: A) => B): Fact<B> => (f._tag === "Present" ? present(g(f.value)) : f)

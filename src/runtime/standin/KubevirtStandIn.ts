@@ -5,7 +5,7 @@
  * deletion it deletes the VMI. A VM annotated `standin.kubevirt.io/fail: <PrintableStatus>` (e.g. ErrorUnschedulable)
  * gets that status and no VMI. Runtime layer (a development tool, not part of the operator).
  */
-import { Duration, Effect, FiberMap, Option } from "effect"
+import { type Duration, Effect, FiberMap, Option } from "effect"
 import type { KubeObject } from "../../domain/KubeObject.ts"
 import { asArray, asRecord, asString } from "../../domain/manifests/jsonPath.ts"
 import { Kinds, refOf } from "../../domain/ObjectRef.ts"
@@ -139,6 +139,3 @@ export const runKubevirtStandIn = (api: KubeApiService, options: StandInOptions 
       "standin/VirtualMachines"
     )
   }).pipe(Effect.scoped)
-
-/** How long a VM takes to reach Running with the given step (for tests and the embedded default). */
-export const timeToRunning = (step: Duration.Input = "200 millis") => Duration.times(Duration.fromInputUnsafe(step), 2)
