@@ -97,6 +97,13 @@ const specPart = (info: KindInfo, o: KubeObject): Record<string, unknown> => {
 
 const clone = <A>(a: A): A => structuredClone(a)
 
+/** What the apiserver answers for a kind it does not serve (a CRD that is not installed). */
+const notServed = (kind: KindRef) =>
+  new NotFound({
+    message: `the server could not find the requested resource (kind ${kind.kind} in ${kind.apiVersion} is not served)`,
+    status: 404
+  })
+
 /**
  * The in-memory cluster. Build one with `InMemoryCluster.make()`, seed it, give it to
  * `KubeApi.layerInMemoryFrom`, then read `objects()` / `requestCount()` in assertions.
@@ -392,12 +399,7 @@ export class InMemoryCluster {
   private resolve(ref: ObjectRef): Op<KindInfo> {
     const info = this.kinds.lookup(ref)
     if (Option.isNone(info)) {
-      return fail(
-        new NotFound({
-          message: `the server could not find the requested resource (kind ${ref.kind} in ${ref.apiVersion} is not served)`,
-          status: 404
-        })
-      )
+      return fail(notServed(ref))
     }
     if (info.value.namespaced && ref.namespace === undefined) {
       return fail(new Invalid({ message: `${ref.kind} is namespaced: the reference needs a namespace`, status: 400 }))
@@ -411,12 +413,7 @@ export class InMemoryCluster {
   private checkCollection(kind: KindRef, options: ListOptions): Op<KindInfo> {
     const info = this.kinds.lookup(kind)
     if (Option.isNone(info)) {
-      return fail(
-        new NotFound({
-          message: `the server could not find the requested resource (kind ${kind.kind} in ${kind.apiVersion} is not served)`,
-          status: 404
-        })
-      )
+      return fail(notServed(kind))
     }
     if (!info.value.namespaced && options.namespace !== undefined) {
       return fail(new Invalid({ message: `${kind.kind} is cluster-scoped: cannot list it in a namespace` }))

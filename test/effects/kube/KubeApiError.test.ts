@@ -25,16 +25,7 @@ import {
   Transport,
   Unauthorized
 } from "../../../src/effects/KubeApiError.ts"
-
-const status = (code: number, reason: string, message: string, details?: object) => ({
-  kind: "Status",
-  apiVersion: "v1",
-  status: "Failure",
-  code,
-  reason,
-  message,
-  ...(details === undefined ? {} : { details })
-})
+import { kubeStatus as status } from "../../fixtures/kubeStatus.ts"
 
 const httpCases: ReadonlyArray<{
   readonly name: string

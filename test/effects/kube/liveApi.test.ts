@@ -10,6 +10,7 @@ import { Duration, Effect, Option, Stream } from "effect"
 import { ObjectRef, refOf } from "../../../src/domain/ObjectRef.ts"
 import { KubeApi, type LiveOptions } from "../../../src/effects/KubeApi.ts"
 import { TooManyRequests } from "../../../src/effects/KubeApiError.ts"
+import { kubeStatus as status } from "../../fixtures/kubeStatus.ts"
 
 const TOKEN = "fake-bearer-token-123"
 
@@ -101,16 +102,6 @@ const withFake = <A>(
     }).pipe(Effect.provide(KubeApi.layerLive(kubeconfigFor(fake.port), options)))
     return { result, seen: fake.seen }
   })
-
-const status = (code: number, reason: string, message: string, details?: object) => ({
-  kind: "Status",
-  apiVersion: "v1",
-  status: "Failure",
-  code,
-  reason,
-  message,
-  ...(details === undefined ? {} : { details })
-})
 
 const vmRef = refOf("VirtualMachine", "vm-a", "team-a")
 const vm = {
