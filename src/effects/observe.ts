@@ -74,13 +74,20 @@ export const observeRemote = Effect.fn("observe.remote")(function* (
  * Observes everything the planner needs for one Machine.
  * Assumptions: the Machine is the latest version read from the supervisor.
  */
-export const observe = Effect.fn("observe")(function* (machine: Machine, settings: Settings) {
+export const observe = Effect.fn("observe")(function* (
+  machine: Machine,
+  settings: Settings,
+  /** The KubevirtConfig names from a synced watch cache (the operator's); omitted: listed from the supervisor. */
+  knownConfigs?: ReadonlyArray<string>
+) {
   const supervisor = yield* Supervisor
   const remotes = yield* Remotes
   const className = requestedClass(machine)
   const [kubevirtConfigs, machineClass] = yield* Effect.all(
     [
-      fact(supervisor.list(Kinds.KubevirtConfig), (l) => present(l.items.map((o) => o.metadata.name).sort())),
+      knownConfigs !== undefined
+        ? Effect.succeed(present([...knownConfigs].sort()) as Fact<ReadonlyArray<string>>)
+        : fact(supervisor.list(Kinds.KubevirtConfig), (l) => present(l.items.map((o) => o.metadata.name).sort())),
       className === undefined
         ? Effect.succeed(absent as Fact<MachineClass>)
         : fact(supervisor.get(refOf("MachineClass", className)), (o): Fact<MachineClass> => {

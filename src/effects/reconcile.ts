@@ -32,7 +32,12 @@ export const parseKey = (key: string): { readonly namespace: string; readonly na
   return { namespace: key.slice(0, i), name: key.slice(i + 1) }
 }
 
-export const reconcile = Effect.fn("reconcile")(function* (key: string, settings: Settings) {
+export const reconcile = Effect.fn("reconcile")(function* (
+  key: string,
+  settings: Settings,
+  /** KubevirtConfig names from the caller's synced watch cache, so steady-state reconciles do not list them. */
+  knownConfigs?: () => ReadonlyArray<string> | undefined
+) {
   const supervisor = yield* Supervisor
   const events = yield* EventRecorder
   const { namespace, name } = parseKey(key)
@@ -56,7 +61,7 @@ export const reconcile = Effect.fn("reconcile")(function* (key: string, settings
   // Out of scope: no finalizer, no status, no event (design 3.1).
   if (!inScope(machine)) return { outcome: { _tag: "Done" }, statusWritten: false } satisfies ReconcileReport
 
-  const observed = yield* observe(machine, settings)
+  const observed = yield* observe(machine, settings, knownConfigs?.())
   const plan = planMachine({ machine, observed, settings })
   const result = yield* execute(plan)
   const execution = outcomeOf(result)

@@ -232,7 +232,9 @@ export const runOperator = (options: OperatorOptions) =>
     const worker = Effect.gen(function* () {
       const key = yield* queue.take
       const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
-      const report = yield* reconcile(key, options.settings).pipe(
+      const report = yield* reconcile(key, options.settings, () =>
+        syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined
+      ).pipe(
         Effect.catchCause((cause) =>
           Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
             outcome: { _tag: "Backoff", reason: "Unexpected" },
