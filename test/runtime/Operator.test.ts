@@ -92,8 +92,8 @@ describe("runOperator", () => {
         yield* TestClock.adjust("2 minutes")
         yield* Effect.yieldNow
         assert.deepStrictEqual([w.supervisor.writeCount(), w.remote.writeCount()], writes)
-      // KubevirtConfigs come from the watch cache: listed once by the informer, not by every reconcile.
-      assert.strictEqual(w.supervisor.requestCount({ verb: "list", kind: "KubevirtConfig" }), 1)
+        // KubevirtConfigs come from the watch cache: listed once by the informer, not by every reconcile.
+        assert.strictEqual(w.supervisor.requestCount({ verb: "list", kind: "KubevirtConfig" }), 1)
 
         // Deletion of one Machine in the shared namespace.
         yield* (yield* Supervisor).delete(refOf("Machine", "db", "shared"))
