@@ -22,6 +22,9 @@ const strip = (o: KubeObject): KubeObject => {
   return { ...o, metadata }
 }
 
+/** A watch that ends sooner than this without an event is re-opened only after this long. */
+const QUICK_END_MS = 1000
+
 /** Delay before relisting after the n-th consecutive failure: 1 s doubling to 60 s, ±20 % jitter. */
 export const informerBackoff = (failures: number, jitter: number): Duration.Duration =>
   Duration.millis(Math.min(60_000, 1000 * 2 ** Math.min(failures, 6)) * (0.8 + 0.4 * jitter))
@@ -42,14 +45,21 @@ export const runInformer = (
     let resourceVersion = list.resourceVersion
     // Watch until the server says Gone (then relist at once) or the request fails (then back off and relist).
     for (;;) {
+      const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      let events = 0
       yield* api.watch(kind, { ...options, resourceVersion, allowBookmarks: true, timeoutSeconds: 300 }).pipe(
         Stream.runForEach((event) =>
           Effect.gen(function* () {
+            events++
             resourceVersion = event.object.metadata.resourceVersion ?? resourceVersion
             if (event.type !== "BOOKMARK") yield* handlers.onEvent(event.type, strip(event.object))
           })
         )
       )
+      // A watch that ends at once without an event must not be re-opened in a tight loop (it would pile up
+      // requests and memory): wait a second first.
+      const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      if (events === 0 && ended - started < QUICK_END_MS) yield* Effect.sleep(QUICK_END_MS)
     }
   })
   const loop: Effect.Effect<never> = cycle.pipe(
