@@ -6,10 +6,6 @@ import { defineConfig } from "vitest/config"
 //   shared CRDs and the shipped RBAC. Needs Go (the binaries are built and cached by test/cluster/build.sh).
 export default defineConfig({
   test: {
-    // undici (under client-node's watches) surfaces an idle keep-alive socket being closed as an "informational"
-    // error (code UND_ERR_INFO, e.g. "socket idle timeout") that nothing can catch; it is not a failure. Every
-    // other unhandled error still fails the run.
-    onUnhandledError: (error) => ((error as { code?: string }).code === "UND_ERR_INFO" ? false : undefined),
     projects: [
       {
         test: {

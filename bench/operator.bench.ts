@@ -7,14 +7,12 @@
  *   4. peak RSS of the operator process holding 10,000 Machines (child process bench/rss.ts; BENCH_RSS=0 skips).
  * Converged: every Machine has its VM and PVCs on the remote, its finalizer and a status, and no write for 1 s.
  * Prints README table rows, then notes; progress goes to stderr. Asserts nothing. Not a test.
- * Knobs: BENCH_MACHINES (1000), BENCH_RSS_MACHINES (10000), BENCH_REAL=0, BENCH_RSS=0; BENCH_REUSE_CONNECTIONS=1 is a
- * what-if (see reuseConnections.ts) that makes the live clients reuse their TLS connections.
+ * Knobs: BENCH_MACHINES (1000), BENCH_RSS_MACHINES (10000), BENCH_REAL=0, BENCH_RSS=0.
  */
 import { Effect } from "effect"
 import { benchMachines, header, int, keyOf, row, seconds } from "./common.ts"
 import { floorInMemory, operatorInMemory } from "./inMemory.ts"
 import { realBench } from "./real.ts"
-import { reuseConnections } from "./reuseConnections.ts"
 
 const n = Number(process.env.BENCH_MACHINES ?? 1000)
 const rssMachines = Number(process.env.BENCH_RSS_MACHINES ?? 10_000)
@@ -35,10 +33,6 @@ console.log(
   `${int(n)} Machines in 10 namespaces (${int(pvcs)} PVCs), all annotated vitistack.io/kubevirt-config: remote-a; ` +
     "converged = VM + PVCs on the remote, finalizer and status on every Machine, then 1 s without a write"
 )
-if (reuseConnections)
-  console.log(
-    "WHAT-IF: BENCH_REUSE_CONNECTIONS=1, live clients reuse one dispatcher (keep-alive connections) per cluster"
-  )
 console.log("")
 console.log("| what | result |")
 console.log("| --- | --- |")

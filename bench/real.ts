@@ -36,7 +36,6 @@ import {
   sleep
 } from "./common.ts"
 import { floorWrites } from "./inMemory.ts"
-import { variantLabel } from "./reuseConnections.ts"
 
 const CONFIG = "remote-a"
 /** Written by the floor if the operator run left no status to copy (it did not converge). */
@@ -259,12 +258,12 @@ export const realBench = async (options: RealOptions) => {
       const reconciles = /kubevirt_operator_reconcile_total\{result="success"\} (\d+)/.exec(await op.metrics())
       if (ms === undefined) {
         row(
-          `operator, real apiservers, ${int(n)} Machines${variantLabel}`,
+          `operator, real apiservers, ${int(n)} Machines`,
           `NOT converged after ${seconds(options.convergeTimeoutMs)}; ${int(s.total)} requests (${int(s.writes)} writes)`
         )
       } else {
         row(
-          `operator, real apiservers, ${int(n)} Machines (4 workers)${variantLabel}`,
+          `operator, real apiservers, ${int(n)} Machines (4 workers)`,
           `${seconds(ms)}; ${int(s.total)} API requests (${int(s.writes)} writes), ${(s.total / n).toFixed(1)} per Machine`
         )
       }
@@ -294,7 +293,7 @@ export const realBench = async (options: RealOptions) => {
     const floorRequests = [...sup.counts.values(), ...rem.counts.values()].reduce((a, b) => a + b, 0)
     const check = await convergedLive(supAdmin, remAdmin, floorMachines)
     row(
-      `floor, real apiservers: bare client, same writes, 4 concurrent${variantLabel}`,
+      `floor, real apiservers: bare client, same writes, 4 concurrent`,
       `${seconds(floorMs)}; ${int(floorRequests)} API requests (${int(floorRequests)} writes)${check.missing === 0 ? "" : ` — ${check.missing} Machines incomplete!`}`
     )
 
@@ -313,11 +312,11 @@ export const realBench = async (options: RealOptions) => {
     const report = await rssChild(ctx.supervisor.operatorKubeconfig, present + extra, 180_000, options.rssWindowMs)
     const r = (k: string) => Number(report[k])
     row(
-      `operator RSS holding ${int(r("machines"))} Machines, caches synced (child process)${variantLabel}`,
+      `operator RSS holding ${int(r("machines"))} Machines, caches synced (child process)`,
       `${mib(r("rssAtReady"))} (VmHWM ${mib(r("hwmAtReady"))}; ready ${seconds(r("readyMs"))} after start; Node baseline before start ${mib(r("baselineRss"))})`
     )
     row(
-      `operator peak RSS while reconciling them${variantLabel}`,
+      `operator peak RSS while reconciling them`,
       `${mib(r("hwm"))} VmHWM, ${int(r("reconciles"))} reconciles and ${int(r("writes"))} writes ${report.drained === true ? `until the queue drained (${seconds(r("drainedMs"))} after start)` : `in the ${seconds(r("windowMs"))} sampled after ready (queue not drained)`}`
     )
     note(

@@ -9,7 +9,6 @@ import { Effect, Fiber } from "effect"
 import { defaultSettings } from "../src/domain/Settings.ts"
 import { liveProgram } from "../src/runtime/runLive.ts"
 import { procMemory, sleep } from "./common.ts"
-import "./reuseConnections.ts"
 
 const kubeconfig = process.env.RSS_KUBECONFIG
 if (kubeconfig === undefined) throw new Error("RSS_KUBECONFIG is required")

@@ -1,7 +1,8 @@
 /**
  * Loads a kubeconfig (YAML text, e.g. from a KubevirtConfig's Secret) into a client-node `KubeConfig`,
  * after refusing users with `exec`/`auth-provider` and entries with local file references unless allowed.
- * Effects layer (cluster service); with liveApi.ts the only importers of `@kubernetes/client-node`.
+ * Effects layer (cluster service); with transport.ts (and liveApi.ts, for the type) the only importers of
+ * `@kubernetes/client-node`.
  */
 import { KubeConfig } from "@kubernetes/client-node"
 import { Effect, Option, Predicate, Schema } from "effect"

@@ -1,10 +1,11 @@
 /**
- * The live KubeApi on `@kubernetes/client-node` 2: raw REST requests built from the KindTable (so status
- * subresources, preconditions and server-side apply are explicit), authenticated by the KubeConfig, and
- * watches through client-node's `Watch`. Effects layer (cluster service), behind `KubeApi.layerLive`.
+ * The live KubeApi: raw REST requests built from the KindTable (so status subresources, preconditions and
+ * server-side apply are explicit), authenticated by a client-node `KubeConfig`, sent over one HTTP/1.1
+ * keep-alive transport per client (transport.ts, ADR 0006), and watches read line by line from the same
+ * transport. Effects layer (cluster service), behind `KubeApi.layerLive`.
  * Every non-2xx response goes through `reasonFromHttp`; nothing here logs requests, tokens or bodies.
  */
-import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext, Watch } from "@kubernetes/client-node"
+import type { KubeConfig } from "@kubernetes/client-node"
 import { Cause, Duration, Effect, Option, Predicate, Queue, Result, Schema, Stream } from "effect"
 import { KubeObject } from "../../domain/KubeObject.ts"
 import type { ObjectRef } from "../../domain/ObjectRef.ts"
@@ -28,12 +29,15 @@ import type { KubeconfigError } from "./KubeconfigError.ts"
 import { type KubeconfigOptions, loadInClusterKubeconfig, loadKubeconfig } from "./kubeconfig.ts"
 import { selectorProblem, selectorString } from "./labelSelector.ts"
 import { bodyForRef } from "./requestBody.ts"
+import { type HttpMethod, makeTransport } from "./transport.ts"
 
 export interface LiveOptions extends KubeconfigOptions {
   /** Kinds the client can address; default `KindTable.default`. */
   readonly kinds?: KindTable | undefined
   /** Deadline of one request (not of a watch). Default 30 seconds. */
   readonly requestTimeout?: Duration.Input | undefined
+  /** A watch that receives no bytes for this long is ended (the caller resumes it). Default 30 seconds. */
+  readonly watchIdleTimeout?: Duration.Input | undefined
 }
 
 interface RawResponse {
@@ -53,6 +57,10 @@ interface Request {
 const decodeObject = Schema.decodeUnknownOption(KubeObject)
 const decodeJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
 const decodeStatus = Schema.decodeUnknownOption(KubeStatus)
+const decodeEvent = Schema.decodeUnknownOption(Schema.Struct({ type: Schema.String, object: Schema.Unknown }))
+
+/** A single watch event larger than this (no newline yet) fails the watch instead of growing without bound. */
+const MAX_WATCH_LINE = 64 * 1024 * 1024
 
 const ListBody = Schema.Struct({
   metadata: Schema.optional(Schema.Struct({ resourceVersion: Schema.optional(Schema.String) })),
@@ -79,25 +87,27 @@ const unexpectedBody = (what: string) => new ServerError({ message: `unexpected 
 export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {}): KubeApiService => {
   const kinds = options.kinds ?? KindTable.default
   const timeoutMillis = Duration.toMillis(Duration.fromInputUnsafe(options.requestTimeout ?? Duration.seconds(30)))
-  const server = (kc.getCurrentCluster()?.server ?? "").replace(/\/+$/, "")
-  const http = new IsomorphicFetchHttpLibrary()
-  const watcher = new Watch(kc)
+  const watchIdleMillis = Duration.toMillis(Duration.fromInputUnsafe(options.watchIdleTimeout ?? Duration.seconds(30)))
+  const transport = makeTransport(kc)
+
+  const pathWithQuery = (path: string, query: Readonly<Record<string, string | undefined>> = {}): string => {
+    const params = new URLSearchParams()
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, v)
+    const q = params.toString()
+    return q === "" ? path : `${path}?${q}`
+  }
 
   const send = (verb: KubeVerb, target: string, request: Request): Effect.Effect<RawResponse, KubeApiError> =>
     Effect.tryPromise({
       try: async (signal) => {
-        const url = new URL(server + request.path)
-        for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, v)
-        const ctx = new RequestContext(url.toString(), request.method)
-        ctx.setHeaderParam("Accept", "application/json")
-        if (request.body !== undefined) {
-          ctx.setHeaderParam("Content-Type", request.contentType ?? "application/json")
-          ctx.setBody(JSON.stringify(request.body))
-        }
-        await kc.applySecurityAuthentication(ctx)
-        ctx.setSignal(AbortSignal.any([signal, AbortSignal.timeout(timeoutMillis)]))
-        const response = await http.send(ctx).toPromise()
-        return { status: response.httpStatusCode, headers: response.headers, text: await response.body.text() }
+        const response = await transport.send({
+          method: request.method,
+          path: pathWithQuery(request.path, request.query),
+          contentType: request.body === undefined ? undefined : (request.contentType ?? "application/json"),
+          body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMillis)])
+        })
+        return { status: response.status, headers: response.headers, text: response.body }
       },
       catch: (cause) => kubeApiError(verb, target, reasonFromTransport(cause))
     }).pipe(
@@ -178,7 +188,7 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
     function* (ref) {
       const target = yield* annotate(describeObject(ref))
       const info = yield* resolve("get", target, ref, ref.namespace, true)
-      const response = yield* send("get", target, { method: HttpMethod.GET, path: objectPath(info, ref) })
+      const response = yield* send("get", target, { method: "GET", path: objectPath(info, ref) })
       return Option.some(yield* parseObject("get", target, ref, response.text))
     },
     // Only "this object does not exist" is None. A 404 for the resource itself (CRD not installed, wrong
@@ -196,7 +206,7 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
     const info = yield* resolve("list", target, kind, options.namespace, false)
     yield* checkSelector("list", target, options.labelSelector)
     const response = yield* send("list", target, {
-      method: HttpMethod.GET,
+      method: "GET",
       path: collectionPath(info, options.namespace),
       query: { labelSelector: selectorString(options.labelSelector) }
     })
@@ -217,7 +227,7 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
     const info = yield* resolve("create", target, ref, ref.namespace, true)
     const payload = yield* prepared("create", target, info, ref, body, false)
     const response = yield* send("create", target, {
-      method: HttpMethod.POST,
+      method: "POST",
       path: collectionPath(info, ref.namespace),
       body: payload
     })
@@ -234,7 +244,7 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
         ? mergePatch
         : { ...mergePatch, metadata: { ...metadata, resourceVersion: options.resourceVersion } }
     const response = yield* send("patch", target, {
-      method: HttpMethod.PATCH,
+      method: "PATCH",
       path: objectPath(info, ref),
       body,
       contentType: "application/merge-patch+json"
@@ -247,7 +257,7 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
     const info = yield* resolve("apply", target, ref, ref.namespace, true)
     const payload = yield* prepared("apply", target, info, ref, body, true)
     const response = yield* send("apply", target, {
-      method: HttpMethod.PATCH,
+      method: "PATCH",
       path: objectPath(info, ref),
       query: { fieldManager: options.fieldManager, force: options.force === true ? "true" : undefined },
       body: payload,
@@ -264,7 +274,7 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
       ...(options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion })
     }
     const response = yield* send("delete", target, {
-      method: HttpMethod.DELETE,
+      method: "DELETE",
       path: objectPath(info, ref),
       body: {
         apiVersion: "v1",
@@ -300,7 +310,7 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
       // A JSON patch that sets metadata.resourceVersion makes the update conditional on it (Conflict when
       // stale), and `add /status` replaces the whole status, so no field of an older status survives.
       const response = yield* send("updateStatus", target, {
-        method: HttpMethod.PATCH,
+        method: "PATCH",
         path: `${objectPath(info, ref)}/status`,
         body: [
           { op: "replace", path: "/metadata/resourceVersion", value: options.resourceVersion },
@@ -319,19 +329,23 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
       Effect.gen(function* () {
         const info = yield* resolve("watch", target, kind, options.namespace, false)
         yield* checkSelector("watch", target, options.labelSelector)
-        const params = {
+        const path = pathWithQuery(collectionPath(info, options.namespace), {
+          watch: "true",
           resourceVersion: options.resourceVersion,
-          allowWatchBookmarks: options.allowBookmarks === true ? true : undefined,
-          timeoutSeconds: options.timeoutSeconds,
+          allowWatchBookmarks: options.allowBookmarks === true ? "true" : undefined,
+          timeoutSeconds: options.timeoutSeconds === undefined ? undefined : String(options.timeoutSeconds),
           labelSelector: selectorString(options.labelSelector)
-        }
+        })
         return Stream.callback<WatchEvent, KubeApiError>((queue) =>
           Effect.gen(function* () {
-            const onEvent = (type: string, raw: unknown) => {
+            const controller = new AbortController()
+            yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
+            let idle = false
+            const onEvent = (type: string, raw: unknown): boolean => {
               if (type === "ERROR") {
                 const code = Option.getOrUndefined(Option.flatMapNullishOr(decodeStatus(raw), (s) => s.code))
                 Queue.failCauseUnsafe(queue, Cause.fail(fail(reasonFromHttp({ status: code ?? 500, body: raw }))))
-                return
+                return false
               }
               const typed =
                 type === "BOOKMARK" && Predicate.isObject(raw)
@@ -340,29 +354,64 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
               const object = decodeObject(withType(kind, typed))
               if (Option.isNone(object)) {
                 Queue.failCauseUnsafe(queue, Cause.fail(fail(unexpectedBody(`bad ${type} event object`))))
-                return
+                return false
               }
               Queue.offerUnsafe(queue, { type: type as WatchEventType, object: object.value })
+              return true
             }
-            const onDone = (err: unknown) => {
-              if (err === null || err === undefined) return void Queue.endUnsafe(queue)
-              const name = Predicate.isObject(err) && "name" in err ? err.name : undefined
-              // client-node ends a watch after 30 s without data with a TimeoutError: a normal end, the
-              // caller watches again from the last resourceVersion it saw.
-              if (name === "TimeoutError" || name === "AbortError") return void Queue.endUnsafe(queue)
-              const statusCode =
-                Predicate.isObject(err) && "statusCode" in err && Predicate.isNumber(err.statusCode)
-                  ? err.statusCode
-                  : undefined
-              const reason =
-                statusCode === undefined ? reasonFromTransport(err) : reasonFromHttp({ status: statusCode })
-              Queue.failCauseUnsafe(queue, Cause.fail(fail(reason)))
+            // One JSON event a line. A stream that stays silent for `watchIdleMillis` (a half-open connection, or
+            // simply nothing happening) ends normally: the caller watches again from the last resourceVersion.
+            const pump = async () => {
+              const response = await transport.open({ path, signal: controller.signal })
+              if (response.status !== 200) {
+                const body = await response.body.text()
+                return void Queue.failCauseUnsafe(
+                  queue,
+                  Cause.fail(fail(reasonFromHttp({ status: response.status, body, headers: response.headers })))
+                )
+              }
+              let timer = setTimeout(() => {
+                idle = true
+                controller.abort()
+              }, watchIdleMillis)
+              try {
+                response.body.setEncoding("utf8")
+                let pending = ""
+                for await (const chunk of response.body as AsyncIterable<string>) {
+                  clearTimeout(timer)
+                  timer = setTimeout(() => {
+                    idle = true
+                    controller.abort()
+                  }, watchIdleMillis)
+                  pending += chunk
+                  if (pending.length > MAX_WATCH_LINE) {
+                    return void Queue.failCauseUnsafe(queue, Cause.fail(fail(unexpectedBody("watch event too large"))))
+                  }
+                  const lines = pending.split("\n")
+                  pending = lines.pop() ?? ""
+                  for (const line of lines) {
+                    if (line.trim() === "") continue
+                    const event = Option.flatMap(decodeJson(line), decodeEvent)
+                    if (Option.isNone(event)) {
+                      return void Queue.failCauseUnsafe(
+                        queue,
+                        Cause.fail(fail(unexpectedBody("malformed watch event")))
+                      )
+                    }
+                    if (!onEvent(event.value.type, event.value.object)) return
+                  }
+                }
+                Queue.endUnsafe(queue)
+              } finally {
+                clearTimeout(timer)
+                response.body.destroy()
+              }
             }
-            const controller = yield* Effect.tryPromise({
-              try: () => watcher.watch(collectionPath(info, options.namespace), params, onEvent, onDone),
-              catch: (cause) => fail(reasonFromTransport(cause))
+            pump().catch((cause: unknown) => {
+              if (idle) return void Queue.endUnsafe(queue)
+              if (controller.signal.aborted) return // the stream was closed by its consumer
+              Queue.failCauseUnsafe(queue, Cause.fail(fail(reasonFromTransport(cause))))
             })
-            yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
           })
         )
       })

@@ -22,14 +22,29 @@ interface Seen {
   readonly body: unknown
 }
 
-type Reply = { readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> } | "hang"
+type Reply =
+  | { readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> }
+  | "hang"
+  /** A watch answer that sends `lines` and then keeps the response open without another byte. */
+  | { readonly silentAfter: ReadonlyArray<unknown> }
 type Handler = (req: Seen) => Reply | ReadonlyArray<unknown>
 
-/** A fake apiserver: `handler` answers each request (an array answers as a watch stream of events). */
+const eventLine = (event: unknown) => `${typeof event === "string" ? event : JSON.stringify(event)}\n`
+
+/**
+ * A fake apiserver: `handler` answers each request (an array answers as a watch stream of events, a string entry
+ * is sent as the raw line). `connections` counts the TCP connections it accepted.
+ */
 const fakeApiserver = (handler: Handler) =>
   Effect.acquireRelease(
-    Effect.callback<{ readonly port: number; readonly seen: Array<Seen>; readonly close: () => void }>((resume) => {
+    Effect.callback<{
+      readonly port: number
+      readonly seen: Array<Seen>
+      readonly connections: () => number
+      readonly close: () => void
+    }>((resume) => {
       const seen: Array<Seen> = []
+      let connections = 0
       const hanging: Array<ServerResponse> = []
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
         const chunks: Array<Buffer> = []
@@ -51,14 +66,23 @@ const fakeApiserver = (handler: Handler) =>
           }
           if (Array.isArray(reply)) {
             res.writeHead(200, { "content-type": "application/json" })
-            for (const event of reply) res.write(`${JSON.stringify(event)}\n`)
+            for (const event of reply) res.write(eventLine(event))
             res.end()
             return
           }
-          const r = reply as Exclude<Reply, "hang">
+          if (typeof reply === "object" && "silentAfter" in reply) {
+            res.writeHead(200, { "content-type": "application/json" })
+            for (const event of reply.silentAfter) res.write(eventLine(event))
+            hanging.push(res)
+            return
+          }
+          const r = reply as Extract<Reply, { readonly status: number }>
           res.writeHead(r.status, { "content-type": "application/json", ...r.headers })
           res.end(r.body === undefined ? "" : typeof r.body === "string" ? r.body : JSON.stringify(r.body))
         })
+      })
+      server.on("connection", () => {
+        connections++
       })
       server.listen(0, "127.0.0.1", () => {
         const close = () => {
@@ -66,7 +90,9 @@ const fakeApiserver = (handler: Handler) =>
           server.closeAllConnections()
           server.close()
         }
-        resume(Effect.succeed({ port: (server.address() as AddressInfo).port, seen, close }))
+        resume(
+          Effect.succeed({ port: (server.address() as AddressInfo).port, seen, connections: () => connections, close })
+        )
       })
     }),
     (s) => Effect.sync(s.close)
@@ -100,7 +126,7 @@ const withFake = <A>(
     const result = yield* Effect.gen(function* () {
       return yield* body(yield* KubeApi)
     }).pipe(Effect.provide(KubeApi.layerLive(kubeconfigFor(fake.port), options)))
-    return { result, seen: fake.seen }
+    return { result, seen: fake.seen, connections: fake.connections() }
   })
 
 const vmRef = refOf("VirtualMachine", "vm-a", "team-a")
@@ -350,6 +376,53 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
         (api) => Effect.flip(Stream.runDrain(api.watch({ apiVersion: "v1", kind: "ConfigMap" })))
       )
       assert.strictEqual(result.reason._tag, "Forbidden")
+    })
+  )
+
+  it.live("watch: a line that is not a JSON event fails the stream (nothing is skipped silently)", () =>
+    Effect.gen(function* () {
+      const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "ns", resourceVersion: "2" } }
+      const { result } = yield* withFake(
+        () => [{ type: "ADDED", object: cm }, "{not json", { type: "MODIFIED", object: cm }],
+        (api) =>
+          Effect.result(
+            api.watch({ apiVersion: "v1", kind: "ConfigMap" }).pipe(
+              Stream.runFold(
+                () => 0,
+                (n) => n + 1
+              )
+            )
+          )
+      )
+      assert.isTrue(result._tag === "Failure")
+      if (result._tag === "Failure") assert.include(result.failure.message, "malformed watch event")
+    })
+  )
+
+  it.live("watch: silence longer than watchIdleTimeout ends the stream normally, after the events sent", () =>
+    Effect.gen(function* () {
+      const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "ns", resourceVersion: "2" } }
+      const { result } = yield* withFake(
+        () => ({ silentAfter: [{ type: "ADDED", object: cm }] }),
+        (api) => Stream.runCollect(api.watch({ apiVersion: "v1", kind: "ConfigMap" })),
+        { watchIdleTimeout: "300 millis" }
+      )
+      assert.deepStrictEqual(
+        [...result].map((e) => [e.type, e.object.metadata.name]),
+        [["ADDED", "a"]]
+      )
+    })
+  )
+
+  it.live("requests one after another share kept-alive connections (not one connection per request)", () =>
+    Effect.gen(function* () {
+      const { result, connections } = yield* withFake(
+        () => ({ status: 200, body: vm }),
+        (api) => Effect.forEach(Array.from({ length: 20 }), () => api.get(vmRef))
+      )
+      assert.strictEqual(result.length, 20)
+      // One, or two when the next request is sent in the tick before the first connection is free again.
+      assert.isAtMost(connections, 2)
     })
   )
 

@@ -1,0 +1,59 @@
+/**
+ * The live client's connections to a real kube-apiserver, which offers HTTP/2 by ALPN: every connection is
+ * HTTP/1.1 (ADR 0006), and requests reuse kept-alive connections instead of opening one each. Observed through
+ * undici's `undici:client:connected` diagnostics channel. Integration tier only.
+ */
+import diagnostics from "node:diagnostics_channel"
+import { readFileSync } from "node:fs"
+import { Effect, Fiber, Stream } from "effect"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { refOf } from "../../../src/domain/ObjectRef.ts"
+import type { KubeApiService } from "../../../src/effects/KubeApi.ts"
+import { makeLiveApi } from "../../../src/effects/kube/liveApi.ts"
+
+const cluster = inject("clusters").supervisor
+const port = new URL(cluster.server).port
+
+interface Connected {
+  readonly alpn: string | false | undefined
+}
+const connections: Array<Connected> = []
+const onConnected = (message: unknown) => {
+  const m = message as { connectParams?: { port?: string | number }; socket?: { alpnProtocol?: string | false } }
+  if (String(m.connectParams?.port) === port) connections.push({ alpn: m.socket?.alpnProtocol })
+}
+
+let api: KubeApiService
+beforeAll(async () => {
+  diagnostics.subscribe("undici:client:connected", onConnected)
+  api = await Effect.runPromise(
+    makeLiveApi(readFileSync(cluster.adminKubeconfig, "utf8"), { allowFileReferences: true })
+  )
+})
+afterAll(() => {
+  diagnostics.unsubscribe("undici:client:connected", onConnected)
+})
+
+describe("live client transport on a real kube-apiserver", () => {
+  it("speaks HTTP/1.1 and reuses connections: 30 requests one after another open at most 2", async () => {
+    connections.length = 0
+    for (let i = 0; i < 30; i++) await Effect.runPromise(api.get(refOf("Namespace", "default")))
+    expect(connections.length).toBeGreaterThan(0)
+    expect(connections.length).toBeLessThanOrEqual(2)
+    expect(connections.map((c) => c.alpn)).toEqual(connections.map(() => "http/1.1"))
+  })
+
+  it("a watch gets its own HTTP/1.1 connection, and requests go on beside it", async () => {
+    connections.length = 0
+    const watching = Effect.runFork(
+      Stream.runCollect(Stream.take(api.watch({ apiVersion: "v1", kind: "Namespace" }), 1))
+    )
+    const first = await Effect.runPromise(Fiber.join(watching))
+    expect([...first][0]?.type).toBe("ADDED")
+    for (let i = 0; i < 5; i++) await Effect.runPromise(api.list({ apiVersion: "v1", kind: "Namespace" }))
+    // The watch ended before its response did, so its connection was closed: the lists needed a new one.
+    expect(connections.length).toBeGreaterThan(0)
+    expect(connections.length).toBeLessThanOrEqual(3)
+    expect(connections.map((c) => c.alpn)).toEqual(connections.map(() => "http/1.1"))
+  })
+})
