@@ -33,8 +33,6 @@ export interface KubeTransport {
   readonly open: (
     req: Omit<TransportRequest, "method" | "body" | "contentType">
   ) => Promise<TransportResponse<Dispatcher.ResponseData["body"]>>
-  /** Closes the kept-alive connections (in-flight requests finish first). */
-  readonly close: () => Promise<void>
 }
 
 /** Idle connections are closed after this (below the apiserver's own idle timeout, so the server rarely races). */
@@ -113,21 +111,24 @@ const flatHeaders = (headers: Readonly<Record<string, string | Array<string> | u
   return out
 }
 
-/** The transport of one KubeConfig's current context. TLS material is read once, at the first request. */
+/**
+ * The transport of one KubeConfig's current context. TLS material is read once, at the first request. A client
+ * dropped for a rotated kubeconfig needs no closing: its idle connections close after KEEP_ALIVE_IDLE_MILLIS.
+ */
 export const makeTransport = (kc: KubeConfig): KubeTransport => {
   const server = (kc.getCurrentCluster()?.server ?? "").replace(/\/+$/, "")
   let dispatcher: Dispatcher | undefined
-  const prepare = async (accept: string) => {
+  const prepare = async () => {
     const credentials = await credentialsOf(kc)
     dispatcher ??= dispatcherFor(kc, credentials.tls)
     return {
       dispatcher,
-      headers: { ...credentials.headers, Accept: accept, "User-Agent": USER_AGENT }
+      headers: { ...credentials.headers, Accept: "application/json", "User-Agent": USER_AGENT }
     }
   }
   return {
     send: async (req) => {
-      const { dispatcher, headers } = await prepare("application/json")
+      const { dispatcher, headers } = await prepare()
       const response = await request(server + req.path, {
         method: req.method,
         headers: req.contentType === undefined ? headers : { ...headers, "Content-Type": req.contentType },
@@ -138,7 +139,7 @@ export const makeTransport = (kc: KubeConfig): KubeTransport => {
       return { status: response.statusCode, headers: flatHeaders(response.headers), body: await response.body.text() }
     },
     open: async (req) => {
-      const { dispatcher, headers } = await prepare("application/json")
+      const { dispatcher, headers } = await prepare()
       const response = await request(server + req.path, {
         method: "GET",
         headers,
@@ -147,9 +148,6 @@ export const makeTransport = (kc: KubeConfig): KubeTransport => {
         bodyTimeout: 0
       })
       return { status: response.statusCode, headers: flatHeaders(response.headers), body: response.body }
-    },
-    close: async () => {
-      await dispatcher?.close()
     }
   }
 }
