@@ -48,7 +48,13 @@ export const MachineSpec = Schema.Struct({
   /** Guest memory in bytes; overrides the MachineClass when > 0. */
   memory: opt(Schema.Number),
   disks: opt(Schema.Array(MachineDisk)),
-  network: opt(Schema.Struct({ networkNamespaceName: opt(Str) })),
+  network: opt(
+    Schema.Struct({
+      networkNamespaceName: opt(Str),
+      /** Custom networks (ADR 0007): an interface with a `subnet` attaches to that NetworkAttachmentDefinition. */
+      interfaces: opt(Schema.Array(Schema.Struct({ name: opt(Str), subnet: opt(Str), primary: opt(Schema.Boolean) })))
+    })
+  ),
   os: opt(Schema.Struct({ imageID: opt(Str) }))
 })
 export type MachineSpec = typeof MachineSpec.Type

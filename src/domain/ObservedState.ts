@@ -70,7 +70,12 @@ export const RemoteState = Schema.Struct({
   vm: Fact(ObservedVm),
   vmi: Fact(ObservedVmi),
   /** PVCs with this Machine's desired names or with its labels (the union), in the Machine's namespace. */
-  pvcs: Fact(Schema.Array(ObservedPvc))
+  pvcs: Fact(Schema.Array(ObservedPvc)),
+  /**
+   * Which of the NetworkAttachmentDefinitions the Machine's networks name exist in its namespace (only those are
+   * read; Unknown when one of them cannot be read).
+   */
+  nads: Fact(Schema.Array(Str))
 })
 export type RemoteState = typeof RemoteState.Type
 

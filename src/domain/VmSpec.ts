@@ -15,6 +15,20 @@ export const VmDisk = Schema.Struct({
 })
 export type VmDisk = typeof VmDisk.Type
 
+/** KubeVirt's name for the pod network; a custom interface may not take it while the pod network is attached. */
+export const POD_NETWORK = "default"
+
+/** One network of the VM and its interface (same name). */
+export const VmNetwork = Schema.Struct({
+  /** Interface and network name inside the VM. */
+  name: Schema.String,
+  /** A NetworkAttachmentDefinition in the VM's namespace (bridge binding); absent: the pod network (masquerade). */
+  nad: Schema.optionalKey(Schema.String),
+  /** The NAD is the VM's default network, in place of the pod network. */
+  primary: Schema.optionalKey(Schema.Boolean)
+})
+export type VmNetwork = typeof VmNetwork.Type
+
 export const VmSpec = Schema.Struct({
   name: Schema.String,
   namespace: Schema.String,
@@ -25,6 +39,7 @@ export const VmSpec = Schema.Struct({
   cpu: Schema.Struct({ cores: Schema.Number, sockets: Schema.Number, threads: Schema.Number, model: Schema.String }),
   /** Guest memory as a quantity ("2Gi", "4096Mi"). */
   memory: Schema.String,
-  disks: Schema.Array(VmDisk)
+  disks: Schema.Array(VmDisk),
+  networks: Schema.Array(VmNetwork)
 })
 export type VmSpec = typeof VmSpec.Type

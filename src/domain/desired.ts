@@ -2,7 +2,7 @@
  * The desired remote objects of a Machine: its PVCs and its VirtualMachine, with names, labels and sizing
  * (design 3.4), or the diagnostics that say why the Machine cannot be satisfied. Domain layer: pure and total.
  */
-import { type Diagnostic, error, warning } from "./Diagnostic.ts"
+import { type Diagnostic, error, info, warning } from "./Diagnostic.ts"
 import type { Fact } from "./Fact.ts"
 import { ownerAnnotations, ownerLabels } from "./labels.ts"
 import { type Machine, type MachineDisk, requestedClass } from "./Machine.ts"
@@ -10,7 +10,7 @@ import type { MachineClass } from "./MachineClass.ts"
 import type { PvcSpec } from "./PvcSpec.ts"
 import { parseQuantity, toMebibytes } from "./Quantity.ts"
 import type { Settings } from "./Settings.ts"
-import type { VmDisk, VmSpec } from "./VmSpec.ts"
+import { POD_NETWORK, type VmDisk, type VmNetwork, type VmSpec } from "./VmSpec.ts"
 
 export interface Desired {
   readonly pvcs: ReadonlyArray<PvcSpec>
@@ -60,6 +60,63 @@ const planDisks = (name: string, disks: ReadonlyArray<MachineDisk>, diags: Array
     }
   })
 }
+
+/**
+ * The VM's networks (ADR 0007): the pod network, plus one bridge interface per `spec.network.interfaces[]` entry
+ * with a `subnet`, which names a NetworkAttachmentDefinition in the Machine's namespace on the remote. An entry
+ * marked `primary` replaces the pod network. Entries without a subnet attach nothing.
+ */
+const planNetworks = (machine: Machine, diags: Array<Diagnostic>): Array<VmNetwork> => {
+  const networkNamespace = machine.spec.network?.networkNamespaceName
+  if (networkNamespace !== undefined && networkNamespace !== "")
+    diags.push(
+      info(
+        "NetworkNamespaceIgnored",
+        `spec.network.networkNamespaceName '${networkNamespace}' is not used; custom networks come from spec.network.interfaces[].subnet (ADR 0007)`
+      )
+    )
+  const requested = (machine.spec.network?.interfaces ?? [])
+    .map((iface, i) => ({ iface, i, field: `spec.network.interfaces[${i}]` }))
+    .filter(({ iface }) => iface.subnet !== undefined && iface.subnet !== "")
+  if (requested.length === 0) return [{ name: POD_NETWORK }]
+  const primaries = requested.filter(({ iface }) => iface.primary === true)
+  if (primaries.length > 1)
+    diags.push(
+      error("MultiplePrimaryInterfaces", "only one interface may have primary: true", "spec.network.interfaces")
+    )
+  const custom = requested.map(({ iface, i, field }): VmNetwork => {
+    const name = iface.name ?? `net${i}`
+    if (!DNS_LABEL.test(name) || name.length > 63)
+      diags.push(error("InvalidInterfaceName", `interface name '${name}' is not a DNS-1123 label`, `${field}.name`))
+    const nad = iface.subnet!
+    if (!DNS_SUBDOMAIN.test(nad) || nad.length > 253)
+      diags.push(
+        error(
+          "InvalidNetworkAttachment",
+          `subnet '${nad}' is not a NetworkAttachmentDefinition name (DNS-1123 subdomain)`,
+          `${field}.subnet`
+        )
+      )
+    return { name, nad, ...(iface.primary === true ? { primary: true } : {}) }
+  })
+  const networks: Array<VmNetwork> = primaries.length > 0 ? custom : [{ name: POD_NETWORK }, ...custom]
+  const names = networks.map((n) => n.name)
+  const dup = names.find((n, i) => names.indexOf(n) !== i)
+  if (dup !== undefined)
+    diags.push(error("DuplicateInterfaceName", `two networks are named '${dup}'`, "spec.network.interfaces"))
+  // The primary network comes first, as the VM's first interface.
+  return networks.sort((a, b) => Number(b.primary === true) - Number(a.primary === true))
+}
+
+/** The NetworkAttachmentDefinitions a Machine's networks need (observe reads these, even for an invalid Machine). */
+export const networkAttachmentNames = (machine: Machine): ReadonlyArray<string> =>
+  [
+    ...new Set(
+      planNetworks(machine, [])
+        .map((n) => n.nad)
+        .filter((n) => n !== undefined)
+    )
+  ].sort()
 
 interface Sizing {
   readonly cores: number
@@ -146,6 +203,7 @@ export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, s
     )
   const size = sizing(machine, machineClass, diags)
   const disks = planDisks(name, machine.spec.disks ?? [], diags)
+  const networks = planNetworks(machine, diags)
   const claims = disks.map((d) => d.disk.claimName)
   const diskNames = disks.map((d) => d.disk.name)
   const dupClaim = claims.find((c, i) => claims.indexOf(c) !== i)
@@ -183,7 +241,8 @@ export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, s
     runStrategy: "Always",
     cpu: { cores: size.cores, sockets: size.sockets, threads: size.threads, model: settings.cpuModel },
     memory: size.memory,
-    disks: disks.map((d) => d.disk)
+    disks: disks.map((d) => d.disk),
+    networks
   }
   return { _tag: "Ok", desired: { pvcs, vm }, diagnostics: diags }
 }

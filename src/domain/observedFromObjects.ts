@@ -3,6 +3,8 @@
  * Domain layer: pure. Objects not in the list are Absent: callers that could not read a kind must say Unknown
  * themselves instead of passing an empty list.
  */
+
+import { networkAttachmentNames } from "./desired.ts"
 import { absent, present } from "./Fact.ts"
 import type { KubeObject } from "./KubeObject.ts"
 import type { Machine } from "./Machine.ts"
@@ -34,6 +36,11 @@ export const remoteStateFromObjects = (
           }),
     vm: vm === undefined ? absent : present(observeVm(vm)),
     vmi: vmi === undefined ? absent : present(observeVmi(vmi)),
-    pvcs: present(objects.filter((o) => is(o, "PersistentVolumeClaim", namespace)).map(observePvc))
+    pvcs: present(objects.filter((o) => is(o, "PersistentVolumeClaim", namespace)).map(observePvc)),
+    nads: present(
+      networkAttachmentNames(machine).filter((nad) =>
+        objects.some((o) => is(o, "NetworkAttachmentDefinition", namespace, nad))
+      )
+    )
   }
 }

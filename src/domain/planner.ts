@@ -81,6 +81,37 @@ const remoteFor = (observed: ObservedState, cluster: string, acc: Acc, deleting:
   return r.value
 }
 
+/**
+ * Whether every NetworkAttachmentDefinition the VM's networks name exists in the Machine's namespace on the remote
+ * (spec page: custom networks are looked up there; the operator never creates one). Otherwise a waiting diagnostic
+ * per missing NAD, naming the Machine field that asks for it.
+ */
+const networksReady = (m: Machine, nads: ReadonlyArray<string>, remote: RemoteState, acc: Acc): boolean => {
+  if (nads.length === 0) return true
+  const ns = m.metadata.namespace
+  if (remote.nads._tag === "Unknown") {
+    acc.diagnostics.push(
+      warning(
+        "NetworkAttachmentUnknown",
+        `cannot read NetworkAttachmentDefinitions in '${ns}' on '${remote.cluster}': ${remote.nads.reason}`
+      )
+    )
+    return false
+  }
+  const present = remote.nads._tag === "Present" ? remote.nads.value : []
+  const missing = nads.filter((nad) => !present.includes(nad))
+  const interfaces = m.spec.network?.interfaces ?? []
+  for (const nad of missing)
+    acc.diagnostics.push(
+      warning(
+        "NetworkAttachmentMissing",
+        `NetworkAttachmentDefinition ${ns}/${nad} does not exist on '${remote.cluster}'; create it in namespace '${ns}' there (custom networks are looked up in the Machine's namespace)`,
+        `spec.network.interfaces[${interfaces.findIndex((i) => i.subnet === nad)}].subnet`
+      )
+    )
+  return missing.length === 0
+}
+
 const planConverge = (input: PlanInput): Plan => {
   const { machine: m, observed, settings } = input
   const acc: Acc = { actions: [], diagnostics: [] }
@@ -223,6 +254,7 @@ const planConverge = (input: PlanInput): Plan => {
     )
 
   const vmTarget = refOf("VirtualMachine", m.metadata.name, ns)
+  const nads = [...new Set(desired.desired.vm.networks.flatMap((n) => (n.nad === undefined ? [] : [n.nad])))].sort()
   switch (remote.vm._tag) {
     case "Unknown":
       acc.diagnostics.push(
@@ -230,7 +262,7 @@ const planConverge = (input: PlanInput): Plan => {
       )
       break
     case "Absent":
-      if (!vmBlocked)
+      if (!vmBlocked && networksReady(m, nads, remote, acc))
         acc.actions.push({
           _tag: "CreateVirtualMachine",
           cluster,
@@ -258,7 +290,9 @@ const planConverge = (input: PlanInput): Plan => {
         break
       }
       const changes = vmDrift(vm.spec, desired.desired.vm)
-      if (changes.length > 0) {
+      // A change of networks waits for the NetworkAttachmentDefinitions it names, like a create.
+      const networksChange = changes.some((c) => c.field === "spec.template.spec.networks")
+      if (changes.length > 0 && (!networksChange || networksReady(m, nads, remote, acc))) {
         const restartRequired = changes.some((c) => c.restart)
         acc.actions.push({
           _tag: "PatchVirtualMachine",

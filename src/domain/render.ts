@@ -7,6 +7,10 @@ import { type Action, actionKind } from "./Action.ts"
 import { refKey } from "./ObjectRef.ts"
 import type { Plan } from "./Plan.ts"
 
+/** `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary). */
+const networkText = (n: { readonly name: string; readonly nad?: string; readonly primary?: boolean }): string =>
+  n.nad === undefined ? "pod" : `${n.name}=${n.nad}${n.primary === true ? "*" : ""}`
+
 const GLYPH = { create: "+", change: "~", destroy: "-" } as const
 
 const target = (a: Action): string => {
@@ -33,7 +37,7 @@ const detail = (a: Action): string => {
     case "ExpandPvc":
       return ` size ${a.before} -> ${a.after}`
     case "CreateVirtualMachine":
-      return ` cpu=${a.after.cpu.cores}x${a.after.cpu.sockets}x${a.after.cpu.threads} memory=${a.after.memory} disks=${a.after.disks.map((d) => d.claimName).join(",")}`
+      return ` cpu=${a.after.cpu.cores}x${a.after.cpu.sockets}x${a.after.cpu.threads} memory=${a.after.memory} disks=${a.after.disks.map((d) => d.claimName).join(",")} networks=${a.after.networks.map(networkText).join(",")}`
     case "PersistPlacement":
       return ` annotation vitistack.io/kubevirt-config=${a.cluster}`
     case "AddFinalizer":

@@ -22,7 +22,9 @@ const emptyRemote = (cluster: string): RemoteState => ({
   namespace: absent,
   vm: absent,
   vmi: absent,
-  pvcs: present([])
+  pvcs: present([]),
+  // NetworkAttachmentDefinitions are the cluster owner's (spec page): no action creates one.
+  nads: present([])
 })
 
 const withRemote = (w: World, cluster: string, f: (r: RemoteState) => RemoteState): World => {

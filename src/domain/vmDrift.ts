@@ -27,6 +27,7 @@ const subsetDiff = (
     .map((k) => ({ field: `${field}.${k}`, before: show(observed[k]), after: desired[k]!, restart: false }))
 
 const canonicalDisk = (d: VmSpec["disks"][number]) => [d.name, d.bus, d.bootOrder ?? null, d.claimName]
+const canonicalNetwork = (n: VmSpec["networks"][number]) => [n.name, n.nad ?? null, n.primary === true]
 
 /** The differences, in a fixed field order; empty means no write. */
 export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChange> => {
@@ -58,6 +59,15 @@ export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChan
       field: `${domain}.devices.disks`,
       before: show(observed.disks),
       after: show(desired.disks),
+      restart: true
+    })
+  if (
+    JSON.stringify(observed.networks.map(canonicalNetwork)) !== JSON.stringify(desired.networks.map(canonicalNetwork))
+  )
+    changes.push({
+      field: "spec.template.spec.networks",
+      before: show(observed.networks),
+      after: show(desired.networks),
       restart: true
     })
   return changes

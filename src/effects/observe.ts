@@ -4,7 +4,7 @@
  * can refuse to create or delete on the strength of it. Reads on the remote run concurrently.
  */
 import { Effect, Option, Result, Schema } from "effect"
-import { diskClaimNames } from "../domain/desired.ts"
+import { diskClaimNames, networkAttachmentNames } from "../domain/desired.ts"
 import { absent, type Fact, present, unknown } from "../domain/Fact.ts"
 import { isOwnedBy, ownerLabels } from "../domain/labels.ts"
 import { type Machine, requestedClass } from "../domain/Machine.ts"
@@ -37,7 +37,7 @@ export const observeRemote = Effect.fn("observe.remote")(function* (
   machine: Machine
 ) {
   const { name, namespace } = machine.metadata
-  const [ns, vm, vmi, labelled, byName] = yield* Effect.all(
+  const [ns, vm, vmi, labelled, byName, nadFacts] = yield* Effect.all(
     [
       fact(api.get(refOf("Namespace", namespace)), (o) =>
         optionFact(o, (x) => ({
@@ -54,6 +54,10 @@ export const observeRemote = Effect.fn("observe.remote")(function* (
       // Claims with the desired names may exist without our labels (a name clash the planner must see).
       Effect.forEach(diskClaimNames(machine), (claim) =>
         fact(api.get(refOf("PersistentVolumeClaim", claim, namespace)), (o) => optionFact(o, observePvc))
+      ),
+      // Only the NetworkAttachmentDefinitions the Machine names, in its namespace (spec page: "same namespace").
+      Effect.forEach(networkAttachmentNames(machine), (nad) =>
+        fact(api.get(refOf("NetworkAttachmentDefinition", nad, namespace)), (o) => optionFact(o, () => nad))
       )
     ],
     { concurrency: "unbounded" }
@@ -67,7 +71,10 @@ export const observeRemote = Effect.fn("observe.remote")(function* (
   for (const f of pvcFacts) if (f._tag === "Present") for (const p of f.value) merged.set(p.name, p)
   const pvcs: Fact<ReadonlyArray<ObservedPvc>> =
     failed ?? present([...merged.values()].sort((a, b) => (a.name < b.name ? -1 : 1)))
-  return { cluster, namespace: ns, vm, vmi, pvcs } satisfies RemoteState
+  const nadFailed = nadFacts.find((f) => f._tag === "Unknown")
+  const nads: Fact<ReadonlyArray<string>> =
+    nadFailed ?? present(nadFacts.flatMap((f) => (f._tag === "Present" ? [f.value] : [])))
+  return { cluster, namespace: ns, vm, vmi, pvcs, nads } satisfies RemoteState
 })
 
 /**

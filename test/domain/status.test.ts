@@ -32,7 +32,8 @@ const withVm = (printableStatus: string | undefined, vmiPhase?: string) =>
         runStrategy: "Always",
         cpu: { cores: 2, sockets: 1, threads: 1, model: "host-model" },
         memory: "2Gi",
-        disks: []
+        disks: [],
+        networks: [{ name: "default" }]
       },
       ...(printableStatus === undefined ? {} : { printableStatus }),
       deleting: false

@@ -37,7 +37,15 @@ describe("manifests on the real schemas", () => {
       name: "class and overrides",
       spec: { machineClass: "small", cpu: { cores: 4, sockets: 2, threadsPerCore: 2 }, memory: 4294967296 }
     },
-    { name: "a name longer than 63 characters", spec: {}, machineName: `${"x".repeat(60)}-worker-pool-1` }
+    { name: "a name longer than 63 characters", spec: {}, machineName: `${"x".repeat(60)}-worker-pool-1` },
+    {
+      name: "pod network plus two custom networks (bridge on Multus)",
+      spec: { network: { interfaces: [{ name: "lan", subnet: "vlan100" }, { subnet: "storage.net" }] } }
+    },
+    {
+      name: "a primary custom network instead of the pod network",
+      spec: { network: { interfaces: [{ name: "lan", subnet: "vlan100", primary: true }, { subnet: "vlan200" }] } }
+    }
   ]
   it.each(cases)("$name: Namespace, PVCs and VirtualMachine are accepted", async ({ spec, ...c }) => {
     const remote = await liveClient(ctx.remote.adminKubeconfig)
@@ -73,6 +81,51 @@ describe("manifests on the real schemas", () => {
       for (const p of d.desired.pvcs) await run(remote.delete(refOf("PersistentVolumeClaim", p.name, namespace)))
       await run(remote.delete(refOf("VirtualMachine", d.desired.vm.name, namespace)))
     }
+  })
+})
+
+describe("custom networks on a real remote", () => {
+  it("the NetworkAttachmentDefinition is read in the Machine's namespace: absent there, the VM waits", async () => {
+    const supervisor = await liveClient(ctx.supervisor.adminKubeconfig)
+    const remote = await liveClient(ctx.remote.adminKubeconfig)
+    const config = `nets-${id}`
+    const ns = `nets-${id}`
+    await installKubevirtConfig(supervisor, config, kubeconfigYaml(ctx.remote, ctx.remote.operatorTokens.primary))
+    await upsert(supervisor, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } })
+    await upsert(supervisor, {
+      apiVersion: "vitistack.io/v1alpha1",
+      kind: "Machine",
+      metadata: { name: "web", namespace: ns, annotations: { "vitistack.io/kubevirt-config": config } },
+      spec: { provider: "kubevirt", network: { interfaces: [{ name: "lan", subnet: "vlan100" }] } }
+    })
+    await upsert(remote, namespaceManifest(ns, {}))
+    const nad = (namespace: string) => ({
+      apiVersion: "k8s.cni.cncf.io/v1",
+      kind: "NetworkAttachmentDefinition",
+      metadata: { name: "vlan100", namespace },
+      spec: { config: '{"cniVersion":"1.0.0","name":"br0","plugins":[{"type":"bridge","bridge":"br0"}]}' }
+    })
+    // The same name in another namespace does not count (spec page: "in the same namespace").
+    await upsert(remote, nad("default"))
+    const planned = async () => {
+      const out: Array<string> = []
+      const code = await runPlan(["--kubeconfig", ctx.supervisor.operatorKubeconfig, `${ns}/web`, "-o", "json"], {
+        out: (s) => out.push(s),
+        err: () => {},
+        env: {}
+      })
+      expect(code).toBe(2)
+      return decodePlanSetJson(JSON.parse(out.join("\n"))).plans[0]!
+    }
+    const waiting = await planned()
+    expect(waiting.actions.map((a) => a._tag)).toEqual(["AddFinalizer", "CreatePvc"])
+    expect(waiting.diagnostics.map((d) => [d.reason, d.field])).toContainEqual([
+      "NetworkAttachmentMissing",
+      "spec.network.interfaces[0].subnet"
+    ])
+    await upsert(remote, nad(ns))
+    const ready = await planned()
+    expect(ready.actions.map((a) => a._tag)).toEqual(["AddFinalizer", "CreatePvc", "CreateVirtualMachine"])
   })
 })
 

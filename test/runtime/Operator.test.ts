@@ -151,4 +151,35 @@ describe("runOperator", () => {
       yield* Fiber.interrupt(standin)
     }).pipe(Effect.provide(w.layer))
   })
+
+  it.effect("a Machine on a custom network waits for its NetworkAttachmentDefinition, then runs on it", () => {
+    const w = twoClusters()
+    w.supervisor.seed([
+      machineObject("net-vm", "default", { network: { interfaces: [{ name: "lan", subnet: "vlan100" }] } })
+    ])
+    return Effect.gen(function* () {
+      const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings }))
+      const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+      yield* until(() => String(statusOf(w, "net-vm", "default")?.message).includes("default/vlan100"))
+      assert.strictEqual(w.remote.objects({ kind: "VirtualMachine" }).length, 0)
+      assert.strictEqual(w.remote.objects({ kind: "PersistentVolumeClaim" }).length, 1)
+      // The cluster owner creates the NAD in the Machine's namespace; the backoff retry picks it up.
+      w.remote.seed([
+        {
+          apiVersion: "k8s.cni.cncf.io/v1",
+          kind: "NetworkAttachmentDefinition",
+          metadata: { name: "vlan100", namespace: "default" },
+          spec: { config: "{}" }
+        }
+      ])
+      yield* until(() => statusOf(w, "net-vm", "default")?.phase === "Running")
+      const vm = w.remote.objects({ kind: "VirtualMachine" })[0] as any
+      assert.deepStrictEqual(vm.spec.template.spec.networks, [
+        { name: "default", pod: {} },
+        { name: "lan", multus: { networkName: "vlan100" } }
+      ])
+      yield* Fiber.interrupt(op)
+      yield* Fiber.interrupt(standin)
+    }).pipe(Effect.provide(w.layer))
+  })
 })

@@ -1,22 +1,31 @@
 /**
  * KubeVirt VirtualMachine (kubevirt.io/v1) manifests from a `VmSpec`, the merge patch that converges owned fields,
  * and the projections of a live VM and VMI back to observed facts. Domain layer: pure.
- * Shape follows the Go operator (reference F19-F27): runStrategy Always, EFI without secure boot, virtio NIC; the
- * pod network uses masquerade binding (KubeVirt's supported binding for the pod network; see ADR 0001).
+ * Shape follows the Go operator (reference F19-F27): runStrategy Always, EFI without secure boot, virtio NICs; the
+ * pod network uses masquerade binding (KubeVirt's supported binding for the pod network; see ADR 0001), custom
+ * networks (Multus NetworkAttachmentDefinitions) use bridge binding (ADR 0007).
  */
 import type { KubeObject } from "../KubeObject.ts"
 import type { ObservedVm, ObservedVmi } from "../ObservedState.ts"
 import { parseQuantity } from "../Quantity.ts"
-import type { VmDisk, VmSpec } from "../VmSpec.ts"
-import { asArray, asNumber, asRecord, asString, asStringArray } from "./jsonPath.ts"
-
-const POD_NETWORK = "default"
+import { POD_NETWORK, type VmDisk, type VmNetwork, type VmSpec } from "../VmSpec.ts"
+import { asArray, asBoolean, asNumber, asRecord, asString, asStringArray } from "./jsonPath.ts"
 
 const renderDisk = (d: VmDisk) => ({
   name: d.name,
   disk: { bus: d.bus },
   ...(d.bootOrder === undefined ? {} : { bootOrder: d.bootOrder })
 })
+
+const renderInterface = (n: VmNetwork) =>
+  n.nad === undefined
+    ? { name: n.name, model: "virtio", masquerade: {} }
+    : { name: n.name, model: "virtio", bridge: {} }
+
+const renderNetwork = (n: VmNetwork) =>
+  n.nad === undefined
+    ? { name: n.name, pod: {} }
+    : { name: n.name, multus: { networkName: n.nad, ...(n.primary === true ? { default: true } : {}) } }
 
 /** The owned part of `spec.template.spec.domain` and of `spec.template.spec`. */
 const templateSpec = (v: VmSpec) => ({
@@ -26,11 +35,11 @@ const templateSpec = (v: VmSpec) => ({
     firmware: { bootloader: { efi: { secureBoot: false } } },
     devices: {
       disks: v.disks.map(renderDisk),
-      interfaces: [{ name: POD_NETWORK, model: "virtio", masquerade: {} }],
+      interfaces: v.networks.map(renderInterface),
       networkInterfaceMultiqueue: true
     }
   },
-  networks: [{ name: POD_NETWORK, pod: {} }],
+  networks: v.networks.map(renderNetwork),
   volumes: v.disks.map((d) => ({ name: d.name, persistentVolumeClaim: { claimName: d.claimName } }))
 })
 
@@ -53,7 +62,8 @@ export const vmManifest = (v: VmSpec): KubeObject => ({
 
 /**
  * The JSON merge patch from the observed owned state to the desired one. Labels and annotations are merged key by
- * key (others on the object survive); the owned arrays (disks, volumes) are replaced whole, as merge patch does.
+ * key (others on the object survive); the owned arrays (disks, volumes, interfaces, networks) are replaced whole, as
+ * merge patch does.
  */
 export const vmPatch = (after: VmSpec) => {
   const t = templateSpec(after)
@@ -65,7 +75,12 @@ export const vmPatch = (after: VmSpec) => {
       template: {
         metadata: { labels: { ...after.labels } },
         spec: {
-          domain: { cpu: t.domain.cpu, memory: t.domain.memory, devices: { disks: t.domain.devices.disks } },
+          domain: {
+            cpu: t.domain.cpu,
+            memory: t.domain.memory,
+            devices: { disks: t.domain.devices.disks, interfaces: t.domain.devices.interfaces }
+          },
+          networks: t.networks,
           volumes: t.volumes
         }
       }
@@ -97,6 +112,18 @@ export const observeVm = (o: KubeObject): ObservedVm => {
       claimName: claims.get(name) ?? ""
     }
   })
+  const listed = asArray(tspec.networks).map((raw): VmNetwork => {
+    const n = asRecord(raw)
+    const multus = asRecord(n.multus)
+    const nad = asString(multus.networkName)
+    return {
+      name: asString(n.name) ?? "",
+      ...(nad === undefined ? {} : { nad }),
+      ...(asBoolean(multus.default) === true ? { primary: true } : {})
+    }
+  })
+  // A VM that lists no networks gets the pod network from KubeVirt (autoattachPodInterface), as ours do.
+  const networks = listed.length === 0 ? [{ name: POD_NETWORK }] : listed
   const status = asRecord(o.status)
   const printableStatus = asString(status.printableStatus)
   return {
@@ -116,7 +143,8 @@ export const observeVm = (o: KubeObject): ObservedVm => {
         model: asString(cpu.model) ?? ""
       },
       memory: asString(asRecord(domain.memory).guest) ?? "",
-      disks
+      disks,
+      networks
     },
     ...(printableStatus === undefined ? {} : { printableStatus }),
     deleting: o.metadata.deletionTimestamp !== undefined

@@ -11,3 +11,4 @@ export const asString = (u: unknown): string | undefined => (typeof u === "strin
 export const asNumber = (u: unknown): number | undefined =>
   typeof u === "number" && Number.isFinite(u) ? u : undefined
 export const asStringArray = (u: unknown): Array<string> => asArray(u).filter((x): x is string => typeof x === "string")
+export const asBoolean = (u: unknown): boolean | undefined => (typeof u === "boolean" ? u : undefined)
