@@ -27,6 +27,9 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const BUSES = ["virtio", "sata", "scsi"] as const
 
+/** A DNS-1123 subdomain as the apiserver checks object names: the pattern, at most 253 characters. */
+const isDnsSubdomain = (s: string): boolean => DNS_SUBDOMAIN.test(s) && s.length <= 253
+
 const isInt = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max
 
 interface DiskPlan {
@@ -85,11 +88,11 @@ const planNetworks = (machine: Machine, diags: Array<Diagnostic>): Array<VmNetwo
       error("MultiplePrimaryInterfaces", "only one interface may have primary: true", "spec.network.interfaces")
     )
   const custom = requested.map(({ iface, i, field }): VmNetwork => {
-    const name = iface.name ?? `net${i}`
+    const name = iface.name === undefined || iface.name === "" ? `net${i}` : iface.name
     if (!DNS_LABEL.test(name) || name.length > 63)
       diags.push(error("InvalidInterfaceName", `interface name '${name}' is not a DNS-1123 label`, `${field}.name`))
     const nad = iface.subnet!
-    if (!DNS_SUBDOMAIN.test(nad) || nad.length > 253)
+    if (!isDnsSubdomain(nad))
       diags.push(
         error(
           "InvalidNetworkAttachment",
@@ -108,13 +111,16 @@ const planNetworks = (machine: Machine, diags: Array<Diagnostic>): Array<VmNetwo
   return networks.sort((a, b) => Number(b.primary === true) - Number(a.primary === true))
 }
 
-/** The NetworkAttachmentDefinitions a Machine's networks need (observe reads these, even for an invalid Machine). */
+/**
+ * The NetworkAttachmentDefinitions a Machine's networks need (observe reads these, even for an otherwise invalid
+ * Machine; a name that cannot be one is not read).
+ */
 export const networkAttachmentNames = (machine: Machine): ReadonlyArray<string> =>
   [
     ...new Set(
       planNetworks(machine, [])
         .map((n) => n.nad)
-        .filter((n) => n !== undefined)
+        .filter((n): n is string => n !== undefined && isDnsSubdomain(n))
     )
   ].sort()
 
@@ -189,7 +195,7 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
 export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, settings: Settings): DesiredResult => {
   const diags: Array<Diagnostic> = []
   const { name, namespace } = machine.metadata
-  if (!DNS_SUBDOMAIN.test(name) || name.length > 253)
+  if (!isDnsSubdomain(name))
     diags.push(error("InvalidName", `Machine name '${name}' is not a DNS-1123 subdomain`, "metadata.name"))
   if (!DNS_LABEL.test(namespace) || namespace.length > 63)
     diags.push(error("InvalidNamespace", `namespace '${namespace}' is not a DNS-1123 label`, "metadata.namespace"))

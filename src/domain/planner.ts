@@ -33,7 +33,7 @@ import { Plan } from "./Plan.ts"
 import { place } from "./placement.ts"
 import { parseQuantity } from "./Quantity.ts"
 import type { Settings } from "./Settings.ts"
-import { vmDrift } from "./vmDrift.ts"
+import { NETWORKS_FIELD, vmDrift } from "./vmDrift.ts"
 
 export interface PlanInput {
   readonly machine: Machine
@@ -291,7 +291,7 @@ const planConverge = (input: PlanInput): Plan => {
       }
       const changes = vmDrift(vm.spec, desired.desired.vm)
       // A change of networks waits for the NetworkAttachmentDefinitions it names, like a create.
-      const networksChange = changes.some((c) => c.field === "spec.template.spec.networks")
+      const networksChange = changes.some((c) => c.field === NETWORKS_FIELD)
       if (changes.length > 0 && (!networksChange || networksReady(m, nads, remote, acc))) {
         const restartRequired = changes.some((c) => c.restart)
         acc.actions.push({

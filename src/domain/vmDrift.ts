@@ -27,6 +27,9 @@ const subsetDiff = (
     .map((k) => ({ field: `${field}.${k}`, before: show(observed[k]), after: desired[k]!, restart: false }))
 
 const canonicalDisk = (d: VmSpec["disks"][number]) => [d.name, d.bus, d.bootOrder ?? null, d.claimName]
+/** The drift field of a change of networks (it also decides whether a patch rewrites the interfaces). */
+export const NETWORKS_FIELD = "spec.template.spec.networks"
+
 const canonicalNetwork = (n: VmSpec["networks"][number]) => [n.name, n.nad ?? null, n.primary === true]
 
 /** The differences, in a fixed field order; empty means no write. */
@@ -65,7 +68,7 @@ export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChan
     JSON.stringify(observed.networks.map(canonicalNetwork)) !== JSON.stringify(desired.networks.map(canonicalNetwork))
   )
     changes.push({
-      field: "spec.template.spec.networks",
+      field: NETWORKS_FIELD,
       before: show(observed.networks),
       after: show(desired.networks),
       restart: true

@@ -8,7 +8,7 @@ import { desiredFor } from "../../src/domain/desired.ts"
 import { absent, unknown } from "../../src/domain/Fact.ts"
 import type { KubeObject } from "../../src/domain/KubeObject.ts"
 import type { Machine } from "../../src/domain/Machine.ts"
-import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
+import { vmManifest, vmPatch } from "../../src/domain/manifests/VirtualMachine.ts"
 import { plan } from "../../src/domain/planner.ts"
 import { defaultSettings } from "../../src/domain/Settings.ts"
 import { aCluster } from "../fixtures/aCluster.ts"
@@ -146,5 +146,29 @@ describe("custom networks", () => {
     const patch = ready.actions.find((a) => a._tag === "PatchVirtualMachine")
     assert.isTrue(patch?._tag === "PatchVirtualMachine" && patch.restartRequired)
     assert.include(patch?.reason, "spec.template.spec.networks")
+  })
+
+  it("a patch rewrites interfaces and networks only when the networks changed (MACs set by others survive)", () => {
+    const vmOf = (m: Machine) => {
+      const d = desiredFor(m, absent, defaultSettings)
+      if (d._tag !== "Ok") throw new Error("fixture must be valid")
+      return d.desired.vm
+    }
+    const plain = vmOf(withInterfaces())
+    const bigger = { ...plain, cpu: { ...plain.cpu, cores: 8 } }
+    const cpuOnly = vmPatch(plain, bigger).spec.template.spec as Record<string, any>
+    assert.isUndefined(cpuOnly.networks)
+    assert.isUndefined(cpuOnly.domain.devices.interfaces)
+    assert.strictEqual(cpuOnly.domain.cpu.cores, 8)
+    const withLan = vmOf(withInterfaces({ name: "lan", subnet: "vlan100" }))
+    const networks = vmPatch(plain, withLan).spec.template.spec as Record<string, any>
+    assert.deepStrictEqual(
+      networks.networks.map((n: any) => n.name),
+      ["default", "lan"]
+    )
+    assert.deepStrictEqual(
+      networks.domain.devices.interfaces.map((i: any) => i.name),
+      ["default", "lan"]
+    )
   })
 })

@@ -8,6 +8,7 @@
 import type { KubeObject } from "../KubeObject.ts"
 import type { ObservedVm, ObservedVmi } from "../ObservedState.ts"
 import { parseQuantity } from "../Quantity.ts"
+import { NETWORKS_FIELD, vmDrift } from "../vmDrift.ts"
 import { POD_NETWORK, type VmDisk, type VmNetwork, type VmSpec } from "../VmSpec.ts"
 import { asArray, asBoolean, asNumber, asRecord, asString, asStringArray } from "./jsonPath.ts"
 
@@ -62,12 +63,14 @@ export const vmManifest = (v: VmSpec): KubeObject => ({
 
 /**
  * The JSON merge patch from the observed owned state to the desired one. Labels and annotations are merged key by
- * key (others on the object survive); the owned arrays (disks, volumes, interfaces, networks) are replaced whole, as
- * merge patch does.
+ * key (others on the object survive); the owned arrays (disks, volumes) are replaced whole, as merge patch does.
+ * Interfaces and networks are sent only when the networks changed: replacing them drops what others add to an
+ * interface (a MAC address from kubemacpool or a user), and a new MAC on a bridged NIC means a new address.
  */
-export const vmPatch = (after: VmSpec) => {
+export const vmPatch = (before: VmSpec, after: VmSpec) => {
   const t = templateSpec(after)
   const { name: _name, namespace: _namespace, ...metadata } = meta(after)
+  const networksChanged = vmDrift(before, after).some((c) => c.field === NETWORKS_FIELD)
   return {
     metadata,
     spec: {
@@ -78,9 +81,12 @@ export const vmPatch = (after: VmSpec) => {
           domain: {
             cpu: t.domain.cpu,
             memory: t.domain.memory,
-            devices: { disks: t.domain.devices.disks, interfaces: t.domain.devices.interfaces }
+            devices: {
+              disks: t.domain.devices.disks,
+              ...(networksChanged ? { interfaces: t.domain.devices.interfaces } : {})
+            }
           },
-          networks: t.networks,
+          ...(networksChanged ? { networks: t.networks } : {}),
           volumes: t.volumes
         }
       }

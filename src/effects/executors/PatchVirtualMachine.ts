@@ -1,6 +1,7 @@
 /**
  * Executor of PatchVirtualMachine: merge-patch the VM's owned fields to `after`, with the observed resourceVersion
- * as precondition. Labels and annotations of others survive (merge); owned arrays are replaced. Effects layer.
+ * as precondition. Labels and annotations of others survive (merge); owned arrays are replaced (interfaces and
+ * networks only when the networks changed). Effects layer.
  */
 import { Effect } from "effect"
 import type { Action } from "../../domain/Action.ts"
@@ -12,5 +13,5 @@ export const executePatchVirtualMachine = Effect.fn("Executor.PatchVirtualMachin
   a: Extract<Action, { _tag: "PatchVirtualMachine" }>
 ) {
   const api = yield* (yield* Remotes).get(a.cluster)
-  yield* retryApi(apiRetry)(api.patch(a.target, vmPatch(a.after), { resourceVersion: a.resourceVersion }))
+  yield* retryApi(apiRetry)(api.patch(a.target, vmPatch(a.before, a.after), { resourceVersion: a.resourceVersion }))
 })

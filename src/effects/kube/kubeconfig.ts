@@ -129,6 +129,16 @@ export const loadKubeconfig = (
     if (kc.getCurrentUser() === null) {
       return Effect.fail(invalid(`context "${contextName}" has no user`))
     }
+    // The transport (transport.ts) proxies through undici: HTTP(S) proxies and SOCKS5 (socks5:// or socks://).
+    if (cluster.proxyUrl !== undefined && cluster.proxyUrl !== "") {
+      const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(cluster.proxyUrl)?.[1]?.toLowerCase()
+      if (scheme === undefined || !["http", "https", "socks5", "socks"].includes(scheme))
+        return Effect.fail(
+          invalid(
+            `cluster "${cluster.name}": proxy-url scheme ${scheme === undefined ? "(none)" : `'${scheme}'`} is not supported (http, https, socks5)`
+          )
+        )
+    }
     return Effect.succeed(kc)
   })
 

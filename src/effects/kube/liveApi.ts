@@ -340,7 +340,6 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
           Effect.gen(function* () {
             const controller = new AbortController()
             yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
-            let idle = false
             const onEvent = (type: string, raw: unknown): boolean => {
               if (type === "ERROR") {
                 const code = Option.getOrUndefined(Option.flatMapNullishOr(decodeStatus(raw), (s) => s.code))
@@ -360,57 +359,75 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
               return true
             }
             // One JSON event a line. A stream that stays silent for `watchIdleMillis` (a half-open connection, or
-            // simply nothing happening) ends normally: the caller watches again from the last resourceVersion.
-            const pump = async () => {
-              const response = await transport.open({ path, signal: controller.signal })
-              if (response.status !== 200) {
-                const body = await response.body.text()
-                return void Queue.failCauseUnsafe(
-                  queue,
-                  Cause.fail(fail(reasonFromHttp({ status: response.status, body, headers: response.headers })))
-                )
-              }
-              let timer = setTimeout(() => {
-                idle = true
+            // simply nothing happening) ends normally: the caller watches again from the last resourceVersion. No
+            // response within that time (a dead pooled connection, an overloaded server) is a Timeout.
+            let streaming = false
+            let expired = false
+            let timer: ReturnType<typeof setTimeout> | undefined
+            const arm = () => {
+              clearTimeout(timer)
+              timer = setTimeout(() => {
+                expired = true
                 controller.abort()
               }, watchIdleMillis)
+            }
+            /** Offers one line's event; false stops the stream (it has failed). */
+            const handleLine = (line: string): boolean => {
+              if (line.trim() === "") return true
+              const event = Option.flatMap(decodeJson(line), decodeEvent)
+              if (Option.isNone(event)) {
+                Queue.failCauseUnsafe(queue, Cause.fail(fail(unexpectedBody("malformed watch event"))))
+                return false
+              }
+              return onEvent(event.value.type, event.value.object)
+            }
+            const pump = async () => {
+              arm()
               try {
-                response.body.setEncoding("utf8")
-                let pending = ""
-                for await (const chunk of response.body as AsyncIterable<string>) {
-                  clearTimeout(timer)
-                  timer = setTimeout(() => {
-                    idle = true
-                    controller.abort()
-                  }, watchIdleMillis)
-                  pending += chunk
-                  if (pending.length > MAX_WATCH_LINE) {
-                    return void Queue.failCauseUnsafe(queue, Cause.fail(fail(unexpectedBody("watch event too large"))))
+                const response = await transport.open({ path, signal: controller.signal })
+                try {
+                  if (response.status !== 200) {
+                    const body = await response.body.text()
+                    return void Queue.failCauseUnsafe(
+                      queue,
+                      Cause.fail(fail(reasonFromHttp({ status: response.status, body, headers: response.headers })))
+                    )
                   }
-                  const lines = pending.split("\n")
-                  pending = lines.pop() ?? ""
-                  for (const line of lines) {
-                    if (line.trim() === "") continue
-                    const event = Option.flatMap(decodeJson(line), decodeEvent)
-                    if (Option.isNone(event)) {
-                      return void Queue.failCauseUnsafe(
-                        queue,
-                        Cause.fail(fail(unexpectedBody("malformed watch event")))
-                      )
+                  streaming = true
+                  arm()
+                  response.body.setEncoding("utf8")
+                  let pending = ""
+                  for await (const chunk of response.body as AsyncIterable<string>) {
+                    arm()
+                    pending += chunk
+                    if (!chunk.includes("\n")) {
+                      if (pending.length > MAX_WATCH_LINE)
+                        return void Queue.failCauseUnsafe(
+                          queue,
+                          Cause.fail(fail(unexpectedBody("watch event too large")))
+                        )
+                      continue
                     }
-                    if (!onEvent(event.value.type, event.value.object)) return
+                    const lines = pending.split("\n")
+                    pending = lines.pop() ?? ""
+                    for (const line of lines) if (!handleLine(line)) return
                   }
+                  if (!handleLine(pending)) return
+                  Queue.endUnsafe(queue)
+                } finally {
+                  response.body.destroy()
                 }
-                Queue.endUnsafe(queue)
               } finally {
                 clearTimeout(timer)
-                response.body.destroy()
               }
             }
             pump().catch((cause: unknown) => {
-              if (idle) return void Queue.endUnsafe(queue)
-              if (controller.signal.aborted) return // the stream was closed by its consumer
-              Queue.failCauseUnsafe(queue, Cause.fail(fail(reasonFromTransport(cause))))
+              if (expired && streaming) return void Queue.endUnsafe(queue)
+              const reason = expired
+                ? reasonFromTransport(new DOMException(`no response within ${watchIdleMillis} ms`, "TimeoutError"))
+                : reasonFromTransport(cause)
+              if (!expired && controller.signal.aborted) return // the stream was closed by its consumer
+              Queue.failCauseUnsafe(queue, Cause.fail(fail(reason)))
             })
           })
         )

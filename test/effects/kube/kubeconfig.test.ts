@@ -141,6 +141,19 @@ describe("loadKubeconfig", () => {
     })
   )
 
+  it.effect("proxy-url: HTTP(S) and SOCKS5 load; another scheme is refused without echoing the URL", () =>
+    Effect.gen(function* () {
+      for (const ok of ["http://proxy:3128", "https://proxy:3128", "socks5://proxy:1080", "socks://proxy:1080"])
+        yield* loadKubeconfig(kubeconfig(tokenUser, `\n    proxy-url: ${ok}`))
+      const refused = yield* Effect.flip(
+        loadKubeconfig(kubeconfig(tokenUser, "\n    proxy-url: socks4://user:pw@proxy:1080"))
+      )
+      assert.strictEqual(refused.reason._tag, "InvalidKubeconfig")
+      assert.include(refused.message, "proxy-url scheme 'socks4' is not supported")
+      assert.notInclude(refused.message, "pw@")
+    })
+  )
+
   it.effect("KubeApi.layerLive fails to build for an exec kubeconfig, naming user and field but no secret", () =>
     Effect.gen(function* () {
       const layer = KubeApi.layerLive(kubeconfig(`${tokenUser}\n${execUser}`))

@@ -414,6 +414,34 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
     })
   )
 
+  it.live(
+    "watch: no response within watchIdleTimeout is a Timeout (a dead connection is not waited on for minutes)",
+    () =>
+      Effect.gen(function* () {
+        const { result } = yield* withFake(
+          () => "hang",
+          (api) => Effect.flip(Stream.runDrain(api.watch({ apiVersion: "v1", kind: "ConfigMap" }))),
+          { watchIdleTimeout: "300 millis" }
+        )
+        assert.strictEqual(result.reason._tag, "Timeout")
+        assert.isTrue(result.isRetryable)
+      })
+  )
+
+  it.live("watch: a last event without a trailing newline is not lost", () =>
+    Effect.gen(function* () {
+      const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "ns", resourceVersion: "2" } }
+      const { result } = yield* withFake(
+        () => ({ status: 200, body: JSON.stringify({ type: "ADDED", object: cm }) }),
+        (api) => Stream.runCollect(api.watch({ apiVersion: "v1", kind: "ConfigMap" }))
+      )
+      assert.deepStrictEqual(
+        [...result].map((e) => e.type),
+        ["ADDED"]
+      )
+    })
+  )
+
   it.live("requests one after another share kept-alive connections (not one connection per request)", () =>
     Effect.gen(function* () {
       const { result, connections } = yield* withFake(
