@@ -8,8 +8,8 @@
 import type { KubeObject } from "../KubeObject.ts"
 import type { ObservedVm, ObservedVmi } from "../ObservedState.ts"
 import { parseQuantity } from "../Quantity.ts"
-import { NETWORKS_FIELD, vmDrift } from "../vmDrift.ts"
 import { POD_NETWORK, type VmDisk, type VmNetwork, type VmSpec } from "../VmSpec.ts"
+import { NETWORKS_FIELD, vmDrift } from "../vmDrift.ts"
 import { asArray, asBoolean, asNumber, asRecord, asString, asStringArray } from "./jsonPath.ts"
 
 const renderDisk = (d: VmDisk) => ({
