@@ -3,7 +3,8 @@
  * the outcome decides the requeue; a periodic resync is the safety net. Runtime layer.
  * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
  * Secrets they reference (only in their namespaces), and per remote cluster the VMs, VMIs and PVCs that carry our
- * `managed-by` label, so a VM's status change reaches its Machine without polling.
+ * `managed-by` label, so a VM's status change reaches its Machine without polling, and the NetworkAttachmentDefinitions
+ * (not ours: a new one wakes the Machines of its namespace that wait for it; ADR 0007).
  */
 import { Duration, Effect, FiberMap, Option, Result, Schedule, Schema } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
@@ -20,6 +21,7 @@ import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
+import type { KubeApiService } from "../effects/KubeApi.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { runInformer } from "./informer.ts"
 import { makeWorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
@@ -94,6 +96,13 @@ export const runOperator = (options: OperatorOptions) =>
         if (syncedInformers.size === 2) options.onSynced?.()
       })
 
+    const enqueueNamespace = (cluster: string, namespace: string | undefined) =>
+      Effect.forEach(
+        [...machines].filter(([k, m]) => m.cluster === cluster && k.startsWith(`${namespace}/`)),
+        ([k]) => queue.add(k),
+        { discard: true }
+      )
+
     const enqueueCluster = (cluster: string) =>
       Effect.forEach(
         [...machines].filter(([, m]) => m.cluster === cluster || m.cluster === undefined),
@@ -148,11 +157,36 @@ export const runOperator = (options: OperatorOptions) =>
               `${cluster}/VirtualMachines`
             ),
             runInformer(api, Kinds.VirtualMachineInstance, selector, { onEvent }, `${cluster}/VirtualMachineInstances`),
-            runInformer(api, Kinds.PersistentVolumeClaim, selector, { onEvent }, `${cluster}/PersistentVolumeClaims`)
+            runInformer(api, Kinds.PersistentVolumeClaim, selector, { onEvent }, `${cluster}/PersistentVolumeClaims`),
+            watchNetworkAttachments(api, cluster)
           ],
           { concurrency: "unbounded", discard: true }
         )
       }).pipe(Effect.annotateLogs({ cluster }))
+
+    // NetworkAttachmentDefinitions are the cluster owner's and carry no label of ours: all are watched, and an event
+    // wakes the Machines of that namespace on this cluster. A cluster without Multus (the kind is not served) or an
+    // identity without list rights gets no watch, said once; Machines waiting for a NAD there retry with backoff.
+    const watchNetworkAttachments = (api: KubeApiService, cluster: string) =>
+      api.list(Kinds.NetworkAttachmentDefinition, {}).pipe(
+        Effect.matchEffect({
+          onFailure: (e) =>
+            e.reason._tag === "NotFound" || e.reason._tag === "Forbidden"
+              ? Effect.logInfo(
+                  `not watching NetworkAttachmentDefinitions on ${cluster} (${e.message}); Machines waiting for one retry with backoff`
+                )
+              : watchNads(api, cluster),
+          onSuccess: () => watchNads(api, cluster)
+        })
+      )
+    const watchNads = (api: KubeApiService, cluster: string) =>
+      runInformer(
+        api,
+        Kinds.NetworkAttachmentDefinition,
+        {},
+        { onEvent: (_t, o) => enqueueNamespace(cluster, o.metadata.namespace) },
+        `${cluster}/NetworkAttachmentDefinitions`
+      )
 
     // A changed KubevirtConfig or Secret: forget the cached client, then watch through a new one.
     const restartRemote = (cluster: string) =>

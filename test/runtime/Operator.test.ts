@@ -163,16 +163,20 @@ describe("runOperator", () => {
       yield* until(() => String(statusOf(w, "net-vm", "default")?.message).includes("default/vlan100"))
       assert.strictEqual(w.remote.objects({ kind: "VirtualMachine" }).length, 0)
       assert.strictEqual(w.remote.objects({ kind: "PersistentVolumeClaim" }).length, 1)
-      // The cluster owner creates the NAD in the Machine's namespace; the backoff retry picks it up.
-      w.remote.seed([
-        {
-          apiVersion: "k8s.cni.cncf.io/v1",
-          kind: "NetworkAttachmentDefinition",
-          metadata: { name: "vlan100", namespace: "default" },
-          spec: { config: "{}" }
-        }
-      ])
-      yield* until(() => statusOf(w, "net-vm", "default")?.phase === "Running")
+      // Long enough for the per-key backoff to reach its cap (5 minutes): from here only a watch event is prompt.
+      for (let i = 0; i < 60; i++) {
+        yield* TestClock.adjust("10 seconds")
+        yield* Effect.yieldNow
+      }
+      assert.strictEqual(w.remote.objects({ kind: "VirtualMachine" }).length, 0)
+      // The cluster owner creates the NAD in the Machine's namespace; the NAD watch wakes the Machine.
+      yield* makeInMemoryApi(w.remote).create(refOf("NetworkAttachmentDefinition", "vlan100", "default"), {
+        apiVersion: "k8s.cni.cncf.io/v1",
+        kind: "NetworkAttachmentDefinition",
+        metadata: { name: "vlan100", namespace: "default" },
+        spec: { config: "{}" }
+      })
+      yield* until(() => statusOf(w, "net-vm", "default")?.phase === "Running", 100)
       const vm = w.remote.objects({ kind: "VirtualMachine" })[0] as any
       assert.deepStrictEqual(vm.spec.template.spec.networks, [
         { name: "default", pod: {} },
