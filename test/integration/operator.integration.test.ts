@@ -209,6 +209,39 @@ describe("operator on real apiservers", () => {
     }
   })
 
+  it("custom network: the Machine waits for its NetworkAttachmentDefinition, then runs on it (design 3.3)", async () => {
+    await upsert(supervisor, namespace(ns("e2e-net")))
+    const op = startOperator(ctx.supervisor.operatorKubeconfig)
+    try {
+      await upsert(
+        supervisor,
+        machine("net-vm", ns("e2e-net"), { network: { interfaces: [{ name: "lan", subnet: "vlan100" }] } })
+      )
+      const waiting = await eventually("waiting for the NAD", async () => {
+        const s = await statusOf("net-vm", ns("e2e-net"))
+        return String(s?.message).includes(`${ns("e2e-net")}/vlan100`) ? s : undefined
+      })
+      expect(waiting.phase).not.toBe("Running")
+      expect(await listNames("VirtualMachine", ns("e2e-net"))).toEqual([])
+      // The cluster owner adds the NAD in the Machine's namespace (the operator itself may only read NADs).
+      await upsert(remote, {
+        apiVersion: "k8s.cni.cncf.io/v1",
+        kind: "NetworkAttachmentDefinition",
+        metadata: { name: "vlan100", namespace: ns("e2e-net") },
+        spec: { config: '{"cniVersion":"1.0.0","name":"br0","plugins":[{"type":"bridge","bridge":"br0"}]}' }
+      })
+      await running("net-vm", ns("e2e-net"))
+      const vm = await getObject(remote, "VirtualMachine", "net-vm", ns("e2e-net"))
+      expect((vm?.spec as any).template.spec.networks).toEqual([
+        { name: "default", pod: {} },
+        { name: "lan", multus: { networkName: "vlan100" } }
+      ])
+      await removeMachines([["net-vm", ns("e2e-net")]])
+    } finally {
+      await op.stop()
+    }
+  })
+
   it("credential rotation: a revoked token shows RemoteReachable False; a new token in the Secret heals without restart", async () => {
     await installKubevirtConfig(
       supervisor,
