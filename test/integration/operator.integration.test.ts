@@ -232,7 +232,7 @@ describe("operator on real apiservers", () => {
       })
       await running("net-vm", ns("e2e-net"))
       const vm = await getObject(remote, "VirtualMachine", "net-vm", ns("e2e-net"))
-      expect((vm?.spec as any).template.spec.networks).toEqual([
+      expect((vm?.spec as any)?.template?.spec?.networks).toEqual([
         { name: "default", pod: {} },
         { name: "lan", multus: { networkName: "vlan100" } }
       ])
