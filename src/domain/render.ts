@@ -7,9 +7,12 @@ import { type Action, actionKind } from "./Action.ts"
 import { refKey } from "./ObjectRef.ts"
 import type { Plan } from "./Plan.ts"
 
-/** `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary). */
+/** `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary); shown unless pod only. */
 const networkText = (n: { readonly name: string; readonly nad?: string; readonly primary?: boolean }): string =>
   n.nad === undefined ? "pod" : `${n.name}=${n.nad}${n.primary === true ? "*" : ""}`
+
+const podOnly = (networks: ReadonlyArray<{ readonly nad?: string }>): boolean =>
+  networks.length === 1 && networks[0]!.nad === undefined
 
 const GLYPH = { create: "+", change: "~", destroy: "-" } as const
 
@@ -37,7 +40,7 @@ const detail = (a: Action): string => {
     case "ExpandPvc":
       return ` size ${a.before} -> ${a.after}`
     case "CreateVirtualMachine":
-      return ` cpu=${a.after.cpu.cores}x${a.after.cpu.sockets}x${a.after.cpu.threads} memory=${a.after.memory} disks=${a.after.disks.map((d) => d.claimName).join(",")} networks=${a.after.networks.map(networkText).join(",")}`
+      return ` cpu=${a.after.cpu.cores}x${a.after.cpu.sockets}x${a.after.cpu.threads} memory=${a.after.memory} disks=${a.after.disks.map((d) => d.claimName).join(",")}${podOnly(a.after.networks) ? "" : ` networks=${a.after.networks.map(networkText).join(",")}`}`
     case "PersistPlacement":
       return ` annotation vitistack.io/kubevirt-config=${a.cluster}`
     case "AddFinalizer":

@@ -9,7 +9,7 @@ import type { Documents } from "../domain/documents.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { namespaceManifest } from "../domain/manifests/Namespace.ts"
 import { Kinds } from "../domain/ObjectRef.ts"
-import { planDocuments, SYSTEM_NAMESPACES } from "../domain/planDocuments.ts"
+import { freshCluster, planDocuments, SYSTEM_NAMESPACES } from "../domain/planDocuments.ts"
 import { inScope } from "../domain/planner.ts"
 import { renderPlans } from "../domain/render.ts"
 import type { Settings } from "../domain/Settings.ts"
@@ -63,8 +63,13 @@ export const machineTable = (machines: ReadonlyArray<KubeObject>): string =>
 export const runEmbedded = (options: EmbeddedOptions) =>
   Effect.gen(function* () {
     const { documents, settings, out } = options
-    const plans = planDocuments(documents, undefined, settings)
-    out("Plans (what the operator will do, from a fresh remote cluster):\n")
+    // Objects of remote-only kinds in the example files (a cluster owner's NetworkAttachmentDefinitions) are put on
+    // every remote; the other non-operator documents (Namespaces) describe the supervisor.
+    const remoteObjects = documents.objects.filter((o) => o.kind === Kinds.NetworkAttachmentDefinition.kind)
+    const plans = planDocuments(documents, [...freshCluster(), ...remoteObjects], settings)
+    out(
+      `Plans (what the operator will do, from a fresh remote cluster${remoteObjects.length > 0 ? ` holding ${remoteObjects.length} NetworkAttachmentDefinition(s) from the examples` : ""}):\n`
+    )
     out(renderPlans(plans))
     out("")
 
@@ -93,7 +98,7 @@ export const runEmbedded = (options: EmbeddedOptions) =>
           }) as KubeObject
       )
     ])
-    for (const r of Object.values(remotes)) r.seed(SYSTEM_NAMESPACES.map((n) => namespaceManifest(n, {})))
+    for (const r of Object.values(remotes)) r.seed([...freshCluster(), ...remoteObjects.map((o) => structuredClone(o))])
     const layer = Layer.provideMerge(
       Layer.merge(
         EventRecorder.layer,
