@@ -36,7 +36,11 @@ export interface LiveOptions extends KubeconfigOptions {
   readonly kinds?: KindTable | undefined
   /** Deadline of one request (not of a watch). Default 30 seconds. */
   readonly requestTimeout?: Duration.Input | undefined
-  /** A watch that receives no bytes for this long is ended (the caller resumes it). Default 30 seconds. */
+  /**
+   * A watch that receives no bytes for this long is ended (the caller resumes it). Default 90 seconds: above the
+   * apiserver's bookmark interval (one a minute), so a quiet watch still advances its resourceVersion. A watch
+   * with no response within `requestTimeout` fails with Timeout.
+   */
   readonly watchIdleTimeout?: Duration.Input | undefined
 }
 
@@ -87,7 +91,7 @@ const unexpectedBody = (what: string) => new ServerError({ message: `unexpected 
 export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {}): KubeApiService => {
   const kinds = options.kinds ?? KindTable.default
   const timeoutMillis = Duration.toMillis(Duration.fromInputUnsafe(options.requestTimeout ?? Duration.seconds(30)))
-  const watchIdleMillis = Duration.toMillis(Duration.fromInputUnsafe(options.watchIdleTimeout ?? Duration.seconds(30)))
+  const watchIdleMillis = Duration.toMillis(Duration.fromInputUnsafe(options.watchIdleTimeout ?? Duration.seconds(90)))
   const transport = makeTransport(kc)
 
   const pathWithQuery = (path: string, query: Readonly<Record<string, string | undefined>> = {}): string => {
@@ -360,16 +364,19 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
             }
             // One JSON event a line. A stream that stays silent for `watchIdleMillis` (a half-open connection, or
             // simply nothing happening) ends normally: the caller watches again from the last resourceVersion. No
-            // response within that time (a dead pooled connection, an overloaded server) is a Timeout.
+            // response within `timeoutMillis` (a dead pooled connection, an overloaded server) is a Timeout.
             let streaming = false
             let expired = false
             let timer: ReturnType<typeof setTimeout> | undefined
             const arm = () => {
               clearTimeout(timer)
-              timer = setTimeout(() => {
-                expired = true
-                controller.abort()
-              }, watchIdleMillis)
+              timer = setTimeout(
+                () => {
+                  expired = true
+                  controller.abort()
+                },
+                streaming ? watchIdleMillis : timeoutMillis
+              )
             }
             /** Offers one line's event; false stops the stream (it has failed). */
             const handleLine = (line: string): boolean => {
@@ -424,7 +431,7 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
             pump().catch((cause: unknown) => {
               if (expired && streaming) return void Queue.endUnsafe(queue)
               const reason = expired
-                ? reasonFromTransport(new DOMException(`no response within ${watchIdleMillis} ms`, "TimeoutError"))
+                ? reasonFromTransport(new DOMException(`no response within ${timeoutMillis} ms`, "TimeoutError"))
                 : reasonFromTransport(cause)
               if (!expired && controller.signal.aborted) return // the stream was closed by its consumer
               Queue.failCauseUnsafe(queue, Cause.fail(fail(reason)))

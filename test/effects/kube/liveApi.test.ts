@@ -415,13 +415,13 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
   )
 
   it.live(
-    "watch: no response within watchIdleTimeout is a Timeout (a dead connection is not waited on for minutes)",
+    "watch: no response within requestTimeout is a Timeout (a dead connection is not waited on for minutes)",
     () =>
       Effect.gen(function* () {
         const { result } = yield* withFake(
           () => "hang",
           (api) => Effect.flip(Stream.runDrain(api.watch({ apiVersion: "v1", kind: "ConfigMap" }))),
-          { watchIdleTimeout: "300 millis" }
+          { requestTimeout: "300 millis", watchIdleTimeout: "1 hour" }
         )
         assert.strictEqual(result.reason._tag, "Timeout")
         assert.isTrue(result.isRetryable)
