@@ -7,12 +7,13 @@ import { type Action, actionKind } from "./Action.ts"
 import { refKey } from "./ObjectRef.ts"
 import type { Plan } from "./Plan.ts"
 
-/** `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary); shown unless pod only. */
+/** `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary). */
 const networkText = (n: { readonly name: string; readonly nad?: string; readonly primary?: boolean }): string =>
   n.nad === undefined ? "pod" : `${n.name}=${n.nad}${n.primary === true ? "*" : ""}`
 
+/** The VM has the pod network and nothing else (then `plan` does not mention networks). */
 const podOnly = (networks: ReadonlyArray<{ readonly nad?: string }>): boolean =>
-  networks.length === 1 && networks[0]!.nad === undefined
+  networks.every((n) => n.nad === undefined)
 
 const GLYPH = { create: "+", change: "~", destroy: "-" } as const
 

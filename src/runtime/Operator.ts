@@ -23,6 +23,7 @@ import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
+import { apiRetry, retryApi } from "../effects/retry.ts"
 import { runInformer } from "./informer.ts"
 import { makeWorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
 
@@ -73,6 +74,9 @@ const describeReport = (r: ReconcileReport): string => {
   ].join("; ")
 }
 
+/** How often a remote without a NetworkAttachmentDefinition watch (not served, not permitted) is asked again. */
+const NAD_REPROBE = Duration.minutes(10)
+
 /** Retry for resolving a remote client before watching it: 1 s doubling to 60 s, jittered, forever. */
 const informerRetry = Schedule.min([Schedule.exponential("1 second"), Schedule.spaced("60 seconds")]).pipe(
   Schedule.jittered
@@ -98,7 +102,9 @@ export const runOperator = (options: OperatorOptions) =>
 
     const enqueueNamespace = (cluster: string, namespace: string | undefined) =>
       Effect.forEach(
-        [...machines].filter(([k, m]) => m.cluster === cluster && k.startsWith(`${namespace}/`)),
+        namespace === undefined
+          ? []
+          : [...machines].filter(([k, m]) => m.cluster === cluster && k.startsWith(`${namespace}/`)),
         ([k]) => queue.add(k),
         { discard: true }
       )
@@ -165,15 +171,23 @@ export const runOperator = (options: OperatorOptions) =>
       }).pipe(Effect.annotateLogs({ cluster }))
 
     // NetworkAttachmentDefinitions are the cluster owner's and carry no label of ours: all are watched, and an event
-    // wakes the Machines of that namespace on this cluster. A cluster without Multus (the kind is not served) or an
-    // identity without list rights gets no watch, said once; Machines waiting for a NAD there retry with backoff.
-    const watchNetworkAttachments = (api: KubeApiService, cluster: string) =>
-      api.list(Kinds.NetworkAttachmentDefinition, {}).pipe(
+    // wakes the Machines of that namespace on this cluster. Where the kind is not served (no Multus) or the identity
+    // may not list it, there is no watch (said once) and waiting Machines retry with backoff; the question is asked
+    // again every NAD_REPROBE, so Multus or the permission arriving later is noticed. Transient failures are retried
+    // before deciding.
+    const watchNetworkAttachments = (api: KubeApiService, cluster: string, said = false): Effect.Effect<void> =>
+      retryApi(apiRetry)(api.list(Kinds.NetworkAttachmentDefinition, {})).pipe(
         Effect.matchEffect({
           onFailure: (e) =>
             e.reason._tag === "NotFound" || e.reason._tag === "Forbidden"
-              ? Effect.logInfo(
-                  `not watching NetworkAttachmentDefinitions on ${cluster} (${e.message}); Machines waiting for one retry with backoff`
+              ? (said
+                  ? Effect.void
+                  : Effect.logInfo(
+                      `not watching NetworkAttachmentDefinitions on ${cluster} (${e.message}); Machines waiting for one retry with backoff`
+                    )
+                ).pipe(
+                  Effect.andThen(Effect.sleep(NAD_REPROBE)),
+                  Effect.andThen(Effect.suspend(() => watchNetworkAttachments(api, cluster, true)))
                 )
               : watchNads(api, cluster),
           onSuccess: () => watchNads(api, cluster)

@@ -63,9 +63,15 @@ export const machineTable = (machines: ReadonlyArray<KubeObject>): string =>
 export const runEmbedded = (options: EmbeddedOptions) =>
   Effect.gen(function* () {
     const { documents, settings, out } = options
-    // Objects of remote-only kinds in the example files (a cluster owner's NetworkAttachmentDefinitions) are put on
-    // every remote; the other non-operator documents (Namespaces) describe the supervisor.
-    const remoteObjects = documents.objects.filter((o) => o.kind === Kinds.NetworkAttachmentDefinition.kind)
+    // NetworkAttachmentDefinitions in the example files (a remote cluster owner's objects) are put on every remote,
+    // in `default` when they name no namespace; other non-operator documents (Namespaces) are not used here.
+    const remoteObjects = documents.objects
+      .filter(
+        (o) =>
+          o.kind === Kinds.NetworkAttachmentDefinition.kind &&
+          o.apiVersion === Kinds.NetworkAttachmentDefinition.apiVersion
+      )
+      .map((o) => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? "default" } }))
     const plans = planDocuments(documents, [...freshCluster(), ...remoteObjects], settings)
     out(
       `Plans (what the operator will do, from a fresh remote cluster${remoteObjects.length > 0 ? ` holding ${remoteObjects.length} NetworkAttachmentDefinition(s) from the examples` : ""}):\n`

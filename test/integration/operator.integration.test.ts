@@ -223,7 +223,8 @@ describe("operator on real apiservers", () => {
       })
       expect(waiting.phase).not.toBe("Running")
       expect(await listNames("VirtualMachine", ns("e2e-net"))).toEqual([])
-      // The cluster owner adds the NAD in the Machine's namespace (the operator itself may only read NADs).
+      // The cluster owner adds the NAD in the Machine's namespace (the operator itself may only read NADs). An end to
+      // end check: that the NAD watch, not the backoff, wakes the Machine is shown on virtual time (Operator.test.ts).
       await upsert(remote, {
         apiVersion: "k8s.cni.cncf.io/v1",
         kind: "NetworkAttachmentDefinition",

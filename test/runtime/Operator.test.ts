@@ -9,6 +9,7 @@ import { TestClock } from "effect/testing"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { defaultSettings } from "../../src/domain/Settings.ts"
 import { Supervisor } from "../../src/effects/Clusters.ts"
+import { Forbidden, kubeApiError } from "../../src/effects/KubeApiError.ts"
 import { makeInMemoryApi } from "../../src/effects/kube/inMemoryApi.ts"
 import { runOperator } from "../../src/runtime/Operator.ts"
 import { FAIL_ANNOTATION, runKubevirtStandIn } from "../../src/runtime/standin/KubevirtStandIn.ts"
@@ -158,7 +159,7 @@ describe("runOperator", () => {
       machineObject("net-vm", "default", { network: { interfaces: [{ name: "lan", subnet: "vlan100" }] } })
     ])
     return Effect.gen(function* () {
-      const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings }))
+      const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, resync: "1 hour" }))
       const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
       yield* until(() => String(statusOf(w, "net-vm", "default")?.message).includes("default/vlan100"))
       assert.strictEqual(w.remote.objects({ kind: "VirtualMachine" }).length, 0)
@@ -186,4 +187,52 @@ describe("runOperator", () => {
       yield* Fiber.interrupt(standin)
     }).pipe(Effect.provide(w.layer))
   })
+
+  it.effect(
+    "a remote where NADs may not be listed at first is asked again: granting the right later wakes the Machine",
+    () => {
+      let nadListAllowed = false
+      const w = twoClusters({
+        wrapRemote: (api) => ({
+          ...api,
+          list: (kind, options) =>
+            kind.kind === "NetworkAttachmentDefinition" && !nadListAllowed
+              ? Effect.fail(
+                  kubeApiError(
+                    "list",
+                    "NetworkAttachmentDefinition in all namespaces",
+                    new Forbidden({ message: "cannot list networkattachmentdefinitions" })
+                  )
+                )
+              : api.list(kind, options)
+        })
+      })
+      w.supervisor.seed([
+        machineObject("net-vm", "default", { network: { interfaces: [{ name: "lan", subnet: "vlan100" }] } })
+      ])
+      return Effect.gen(function* () {
+        // Backoff and resync are out of the picture: only a NAD watch can bring the Machine back within the test.
+        const op = yield* Effect.forkChild(
+          runOperator({
+            settings: defaultSettings,
+            resync: "1 hour",
+            queue: { baseDelay: "1 hour", maxDelay: "1 hour" }
+          })
+        )
+        const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+        yield* until(() => String(statusOf(w, "net-vm", "default")?.message).includes("default/vlan100"))
+        // The right is granted and the NAD created; the operator finds out at its next look (every 10 minutes).
+        nadListAllowed = true
+        yield* makeInMemoryApi(w.remote).create(refOf("NetworkAttachmentDefinition", "vlan100", "default"), {
+          apiVersion: "k8s.cni.cncf.io/v1",
+          kind: "NetworkAttachmentDefinition",
+          metadata: { name: "vlan100", namespace: "default" },
+          spec: { config: "{}" }
+        })
+        yield* until(() => statusOf(w, "net-vm", "default")?.phase === "Running", 6300)
+        yield* Fiber.interrupt(op)
+        yield* Fiber.interrupt(standin)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
 })

@@ -34,7 +34,7 @@ import { type HttpMethod, makeTransport } from "./transport.ts"
 export interface LiveOptions extends KubeconfigOptions {
   /** Kinds the client can address; default `KindTable.default`. */
   readonly kinds?: KindTable | undefined
-  /** Deadline of one request (not of a watch). Default 30 seconds. */
+  /** Deadline of one request, and of a watch's response (its headers). Default 30 seconds. */
   readonly requestTimeout?: Duration.Input | undefined
   /**
    * A watch that receives no bytes for this long is ended (the caller resumes it). Default 90 seconds: above the
