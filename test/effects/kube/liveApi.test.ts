@@ -98,7 +98,7 @@ const fakeApiserver = (handler: Handler) =>
     (s) => Effect.sync(s.close)
   )
 
-const kubeconfigFor = (port: number) => `apiVersion: v1
+const kubeconfigFor = (port: number, user = `token: ${TOKEN}`) => `apiVersion: v1
 kind: Config
 current-context: fake
 clusters:
@@ -112,7 +112,7 @@ contexts:
 users:
 - name: op
   user:
-    token: ${TOKEN}
+    ${user}
 `
 
 /** Runs `body` with a KubeApi talking to a fake apiserver; returns what `body` returns and the requests seen. */
@@ -439,6 +439,16 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
         [...result].map((e) => e.type),
         ["ADDED"]
       )
+    })
+  )
+
+  it.live("a user with username and password authenticates with Basic auth", () =>
+    Effect.gen(function* () {
+      const fake = yield* fakeApiserver(() => ({ status: 200, body: vm }))
+      yield* Effect.gen(function* () {
+        return yield* (yield* KubeApi).get(vmRef)
+      }).pipe(Effect.provide(KubeApi.layerLive(kubeconfigFor(fake.port, "username: alice\n    password: s3cret"))))
+      assert.strictEqual(fake.seen[0]!.authorization, `Basic ${Buffer.from("alice:s3cret").toString("base64")}`)
     })
   )
 
