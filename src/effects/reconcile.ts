@@ -27,6 +27,9 @@ export interface ReconcileReport {
 
 const decodeMachine = Schema.decodeUnknownResult(Machine)
 
+/** Actions that write the Machine itself (its metadata), after which its resourceVersion has moved. */
+const MACHINE_ACTIONS: ReadonlySet<string> = new Set(["AddFinalizer", "RemoveFinalizer", "PersistPlacement"])
+
 export const parseKey = (key: string): { readonly namespace: string; readonly name: string } => {
   const i = key.indexOf("/")
   return { namespace: key.slice(0, i), name: key.slice(i + 1) }
@@ -70,9 +73,15 @@ export const reconcile = Effect.fn("reconcile")(function* (
   if (result.failed !== undefined)
     yield* events.record(target, "Warning", `${result.failed.action._tag}Failed`, result.failed.error.message)
 
-  // Status is derived against the fresh object: our own actions (finalizer, placement) changed its resourceVersion.
+  // Status is derived against the object as it now is. Our own actions on the Machine (finalizer, placement) changed
+  // its resourceVersion, so it is read again; otherwise the first read stands (one GET less per reconcile, which is
+  // most of them at steady state), and a change by someone else in between makes the status write a Conflict,
+  // retried with backoff.
   let statusWritten = false
-  const fresh = yield* Effect.result(retryApi(apiRetry)(supervisor.get(ref)))
+  const touched = [...result.executed, ...(result.failed === undefined ? [] : [result.failed.action])].some((a) =>
+    MACHINE_ACTIONS.has(a._tag)
+  )
+  const fresh = touched ? yield* Effect.result(retryApi(apiRetry)(supervisor.get(ref))) : read
   if (Result.isSuccess(fresh) && Option.isSome(fresh.success)) {
     const current = decodeMachine(fresh.success.value)
     if (Result.isSuccess(current)) {

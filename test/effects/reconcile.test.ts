@@ -1,0 +1,40 @@
+/**
+ * `reconcile` on in-memory clusters: what one reconcile reads and writes. A converged Machine costs one read of the
+ * Machine and no write; a reconcile whose actions change the Machine reads it again before writing its status.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import { refOf } from "../../src/domain/ObjectRef.ts"
+import { defaultSettings } from "../../src/domain/Settings.ts"
+import { reconcile } from "../../src/effects/reconcile.ts"
+import { machineObject, twoClusters } from "../fixtures/world.ts"
+
+describe("reconcile", () => {
+  it.effect("reads the Machine again only after acting on it; a converged Machine: one read, no write", () => {
+    const w = twoClusters()
+    w.supervisor.seed([machineObject("vm-a", "default", { disks: [{ name: "root", sizeGB: 1, boot: true }] })])
+    const machineGets = () => w.supervisor.requestCount({ verb: "get", kind: "Machine" })
+    return Effect.gen(function* () {
+      // First reconcile: finalizer, placement and remote objects; the status is derived against a fresh read.
+      const first = yield* reconcile("default/vm-a", defaultSettings)
+      assert.strictEqual(first.outcome._tag, "Requeue")
+      assert.isTrue(first.statusWritten)
+      const status = Option.getOrUndefined(w.supervisor.object(refOf("Machine", "vm-a", "default")))?.status as
+        | Record<string, unknown>
+        | undefined
+      assert.strictEqual(status?.phase, "Creating")
+      // Until nothing is left to do.
+      for (let i = 0; i < 5; i++) {
+        const r = yield* reconcile("default/vm-a", defaultSettings)
+        if ((r.result?.executed.length ?? 0) === 0 && !r.statusWritten) break
+      }
+      w.supervisor.resetRequestCounts()
+      w.remote.resetRequestCounts()
+      const steady = yield* reconcile("default/vm-a", defaultSettings)
+      assert.strictEqual(steady.result?.executed.length, 0)
+      assert.isFalse(steady.statusWritten)
+      assert.strictEqual(machineGets(), 1)
+      assert.strictEqual(w.supervisor.writeCount() + w.remote.writeCount(), 0)
+    }).pipe(Effect.provide(w.layer))
+  })
+})
