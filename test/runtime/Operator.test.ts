@@ -13,7 +13,7 @@ import { Forbidden, kubeApiError } from "../../src/effects/KubeApiError.ts"
 import { makeInMemoryApi } from "../../src/effects/kube/inMemoryApi.ts"
 import { runOperator } from "../../src/runtime/Operator.ts"
 import { FAIL_ANNOTATION, runKubevirtStandIn } from "../../src/runtime/standin/KubevirtStandIn.ts"
-import { kubevirtConfigObject, machineObject, namespaceObject, twoClusters } from "../fixtures/world.ts"
+import { kubevirtConfigObject, machineObject, nadObject, namespaceObject, twoClusters } from "../fixtures/world.ts"
 
 const statusOf = (w: ReturnType<typeof twoClusters>, name: string, ns: string) =>
   Option.getOrUndefined(w.supervisor.object(refOf("Machine", name, ns)))?.status as Record<string, any> | undefined
@@ -171,12 +171,10 @@ describe("runOperator", () => {
       }
       assert.strictEqual(w.remote.objects({ kind: "VirtualMachine" }).length, 0)
       // The cluster owner creates the NAD in the Machine's namespace; the NAD watch wakes the Machine.
-      yield* makeInMemoryApi(w.remote).create(refOf("NetworkAttachmentDefinition", "vlan100", "default"), {
-        apiVersion: "k8s.cni.cncf.io/v1",
-        kind: "NetworkAttachmentDefinition",
-        metadata: { name: "vlan100", namespace: "default" },
-        spec: { config: "{}" }
-      })
+      yield* makeInMemoryApi(w.remote).create(
+        refOf("NetworkAttachmentDefinition", "vlan100", "default"),
+        nadObject("vlan100", "default")
+      )
       yield* until(() => statusOf(w, "net-vm", "default")?.phase === "Running", 100)
       const vm = w.remote.objects({ kind: "VirtualMachine" })[0] as any
       assert.deepStrictEqual(vm.spec.template.spec.networks, [
@@ -223,12 +221,10 @@ describe("runOperator", () => {
         yield* until(() => String(statusOf(w, "net-vm", "default")?.message).includes("default/vlan100"))
         // The right is granted and the NAD created; the operator finds out at its next look (every 10 minutes).
         nadListAllowed = true
-        yield* makeInMemoryApi(w.remote).create(refOf("NetworkAttachmentDefinition", "vlan100", "default"), {
-          apiVersion: "k8s.cni.cncf.io/v1",
-          kind: "NetworkAttachmentDefinition",
-          metadata: { name: "vlan100", namespace: "default" },
-          spec: { config: "{}" }
-        })
+        yield* makeInMemoryApi(w.remote).create(
+          refOf("NetworkAttachmentDefinition", "vlan100", "default"),
+          nadObject("vlan100", "default")
+        )
         yield* until(() => statusOf(w, "net-vm", "default")?.phase === "Running", 6300)
         yield* Fiber.interrupt(op)
         yield* Fiber.interrupt(standin)
