@@ -162,15 +162,11 @@ describe("operator on real apiservers", () => {
     // A service account on the remote with the VM/PVC rules but namespaces read-only.
     const kubectl = (...args: Array<string>) =>
       execFileSync(ctx.kubectl, ["--kubeconfig", ctx.remote.adminKubeconfig, ...args], { encoding: "utf8" }).trim()
+    const bindToServiceAccount = (role: string) =>
+      kubectl("create", "clusterrolebinding", role, `--clusterrole=${role}`, `--serviceaccount=default:${ns("no-ns")}`)
     kubectl("create", "serviceaccount", ns("no-ns"), "-n", "default")
     kubectl("create", "clusterrole", ns("e2e-no-namespace-create"), "--verb=get,list,watch", "--resource=namespaces")
-    kubectl(
-      "create",
-      "clusterrolebinding",
-      ns("e2e-no-namespace-create"),
-      `--clusterrole=${ns("e2e-no-namespace-create")}`,
-      `--serviceaccount=default:${ns("no-ns")}`
-    )
+    bindToServiceAccount(ns("e2e-no-namespace-create"))
     const token = kubectl("create", "token", ns("no-ns"), "-n", "default", "--duration=1h")
     await installKubevirtConfig(supervisor, ns("remote-no-ns"), kubeconfigYaml(ctx.remote, token))
     await upsert(supervisor, namespace(ns("e2e-denied")))
@@ -182,13 +178,7 @@ describe("operator on real apiservers", () => {
       "--verb=get,list,watch,create,patch,update,delete",
       "--resource=virtualmachines.kubevirt.io,virtualmachineinstances.kubevirt.io,persistentvolumeclaims"
     )
-    kubectl(
-      "create",
-      "clusterrolebinding",
-      ns("e2e-vms-only"),
-      `--clusterrole=${ns("e2e-vms-only")}`,
-      `--serviceaccount=default:${ns("no-ns")}`
-    )
+    bindToServiceAccount(ns("e2e-vms-only"))
     const op = startOperator(ctx.supervisor.operatorKubeconfig)
     try {
       await upsert(
