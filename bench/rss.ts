@@ -32,6 +32,7 @@ const fiber = Effect.runFork(
     settings: defaultSettings,
     kubeconfigPath: kubeconfig,
     allowExecAuth: false,
+    allowInsecureRemotes: false,
     leaderElect: false,
     leaseNamespace: "default",
     leaseName: "kubevirt-operator-leader",

@@ -4,9 +4,9 @@
  */
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
-import { parseAllDocuments } from "yaml"
+import { loadAll } from "js-yaml"
 
-const docs = (path: string) => parseAllDocuments(readFileSync(path, "utf8")).map((d) => d.toJS() as Record<string, any>)
+const docs = (path: string) => loadAll(readFileSync(path, "utf8")) as Array<Record<string, any>>
 
 describe("deploy/", () => {
   it.each(["machines.vitistack.io.yaml", "kubevirtconfigs.vitistack.io.yaml", "machineclasses.vitistack.io.yaml"])(

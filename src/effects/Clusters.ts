@@ -66,11 +66,13 @@ export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevir
       Remotes,
       Effect.gen(function* () {
         const supervisor = yield* Supervisor
-        const cache = yield* Ref.make(new Map<string, { readonly hash: string; readonly api: KubeApiService }>())
+        const cache = yield* Ref.make(
+          new Map<string, { readonly hash: string; readonly api?: KubeApiService; readonly refused?: string }>()
+        )
         const get = Effect.fn("Remotes.get")(function* (cluster: string) {
           const unavailable = (message: string) => new RemoteUnavailable({ cluster, message })
           const known = (yield* Ref.get(cache)).get(cluster)
-          if (options.cache === "untilInvalidated" && known !== undefined) return known.api
+          if (options.cache === "untilInvalidated" && known?.api !== undefined) return known.api
           const read = <A>(e: Effect.Effect<A, { readonly message: string }>) =>
             e.pipe(Effect.mapError((err) => unavailable(err.message)))
           const configObj = yield* read(retryApi(apiRetry)(supervisor.get(refOf("KubevirtConfig", cluster))))
@@ -94,10 +96,19 @@ export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevir
           const yaml = Buffer.from(encoded, "base64").toString("utf8")
           const hash = createHash("sha256").update(yaml).digest("hex")
           const cached = (yield* Ref.get(cache)).get(cluster)
-          if (cached !== undefined && cached.hash === hash) return cached.api
-          // The kubeconfig's content is never logged or put in a message: only the Secret's name.
+          if (cached !== undefined && cached.hash === hash) {
+            // A refused kubeconfig is remembered by content: it is not parsed again until the Secret changes.
+            if (cached.api !== undefined) return cached.api
+            return yield* unavailable(cached.refused ?? "refused")
+          }
+          // The kubeconfig's content is never logged or put in a message: only the objects' names and the field.
           const live = yield* makeLiveApi(yaml, options).pipe(
-            Effect.mapError((e) => unavailable(`${secretRef} key '${KUBECONFIG_SECRET_KEY}': ${e.message}`))
+            Effect.catch((e) => {
+              const refused = `KubevirtConfig ${cluster}: ${secretRef} key '${KUBECONFIG_SECRET_KEY}': ${e.message}`
+              return Ref.update(cache, (m) => new Map(m).set(cluster, { hash, refused })).pipe(
+                Effect.andThen(Effect.fail(unavailable(refused)))
+              )
+            })
           )
           const wrapped = options.wrap === undefined ? live : options.wrap(cluster, live)
           const api = options.readOnly === true ? readOnly(wrapped) : wrapped

@@ -128,9 +128,9 @@ export interface KubeApiService {
  */
 export class KubeApi extends Context.Service<KubeApi, KubeApiService>()("kubevirt-operator/effects/KubeApi") {
   /**
-   * A real cluster through `@kubernetes/client-node`, from kubeconfig YAML. Fails with `KubeconfigError`
-   * when the YAML is unusable or when a user has `exec`/`auth-provider` (unless `allowExecAuth`) or file
-   * references (unless `allowFileReferences`).
+   * A real cluster from an untrusted, self-contained kubeconfig (a Secret's; see `loadSecretKubeconfig`). Fails
+   * with `KubeconfigError` when the YAML is unusable, names a local file, has `exec`/`auth-provider` (unless
+   * `allowExecAuth`) or connects insecurely (unless `allowInsecure`).
    */
   static readonly layerLive = (kubeconfigYaml: string, options?: LiveOptions): Layer.Layer<KubeApi, KubeconfigError> =>
     Layer.effect(KubeApi, makeLiveApi(kubeconfigYaml, options))

@@ -4,12 +4,11 @@
  * that stops the loop, abandons in-flight reconciles at their next step (every executor is idempotent, so the next
  * leader redoes safely) and releases the Lease. Runtime layer.
  */
-import { readFileSync } from "node:fs"
 import { Cause, Effect, Layer, Logger, References, Result } from "effect"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import { EventRecorder } from "../effects/EventRecorder.ts"
-import { makeLiveApi, makeLiveApiInCluster } from "../effects/kube/liveApi.ts"
+import { makeLiveApiFromKubeconfigFile, makeLiveApiInCluster } from "../effects/kube/liveApi.ts"
 import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
 import { instrumentKubeApi, Metrics } from "./Metrics.ts"
@@ -20,6 +19,8 @@ export interface LiveRunOptions {
   /** Supervisor kubeconfig path; undefined: in-cluster service account. */
   readonly kubeconfigPath: string | undefined
   readonly allowExecAuth: boolean
+  /** Permit remote kubeconfigs with `http://` servers or `insecure-skip-tls-verify`. */
+  readonly allowInsecureRemotes: boolean
   readonly leaderElect: boolean
   readonly leaseNamespace: string
   readonly leaseName: string
@@ -36,16 +37,10 @@ export interface LiveRunOptions {
 export const liveProgram = (options: LiveRunOptions) =>
   Effect.gen(function* () {
     const metrics = yield* Metrics
+    // The operator's own kubeconfig is trusted configuration: certificate and token file references are fine.
     const supervisorApi = yield* options.kubeconfigPath === undefined
-      ? makeLiveApiInCluster({ allowExecAuth: options.allowExecAuth })
-      : Effect.flatMap(
-          Effect.try({
-            try: () => readFileSync(options.kubeconfigPath!, "utf8"),
-            catch: (e) => new Error(`cannot read kubeconfig ${options.kubeconfigPath}: ${(e as Error).message}`)
-          }),
-          // The operator's own kubeconfig is trusted configuration: certificate and token file references are fine.
-          (yaml) => makeLiveApi(yaml, { allowExecAuth: options.allowExecAuth, allowFileReferences: true })
-        )
+      ? makeLiveApiInCluster()
+      : makeLiveApiFromKubeconfigFile(options.kubeconfigPath, { allowExecAuth: options.allowExecAuth })
     const supervisor = instrumentKubeApi(supervisorApi, "supervisor", metrics)
     let synced = false
     const clusters = Layer.provideMerge(
@@ -54,6 +49,7 @@ export const liveProgram = (options: LiveRunOptions) =>
         Remotes.layerFromKubevirtConfigs({
           cache: "untilInvalidated",
           allowExecAuth: options.allowExecAuth,
+          allowInsecure: options.allowInsecureRemotes,
           wrap: (cluster, api) => instrumentKubeApi(api, cluster, metrics)
         })
       ),

@@ -9,7 +9,7 @@ import type { KubeObject } from "../../src/domain/KubeObject.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { defaultSettings, type Settings } from "../../src/domain/Settings.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
-import { makeLiveApi } from "../../src/effects/kube/liveApi.ts"
+import { makeLiveApiFromKubeconfigFile } from "../../src/effects/kube/liveApi.ts"
 import { liveProgram } from "../../src/runtime/runLive.ts"
 import { runKubevirtStandIn } from "../../src/runtime/standin/KubevirtStandIn.ts"
 import type { ClusterContext } from "../harness/environment.ts"
@@ -40,7 +40,7 @@ export const kubeconfigYaml = (c: ClusterContext, token: string): string => {
 }
 
 export const liveClient = (kubeconfigPath: string): Promise<KubeApiService> =>
-  Effect.runPromise(makeLiveApi(readFileSync(kubeconfigPath, "utf8"), { allowFileReferences: true }))
+  Effect.runPromise(makeLiveApiFromKubeconfigFile(kubeconfigPath))
 
 export const run = <A, E>(e: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(e)
 
@@ -103,6 +103,7 @@ export const startOperator = (
       settings: options.settings ?? defaultSettings,
       kubeconfigPath: supervisorKubeconfig,
       allowExecAuth: false,
+      allowInsecureRemotes: false,
       leaderElect: options.leaderElect ?? false,
       leaseNamespace: "default",
       leaseName: options.leaseName ?? "kubevirt-operator-leader",

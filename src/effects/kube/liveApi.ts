@@ -1,11 +1,11 @@
 /**
  * The live KubeApi: raw REST requests built from the KindTable (so status subresources, preconditions and
- * server-side apply are explicit), authenticated by a client-node `KubeConfig`, sent over one HTTP/1.1
- * keep-alive transport per client (transport.ts, ADR 0006), and watches read line by line from the same
- * transport. Effects layer (cluster service), behind `KubeApi.layerLive`.
+ * server-side apply are explicit), authenticated by a ClusterAccess (a Secret's self-contained kubeconfig, the pod's
+ * service account, or a person's kubeconfig file), sent over one HTTP/1.1 keep-alive transport per client
+ * (transport.ts, ADR 0006), and watches read line by line from the same transport. Effects layer (cluster service),
+ * behind `KubeApi.layerLive`.
  * Every non-2xx response goes through `reasonFromHttp`; nothing here logs requests, tokens or bodies.
  */
-import type { KubeConfig } from "@kubernetes/client-node"
 import { Cause, Duration, Effect, Option, Predicate, Queue, Result, Schema, Stream } from "effect"
 import { KubeObject } from "../../domain/KubeObject.ts"
 import type { ObjectRef } from "../../domain/ObjectRef.ts"
@@ -24,14 +24,17 @@ import {
   reasonFromTransport,
   ServerError
 } from "../KubeApiError.ts"
+import type { ClusterAccess } from "./ClusterAccess.ts"
+import { type KubeconfigFileOptions, loadKubeconfigFile } from "./clientNodeAccess.ts"
+import { type InClusterOptions, loadInClusterAccess } from "./inClusterAccess.ts"
 import { groupOf, type KindInfo, type KindRef, KindTable, qualifiedResource } from "./KindTable.ts"
 import type { KubeconfigError } from "./KubeconfigError.ts"
-import { type KubeconfigOptions, loadInClusterKubeconfig, loadKubeconfig } from "./kubeconfig.ts"
 import { selectorProblem, selectorString } from "./labelSelector.ts"
 import { bodyForRef } from "./requestBody.ts"
+import { loadSecretKubeconfig, type SecretKubeconfigOptions } from "./secretKubeconfig.ts"
 import { type HttpMethod, makeTransport } from "./transport.ts"
 
-export interface LiveOptions extends KubeconfigOptions {
+export interface LiveOptions extends SecretKubeconfigOptions {
   /** Kinds the client can address; default `KindTable.default`. */
   readonly kinds?: KindTable | undefined
   /** Deadline of one request, and of a watch's response (its headers). Default 30 seconds. */
@@ -87,12 +90,12 @@ const withType = (kind: KindRef, raw: unknown): unknown =>
 
 const unexpectedBody = (what: string) => new ServerError({ message: `unexpected response body: ${what}` })
 
-/** The live KubeApi for an already loaded (and checked) KubeConfig. */
-export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {}): KubeApiService => {
+/** The live KubeApi for a cluster's access (see the loaders below). */
+export const makeLiveApiFromAccess = (access: ClusterAccess, options: LiveOptions = {}): KubeApiService => {
   const kinds = options.kinds ?? KindTable.default
   const timeoutMillis = Duration.toMillis(Duration.fromInputUnsafe(options.requestTimeout ?? Duration.seconds(30)))
   const watchIdleMillis = Duration.toMillis(Duration.fromInputUnsafe(options.watchIdleTimeout ?? Duration.seconds(90)))
-  const transport = makeTransport(kc)
+  const transport = makeTransport(access)
 
   const pathWithQuery = (path: string, query: Readonly<Record<string, string | undefined>> = {}): string => {
     const params = new URLSearchParams()
@@ -445,13 +448,24 @@ export const makeLiveApiFromConfig = (kc: KubeConfig, options: LiveOptions = {})
   return { get, list, create, patch, apply, delete: del, watch, updateStatus }
 }
 
-/** The live KubeApi for kubeconfig YAML (checked: see `loadKubeconfig`). */
+/**
+ * The live KubeApi for an untrusted kubeconfig (a Secret's): self-contained by rule, see `loadSecretKubeconfig`.
+ */
 export const makeLiveApi = (
   kubeconfigYaml: string,
   options: LiveOptions = {}
 ): Effect.Effect<KubeApiService, KubeconfigError> =>
-  Effect.map(loadKubeconfig(kubeconfigYaml, options), (kc) => makeLiveApiFromConfig(kc, options))
+  Effect.map(loadSecretKubeconfig(kubeconfigYaml, options), (access) => makeLiveApiFromAccess(access, options))
+
+/** The live KubeApi for a person's kubeconfig file (file references allowed; exec only with `allowExecAuth`). */
+export const makeLiveApiFromKubeconfigFile = (
+  path: string,
+  options: LiveOptions & KubeconfigFileOptions = {}
+): Effect.Effect<KubeApiService, KubeconfigError> =>
+  Effect.map(loadKubeconfigFile(path, options), (access) => makeLiveApiFromAccess(access, options))
 
 /** The live KubeApi for the pod's service account. */
-export const makeLiveApiInCluster = (options: LiveOptions = {}): Effect.Effect<KubeApiService, KubeconfigError> =>
-  Effect.map(loadInClusterKubeconfig, (kc) => makeLiveApiFromConfig(kc, options))
+export const makeLiveApiInCluster = (
+  options: LiveOptions & InClusterOptions = {}
+): Effect.Effect<KubeApiService, KubeconfigError> =>
+  Effect.map(loadInClusterAccess(options), (access) => makeLiveApiFromAccess(access, options))

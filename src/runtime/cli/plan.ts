@@ -23,6 +23,7 @@ export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--obser
   --kubeconfig FILE   plan Machines of the live supervisor cluster (read-only; remotes are reached through the
                       Machines' KubevirtConfigs, read-only too). Select one Machine as NAMESPACE/NAME, or --all.
   --allow-exec-auth   accept kubeconfigs whose users run exec or auth-provider plugins (off by default).
+  --allow-insecure-remotes   accept remote kubeconfigs with http:// servers or insecure-skip-tls-verify.
   -o, --output FMT    text (default) or json (decodes back to the same plan).
 
 exit codes: 0 no changes, 2 changes pending, 1 error`
@@ -83,7 +84,8 @@ export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0
           {
             kubeconfigPath: values.kubeconfig!,
             machine: parsed.positionals[0],
-            allowExecAuth: values["allow-exec-auth"] === true
+            allowExecAuth: values["allow-exec-auth"] === true,
+            allowInsecureRemotes: values["allow-insecure-remotes"] === true
           },
           settings
         )
@@ -126,6 +128,7 @@ const parse = (args: ReadonlyArray<string>) =>
       kubeconfig: { type: "string" },
       all: { type: "boolean" },
       "allow-exec-auth": { type: "boolean" },
+      "allow-insecure-remotes": { type: "boolean" },
       help: { type: "boolean", short: "h" }
     },
     strict: true,

@@ -3,7 +3,6 @@
  * layer. The supervisor and every remote are wrapped read-only, so this path cannot write even by mistake; it runs
  * the same observe and plan as the operator loop.
  */
-import { readFileSync } from "node:fs"
 import { Effect, Layer, Result, Schema } from "effect"
 import { Machine } from "../../domain/Machine.ts"
 import { Kinds, refOf } from "../../domain/ObjectRef.ts"
@@ -11,7 +10,7 @@ import type { Plan } from "../../domain/Plan.ts"
 import { plan } from "../../domain/planner.ts"
 import type { Settings } from "../../domain/Settings.ts"
 import { Remotes, Supervisor } from "../../effects/Clusters.ts"
-import { makeLiveApi } from "../../effects/kube/liveApi.ts"
+import { makeLiveApiFromKubeconfigFile } from "../../effects/kube/liveApi.ts"
 import { readOnly } from "../../effects/kube/readOnly.ts"
 import { observe } from "../../effects/observe.ts"
 
@@ -20,6 +19,8 @@ export interface LiveTarget {
   /** `namespace/name`, or undefined for every Machine. */
   readonly machine: string | undefined
   readonly allowExecAuth: boolean
+  /** Permit remote kubeconfigs with `http://` servers or `insecure-skip-tls-verify`. */
+  readonly allowInsecureRemotes: boolean
 }
 
 export interface LivePlans {
@@ -32,14 +33,10 @@ const decodeMachine = Schema.decodeUnknownResult(Machine)
 /** Observes and plans the selected Machines through read-only clients. */
 export const planLive = (target: LiveTarget, settings: Settings): Effect.Effect<LivePlans, string> =>
   Effect.gen(function* () {
-    const yaml = yield* Effect.try({
-      try: () => readFileSync(target.kubeconfigPath, "utf8"),
-      catch: (e) => `cannot read kubeconfig ${target.kubeconfigPath}: ${(e as Error).message}`
-    })
     // The supervisor kubeconfig is the user's own file: file references (certificates, token files) are allowed.
-    const live = yield* makeLiveApi(yaml, { allowExecAuth: target.allowExecAuth, allowFileReferences: true }).pipe(
-      Effect.mapError((e) => `kubeconfig ${target.kubeconfigPath}: ${e.message}`)
-    )
+    const live = yield* makeLiveApiFromKubeconfigFile(target.kubeconfigPath, {
+      allowExecAuth: target.allowExecAuth
+    }).pipe(Effect.mapError((e) => `kubeconfig ${target.kubeconfigPath}: ${e.message}`))
     const supervisor = readOnly(live)
     let objects: ReadonlyArray<unknown>
     if (target.machine === undefined) {
@@ -63,7 +60,11 @@ export const planLive = (target: LiveTarget, settings: Settings): Effect.Effect<
         )
     }
     const layer = Layer.provideMerge(
-      Remotes.layerFromKubevirtConfigs({ readOnly: true, allowExecAuth: target.allowExecAuth }),
+      Remotes.layerFromKubevirtConfigs({
+        readOnly: true,
+        allowExecAuth: target.allowExecAuth,
+        allowInsecure: target.allowInsecureRemotes
+      }),
       Supervisor.layer(supervisor)
     )
     const plans = yield* Effect.forEach(

@@ -1,11 +1,13 @@
 /**
  * Reads YAML or JSON files (or every .yaml/.yml/.json file of a directory, sorted) into source documents.
- * Runtime layer: file I/O. A file that cannot be read or parsed is reported by name and position, not thrown.
+ * Runtime layer: file I/O. A file that cannot be read or parsed is reported by name, document and line, not thrown;
+ * files are untrusted input, parsed within limits (size, depth, aliases, values).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { parseAllDocuments } from "yaml"
+import { Result } from "effect"
 import type { SourceDocument } from "../../domain/documents.ts"
+import { manifestLimits, parseYamlDocuments } from "../../effects/boundedYaml.ts"
 
 export interface ReadResult {
   readonly documents: ReadonlyArray<SourceDocument>
@@ -42,11 +44,11 @@ export const readDocuments = (paths: ReadonlyArray<string>): ReadResult => {
         problems.push(`${file}: cannot read: ${(e as Error).message}`)
         continue
       }
-      parseAllDocuments(text).forEach((doc, index) => {
-        if (doc.errors.length > 0)
-          problems.push(`${file}#${index}: not valid YAML/JSON: ${doc.errors[0]!.message.split("\n")[0]}`)
-        else documents.push({ source: file, index, value: doc.toJS({ maxAliasCount: 100 }) })
-      })
+      const parsed = parseYamlDocuments(text, manifestLimits)
+      if (Result.isFailure(parsed)) {
+        const e = parsed.failure
+        problems.push(`${file}${e.document === undefined ? "" : `#${e.document}`}: not valid YAML/JSON: ${e.message}`)
+      } else for (const [index, value] of parsed.success.entries()) documents.push({ source: file, index, value })
     }
   }
   return { documents, problems }

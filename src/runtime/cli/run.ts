@@ -23,6 +23,9 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
   --resync SECONDS    every Machine is reconciled at least this often (env RESYNC_SECONDS; default 600).
   --allow-exec-auth   accept kubeconfigs with exec/auth-provider users (env ALLOW_EXEC_AUTH=true); off by default,
                       since whoever can write a KubevirtConfig Secret could otherwise run code in the operator.
+  --allow-insecure-remotes   accept remote kubeconfigs with http:// servers or insecure-skip-tls-verify (env
+                      ALLOW_INSECURE_REMOTES=true); off by default: their credentials would travel in clear or to
+                      whoever answers. Remote kubeconfigs never may name local files.
   LOG_LEVEL (Debug, Info, Warning, Error; default Info, Warning when embedded), LOG_JSON (default true).
   DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL: as in the Go operator.
 
@@ -44,6 +47,7 @@ const parse = (args: ReadonlyArray<string>) =>
       workers: { type: "string" },
       resync: { type: "string" },
       "allow-exec-auth": { type: "boolean" },
+      "allow-insecure-remotes": { type: "boolean" },
       file: { type: "string", short: "f", multiple: true },
       "keep-running": { type: "boolean" },
       timeout: { type: "string" },
@@ -102,6 +106,7 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       settings,
       kubeconfigPath: values.kubeconfig ?? (env.KUBECONFIG === "" ? undefined : env.KUBECONFIG),
       allowExecAuth: values["allow-exec-auth"] === true || env.ALLOW_EXEC_AUTH === "true",
+      allowInsecureRemotes: values["allow-insecure-remotes"] === true || env.ALLOW_INSECURE_REMOTES === "true",
       leaderElect: values["leader-elect"] === true || env.LEADER_ELECT === "true",
       leaseNamespace: values["lease-namespace"] ?? env.POD_NAMESPACE ?? "kubevirt-operator",
       leaseName: "kubevirt-operator-leader",

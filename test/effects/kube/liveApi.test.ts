@@ -125,7 +125,7 @@ const withFake = <A>(
     const fake = yield* fakeApiserver(handler)
     const result = yield* Effect.gen(function* () {
       return yield* body(yield* KubeApi)
-    }).pipe(Effect.provide(KubeApi.layerLive(kubeconfigFor(fake.port), options)))
+    }).pipe(Effect.provide(KubeApi.layerLive(kubeconfigFor(fake.port), { allowInsecure: true, ...options })))
     return { result, seen: fake.seen, connections: fake.connections() }
   })
 
@@ -447,7 +447,11 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
       const fake = yield* fakeApiserver(() => ({ status: 200, body: vm }))
       yield* Effect.gen(function* () {
         return yield* (yield* KubeApi).get(vmRef)
-      }).pipe(Effect.provide(KubeApi.layerLive(kubeconfigFor(fake.port, "username: alice\n    password: s3cret"))))
+      }).pipe(
+        Effect.provide(
+          KubeApi.layerLive(kubeconfigFor(fake.port, "username: alice\n    password: s3cret"), { allowInsecure: true })
+        )
+      )
       assert.strictEqual(fake.seen[0]!.authorization, `Basic ${Buffer.from("alice:s3cret").toString("base64")}`)
     })
   )
@@ -503,7 +507,7 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
       fake.close()
       const error = yield* Effect.flip(
         Effect.flatMap(KubeApi, (api) => api.get(cmRef("x"))).pipe(
-          Effect.provide(KubeApi.layerLive(kubeconfigFor(port)))
+          Effect.provide(KubeApi.layerLive(kubeconfigFor(port), { allowInsecure: true }))
         )
       )
       assert.strictEqual(error._tag, "KubeApiError")

@@ -4,12 +4,11 @@
  * undici's `undici:client:connected` diagnostics channel. Integration tier only.
  */
 import diagnostics from "node:diagnostics_channel"
-import { readFileSync } from "node:fs"
 import { Effect, Fiber, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { refOf } from "../../../src/domain/ObjectRef.ts"
 import type { KubeApiService } from "../../../src/effects/KubeApi.ts"
-import { makeLiveApi } from "../../../src/effects/kube/liveApi.ts"
+import { makeLiveApiFromKubeconfigFile } from "../../../src/effects/kube/liveApi.ts"
 
 const cluster = inject("clusters").supervisor
 const port = new URL(cluster.server).port
@@ -26,9 +25,7 @@ const onConnected = (message: unknown) => {
 let api: KubeApiService
 beforeAll(async () => {
   diagnostics.subscribe("undici:client:connected", onConnected)
-  api = await Effect.runPromise(
-    makeLiveApi(readFileSync(cluster.adminKubeconfig, "utf8"), { allowFileReferences: true })
-  )
+  api = await Effect.runPromise(makeLiveApiFromKubeconfigFile(cluster.adminKubeconfig))
 })
 afterAll(() => {
   diagnostics.unsubscribe("undici:client:connected", onConnected)
