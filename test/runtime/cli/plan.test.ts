@@ -122,6 +122,27 @@ spec:
     assert.include((await run(["-f", file("y.yaml", "a: [")])).err, "not valid YAML/JSON")
   })
 
+  it("hostile YAML (an alias bomb, deep nesting, a bad second document) exits 1 naming the file and document", async () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `l${i}: &l${i} [${Array(10)
+          .fill(i === 1 ? "*a" : `*l${i - 1}`)
+          .join(", ")}]`
+      )
+    const bomb = file("bomb.yaml", `${CONFIG}---\n${levels.join("\n")}\n`)
+    const r = await run(["-f", bomb])
+    assert.strictEqual(r.code, 1)
+    assert.include(r.err, `${bomb}#1: not valid YAML/JSON`)
+    assert.include(r.err, "aliases")
+    const deep = file("deep.yaml", `${"[".repeat(200)}${"]".repeat(200)}\n`)
+    assert.include((await run(["-f", deep])).err, `${deep}#0: not valid YAML/JSON: nesting exceeded`)
+    const second = file("second.yaml", `${CONFIG}---\nkind: Machine\nmetadata: {name: [\n`)
+    const r2 = await run(["-f", second])
+    assert.strictEqual(r2.code, 1)
+    assert.include(r2.err, `${second}#1: not valid YAML/JSON`)
+  })
+
   it("instanceType is accepted as machineClass with a warning", async () => {
     const cls =
       "---\napiVersion: vitistack.io/v1alpha1\nkind: MachineClass\nmetadata: { name: small }\nspec: { enabled: true, cpu: { cores: 3 }, memory: { quantity: 4Gi } }\n"
