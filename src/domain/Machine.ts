@@ -33,6 +33,10 @@ export const MachineDisk = Schema.Struct({
 })
 export type MachineDisk = typeof MachineDisk.Type
 
+/** A key of a Secret or ConfigMap in the Machine's namespace on the supervisor. */
+export const SourceRef = Schema.Struct({ name: Str, key: opt(Str) })
+export type SourceRef = typeof SourceRef.Type
+
 export const MachineSpec = Schema.Struct({
   provider: opt(Str),
   machineClass: opt(Str),
@@ -55,7 +59,34 @@ export const MachineSpec = Schema.Struct({
       interfaces: opt(Schema.Array(Schema.Struct({ name: opt(Str), subnet: opt(Str), primary: opt(Schema.Boolean) })))
     })
   ),
-  os: opt(Schema.Struct({ imageID: opt(Str) }))
+  os: opt(
+    Schema.Struct({
+      /** The boot disk's image (ADR 0010): `http(s)://...`, `docker://...` or `datasource:NAMESPACE/NAME`. */
+      imageID: opt(Str),
+      /** An installer ISO attached as a CD-ROM behind the boot disk. */
+      isoUri: opt(Str),
+      /** The guest's architecture (amd64, arm64, x86_64); arm64 gets host-passthrough CPUs. */
+      architecture: opt(Str)
+    })
+  ),
+  cloudInit: opt(
+    Schema.Struct({
+      /** noCloud (default) or configDrive. */
+      type: opt(Str),
+      userData: opt(Str),
+      userDataBase64: opt(Str),
+      userDataSecretRef: opt(SourceRef),
+      userDataConfigMapRef: opt(SourceRef),
+      networkData: opt(Str),
+      networkDataBase64: opt(Str),
+      networkDataSecretRef: opt(SourceRef),
+      networkDataConfigMapRef: opt(SourceRef)
+    })
+  ),
+  /** SSH public keys, folded into the cloud-init user data. */
+  sshKeys: opt(Schema.Array(Str)),
+  /** Legacy user data (a script or a cloud-config), folded into the cloud-init user data. */
+  userData: opt(Str)
 })
 export type MachineSpec = typeof MachineSpec.Type
 

@@ -1,0 +1,46 @@
+/**
+ * CDI DataVolumes of a Machine (ADR 0010): the desired fields the operator owns (an import or clone into a disk,
+ * through CDI's `storage` API so the StorageProfile fills access and volume modes), and what it observes of a live
+ * one (phase, progress, the failure CDI reports). Domain layer: pure schemas; `manifests/DataVolume.ts` renders and
+ * projects them.
+ */
+import { Schema } from "effect"
+
+const Str = Schema.String
+
+export const DataVolumeSource = Schema.Union([
+  Schema.TaggedStruct("Http", { url: Str }),
+  Schema.TaggedStruct("Registry", { url: Str }),
+  Schema.TaggedStruct("DataSource", { namespace: Str, name: Str })
+])
+export type DataVolumeSource = typeof DataVolumeSource.Type
+
+export const DataVolumeSpec = Schema.Struct({
+  name: Str,
+  namespace: Str,
+  labels: Schema.Record(Str, Str),
+  /** Ours: the image reference (`vitistack.io/image-source`), to notice a later change; and the long name. */
+  annotations: Schema.Record(Str, Str),
+  source: DataVolumeSource,
+  /** Requested size, a quantity. */
+  storage: Str,
+  storageClassName: Schema.optionalKey(Str),
+  /** What the disk is for: the boot disk or an installer ISO. */
+  purpose: Schema.Literals(["boot", "iso"])
+})
+export type DataVolumeSpec = typeof DataVolumeSpec.Type
+
+export const ObservedDataVolume = Schema.Struct({
+  name: Str,
+  labels: Schema.Record(Str, Str),
+  annotations: Schema.Record(Str, Str),
+  resourceVersion: Str,
+  /** CDI's phase: Pending, ImportScheduled, ImportInProgress, CloneInProgress, WaitForFirstConsumer, Succeeded, Failed... */
+  phase: Schema.optionalKey(Str),
+  /** CDI's progress, e.g. "43.20%". */
+  progress: Schema.optionalKey(Str),
+  /** The reason and message of CDI's failing condition (Running=False or Ready=False), when there is one. */
+  failure: Schema.optionalKey(Schema.Struct({ reason: Str, message: Str })),
+  deleting: Schema.Boolean
+})
+export type ObservedDataVolume = typeof ObservedDataVolume.Type
