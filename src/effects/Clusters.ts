@@ -9,6 +9,7 @@ import { Context, Effect, Layer, Option, Ref, Schema } from "effect"
 import { KUBECONFIG_SECRET_KEY, KubevirtConfig } from "../domain/KubevirtConfig.ts"
 import { refOf } from "../domain/ObjectRef.ts"
 import type { KubeApiService } from "./KubeApi.ts"
+import { withCircuitBreaker } from "./kube/circuitBreaker.ts"
 import { type LiveOptions, makeLiveApi } from "./kube/liveApi.ts"
 import { readOnly } from "./kube/readOnly.ts"
 import { apiRetry, retryApi } from "./retry.ts"
@@ -110,7 +111,9 @@ export class Remotes extends Context.Service<Remotes, RemotesService>()("kubevir
               )
             })
           )
-          const wrapped = options.wrap === undefined ? live : options.wrap(cluster, live)
+          // A cluster that stops answering fails fast (Unavailable) instead of holding workers (ADR 0011).
+          const guarded = withCircuitBreaker(live, cluster)
+          const wrapped = options.wrap === undefined ? guarded : options.wrap(cluster, guarded)
           const api = options.readOnly === true ? readOnly(wrapped) : wrapped
           yield* Ref.update(cache, (m) => new Map(m).set(cluster, { hash, api }))
           return api

@@ -125,6 +125,17 @@ export class DryRun extends Schema.TaggedError<DryRun>()("DryRun", ReasonFields)
   }
 }
 
+/**
+ * The cluster stopped answering (its circuit breaker is open after repeated timeouts or transport failures): no
+ * request was sent. Not retryable now: the breaker lets a probe through after its cooldown, and the reconcile that
+ * meets this treats the cluster's facts as Unknown instead of holding a worker.
+ */
+export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", ReasonFields) {
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
 export const KubeApiErrorReason = Schema.Union([
   NotFound,
   AlreadyExists,
@@ -137,7 +148,8 @@ export const KubeApiErrorReason = Schema.Union([
   Timeout,
   Transport,
   Gone,
-  DryRun
+  DryRun,
+  Unavailable
 ])
 export type KubeApiErrorReason = typeof KubeApiErrorReason.Type
 export type KubeApiErrorReasonTag = KubeApiErrorReason["_tag"]
@@ -306,6 +318,8 @@ const makeReason = (
       return new Gone(base)
     case "DryRun":
       return new DryRun(base)
+    case "Unavailable":
+      return new Unavailable(base)
   }
 }
 

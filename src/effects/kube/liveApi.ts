@@ -37,8 +37,14 @@ import { type HttpMethod, makeTransport } from "./transport.ts"
 export interface LiveOptions extends SecretKubeconfigOptions {
   /** Kinds the client can address; default `KindTable.default`. */
   readonly kinds?: KindTable | undefined
-  /** Deadline of one request, and of a watch's response (its headers). Default 30 seconds. */
+  /** Deadline of one write request. Default 30 seconds. */
   readonly requestTimeout?: Duration.Input | undefined
+  /**
+   * Deadline of one read (get, list) and of a watch's response (its headers). Default 10 seconds, or
+   * `requestTimeout` when that is shorter: a cluster that accepts connections and never answers holds a reconcile
+   * for this long, not for a write's deadline (reads are cheap to repeat; an abandoned write may have happened).
+   */
+  readonly readTimeout?: Duration.Input | undefined
   /**
    * A watch that receives no bytes for this long is ended (the caller resumes it). Default 90 seconds: above the
    * apiserver's bookmark interval (one a minute), so a quiet watch still advances its resourceVersion. A watch
@@ -94,6 +100,10 @@ const unexpectedBody = (what: string) => new ServerError({ message: `unexpected 
 export const makeLiveApiFromAccess = (access: ClusterAccess, options: LiveOptions = {}): KubeApiService => {
   const kinds = options.kinds ?? KindTable.default
   const timeoutMillis = Duration.toMillis(Duration.fromInputUnsafe(options.requestTimeout ?? Duration.seconds(30)))
+  const readMillis = Math.min(
+    timeoutMillis,
+    Duration.toMillis(Duration.fromInputUnsafe(options.readTimeout ?? Duration.seconds(10)))
+  )
   const watchIdleMillis = Duration.toMillis(Duration.fromInputUnsafe(options.watchIdleTimeout ?? Duration.seconds(90)))
   const transport = makeTransport(access)
 
@@ -112,7 +122,7 @@ export const makeLiveApiFromAccess = (access: ClusterAccess, options: LiveOption
           path: pathWithQuery(request.path, request.query),
           contentType: request.body === undefined ? undefined : (request.contentType ?? "application/json"),
           body: request.body === undefined ? undefined : JSON.stringify(request.body),
-          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMillis)])
+          signal: AbortSignal.any([signal, AbortSignal.timeout(request.method === "GET" ? readMillis : timeoutMillis)])
         })
         return { status: response.status, headers: response.headers, text: response.body }
       },
