@@ -27,7 +27,12 @@ export const Kinds = {
   NetworkAttachmentDefinition: { apiVersion: "k8s.cni.cncf.io/v1", kind: "NetworkAttachmentDefinition" },
   Machine: { apiVersion: "vitistack.io/v1alpha1", kind: "Machine" },
   MachineClass: { apiVersion: "vitistack.io/v1alpha1", kind: "MachineClass" },
-  KubevirtConfig: { apiVersion: "vitistack.io/v1alpha1", kind: "KubevirtConfig" }
+  KubevirtConfig: { apiVersion: "vitistack.io/v1alpha1", kind: "KubevirtConfig" },
+  ConfigMap: { apiVersion: "v1", kind: "ConfigMap" },
+  DataVolume: { apiVersion: "cdi.kubevirt.io/v1beta1", kind: "DataVolume" },
+  DataSource: { apiVersion: "cdi.kubevirt.io/v1beta1", kind: "DataSource" },
+  StorageProfile: { apiVersion: "cdi.kubevirt.io/v1beta1", kind: "StorageProfile" },
+  StorageClass: { apiVersion: "storage.k8s.io/v1", kind: "StorageClass" }
 } as const
 
 export type KnownKind = keyof typeof Kinds

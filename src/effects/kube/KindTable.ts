@@ -52,7 +52,7 @@ export class KindTable {
   }
 
   /**
-   * The built-in table: every kind in `Kinds` (src/domain/ObjectRef.ts) plus ConfigMap and DataVolume.
+   * The built-in table: every kind in `Kinds` (src/domain/ObjectRef.ts).
    * Scope and status subresources follow the CRDs in shared/crds (KubeVirt v1.8.2: the
    * VirtualMachineInstance CRD has NO status subresource) and the core API.
    */
@@ -95,6 +95,27 @@ export class KindTable {
       plural: "datavolumes",
       namespaced: true,
       statusSubresource: true
+    },
+    {
+      apiVersion: "cdi.kubevirt.io/v1beta1",
+      kind: "DataSource",
+      plural: "datasources",
+      namespaced: true,
+      statusSubresource: false
+    },
+    {
+      apiVersion: "cdi.kubevirt.io/v1beta1",
+      kind: "StorageProfile",
+      plural: "storageprofiles",
+      namespaced: false,
+      statusSubresource: true
+    },
+    {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      plural: "storageclasses",
+      namespaced: false,
+      statusSubresource: false
     },
     {
       apiVersion: "k8s.cni.cncf.io/v1",
