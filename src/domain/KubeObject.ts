@@ -4,6 +4,16 @@
  */
 import { Schema } from "effect"
 
+export const OwnerReference = Schema.Struct({
+  apiVersion: Schema.String,
+  kind: Schema.String,
+  name: Schema.String,
+  uid: Schema.String,
+  controller: Schema.optionalKey(Schema.Boolean),
+  blockOwnerDeletion: Schema.optionalKey(Schema.Boolean)
+})
+export type OwnerReference = typeof OwnerReference.Type
+
 export const ObjectMeta = Schema.Struct({
   name: Schema.String,
   namespace: Schema.optionalKey(Schema.String),
@@ -14,7 +24,8 @@ export const ObjectMeta = Schema.Struct({
   deletionTimestamp: Schema.optionalKey(Schema.String),
   labels: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
   annotations: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
-  finalizers: Schema.optionalKey(Schema.Array(Schema.String))
+  finalizers: Schema.optionalKey(Schema.Array(Schema.String)),
+  ownerReferences: Schema.optionalKey(Schema.Array(OwnerReference))
 })
 export type ObjectMeta = typeof ObjectMeta.Type
 

@@ -3,7 +3,9 @@
  * VirtualMachines and writes a believable lifecycle: `status.printableStatus` Provisioning → Starting → Running, and a
  * VirtualMachineInstance (phase Running, one interface with a MAC and an IP, a volume status per PVC disk). On VM
  * deletion it deletes the VMI. A VM annotated `standin.kubevirt.io/fail: <PrintableStatus>` (e.g. ErrorUnschedulable)
- * gets that status and no VMI. Runtime layer (a development tool, not part of the operator).
+ * gets that status and no VMI. A VM with `dataVolume` volumes stays Provisioning until CDI (its stand-in,
+ * CdiStandIn.ts, started alongside) has imported them, and shows DataVolumeError when one failed. Runtime layer (a
+ * development tool, not part of the operator).
  */
 import { type Duration, Effect, FiberMap, Option } from "effect"
 import type { KubeObject } from "../../domain/KubeObject.ts"
@@ -12,6 +14,7 @@ import { Kinds, refOf } from "../../domain/ObjectRef.ts"
 import type { KubeApiService } from "../../effects/KubeApi.ts"
 import { conflictRetry } from "../../effects/retry.ts"
 import { runInformer } from "../informer.ts"
+import { runCdiStandIn } from "./CdiStandIn.ts"
 
 export const FAIL_ANNOTATION = "standin.kubevirt.io/fail"
 
@@ -40,7 +43,7 @@ const vmiFor = (vm: KubeObject, ip: string, mac: string): KubeObject => {
   const claims = new Map(
     asArray(tspec.volumes).map((v) => [
       asString(asRecord(v).name) ?? "",
-      asString(asRecord(asRecord(v).persistentVolumeClaim).claimName)
+      asString(asRecord(asRecord(v).persistentVolumeClaim).claimName) ?? asString(asRecord(asRecord(v).dataVolume).name)
     ])
   )
   const disks = asArray(asRecord(asRecord(tspec.domain).devices).disks).map((d) => asString(asRecord(d).name) ?? "")
@@ -77,10 +80,33 @@ const vmiFor = (vm: KubeObject, ip: string, mac: string): KubeObject => {
   }
 }
 
-/** Runs the stand-in against one cluster until interrupted. */
+/** The DataVolumes a VM's volumes name. */
+const dataVolumesOf = (vm: KubeObject): Array<string> =>
+  asArray(asRecord(asRecord(asRecord(vm.spec).template).spec).volumes).flatMap((v) => {
+    const name = asString(asRecord(asRecord(v).dataVolume).name)
+    return name === undefined ? [] : [name]
+  })
+
+/** Waits until every DataVolume of the VM has Succeeded; "failed" when one of them Failed. */
+const importsDone = (api: KubeApiService, vm: KubeObject, step: Duration.Input) =>
+  Effect.gen(function* () {
+    for (;;) {
+      const phases = yield* Effect.forEach(dataVolumesOf(vm), (name) =>
+        Effect.map(api.get(refOf("DataVolume", name, vm.metadata.namespace)), (dv) =>
+          Option.isSome(dv) ? asString(asRecord(dv.value.status).phase) : undefined
+        )
+      )
+      if (phases.includes("Failed")) return "failed" as const
+      if (phases.every((p) => p === "Succeeded")) return "done" as const
+      yield* Effect.sleep(step)
+    }
+  })
+
+/** Runs the stand-in (and the CDI stand-in) against one cluster until interrupted. */
 export const runKubevirtStandIn = (api: KubeApiService, options: StandInOptions = {}) =>
   Effect.gen(function* () {
     const step = options.step ?? "200 millis"
+    yield* Effect.forkScoped(runCdiStandIn(api, { step }))
     const lifecycles = yield* FiberMap.make<string>()
     let next = 10
     const keyOf = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`
@@ -92,6 +118,8 @@ export const runKubevirtStandIn = (api: KubeApiService, options: StandInOptions 
         const n = next++
         yield* setPrintable(api, vm, "Provisioning", false)
         yield* Effect.sleep(step)
+        if ((yield* importsDone(api, vm, step)) === "failed")
+          return yield* setPrintable(api, vm, "DataVolumeError", false)
         yield* setPrintable(api, vm, "Starting", false)
         yield* Effect.sleep(step)
         const ip = `10.244.${Math.floor(n / 250)}.${(n % 250) + 2}`
