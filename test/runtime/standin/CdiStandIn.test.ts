@@ -64,28 +64,40 @@ const until = (done: () => boolean) =>
   })
 
 describe("CDI stand-in", () => {
-  it.effect("an import shows progress, then Succeeded, with an owned PVC in the profile's modes; the VM waits for it", () => {
-    const c = world()
-    c.seed([dataVolume("web", "https://images.example/web.qcow2"), vm("web", "web")])
-    return Effect.gen(function* () {
-      const fiber = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(c)))
-      const progress: Array<string> = []
-      yield* until(() => {
-        const p = get(c, "DataVolume", "web")?.status?.progress
-        if (p !== undefined && progress.at(-1) !== p) progress.push(p)
-        assert.notStrictEqual(get(c, "VirtualMachine", "web")?.status?.printableStatus, "Running", "VM ran before import")
-        return get(c, "DataVolume", "web")?.status?.phase === "Succeeded"
+  it.effect(
+    "an import shows progress, then Succeeded, with an owned PVC in the profile's modes; the VM waits for it",
+    () => {
+      const c = world()
+      c.seed([dataVolume("web", "https://images.example/web.qcow2"), vm("web", "web")])
+      return Effect.gen(function* () {
+        const fiber = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(c)))
+        const progress: Array<string> = []
+        yield* until(() => {
+          const p = get(c, "DataVolume", "web")?.status?.progress
+          if (p !== undefined && progress.at(-1) !== p) progress.push(p)
+          assert.notStrictEqual(
+            get(c, "VirtualMachine", "web")?.status?.printableStatus,
+            "Running",
+            "VM ran before import"
+          )
+          return get(c, "DataVolume", "web")?.status?.phase === "Succeeded"
+        })
+        assert.include(progress, "43.20%")
+        const pvc = get(c, "PersistentVolumeClaim", "web")!
+        assert.deepStrictEqual(
+          [
+            pvc.metadata.labels["managed-by"],
+            pvc.metadata.ownerReferences[0].kind,
+            pvc.spec.accessModes,
+            pvc.spec.volumeMode
+          ],
+          ["vitistack-kubevirt-operator", "DataVolume", ["ReadWriteOnce"], "Block"]
+        )
+        yield* until(() => get(c, "VirtualMachine", "web")?.status?.printableStatus === "Running")
+        yield* Fiber.interrupt(fiber)
       })
-      assert.include(progress, "43.20%")
-      const pvc = get(c, "PersistentVolumeClaim", "web")!
-      assert.deepStrictEqual(
-        [pvc.metadata.labels["managed-by"], pvc.metadata.ownerReferences[0].kind, pvc.spec.accessModes, pvc.spec.volumeMode],
-        ["vitistack-kubevirt-operator", "DataVolume", ["ReadWriteOnce"], "Block"]
-      )
-      yield* until(() => get(c, "VirtualMachine", "web")?.status?.printableStatus === "Running")
-      yield* Fiber.interrupt(fiber)
-    })
-  })
+    }
+  )
 
   it.effect("a URL marked bad fails with CDI's reason, and its VM shows DataVolumeError", () => {
     const c = world()
