@@ -279,6 +279,9 @@ describe("the Helm chart on real apiservers", () => {
       throw new Error(`${(e as Error).message}\noperator output:\n${output.slice(-4000)}`)
     } finally {
       if (operator.exitCode === null) operator.kill("SIGKILL")
+      // The clusters are shared with the other files: this file's KubevirtConfig goes (cluster roles may stay).
+      await run(supervisor.delete(refOf("KubevirtConfig", config)).pipe(Effect.ignore))
+      await run(supervisor.delete(refOf("Secret", config, "vitistack")).pipe(Effect.ignore))
     }
   })
 })
