@@ -248,7 +248,7 @@ const layers = (
   ] as const
 ).map(([what, entries]) => {
   const raw = tar(sortEntries([...entries]), { mtime: epoch, owners: owned })
-  const gz = gzipSync(raw, { level: 9 })
+  const gz = gzipSync(raw, { level: 6 })
   const layer = { what, diffId: `sha256:${sha256(raw)}`, raw: raw.length, ...blob(gz) }
   log(`layer ${what}: ${(raw.length / 2 ** 20).toFixed(1)} MiB, ${(gz.length / 2 ** 20).toFixed(1)} MiB gzip`)
   return layer
