@@ -380,6 +380,8 @@ export interface OperatorMetrics {
   readonly leader: Gauge
   /** `kubevirt_operator_remote_reachable{cluster}`: 1 when the last call to the remote cluster got a response. */
   readonly remoteReachable: Gauge<"cluster">
+  /** `kubevirt_operator_machines{phase}`: in-scope Machines in the leader's watch cache by status.phase. */
+  readonly machines: Gauge<"phase">
   /** The registry in text format 0.0.4. */
   readonly expose: Effect.Effect<string>
 }
@@ -421,6 +423,11 @@ export const makeOperatorMetrics = (): OperatorMetrics => {
       `${p}remote_reachable`,
       "1 when the remote cluster answered the last request, else 0.",
       ["cluster"]
+    ),
+    machines: registry.gauge(
+      `${p}machines`,
+      "Machines in scope (spec.provider kubevirt or empty) by status.phase, as the leader's watch cache holds them; Unknown: no phase yet.",
+      ["phase"]
     ),
     expose: registry.expose
   }

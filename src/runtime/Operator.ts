@@ -39,6 +39,11 @@ export interface OperatorOptions {
   readonly onReconciled?: (key: string, report: ReconcileReport, seconds: number) => Effect.Effect<void>
   /** Called when the Machine and KubevirtConfig caches have synced once (readiness). */
   readonly onSynced?: () => void
+  /**
+   * Called when an in-scope Machine's `status.phase` in the watch cache changes (`Unknown`: none yet; undefined: not
+   * in the cache or out of scope), so a gauge of Machines by phase can be kept without counting the cache.
+   */
+  readonly onMachinePhase?: (before: string | undefined, after: string | undefined) => void
 }
 
 /** What in a Machine change is worth a reconcile: everything except status. */
@@ -53,6 +58,14 @@ const fingerprint = (o: KubeObject) =>
   ])
 
 const keyOf = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`
+
+/** The phase a Machine counts under, or undefined when it is out of scope (the planner's `inScope`, on the raw object). */
+const phaseOf = (o: KubeObject): string | undefined => {
+  const provider = (o.spec as { provider?: unknown } | undefined)?.provider
+  if (provider !== undefined && provider !== "" && provider !== "kubevirt") return undefined
+  const phase = (o.status as { phase?: unknown } | undefined)?.phase
+  return typeof phase === "string" && phase !== "" ? phase : "Unknown"
+}
 
 /** The Machine a remote object belongs to: VMs and VMIs share its name; PVCs say it in a label (or annotation). */
 const machineKeyOfRemote = (o: KubeObject): string | undefined => {
@@ -89,6 +102,7 @@ export const runOperator = (options: OperatorOptions) =>
     const remotes = yield* Remotes
     const queue = yield* makeWorkQueue(options.queue, options.queueHooks)
     const machines = new Map<string, { readonly fingerprint: string; readonly cluster: string | undefined }>()
+    const phases = new Map<string, string>()
     const configs = new Map<string, KubevirtConfig>()
     const remoteWatchers = yield* FiberMap.make<string>()
     const secretWatchers = yield* FiberMap.make<string>()
@@ -254,6 +268,11 @@ export const runOperator = (options: OperatorOptions) =>
     const onMachine = (type: string, o: KubeObject) =>
       Effect.gen(function* () {
         const key = keyOf(o)
+        const phaseBefore = phases.get(key)
+        const phase = type === "DELETED" ? undefined : phaseOf(o)
+        if (phase === undefined) phases.delete(key)
+        else phases.set(key, phase)
+        if (phase !== phaseBefore) options.onMachinePhase?.(phaseBefore, phase)
         if (type === "DELETED") {
           machines.delete(key)
           return

@@ -74,6 +74,10 @@ export const liveProgram = (options: LiveRunOptions) =>
       onSynced: () => {
         synced = true
       },
+      onMachinePhase: (before, after) => {
+        if (before !== undefined) metrics.machines.decUnsafe({ phase: before })
+        if (after !== undefined) metrics.machines.incUnsafe({ phase: after })
+      },
       queueHooks: {
         onAdd: () => metrics.workqueueAdds.incUnsafe(),
         onRetry: () => metrics.workqueueRetries.incUnsafe(),
