@@ -6,13 +6,13 @@
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
-import { parse, parseAllDocuments } from "yaml"
+import { load, loadAll } from "js-yaml"
 import { RUN_USAGE } from "../src/runtime/cli/run.ts"
 import { makeOperatorMetrics } from "../src/runtime/Metrics.ts"
 import { chartDir as chart, dashboardMetricNames } from "./fixtures/helmChart.ts"
 
-const yaml = (path: string) => parse(readFileSync(path, "utf8")) as Record<string, any>
-const docs = (path: string) => parseAllDocuments(readFileSync(path, "utf8")).map((d) => d.toJS() as Record<string, any>)
+const yaml = (path: string) => load(readFileSync(path, "utf8")) as Record<string, any>
+const docs = (path: string) => loadAll(readFileSync(path, "utf8")) as Array<Record<string, any>>
 
 /** `1Gi`, `768Mi` in MiB. */
 const mebibytes = (q: string) => {

@@ -15,8 +15,8 @@ import { createServer } from "node:net"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
+import { loadAll } from "js-yaml"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { parseAllDocuments } from "yaml"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
 import { chartDir, dashboardMetricNames } from "../fixtures/helmChart.ts"
@@ -130,9 +130,9 @@ describe("the Helm chart on real apiservers", () => {
       "--set",
       "dashboard.enabled=true"
     ])
-    const objects = parseAllDocuments(rendered)
-      .map((d) => d.toJS() as Record<string, any> | null)
-      .filter((o): o is Record<string, any> => o !== null)
+    const objects = (loadAll(rendered) as Array<Record<string, any> | null>).filter(
+      (o): o is Record<string, any> => o !== null
+    )
     expect(objects.map((o) => o.kind).sort()).toEqual([
       "ClusterRole",
       "ClusterRoleBinding",
@@ -147,9 +147,9 @@ describe("the Helm chart on real apiservers", () => {
     await upsert(supervisor, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } })
     await apply(ctx.supervisor.adminKubeconfig, rendered)
     // The ClusterRole applied is exactly the shipped one.
-    const shippedRules = parseAllDocuments(
-      readFileSync(join(repoRoot, "deploy/rbac/supervisor-clusterrole.yaml"), "utf8")
-    )[0]!.toJS().rules
+    const shippedRules = (
+      loadAll(readFileSync(join(repoRoot, "deploy/rbac/supervisor-clusterrole.yaml"), "utf8"))[0] as Record<string, any>
+    ).rules
     expect(objects.find((o) => o.kind === "ClusterRole")!.rules).toEqual(shippedRules)
 
     // The remote side on the remote cluster, and a token of its ServiceAccount in the KubevirtConfig Secret.
@@ -164,9 +164,9 @@ describe("the Helm chart on real apiservers", () => {
     ])
     await upsert(remote, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } })
     await apply(ctx.remote.adminKubeconfig, remoteRendered)
-    const remoteSa = parseAllDocuments(remoteRendered)
-      .map((d) => d.toJS() as Record<string, any>)
-      .find((o) => o?.kind === "ServiceAccount")!.metadata.name
+    const remoteSa = (loadAll(remoteRendered) as Array<Record<string, any> | null>).find(
+      (o) => o?.kind === "ServiceAccount"
+    )!.metadata.name
     const remoteToken = await kubectl(ctx.remote.adminKubeconfig, ["create", "token", remoteSa, "-n", namespace])
     const remoteKubeconfig = join(work, "remote.kubeconfig")
     writeFileSync(remoteKubeconfig, kubeconfigYaml(ctx.remote, remoteToken))
