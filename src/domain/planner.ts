@@ -15,7 +15,7 @@
  * proceeds VM → PVCs → finalizer, one step per round).
  */
 import type { Action } from "./Action.ts"
-import { isRemote } from "./Action.ts"
+import { isRemote } from "./actionInfo.ts"
 import { type Diagnostic, error, info, warning } from "./Diagnostic.ts"
 import { desiredFor } from "./desired.ts"
 import {
@@ -140,7 +140,7 @@ const planConverge = (input: PlanInput): Plan => {
     acc.actions.push({
       _tag: "PersistPlacement",
       target: machineRef(m),
-      cluster,
+      placement: cluster,
       reason: `placed by ${placement.source}; recorded so placement never moves`
     })
   if (desired._tag !== "Ok") return finish(m, acc, cluster)
@@ -167,7 +167,7 @@ const planConverge = (input: PlanInput): Plan => {
       acc.actions.push({
         _tag: "EnsureNamespace",
         cluster,
-        name: ns,
+        target: refOf("Namespace", ns),
         labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
         reason: "namespace absent on the remote cluster"
       })

@@ -3,6 +3,7 @@
  * (design 3.5). Domain layer: pure; `now` is an input and only stamps conditions that changed status.
  * Only fields of the CRD schema are produced. `sameStatus` tells the runtime whether a write is needed at all.
  */
+import { actionInfo } from "./actionInfo.ts"
 import { isWaiting } from "./Diagnostic.ts"
 import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
 import { type Condition, isDeleting, type Machine, type MachineStatus, type Phase } from "./Machine.ts"
@@ -27,29 +28,6 @@ export const ERROR_STATUSES: ReadonlySet<string> = new Set([
   "DataVolumeError",
   "ErrorUnschedulable"
 ])
-
-const FAILURE_PREFIX: Record<string, string> = {
-  EnsureNamespace: "failed to create namespace on remote cluster",
-  CreatePvc: "failed to create PVC on remote cluster",
-  ExpandPvc: "failed to expand PVC on remote cluster",
-  DeletePvc: "failed to delete PVC on remote cluster",
-  CreateVirtualMachine: "failed to create VirtualMachine on remote cluster",
-  PatchVirtualMachine: "failed to update VirtualMachine on remote cluster",
-  DeleteVirtualMachine: "failed to delete VirtualMachine on remote cluster",
-  AddFinalizer: "failed to add finalizer",
-  RemoveFinalizer: "failed to remove finalizer",
-  PersistPlacement: "failed to record placement"
-}
-
-const FAILURE_REASON: Record<string, string> = {
-  EnsureNamespace: "NamespaceCreateFailed",
-  CreatePvc: "PvcCreateFailed",
-  ExpandPvc: "PvcExpandFailed",
-  DeletePvc: "PvcDeleteFailed",
-  CreateVirtualMachine: "VirtualMachineCreateFailed",
-  PatchVirtualMachine: "VirtualMachinePatchFailed",
-  DeleteVirtualMachine: "VirtualMachineDeleteFailed"
-}
 
 const isIpv6 = (ip: string) => ip.includes(":")
 const uniq = (xs: ReadonlyArray<string>) => [...new Set(xs)]
@@ -106,8 +84,8 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
     failureMessage = errors.map((e) => (e.field === undefined ? e.message : `${e.field}: ${e.message}`)).join("; ")
   } else if (outcome?.failed !== undefined) {
     const f = outcome.failed
-    failureReason = FAILURE_REASON[f.action] ?? `${f.action}Failed`
-    failureMessage = `${FAILURE_PREFIX[f.action] ?? `failed to run ${f.action}`}: ${f.message}`
+    failureReason = actionInfo[f.action].failureReason
+    failureMessage = `${actionInfo[f.action].failureMessage}: ${f.message}`
   } else if (printable !== undefined && ERROR_STATUSES.has(printable) && !running) {
     failureReason = printable
     failureMessage = `VirtualMachine ${machine.metadata.namespace}/${machine.metadata.name} is ${printable}`

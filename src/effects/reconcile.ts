@@ -4,6 +4,7 @@
  * command calls the same observe and plan without executing. Never fails: API trouble becomes the outcome.
  */
 import { Effect, Option, Result, Schema } from "effect"
+import { isRemote } from "../domain/actionInfo.ts"
 import { Machine } from "../domain/Machine.ts"
 import { refOf } from "../domain/ObjectRef.ts"
 import type { Plan } from "../domain/Plan.ts"
@@ -26,9 +27,6 @@ export interface ReconcileReport {
 }
 
 const decodeMachine = Schema.decodeUnknownResult(Machine)
-
-/** Actions that write the Machine itself (its metadata), after which its resourceVersion has moved. */
-const MACHINE_ACTIONS: ReadonlySet<string> = new Set(["AddFinalizer", "RemoveFinalizer", "PersistPlacement"])
 
 export const parseKey = (key: string): { readonly namespace: string; readonly name: string } => {
   const i = key.indexOf("/")
@@ -78,8 +76,8 @@ export const reconcile = Effect.fn("reconcile")(function* (
   // most of them at steady state), and a change by someone else in between makes the status write a Conflict,
   // retried with backoff.
   let statusWritten = false
-  const touched = [...result.executed, ...(result.failed === undefined ? [] : [result.failed.action])].some((a) =>
-    MACHINE_ACTIONS.has(a._tag)
+  const touched = [...result.executed, ...(result.failed === undefined ? [] : [result.failed.action])].some(
+    (a) => !isRemote(a)
   )
   const fresh = touched ? yield* Effect.result(retryApi(apiRetry)(supervisor.get(ref))) : read
   if (Result.isSuccess(fresh) && Option.isSome(fresh.success)) {
