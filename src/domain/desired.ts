@@ -2,7 +2,7 @@
  * The desired remote objects of a Machine: its PVCs and its VirtualMachine, with names, labels and sizing
  * (design 3.4), or the diagnostics that say why the Machine cannot be satisfied. Domain layer: pure and total.
  */
-import { type Diagnostic, error, info, warning } from "./Diagnostic.ts"
+import { advisory, type Diagnostic, error, info, isBlocking, waiting } from "./Diagnostic.ts"
 import type { Fact } from "./Fact.ts"
 import { ownerAnnotations, ownerLabels } from "./labels.ts"
 import { type Machine, type MachineDisk, requestedClass } from "./Machine.ts"
@@ -53,7 +53,7 @@ const planDisks = (name: string, disks: ReadonlyArray<MachineDisk>, diags: Array
     const bus = BUSES.find((b) => b === (d.type ?? "virtio").toLowerCase())
     if (bus === undefined)
       diags.push(
-        warning("UnknownDiskBus", `disk type '${d.type}' is not virtio, sata or scsi; using virtio`, `${field}.type`)
+        advisory("UnknownDiskBus", `disk type '${d.type}' is not virtio, sata or scsi; using virtio`, `${field}.type`)
       )
     const diskName = d.name ?? (i === 0 ? "root" : `disk${i}`)
     const claimName = d.boot === true ? name : d.name !== undefined ? `${name}-${d.name}` : `${name}-disk${i}`
@@ -141,7 +141,7 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
     const field = machine.spec.machineClass !== undefined ? "spec.machineClass" : "spec.instanceType"
     if (machineClass._tag === "Unknown") {
       diags.push(
-        warning("MachineClassUnknown", `cannot read MachineClass '${className}': ${machineClass.reason}`, field)
+        waiting("MachineClassUnknown", `cannot read MachineClass '${className}': ${machineClass.reason}`, field)
       )
       return "Waiting"
     }
@@ -201,7 +201,7 @@ export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, s
     diags.push(error("InvalidNamespace", `namespace '${namespace}' is not a DNS-1123 label`, "metadata.namespace"))
   if (machine.spec.instanceType !== undefined && machine.spec.machineClass === undefined)
     diags.push(
-      warning(
+      advisory(
         "InstanceTypeAlias",
         "spec.instanceType is not in the Machine CRD; read as spec.machineClass",
         "spec.instanceType"
@@ -222,7 +222,7 @@ export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, s
   if (tooLong !== undefined)
     diags.push(error("InvalidDiskName", `PVC name '${tooLong}' is longer than 253 characters`, "spec.disks"))
 
-  if (diags.some((d) => d.severity === "Error")) return { _tag: "Invalid", diagnostics: diags }
+  if (diags.some(isBlocking)) return { _tag: "Invalid", diagnostics: diags }
   if (size === "Waiting") return { _tag: "Waiting", diagnostics: diags }
 
   const labels = ownerLabels(name)

@@ -4,6 +4,7 @@
  * cluster that already holds this Machine's VM. An automatic choice must be persisted (`persist: true`), so a
  * placement never moves afterwards. Unknown facts give `Undetermined` (wait), never a guess.
  */
+import type { BlockingReason, WaitingReason } from "./Diagnostic.ts"
 import type { Fact } from "./Fact.ts"
 import { PLACEMENT_ANNOTATION } from "./labels.ts"
 import type { Machine } from "./Machine.ts"
@@ -14,8 +15,16 @@ export type PlacementSource = "Annotation" | "DefaultKubevirtConfig" | "OnlyKube
 
 export type Placement =
   | { readonly _tag: "Placed"; readonly cluster: string; readonly source: PlacementSource; readonly persist: boolean }
-  | { readonly _tag: "Unplaced"; readonly reason: string; readonly message: string }
-  | { readonly _tag: "Undetermined"; readonly reason: string; readonly message: string }
+  | {
+      readonly _tag: "Unplaced"
+      readonly reason: Extract<BlockingReason, "KubevirtConfigNotFound" | "NoKubevirtConfig" | "AmbiguousPlacement">
+      readonly message: string
+    }
+  | {
+      readonly _tag: "Undetermined"
+      readonly reason: Extract<WaitingReason, "KubevirtConfigsUnknown" | "PlacementSearchIncomplete">
+      readonly message: string
+    }
 
 const FIX = `set the annotation '${PLACEMENT_ANNOTATION}' on the Machine or DEFAULT_KUBEVIRT_CONFIG on the operator`
 

@@ -16,7 +16,7 @@
  */
 import type { Action } from "./Action.ts"
 import { isRemote } from "./actionInfo.ts"
-import { type Diagnostic, error, info, warning } from "./Diagnostic.ts"
+import { advisory, type Diagnostic, error, info, isBlocking, waiting } from "./Diagnostic.ts"
 import { desiredFor } from "./desired.ts"
 import {
   DELETION_POLICY_ANNOTATION,
@@ -53,7 +53,7 @@ interface Acc {
 }
 
 const finish = (m: Machine, acc: Acc, cluster?: string): Plan => {
-  const errored = acc.diagnostics.some((d) => d.severity === "Error")
+  const errored = acc.diagnostics.some(isBlocking)
   // Safety: a Machine the planner cannot satisfy gets no remote write and no placement; only the finalizer.
   const actions = errored ? acc.actions.filter((a) => !isRemote(a) && a._tag !== "PersistPlacement") : acc.actions
   return Plan.make({
@@ -71,11 +71,11 @@ const remoteFor = (observed: ObservedState, cluster: string, acc: Acc, deleting:
     const hint = deleting
       ? `; deletion waits (annotate ${DELETION_POLICY_ANNOTATION}: Orphan to keep the remote objects)`
       : ""
-    acc.diagnostics.push(warning("RemoteUnreachable", `remote cluster '${cluster}' cannot be read: ${r.reason}${hint}`))
+    acc.diagnostics.push(waiting("RemoteUnreachable", `remote cluster '${cluster}' cannot be read: ${r.reason}${hint}`))
     return undefined
   }
   if (r._tag === "Absent" || r.value.cluster !== cluster) {
-    acc.diagnostics.push(warning("RemoteNotObserved", `remote cluster '${cluster}' has not been observed yet`))
+    acc.diagnostics.push(waiting("RemoteNotObserved", `remote cluster '${cluster}' has not been observed yet`))
     return undefined
   }
   return r.value
@@ -91,7 +91,7 @@ const networksReady = (m: Machine, nads: ReadonlyArray<string>, remote: RemoteSt
   const ns = m.metadata.namespace
   if (remote.nads._tag === "Unknown") {
     acc.diagnostics.push(
-      warning(
+      waiting(
         "NetworkAttachmentUnknown",
         `cannot read NetworkAttachmentDefinitions in '${ns}' on '${remote.cluster}': ${remote.nads.reason}`
       )
@@ -103,7 +103,7 @@ const networksReady = (m: Machine, nads: ReadonlyArray<string>, remote: RemoteSt
   const interfaces = m.spec.network?.interfaces ?? []
   for (const nad of missing)
     acc.diagnostics.push(
-      warning(
+      waiting(
         "NetworkAttachmentMissing",
         `NetworkAttachmentDefinition ${ns}/${nad} does not exist on '${remote.cluster}'; create it in namespace '${ns}' there (custom networks are looked up in the Machine's namespace)`,
         `spec.network.interfaces[${interfaces.findIndex((i) => i.subnet === nad)}].subnet`
@@ -132,7 +132,7 @@ const planConverge = (input: PlanInput): Plan => {
     return finish(m, acc)
   }
   if (placement._tag === "Undetermined") {
-    acc.diagnostics.push(warning(placement.reason, placement.message))
+    acc.diagnostics.push(waiting(placement.reason, placement.message))
     return finish(m, acc)
   }
   const cluster = placement.cluster
@@ -152,13 +152,13 @@ const planConverge = (input: PlanInput): Plan => {
   switch (remote.namespace._tag) {
     case "Unknown":
       acc.diagnostics.push(
-        warning("NamespaceUnknown", `cannot read namespace '${ns}' on '${cluster}': ${remote.namespace.reason}`)
+        waiting("NamespaceUnknown", `cannot read namespace '${ns}' on '${cluster}': ${remote.namespace.reason}`)
       )
       return finish(m, acc, cluster)
     case "Present":
       if (remote.namespace.value.deleting) {
         acc.diagnostics.push(
-          warning("NamespaceTerminating", `namespace '${ns}' on '${cluster}' is being deleted; waiting`)
+          waiting("NamespaceTerminating", `namespace '${ns}' on '${cluster}' is being deleted; waiting`)
         )
         return finish(m, acc, cluster)
       }
@@ -174,7 +174,7 @@ const planConverge = (input: PlanInput): Plan => {
   }
 
   if (remote.pvcs._tag === "Unknown") {
-    acc.diagnostics.push(warning("PvcsUnknown", `cannot read PVCs in '${ns}' on '${cluster}': ${remote.pvcs.reason}`))
+    acc.diagnostics.push(waiting("PvcsUnknown", `cannot read PVCs in '${ns}' on '${cluster}': ${remote.pvcs.reason}`))
     return finish(m, acc, cluster)
   }
   const observedPvcs = remote.pvcs._tag === "Present" ? remote.pvcs.value : []
@@ -204,7 +204,7 @@ const planConverge = (input: PlanInput): Plan => {
       continue
     }
     if (have.deleting) {
-      acc.diagnostics.push(warning("PvcTerminating", `PVC ${ns}/${want.name} is being deleted; waiting to recreate it`))
+      acc.diagnostics.push(waiting("PvcTerminating", `PVC ${ns}/${want.name} is being deleted; waiting to recreate it`))
       vmBlocked = true
       continue
     }
@@ -222,7 +222,7 @@ const planConverge = (input: PlanInput): Plan => {
       })
     else if (after !== undefined && after < before)
       acc.diagnostics.push(
-        warning(
+        advisory(
           "PvcShrinkRefused",
           `PVC ${ns}/${want.name} is ${have.storage}; shrinking to ${want.storage} is not possible`,
           "spec.disks"
@@ -258,7 +258,7 @@ const planConverge = (input: PlanInput): Plan => {
   switch (remote.vm._tag) {
     case "Unknown":
       acc.diagnostics.push(
-        warning("VirtualMachineUnknown", `cannot read VirtualMachine ${id} on '${cluster}': ${remote.vm.reason}`)
+        waiting("VirtualMachineUnknown", `cannot read VirtualMachine ${id} on '${cluster}': ${remote.vm.reason}`)
       )
       break
     case "Absent":
@@ -285,7 +285,7 @@ const planConverge = (input: PlanInput): Plan => {
       }
       if (vm.deleting) {
         acc.diagnostics.push(
-          warning("VirtualMachineTerminating", `VirtualMachine ${id} is being deleted; waiting to recreate it`)
+          waiting("VirtualMachineTerminating", `VirtualMachine ${id} is being deleted; waiting to recreate it`)
         )
         break
       }
@@ -336,7 +336,7 @@ const planDeletion = (input: PlanInput): Plan => {
   switch (remote.vm._tag) {
     case "Unknown":
       acc.diagnostics.push(
-        warning("VirtualMachineUnknown", `cannot read VirtualMachine ${id} on '${cluster}': ${remote.vm.reason}`)
+        waiting("VirtualMachineUnknown", `cannot read VirtualMachine ${id} on '${cluster}': ${remote.vm.reason}`)
       )
       return finish(m, acc, cluster)
     case "Present": {
@@ -359,7 +359,7 @@ const planDeletion = (input: PlanInput): Plan => {
     }
   }
   if (remote.pvcs._tag === "Unknown") {
-    acc.diagnostics.push(warning("PvcsUnknown", `cannot read PVCs in '${ns}' on '${cluster}': ${remote.pvcs.reason}`))
+    acc.diagnostics.push(waiting("PvcsUnknown", `cannot read PVCs in '${ns}' on '${cluster}': ${remote.pvcs.reason}`))
     return finish(m, acc, cluster)
   }
   const ours = (remote.pvcs._tag === "Present" ? remote.pvcs.value : [])

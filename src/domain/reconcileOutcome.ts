@@ -7,7 +7,7 @@
  *   Machine back, and a long requeue stays as a safety net.
  * - Done: converged.
  */
-import { isWaiting } from "./Diagnostic.ts"
+import { isBlocking, isWaiting } from "./Diagnostic.ts"
 import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
 import type { Plan } from "./Plan.ts"
 
@@ -27,7 +27,7 @@ export const outcomeFor = (plan: Plan, execution: ExecutionOutcome | undefined):
       ? { _tag: "Backoff", reason: failed.reason }
       : { _tag: "AwaitChange", reason: failed.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
   if ((execution?.executed ?? 0) > 0) return { _tag: "Requeue" }
-  const error = plan.diagnostics.find((d) => d.severity === "Error")
+  const error = plan.diagnostics.find(isBlocking)
   if (error !== undefined)
     return { _tag: "AwaitChange", reason: error.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
   const waiting = plan.diagnostics.find(isWaiting)

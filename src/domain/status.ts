@@ -4,7 +4,7 @@
  * Only fields of the CRD schema are produced. `sameStatus` tells the runtime whether a write is needed at all.
  */
 import { actionInfo } from "./actionInfo.ts"
-import { isWaiting } from "./Diagnostic.ts"
+import { isBlocking, isWaiting } from "./Diagnostic.ts"
 import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
 import { type Condition, isDeleting, type Machine, type MachineStatus, type Phase } from "./Machine.ts"
 import type { ObservedState, ObservedVmi } from "./ObservedState.ts"
@@ -66,7 +66,7 @@ const runtimeFields = (vmi: ObservedVmi): Partial<MachineStatus> => {
 /** Derives the status. Total and deterministic. */
 export const deriveStatus = (input: StatusInput): MachineStatus => {
   const { machine, observed, plan, outcome, now } = input
-  const errors = plan.diagnostics.filter((d) => d.severity === "Error")
+  const errors = plan.diagnostics.filter(isBlocking)
   const warnings = plan.diagnostics.filter(isWaiting)
   const remote =
     observed.remote._tag === "Present" && observed.remote.value.cluster === plan.cluster
@@ -139,7 +139,7 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
       ? cond("Placed", "True", "Placed", `placed on KubevirtConfig '${plan.cluster}'`)
       : cond(
           "Placed",
-          placementError?.severity === "Error" ? "False" : "Unknown",
+          placementError !== undefined && isBlocking(placementError) ? "False" : "Unknown",
           placementError?.reason ?? "NotPlaced",
           placementError?.message ?? "not placed yet"
         )

@@ -5,6 +5,7 @@
  */
 import { Effect, Option, Result, Schema } from "effect"
 import { isRemote } from "../domain/actionInfo.ts"
+import { isBlocking } from "../domain/Diagnostic.ts"
 import { Machine } from "../domain/Machine.ts"
 import { refOf } from "../domain/ObjectRef.ts"
 import type { Plan } from "../domain/Plan.ts"
@@ -103,7 +104,7 @@ export const reconcile = Effect.fn("reconcile")(function* (
   // Bad input is announced when it appears (the status changed), not again on every resync: a converged or
   // stuck-on-input Machine costs no writes.
   if (statusWritten)
-    for (const d of plan.diagnostics.filter((x) => x.severity === "Error"))
+    for (const d of plan.diagnostics.filter(isBlocking))
       yield* events.record(target, "Warning", d.reason, d.field === undefined ? d.message : `${d.field}: ${d.message}`)
   return { outcome: outcomeFor(plan, execution), plan, result, statusWritten } satisfies ReconcileReport
 })
