@@ -6,6 +6,7 @@
  * Every operation is synchronous, so each one is atomic; see docs/adr/0003-cluster-service.md.
  */
 import { Option, Result } from "effect"
+import { isDnsLabel, isDnsSubdomain } from "../../domain/dnsNames.ts"
 import type { KubeObject, ObjectMeta } from "../../domain/KubeObject.ts"
 import type { ObjectRef } from "../../domain/ObjectRef.ts"
 import type {
@@ -72,9 +73,6 @@ const ok = <A>(a: A): Op<A> => Result.succeed(a)
 const fail = (reason: KubeApiErrorReason): Op<never> => Result.fail(reason)
 
 const NAMESPACE: KindRef = { apiVersion: "v1", kind: "Namespace" }
-
-const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
-const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 const isoSeconds = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
 
@@ -458,9 +456,7 @@ export class InMemoryCluster {
     const prepared = bodyForRef(info, ref, body, { keepResourceVersion })
     if (Result.isFailure(prepared)) return fail(prepared.failure)
     const isNamespace = info.kind === "Namespace" && info.apiVersion === "v1"
-    const valid = isNamespace
-      ? ref.name.length <= 63 && dns1123Label.test(ref.name)
-      : ref.name.length <= 253 && dns1123Subdomain.test(ref.name)
+    const valid = isNamespace ? isDnsLabel(ref.name) : isDnsSubdomain(ref.name)
     if (!valid) {
       return fail(
         new Invalid({
