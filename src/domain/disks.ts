@@ -8,12 +8,20 @@ import type { Action } from "./Action.ts"
 import { advisory, type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
 import { isDnsLabel } from "./dnsNames.ts"
 import { type Fact, present } from "./Fact.ts"
-import { isOwnedBy, ownerLabels } from "./labels.ts"
+import {
+  isOwnedBy,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  ownerLabels,
+  SOURCE_MACHINE_ANNOTATION,
+  SOURCE_MACHINE_LABEL
+} from "./labels.ts"
 import type { Machine, MachineDisk } from "./Machine.ts"
 import { observePvc } from "./manifests/Pvc.ts"
 import { Kinds, refKey, refOf } from "./ObjectRef.ts"
 import type { ObservedPvc } from "./ObservedState.ts"
 import { parseQuantity } from "./Quantity.ts"
+import type { RemoteWatch } from "./RemoteWatch.ts"
 import { answerAt, firstUnknown, type Reads } from "./reads.ts"
 import { halted, type RemoteStep, type StepResult } from "./step.ts"
 import type { VmDisk } from "./VmSpec.ts"
@@ -93,6 +101,18 @@ export const diskReads = (machine: Machine): Reads<ReadonlyArray<ObservedPvc>> =
     }
   }
 }
+
+/** Our PVCs on each remote; a claim names its Machine in a label (or, for a long name, an annotation). */
+export const diskWatches: ReadonlyArray<RemoteWatch> = [
+  {
+    kind: Kinds.PersistentVolumeClaim,
+    labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    toKeys: (o) => {
+      const source = o.metadata.annotations?.[SOURCE_MACHINE_ANNOTATION] ?? o.metadata.labels?.[SOURCE_MACHINE_LABEL]
+      return source === undefined ? [] : [`${o.metadata.namespace}/${source}`]
+    }
+  }
+]
 
 const byName = (a: { readonly name: string }, b: { readonly name: string }) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0

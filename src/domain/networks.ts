@@ -4,11 +4,13 @@
  * (the cluster owner's), so the step plans no action: it tells the VM step to wait until every NAD it names exists.
  * Domain layer: pure.
  */
+import { Duration } from "effect"
 import { type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
 import { isDnsLabel, isDnsSubdomain } from "./dnsNames.ts"
 import { type Fact, present } from "./Fact.ts"
 import type { Machine } from "./Machine.ts"
-import { refOf } from "./ObjectRef.ts"
+import { Kinds, refOf } from "./ObjectRef.ts"
+import type { RemoteWatch } from "./RemoteWatch.ts"
 import { answerAt, firstUnknown, type Reads } from "./reads.ts"
 import { nothing, type Prerequisite, type RemoteStep } from "./step.ts"
 import { POD_NETWORK, type VmNetwork } from "./VmSpec.ts"
@@ -95,6 +97,21 @@ export const networkReads = (machine: Machine): Reads<ReadonlyArray<string>> => 
       )
   }
 }
+
+/**
+ * Every NAD of each remote (they carry no label of ours): an event wakes the Machines of its namespace placed there,
+ * so a Machine waiting for a NAD runs as soon as it appears. A remote without Multus (the kind is not served) or
+ * without list rights on it is not watched and asked again every 10 minutes.
+ */
+export const networkWatches: ReadonlyArray<RemoteWatch> = [
+  {
+    kind: Kinds.NetworkAttachmentDefinition,
+    labelSelector: {},
+    toKeys: (o, cluster, machines) =>
+      o.metadata.namespace === undefined ? [] : machines.inNamespace(cluster, o.metadata.namespace),
+    optional: { reprobeAfter: Duration.minutes(10) }
+  }
+]
 
 export const networksStep: RemoteStep = {
   scope: "remote",

@@ -4,11 +4,12 @@
  * on Machine deletion; its VirtualMachineInstance is read for status only. Domain layer: pure.
  */
 import { error, info, waiting } from "./Diagnostic.ts"
-import { isOwnedBy } from "./labels.ts"
+import { isOwnedBy, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./labels.ts"
 import type { Machine } from "./Machine.ts"
 import { observeVm, observeVmi } from "./manifests/VirtualMachine.ts"
-import { refKey, refOf } from "./ObjectRef.ts"
+import { Kinds, refKey, refOf } from "./ObjectRef.ts"
 import type { ObservedVm, ObservedVmi } from "./ObservedState.ts"
+import type { RemoteWatch } from "./RemoteWatch.ts"
 import { getOne, type Reads } from "./reads.ts"
 import { halted, nothing, type Prerequisite, type RemoteStep, type StepResult } from "./step.ts"
 import { vmDrift } from "./vmDrift.ts"
@@ -18,6 +19,25 @@ export const vmReads = (machine: Machine): Reads<ObservedVm> =>
 
 export const vmiReads = (machine: Machine): Reads<ObservedVmi> =>
   getOne(refOf("VirtualMachineInstance", machine.metadata.name, machine.metadata.namespace), observeVmi)
+
+/** A VM or VMI event wakes the Machine of the same name; only ours are watched. */
+const sameName = (o: { readonly metadata: { readonly name: string; readonly namespace?: string | undefined } }) => [
+  `${o.metadata.namespace}/${o.metadata.name}`
+]
+
+/**
+ * Our VMs and VMIs on each remote, so a VM's status reaches its Machine without polling. The VM watch's list is
+ * also what the cluster's health reports (it answers, or it does not).
+ */
+export const virtualMachineWatches: ReadonlyArray<RemoteWatch> = [
+  {
+    kind: Kinds.VirtualMachine,
+    labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    toKeys: sameName,
+    reportsHealth: true
+  },
+  { kind: Kinds.VirtualMachineInstance, labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, toKeys: sameName }
+]
 
 /** Holds the VM back at the first prerequisite that is not ready, with what it says the VM waits for. */
 const waitFor = (prerequisites: ReadonlyArray<Prerequisite>): StepResult | undefined => {
