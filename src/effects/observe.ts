@@ -16,7 +16,8 @@ import type { Answer, Query } from "../domain/reads.ts"
 import { queriesOf, remoteReads, remoteStateFrom } from "../domain/remoteReads.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "./Clusters.ts"
-import type { KubeApiError, KubeApiService } from "./KubeApi.ts"
+import type { KubeApiService } from "./KubeApi.ts"
+import type { KubeApiError } from "./KubeApiError.ts"
 import { apiRetry, retryApi } from "./retry.ts"
 
 /** Runs a read with retries; a failure becomes Unknown with the error's message. */

@@ -10,7 +10,8 @@ import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Ref, Result,
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { refOf } from "../domain/ObjectRef.ts"
 import { Supervisor } from "../effects/Clusters.ts"
-import type { KubeApiError, KubeApiService } from "../effects/KubeApi.ts"
+import type { KubeApiService } from "../effects/KubeApi.ts"
+import type { KubeApiError } from "../effects/KubeApiError.ts"
 import { Metrics } from "./Metrics.ts"
 
 /** Where the Lease lives. */

@@ -6,8 +6,9 @@
  * silently dropped. Recording never fails and never suspends; `/metrics` (HealthServer.ts) serves `expose`.
  * `instrumentKubeApi` wraps a cluster client to count API requests and track remote reachability.
  */
-import { Context, Effect, Exit, Layer, Option, Stream } from "effect"
-import type { KubeApiError, KubeApiService, KubeVerb } from "../effects/KubeApi.ts"
+import { Context, Effect, Layer } from "effect"
+import type { KubeApiService } from "../effects/KubeApi.ts"
+import { instrumented } from "../effects/kube/clients.ts"
 
 /** One value per label name of the metric. */
 export type LabelValues<L extends string> = { readonly [K in L]: string }
@@ -432,59 +433,16 @@ export class Metrics extends Context.Service<Metrics, OperatorMetrics>()("kubevi
   static readonly layer: Layer.Layer<Metrics> = Layer.sync(Metrics, makeOperatorMetrics)
 }
 
-/** The `code` label of a failed request: the HTTP status when there was a response, else what went wrong. */
-const codeOfError = (e: KubeApiError): string =>
-  e.reason.status !== undefined
-    ? String(e.reason.status)
-    : e.reason._tag === "Transport"
-      ? "transport"
-      : e.reason._tag === "Timeout"
-        ? "timeout"
-        : e.reason._tag.toLowerCase()
-
-/** A failure with no HTTP response: the cluster did not answer. */
-const unanswered = (e: KubeApiError): boolean =>
-  e.reason.status === undefined && (e.reason._tag === "Transport" || e.reason._tag === "Timeout")
-
 /**
  * Wraps a cluster client so that every request counts in `kubevirt_operator_api_requests_total{cluster,verb,code}`
  * and sets `kubevirt_operator_remote_reachable{cluster}` (1 after any response, 0 after a request that got none).
- * `cluster` is `supervisor` or the KubevirtConfig name. Writes refused by the read-only layer (DryRun) never left
- * the process and are not counted. A watch counts once, when its stream ends.
+ * `cluster` is `supervisor` or the KubevirtConfig name. The decorator itself is `effects/kube/instrumented.ts`.
  */
-export const instrumentKubeApi = (api: KubeApiService, cluster: string, metrics: OperatorMetrics): KubeApiService => {
-  const record = (verb: KubeVerb, code: string, reachable: boolean) =>
-    Effect.andThen(
-      metrics.apiRequests.inc({ cluster, verb, code }),
-      metrics.remoteReachable.set({ cluster }, reachable ? 1 : 0)
-    )
-  const onError = (verb: KubeVerb) => (e: KubeApiError) =>
-    e.reason._tag === "DryRun" ? Effect.void : record(verb, codeOfError(e), !unanswered(e))
-  const counted =
-    <Args extends ReadonlyArray<unknown>, A>(
-      verb: KubeVerb,
-      call: (...args: Args) => Effect.Effect<A, KubeApiError>,
-      codeOf: (a: A) => string = () => "200"
-    ) =>
-    (...args: Args): Effect.Effect<A, KubeApiError> =>
-      call(...args).pipe(
-        Effect.tap((a) => record(verb, codeOf(a), true)),
-        Effect.tapError(onError(verb))
+export const instrumentKubeApi = (api: KubeApiService, cluster: string, metrics: OperatorMetrics): KubeApiService =>
+  instrumented(api, {
+    request: (verb, code, answered) =>
+      Effect.andThen(
+        metrics.apiRequests.inc({ cluster, verb, code }),
+        metrics.remoteReachable.set({ cluster }, answered ? 1 : 0)
       )
-  return {
-    get: counted("get", api.get, (found) => (Option.isSome(found) ? "200" : "404")),
-    list: counted("list", api.list),
-    create: counted("create", api.create, () => "201"),
-    patch: counted("patch", api.patch),
-    apply: counted("apply", api.apply),
-    delete: counted("delete", api.delete),
-    updateStatus: counted("updateStatus", api.updateStatus),
-    watch: (kind, options) =>
-      api.watch(kind, options).pipe(
-        Stream.onExit((exit) => {
-          const error = Exit.findErrorOption(exit)
-          return Option.isSome(error) ? onError("watch")(error.value) : record("watch", "200", true)
-        })
-      )
-  }
-}
+  })

@@ -6,7 +6,9 @@
  */
 import { Duration, Effect, Random, Stream } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
-import type { KindRef, KubeApiError, KubeApiService, ListOptions, WatchEventType } from "../effects/KubeApi.ts"
+import type { KubeApiService, ListOptions, WatchEventType } from "../effects/KubeApi.ts"
+import type { KubeApiError } from "../effects/KubeApiError.ts"
+import type { KindRef } from "../effects/kube/clients.ts"
 
 export interface InformerHandlers {
   readonly onEvent: (type: Exclude<WatchEventType, "BOOKMARK">, object: KubeObject) => Effect.Effect<void>

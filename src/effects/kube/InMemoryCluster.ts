@@ -2,7 +2,7 @@
  * An in-process Kubernetes API server state with the semantics the operator depends on: resourceVersions
  * and optimistic concurrency, AlreadyExists/NotFound, namespace existence and termination, finalizers and
  * deletionTimestamp, label selectors, status subresources, generation, a watch history with Gone, request
- * counts and seeded fault injection. Effects layer (cluster service), behind `KubeApi.layerInMemory`.
+ * counts and seeded fault injection. Effects layer (cluster service), served as a KubeApi by `inMemoryApi.ts`.
  * Every operation is synchronous, so each one is atomic; see docs/adr/0003-cluster-service.md.
  */
 import { Option, Result } from "effect"
@@ -104,7 +104,7 @@ const notServed = (kind: KindRef) =>
 
 /**
  * The in-memory cluster. Build one with `InMemoryCluster.make()`, seed it, give it to
- * `KubeApi.layerInMemoryFrom`, then read `objects()` / `requestCount()` in assertions.
+ * `layerInMemoryFrom` (inMemoryApi.ts), then read `objects()` / `requestCount()` in assertions.
  */
 export class InMemoryCluster {
   readonly kinds: KindTable

@@ -5,6 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import { KubeApi } from "../../../src/effects/KubeApi.ts"
+import { layerLive } from "../../../src/effects/kube/clients.ts"
 import { checkKubeconfig, loadKubeconfig } from "../../../src/effects/kube/kubeconfig.ts"
 
 const TOKEN = "s3cr3t-t0ken-value"
@@ -154,9 +155,9 @@ describe("loadKubeconfig", () => {
     })
   )
 
-  it.effect("KubeApi.layerLive fails to build for an exec kubeconfig, naming user and field but no secret", () =>
+  it.effect("layerLive fails to build for an exec kubeconfig, naming user and field but no secret", () =>
     Effect.gen(function* () {
-      const layer = KubeApi.layerLive(kubeconfig(`${tokenUser}\n${execUser}`))
+      const layer = layerLive(kubeconfig(`${tokenUser}\n${execUser}`))
       const error = yield* Effect.flip(Layer.build(layer))
       assert.strictEqual(error._tag, "KubeconfigError")
       assert.strictEqual(error.reason._tag, "ExecAuthRejected")
@@ -169,10 +170,10 @@ describe("loadKubeconfig", () => {
     })
   )
 
-  it.effect("KubeApi.layerLive builds for the same kubeconfig with allowExecAuth", () =>
+  it.effect("layerLive builds for the same kubeconfig with allowExecAuth", () =>
     Effect.gen(function* () {
       const api = yield* KubeApi
       assert.isFunction(api.get)
-    }).pipe(Effect.provide(KubeApi.layerLive(kubeconfig(`${tokenUser}\n${execUser}`), { allowExecAuth: true })))
+    }).pipe(Effect.provide(layerLive(kubeconfig(`${tokenUser}\n${execUser}`), { allowExecAuth: true })))
   )
 })
