@@ -5,7 +5,7 @@
  * Secrets they reference (only in their namespaces), and on every remote cluster the watches the capabilities declare
  * (`domain/remoteWatches.ts`: our VMs, VMIs and PVCs, every NetworkAttachmentDefinition), one informer each.
  */
-import { Duration, Effect, FiberMap, Result, Schedule, Schema } from "effect"
+import { Duration, Effect, FiberMap, Result, Schema } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
 import { PLACEMENT_ANNOTATION } from "../domain/labels.ts"
@@ -18,7 +18,7 @@ import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
-import { apiRetry, retryApi } from "../effects/retry.ts"
+import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
 import { type ClusterHealth, makeClusterHealth } from "./clusterHealth.ts"
 import { runInformer } from "./informer.ts"
 import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
@@ -62,11 +62,6 @@ const describeReport = (r: ReconcileReport): string => {
     ...diagnostics.map((d) => `${d.severity} ${d.reason}: ${d.message}`)
   ].join("; ")
 }
-
-/** Retry for resolving a remote client before watching it: 1 s doubling to 60 s, jittered, forever. */
-const informerRetry = Schedule.min([Schedule.exponential("1 second"), Schedule.spaced("60 seconds")]).pipe(
-  Schedule.jittered
-)
 
 /**
  * One capability's watch on one remote cluster: an informer whose events wake the Machines the declaration maps them
