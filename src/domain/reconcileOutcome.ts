@@ -6,6 +6,7 @@
  * - AwaitChange: a failure or bad input that retrying cannot fix; a watch event (or the periodic resync) brings the
  *   Machine back, and a long requeue stays as a safety net.
  * - Done: converged.
+ * `outcomeFor` decides after a plan ran; the named outcomes below cover a reconcile that could not plan.
  */
 import { isBlocking, isWaiting } from "./Diagnostic.ts"
 import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
@@ -19,6 +20,19 @@ export type ReconcileOutcome =
 
 /** Safety-net requeue for terminal failures. */
 export const AWAIT_CHANGE_SECONDS = 300
+
+/** Nothing to do: the Machine is gone or out of scope. */
+export const done: ReconcileOutcome = { _tag: "Done" }
+
+/** Reading the Machine, or writing its status, failed on the supervisor: back off and look again. */
+export const supervisorFailed = (reason: string): ReconcileOutcome => ({ _tag: "Backoff", reason })
+
+/** The stored Machine does not decode: retrying cannot fix it, a change to it can. */
+export const undecodableMachine: ReconcileOutcome = {
+  _tag: "AwaitChange",
+  reason: "InvalidMachine",
+  requeueAfterSeconds: AWAIT_CHANGE_SECONDS
+}
 
 export const outcomeFor = (plan: Plan, execution: ExecutionOutcome | undefined): ReconcileOutcome => {
   const failed = execution?.failed

@@ -10,7 +10,13 @@ import { Machine } from "../domain/Machine.ts"
 import { refOf } from "../domain/ObjectRef.ts"
 import type { Plan } from "../domain/Plan.ts"
 import { inScope, plan as planMachine } from "../domain/planner.ts"
-import { outcomeFor, type ReconcileOutcome } from "../domain/reconcileOutcome.ts"
+import {
+  done,
+  outcomeFor,
+  type ReconcileOutcome,
+  supervisorFailed,
+  undecodableMachine
+} from "../domain/reconcileOutcome.ts"
 import { renderAction } from "../domain/render.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { deriveStatus, sameStatus } from "../domain/status.ts"
@@ -46,22 +52,16 @@ export const reconcile = Effect.fn("reconcile")(function* (
   const ref = refOf("Machine", name, namespace)
   const read = yield* Effect.result(retryApi(apiRetry)(supervisor.get(ref)))
   if (Result.isFailure(read))
-    return {
-      outcome: { _tag: "Backoff", reason: read.failure.reason._tag },
-      statusWritten: false
-    } satisfies ReconcileReport
-  if (Option.isNone(read.success)) return { outcome: { _tag: "Done" }, statusWritten: false } satisfies ReconcileReport
+    return { outcome: supervisorFailed(read.failure.reason._tag), statusWritten: false } satisfies ReconcileReport
+  if (Option.isNone(read.success)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
   const decoded = decodeMachine(read.success.value)
   if (Result.isFailure(decoded)) {
     yield* Effect.logError(`Machine ${key} cannot be decoded: ${decoded.failure.message}`)
-    return {
-      outcome: { _tag: "AwaitChange", reason: "InvalidMachine", requeueAfterSeconds: 300 },
-      statusWritten: false
-    } satisfies ReconcileReport
+    return { outcome: undecodableMachine, statusWritten: false } satisfies ReconcileReport
   }
   const machine = decoded.success
   // Out of scope: no finalizer, no status, no event (design 3.1).
-  if (!inScope(machine)) return { outcome: { _tag: "Done" }, statusWritten: false } satisfies ReconcileReport
+  if (!inScope(machine)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
 
   const observed = yield* observe(machine, settings, knownConfigs?.())
   const plan = planMachine({ machine, observed, settings })
@@ -92,7 +92,7 @@ export const reconcile = Effect.fn("reconcile")(function* (
         )
         if (Result.isFailure(write))
           return {
-            outcome: { _tag: "Backoff", reason: write.failure.reason._tag },
+            outcome: supervisorFailed(write.failure.reason._tag),
             plan,
             result,
             statusWritten

@@ -304,12 +304,9 @@ export const makeLeaderElector = (
               ? Effect.logInfo(`released Lease ${leaseKey}`)
               : Effect.logWarning(`cannot release Lease ${leaseKey}: timed out`)
           ),
-          Effect.catch((e: KubeApiError) =>
-            // Conflict: someone else wrote the Lease since, so it is no longer ours to release.
-            e.reason._tag === "Conflict"
-              ? Effect.void
-              : Effect.logWarning(`cannot release Lease ${leaseKey}: ${e.message}`)
-          )
+          // Conflict: someone else wrote the Lease since, so it is no longer ours to release.
+          Effect.catchReason("KubeApiError", "Conflict", () => Effect.void),
+          Effect.catch((e: KubeApiError) => Effect.logWarning(`cannot release Lease ${leaseKey}: ${e.message}`))
         )
     })
 

@@ -16,9 +16,6 @@ export const executeEnsureNamespace = Effect.fn("Executor.EnsureNamespace")(func
   yield* api.create(a.target, namespaceManifest(a.target.name, a.labels)).pipe(
     retryApi(apiRetry),
     Effect.asVoid,
-    Effect.catchIf(
-      (e) => e.reason._tag === "AlreadyExists",
-      () => Effect.void
-    )
+    Effect.catchReason("KubeApiError", "AlreadyExists", () => Effect.void)
   )
 })

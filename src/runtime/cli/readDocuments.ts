@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { parseAllDocuments } from "yaml"
 import type { SourceDocument } from "../../domain/documents.ts"
+import { messageOf } from "./CliError.ts"
 
 export interface ReadResult {
   readonly documents: ReadonlyArray<SourceDocument>
@@ -31,7 +32,7 @@ export const readDocuments = (paths: ReadonlyArray<string>): ReadResult => {
     try {
       files = expandPaths(given)
     } catch (e) {
-      problems.push(`${given}: cannot read: ${(e as Error).message}`)
+      problems.push(`${given}: cannot read: ${messageOf(e)}`)
       continue
     }
     for (const file of files) {
@@ -39,7 +40,7 @@ export const readDocuments = (paths: ReadonlyArray<string>): ReadResult => {
       try {
         text = readFileSync(file, "utf8")
       } catch (e) {
-        problems.push(`${file}: cannot read: ${(e as Error).message}`)
+        problems.push(`${file}: cannot read: ${messageOf(e)}`)
         continue
       }
       parseAllDocuments(text).forEach((doc, index) => {
