@@ -4,6 +4,8 @@
  * deletionTimestamp, label selectors, status subresources, generation, a watch history with Gone, request
  * counts and seeded fault injection. Effects layer (cluster service), served as a KubeApi by `inMemoryApi.ts`.
  * Every operation is synchronous, so each one is atomic; see docs/adr/0003-cluster-service.md.
+ * Over 400 lines on purpose: it holds one concept (a fake apiserver's state) whose parts share private state;
+ * banners mark them (inspection, operations, internals, the namespace controller).
  */
 import { Option, Result } from "effect"
 import { isDnsLabel, isDnsSubdomain } from "../../domain/dnsNames.ts"
