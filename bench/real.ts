@@ -11,7 +11,8 @@ import { Effect } from "effect"
 import type { KubeObject } from "../src/domain/KubeObject.ts"
 import { FINALIZER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../src/domain/labels.ts"
 import { Kinds, refOf } from "../src/domain/ObjectRef.ts"
-import type { KubeApiService, KubeVerb } from "../src/effects/KubeApi.ts"
+import type { KubeApiService } from "../src/effects/KubeApi.ts"
+import type { KubeVerb } from "../src/effects/KubeApiError.ts"
 import { type Environment, startEnvironment } from "../test/harness/environment.ts"
 import {
   installKubevirtConfig,

@@ -1,9 +1,10 @@
 /**
  * The closed set of things the operator can do, as a JSON-encodable tagged union. Domain layer: pure schema.
- * Every variant says which cluster it touches (`cluster`: a KubevirtConfig name for remote actions; Machine
- * actions always go to the supervisor) and carries a `reason` that is for display and events ONLY: executors must
- * never branch on it. Mutations of existing objects carry the observed `resourceVersion`, so a stale plan fails
- * with Conflict instead of overwriting (G3).
+ * Every variant names the object it writes (`target`) and carries a `reason` that is for display and events ONLY:
+ * executors must never branch on it. Remote actions say which cluster they touch (`cluster`: a KubevirtConfig name);
+ * Machine actions always go to the supervisor (`actionInfo.ts` says which is which, with everything else known per
+ * kind). Mutations of existing objects carry the observed `resourceVersion`, so a stale plan fails with Conflict
+ * instead of overwriting (G3).
  */
 import { Schema } from "effect"
 import { ObjectRef } from "./ObjectRef.ts"
@@ -14,8 +15,11 @@ const Str = Schema.String
 const Reason = Schema.String
 
 export const Action = Schema.TaggedUnion({
-  /** Create the remote namespace with our label if absent. AlreadyExists is success; never updates an existing one. */
-  EnsureNamespace: { cluster: Str, name: Str, labels: Schema.Record(Str, Str), reason: Reason },
+  /**
+   * Create the remote namespace `target` with our label if absent. AlreadyExists is success; never updates an
+   * existing one.
+   */
+  EnsureNamespace: { cluster: Str, target: ObjectRef, labels: Schema.Record(Str, Str), reason: Reason },
   /** Create a PVC. `after` is the whole desired claim. */
   CreatePvc: { cluster: Str, target: ObjectRef, after: PvcSpec, reason: Reason },
   /** Grow a PVC's requested storage from `before` to `after` (merge patch with resourceVersion precondition). */
@@ -47,33 +51,16 @@ export const Action = Schema.TaggedUnion({
   /** Remove the finalizer from the Machine; only planned when every remote child is gone (or orphaned). */
   RemoveFinalizer: { target: ObjectRef, finalizer: Str, reason: Reason },
   /**
-   * Record an automatic placement as the Machine's `vitistack.io/kubevirt-config` annotation. Precondition: the
-   * annotation is absent (a JSON patch `test`), so a placement chosen concurrently is never overwritten.
+   * Record an automatic placement (`placement`, a KubevirtConfig name) as the Machine's
+   * `vitistack.io/kubevirt-config` annotation. Precondition: the annotation is absent on the freshly read Machine
+   * (written with that read's resourceVersion), so a placement chosen concurrently is never overwritten.
    */
-  PersistPlacement: { target: ObjectRef, cluster: Str, reason: Reason }
+  PersistPlacement: { target: ObjectRef, placement: Str, reason: Reason }
 })
 export type Action = typeof Action.Type
 export type ActionTag = Action["_tag"]
+/** One variant of the union, by tag. */
+export type ActionOf<T extends ActionTag> = Extract<Action, { readonly _tag: T }>
 
-/** The Terraform-style glyph of an action: create, change, destroy. */
-export const actionKind = (a: Action): "create" | "change" | "destroy" => {
-  switch (a._tag) {
-    case "EnsureNamespace":
-    case "CreatePvc":
-    case "CreateVirtualMachine":
-      return "create"
-    case "DeletePvc":
-    case "DeleteVirtualMachine":
-      return "destroy"
-    case "ExpandPvc":
-    case "PatchVirtualMachine":
-    case "AddFinalizer":
-    case "RemoveFinalizer":
-    case "PersistPlacement":
-      return "change"
-  }
-}
-
-/** Whether the action writes to a remote cluster (as opposed to the supervisor's Machine). */
-export const isRemote = (a: Action): boolean =>
-  a._tag !== "AddFinalizer" && a._tag !== "RemoveFinalizer" && a._tag !== "PersistPlacement"
+/** The tags as a schema, for values that name an action kind (an execution failure). */
+export const ActionTag = Schema.Literals(Object.keys(Action.cases) as [ActionTag, ...Array<ActionTag>])

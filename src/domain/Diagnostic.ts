@@ -1,42 +1,151 @@
 /**
  * A finding of the planner that is not an action: a bad field, a name clash, a wait. Domain layer: pure schema.
- * Severity Error means the Machine cannot be satisfied as written (no remote write is planned); Warning means the
- * planner is waiting or refused one change; Info is for reviewers. `reason` is CamelCase and becomes the
- * condition reason; `field` names the offending field when there is one.
+ * What a diagnostic does is data on it (`effect`), as an action's `reason` is for display only (Action.ts):
+ * - Blocks: the Machine cannot be satisfied as written: no remote write is planned, and the reconcile waits for a
+ *   change (severity Error);
+ * - Waits: the operator waits for something that should come right (an unreachable remote, a missing NAD): the
+ *   reconcile backs off and the status message names it (severity Warning);
+ * - Advises: nothing changes (an alias used, a refused shrink; Info findings for reviewers).
+ * `severity` (Error, Warning, Info) is for display. `reason` is CamelCase, becomes the condition reason, and is one
+ * of the literals below, grouped by the constructor that may use it, so a typo or a reason without a declared effect
+ * fails the typecheck. `field` names the offending field when there is one.
  */
 import { Schema } from "effect"
 
+/** Reasons of `error`: bad input, or a name taken by an object that is not ours. */
+export const BlockingReasons = [
+  "InvalidName",
+  "InvalidNamespace",
+  "MachineClassNotFound",
+  "MachineClassDisabled",
+  "InvalidMachineClass",
+  "InvalidCpu",
+  "InvalidMemory",
+  "MultipleBootDisks",
+  "InvalidDiskName",
+  "MissingDiskSize",
+  "InvalidDiskSize",
+  "DuplicateDiskName",
+  "MultiplePrimaryInterfaces",
+  "InvalidInterfaceName",
+  "InvalidNetworkAttachment",
+  "DuplicateInterfaceName",
+  "KubevirtConfigNotFound",
+  "NoKubevirtConfig",
+  "AmbiguousPlacement",
+  "NameClash",
+  "InvalidImage",
+  "InvalidIso",
+  "InvalidIsoSize",
+  "InvalidCloudInit",
+  "CloudInitTooLarge"
+] as const
+export type BlockingReason = (typeof BlockingReasons)[number]
+
+/** Reasons of `waiting`: a fact that cannot be read yet, or an object on its way in or out. */
+export const WaitingReasons = [
+  "MachineClassUnknown",
+  "KubevirtConfigsUnknown",
+  "PlacementSearchIncomplete",
+  "RemoteUnreachable",
+  "RemoteNotObserved",
+  "NamespaceUnknown",
+  "NamespaceTerminating",
+  "PvcsUnknown",
+  "PvcTerminating",
+  "NetworkAttachmentUnknown",
+  "NetworkAttachmentMissing",
+  "VirtualMachineUnknown",
+  "VirtualMachineTerminating",
+  "CloudInitSourceMissing",
+  "CloudInitSourceUnknown",
+  "StorageUnknown"
+] as const
+export type WaitingReason = (typeof WaitingReasons)[number]
+
+/** Reasons of `advisory`: warnings that neither block nor wait. */
+export const AdvisoryReasons = [
+  "InstanceTypeAlias",
+  "UnknownDiskBus",
+  "PvcShrinkRefused",
+  "CloudInitNotMerged"
+] as const
+export type AdvisoryReason = (typeof AdvisoryReasons)[number]
+
+/** Reasons of `info`: notes for reviewers (a deletion step in progress is followed up by a watch event). */
+export const InfoReasons = [
+  "OutOfScope",
+  "NetworkNamespaceIgnored",
+  "PvcImmutableDrift",
+  "PvcNotInSpec",
+  "Orphaned",
+  "WaitingForVirtualMachine",
+  "ForeignVirtualMachine",
+  "WaitingForPvcs",
+  "StorageProfileMissing",
+  "StorageProfileNoMatch",
+  "CloudInitFromSshKeys"
+] as const
+export type InfoReason = (typeof InfoReasons)[number]
+
+export const DiagnosticReason = Schema.Literals([
+  ...BlockingReasons,
+  ...WaitingReasons,
+  ...AdvisoryReasons,
+  ...InfoReasons
+])
+export type DiagnosticReason = typeof DiagnosticReason.Type
+
+export const DiagnosticEffect = Schema.Literals(["Blocks", "Waits", "Advises"])
+export type DiagnosticEffect = typeof DiagnosticEffect.Type
+
 export const Diagnostic = Schema.Struct({
   severity: Schema.Literals(["Error", "Warning", "Info"]),
-  reason: Schema.String,
+  effect: DiagnosticEffect,
+  reason: DiagnosticReason,
   message: Schema.String,
   field: Schema.optionalKey(Schema.String)
 })
 export type Diagnostic = typeof Diagnostic.Type
 
-export const error = (reason: string, message: string, field?: string): Diagnostic => ({
+const withField = (field: string | undefined) => (field === undefined ? {} : { field })
+
+/** Bad input (or a name clash): blocks every remote write of the plan. */
+export const error = (reason: BlockingReason, message: string, field?: string): Diagnostic => ({
   severity: "Error",
+  effect: "Blocks",
   reason,
   message,
-  ...(field === undefined ? {} : { field })
+  ...withField(field)
 })
-export const warning = (reason: string, message: string, field?: string): Diagnostic => ({
+
+/** The operator waits for this (backoff; the status message names it). */
+export const waiting = (reason: WaitingReason, message: string, field?: string): Diagnostic => ({
   severity: "Warning",
+  effect: "Waits",
   reason,
   message,
-  ...(field === undefined ? {} : { field })
+  ...withField(field)
 })
-export const info = (reason: string, message: string): Diagnostic => ({ severity: "Info", reason, message })
 
-/**
- * Warnings that advise without blocking or waiting (an alias used, a refused shrink, an unknown bus): they do not
- * make the reconcile back off and are not what the status message reports as the thing being waited for.
- */
-export const ADVISORY_WARNINGS: ReadonlySet<string> = new Set([
-  "InstanceTypeAlias",
-  "PvcShrinkRefused",
-  "UnknownDiskBus"
-])
+/** A warning that changes nothing the operator does. */
+export const advisory = (reason: AdvisoryReason, message: string, field?: string): Diagnostic => ({
+  severity: "Warning",
+  effect: "Advises",
+  reason,
+  message,
+  ...withField(field)
+})
 
-/** A Warning that means the operator is waiting for something. */
-export const isWaiting = (d: Diagnostic): boolean => d.severity === "Warning" && !ADVISORY_WARNINGS.has(d.reason)
+export const info = (reason: InfoReason, message: string): Diagnostic => ({
+  severity: "Info",
+  effect: "Advises",
+  reason,
+  message
+})
+
+/** The Machine cannot be satisfied as written (no remote write). */
+export const isBlocking = (d: Diagnostic): boolean => d.effect === "Blocks"
+
+/** The operator is waiting for something. */
+export const isWaiting = (d: Diagnostic): boolean => d.effect === "Waits"

@@ -3,9 +3,10 @@
  * Domain layer: pure schema; the interpreter in `src/effects` produces it.
  */
 import { Schema } from "effect"
+import { ActionTag } from "./Action.ts"
 
 export const ActionFailure = Schema.Struct({
-  action: Schema.String,
+  action: ActionTag,
   target: Schema.String,
   /** The typed reason of the API error (NotFound, Forbidden, ...). */
   reason: Schema.String,

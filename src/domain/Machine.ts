@@ -1,10 +1,11 @@
 /**
  * The `Machine` (vitistack.io/v1alpha1) as the operator reads it: the metadata it acts on, the spec fields the design
  * uses (others are tolerated and ignored), and the status it writes. Domain layer: pure schemas.
- * Numbers are accepted as any finite number here; range checks live in `validate.ts`, so a bad value becomes a
- * diagnostic that names the field instead of a decode failure.
+ * Numbers are accepted as any finite number here; range checks live in the planner (`desired.ts`, `disks.ts`,
+ * `networks.ts`), so a bad value becomes a diagnostic that names the field instead of a decode failure.
  */
 import { Schema } from "effect"
+import { type ObjectRef, refOf } from "./ObjectRef.ts"
 
 const Str = Schema.String
 const opt = Schema.optionalKey
@@ -151,3 +152,6 @@ export const hasFinalizer = (m: Machine, finalizer: string): boolean =>
   (m.metadata.finalizers ?? []).includes(finalizer)
 /** The class the Machine asks for: `machineClass`, or the `instanceType` alias when only that is set. */
 export const requestedClass = (m: Machine): string | undefined => m.spec.machineClass ?? m.spec.instanceType
+
+/** The Machine as an action target. */
+export const machineRef = (m: Machine): ObjectRef => refOf("Machine", m.metadata.name, m.metadata.namespace)

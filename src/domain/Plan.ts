@@ -4,7 +4,7 @@
  */
 import { Schema } from "effect"
 import { Action } from "./Action.ts"
-import { Diagnostic } from "./Diagnostic.ts"
+import { Diagnostic, isBlocking } from "./Diagnostic.ts"
 import { ObjectRef } from "./ObjectRef.ts"
 
 export class Plan extends Schema.Class<Plan>("Plan")({
@@ -23,4 +23,4 @@ export const PlanSetJson = Schema.toCodecJson(PlanSet)
 export const encodePlanSetJson = Schema.encodeSync(PlanSetJson)
 export const decodePlanSetJson = Schema.decodeUnknownSync(PlanSetJson)
 
-export const hasErrors = (p: Plan): boolean => p.diagnostics.some((d) => d.severity === "Error")
+export const hasErrors = (p: Plan): boolean => p.diagnostics.some(isBlocking)

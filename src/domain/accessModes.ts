@@ -4,7 +4,7 @@
  * no CDI, no profile or no matching set falls back to `PVC_ACCESS_MODE`. DataVolumes need none of this: CDI's
  * `storage` API fills them from the same profile. Domain layer: pure.
  */
-import { type Diagnostic, info, warning } from "./Diagnostic.ts"
+import { type Diagnostic, info, waiting } from "./Diagnostic.ts"
 import type { Fact } from "./Fact.ts"
 
 /** One `status.claimPropertySets[]` entry of a StorageProfile. */
@@ -53,7 +53,7 @@ export const chooseAccessModes = (
       return {
         _tag: "Blocked",
         diagnostics: [
-          warning("StorageUnknown", `cannot read the remote StorageClasses: ${storage.defaultClass.reason}`)
+          waiting("StorageUnknown", `cannot read the remote StorageClasses: ${storage.defaultClass.reason}`)
         ]
       }
     className = storage.defaultClass._tag === "Present" ? storage.defaultClass.value : undefined
@@ -64,7 +64,7 @@ export const chooseAccessModes = (
     case "Unknown":
       return {
         _tag: "Blocked",
-        diagnostics: [warning("StorageUnknown", `cannot read StorageProfile '${className}': ${storage.profile.reason}`)]
+        diagnostics: [waiting("StorageUnknown", `cannot read StorageProfile '${className}': ${storage.profile.reason}`)]
       }
     case "Absent":
       return fallbackWith(`no CDI StorageProfile '${className}'`, "StorageProfileMissing")

@@ -7,7 +7,7 @@
 import { sha256 } from "@noble/hashes/sha2.js"
 import { Redacted, Result } from "effect"
 import { Base64 } from "effect/encoding"
-import { type Diagnostic, error, info, warning } from "./Diagnostic.ts"
+import { advisory, type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
 import type { Fact } from "./Fact.ts"
 import type { Machine, SourceRef } from "./Machine.ts"
 
@@ -118,7 +118,7 @@ const resolve = (
       return Redacted.value(fact.value)
     case "Absent":
       diags.push(
-        warning(
+        waiting(
           "CloudInitSourceMissing",
           `waiting for ${where} with key '${source.key}' (on the supervisor, in the Machine's namespace)`,
           selected.field
@@ -126,7 +126,7 @@ const resolve = (
       )
       return "blocked"
     case "Unknown":
-      diags.push(warning("CloudInitSourceUnknown", `cannot read ${where}: ${fact.reason}`, selected.field))
+      diags.push(waiting("CloudInitSourceUnknown", `cannot read ${where}: ${fact.reason}`, selected.field))
       return "blocked"
   }
 }
@@ -229,7 +229,7 @@ export const cloudInitPayload = (machine: Machine, values: SourceValues): CloudI
       const kept = parts[0]!
       for (const p of parts.slice(1))
         diags.push(
-          warning(
+          advisory(
             "CloudInitNotMerged",
             `${p.field} is not applied: ${foreign.map((f) => f.field).join(" and ")} is not a cloud-config or script cloud-init can combine`,
             p.field

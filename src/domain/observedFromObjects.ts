@@ -1,46 +1,29 @@
 /**
- * Builds the remote facts of one Machine from a list of raw remote objects (a snapshot file, or what observe read).
- * Domain layer: pure. Objects not in the list are Absent: callers that could not read a kind must say Unknown
- * themselves instead of passing an empty list.
+ * Builds the remote facts of one Machine from a list of raw remote objects (a snapshot file, or a test's cluster).
+ * Domain layer: pure. The queries are the live observer's (`remoteReads.ts`), answered from the list, so the offline
+ * plan reads exactly what the operator reads. Objects not in the list are absent: callers that could not read a kind
+ * must say Unknown themselves instead of passing an empty list.
  */
-
-import { networkAttachmentNames } from "./desired.ts"
-import { absent, present } from "./Fact.ts"
 import type { KubeObject } from "./KubeObject.ts"
 import type { Machine } from "./Machine.ts"
-import { observePvc } from "./manifests/Pvc.ts"
-import { observeVm, observeVmi } from "./manifests/VirtualMachine.ts"
 import type { RemoteState } from "./ObservedState.ts"
+import { type Answer, getNames, listSelects, type Query } from "./reads.ts"
+import { queriesOf, remoteReads, remoteStateFrom } from "./remoteReads.ts"
 
-const is = (o: KubeObject, kind: string, namespace: string | undefined, name?: string) =>
-  o.kind === kind && o.metadata.namespace === namespace && (name === undefined || o.metadata.name === name)
+/** Answers one query from the objects. */
+export const answerFromObjects =
+  (objects: ReadonlyArray<KubeObject>) =>
+  (q: Query): Answer => {
+    if (q._tag === "List") return { _tag: "Found", objects: objects.filter((o) => listSelects(q, o)) }
+    const found = objects.find((o) => getNames(q, o))
+    return { _tag: "Found", objects: found === undefined ? [] : [found] }
+  }
 
 export const remoteStateFromObjects = (
   machine: Machine,
   cluster: string,
   objects: ReadonlyArray<KubeObject>
 ): RemoteState => {
-  const { name, namespace } = machine.metadata
-  const ns = objects.find((o) => is(o, "Namespace", undefined, namespace))
-  const vm = objects.find((o) => is(o, "VirtualMachine", namespace, name))
-  const vmi = objects.find((o) => is(o, "VirtualMachineInstance", namespace, name))
-  return {
-    cluster,
-    namespace:
-      ns === undefined
-        ? absent
-        : present({
-            name: namespace,
-            labels: { ...(ns.metadata.labels ?? {}) },
-            deleting: ns.metadata.deletionTimestamp !== undefined
-          }),
-    vm: vm === undefined ? absent : present(observeVm(vm)),
-    vmi: vmi === undefined ? absent : present(observeVmi(vmi)),
-    pvcs: present(objects.filter((o) => is(o, "PersistentVolumeClaim", namespace)).map(observePvc)),
-    nads: present(
-      networkAttachmentNames(machine).filter((nad) =>
-        objects.some((o) => is(o, "NetworkAttachmentDefinition", namespace, nad))
-      )
-    )
-  }
+  const reads = remoteReads(machine)
+  return remoteStateFrom(cluster, reads, queriesOf(reads).map(answerFromObjects(objects)))
 }

@@ -1,21 +1,27 @@
 /**
- * Which remote cluster (KubevirtConfig) a Machine goes to, decided from what was observed (design 3.1).
- * Domain layer: pure. Order: the Machine's annotation; `DEFAULT_KUBEVIRT_CONFIG`; the only KubevirtConfig; the one
- * cluster that already holds this Machine's VM. An automatic choice must be persisted (`persist: true`), so a
- * placement never moves afterwards. Unknown facts give `Undetermined` (wait), never a guess.
+ * Which remote cluster (KubevirtConfig) a Machine goes to, decided from what was observed (design 3.1), and the
+ * placement step. Domain layer: pure. Order: the Machine's annotation; `DEFAULT_KUBEVIRT_CONFIG`; the only
+ * KubevirtConfig; the one cluster that already holds this Machine's VM. An automatic choice must be persisted
+ * (`persist: true`, the step's PersistPlacement), so a placement never moves afterwards. Unknown facts give
+ * `Undetermined` (wait), never a guess. On deletion, `cleanupTarget` says where the remote objects are, if anywhere.
  */
+import { error, info, waiting } from "./Diagnostic.ts"
 import type { Fact } from "./Fact.ts"
-import { PLACEMENT_ANNOTATION } from "./labels.ts"
-import type { Machine } from "./Machine.ts"
-import type { VmSearch } from "./ObservedState.ts"
+import { DELETION_POLICY_ANNOTATION, PLACEMENT_ANNOTATION } from "./labels.ts"
+import { type Machine, machineRef } from "./Machine.ts"
+import type { ObservedState, RemoteState, VmSearch } from "./ObservedState.ts"
 import type { Settings } from "./Settings.ts"
+import {
+  type CleanupTarget,
+  halted,
+  nothing,
+  type Placement,
+  type PlacementSource,
+  type StepResult,
+  type SupervisorStep
+} from "./step.ts"
 
-export type PlacementSource = "Annotation" | "DefaultKubevirtConfig" | "OnlyKubevirtConfig" | "ExistingVirtualMachine"
-
-export type Placement =
-  | { readonly _tag: "Placed"; readonly cluster: string; readonly source: PlacementSource; readonly persist: boolean }
-  | { readonly _tag: "Unplaced"; readonly reason: string; readonly message: string }
-  | { readonly _tag: "Undetermined"; readonly reason: string; readonly message: string }
+export type { CleanupTarget, Placement, PlacementSource } from "./step.ts"
 
 const FIX = `set the annotation '${PLACEMENT_ANNOTATION}' on the Machine or DEFAULT_KUBEVIRT_CONFIG on the operator`
 
@@ -89,3 +95,75 @@ export const needsVmSearch = (machine: Machine, configs: Fact<ReadonlyArray<stri
   (settings.defaultKubevirtConfig ?? "") === "" &&
   configs._tag === "Present" &&
   configs.value.length > 1
+
+/** Where a deleted Machine's remote objects are: orphaned on purpose, never created, or on the recorded cluster. */
+export const cleanupTarget = (machine: Machine): CleanupTarget => {
+  if (machine.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Orphan") return { _tag: "Orphaned" }
+  const cluster = machine.metadata.annotations?.[PLACEMENT_ANNOTATION]
+  // Placement is persisted before anything remote is created (ADR 0001 §5): no annotation, nothing remote.
+  return cluster === undefined || cluster === "" ? { _tag: "NeverPlaced" } : { _tag: "Placed", cluster }
+}
+
+/**
+ * The placed cluster's facts, or why remote steps cannot run there (it cannot be read, or it has not been observed).
+ * On deletion the message says how to stop waiting.
+ */
+export const placedRemote = (
+  observed: ObservedState,
+  cluster: string,
+  deleting: boolean
+):
+  | { readonly _tag: "Usable"; readonly remote: RemoteState }
+  | { readonly _tag: "Unusable"; readonly result: StepResult } => {
+  const r = observed.remote
+  if (r._tag === "Unknown") {
+    const hint = deleting
+      ? `; deletion waits (annotate ${DELETION_POLICY_ANNOTATION}: Orphan to keep the remote objects)`
+      : ""
+    return {
+      _tag: "Unusable",
+      result: halted(waiting("RemoteUnreachable", `remote cluster '${cluster}' cannot be read: ${r.reason}${hint}`))
+    }
+  }
+  if (r._tag === "Absent" || r.value.cluster !== cluster)
+    return {
+      _tag: "Unusable",
+      result: halted(waiting("RemoteNotObserved", `remote cluster '${cluster}' has not been observed yet`))
+    }
+  return { _tag: "Usable", remote: r.value }
+}
+
+export const placementStep: SupervisorStep = {
+  scope: "supervisor",
+  name: "placement",
+  // Nothing remote is planned until the Machine is placed, and an automatic choice is recorded first (ADR 0001 §5).
+  converge: ({ machine, placement }): StepResult => {
+    switch (placement._tag) {
+      case "Unplaced":
+        return halted(error(placement.reason, placement.message, `metadata.annotations[${PLACEMENT_ANNOTATION}]`))
+      case "Undetermined":
+        return halted(waiting(placement.reason, placement.message))
+      case "Placed":
+        return placement.persist
+          ? {
+              actions: [
+                {
+                  _tag: "PersistPlacement",
+                  target: machineRef(machine),
+                  placement: placement.cluster,
+                  reason: `placed by ${placement.source}; recorded so placement never moves`
+                }
+              ],
+              diagnostics: []
+            }
+          : nothing
+    }
+  },
+  cleanup: ({ target }) =>
+    target._tag === "Orphaned"
+      ? {
+          actions: [],
+          diagnostics: [info("Orphaned", `${DELETION_POLICY_ANNOTATION}: Orphan: remote objects are kept`)]
+        }
+      : nothing
+}

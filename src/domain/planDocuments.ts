@@ -51,7 +51,7 @@ export const planDocuments = (
       })
       const p = plan({ machine, observed, settings })
       for (const a of p.actions)
-        if (a._tag === "EnsureNamespace") objects = [...objects, namespaceManifest(a.name, a.labels)]
+        if (a._tag === "EnsureNamespace") objects = [...objects, namespaceManifest(a.target.name, a.labels)]
       return p
     })
   return plans

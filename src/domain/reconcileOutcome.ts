@@ -6,8 +6,9 @@
  * - AwaitChange: a failure or bad input that retrying cannot fix; a watch event (or the periodic resync) brings the
  *   Machine back, and a long requeue stays as a safety net.
  * - Done: converged.
+ * `outcomeFor` decides after a plan ran; the named outcomes below cover a reconcile that could not plan.
  */
-import { isWaiting } from "./Diagnostic.ts"
+import { isBlocking, isWaiting } from "./Diagnostic.ts"
 import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
 import type { Plan } from "./Plan.ts"
 
@@ -20,6 +21,19 @@ export type ReconcileOutcome =
 /** Safety-net requeue for terminal failures. */
 export const AWAIT_CHANGE_SECONDS = 300
 
+/** Nothing to do: the Machine is gone or out of scope. */
+export const done: ReconcileOutcome = { _tag: "Done" }
+
+/** Reading the Machine, or writing its status, failed on the supervisor: back off and look again. */
+export const supervisorFailed = (reason: string): ReconcileOutcome => ({ _tag: "Backoff", reason })
+
+/** The stored Machine does not decode: retrying cannot fix it, a change to it can. */
+export const undecodableMachine: ReconcileOutcome = {
+  _tag: "AwaitChange",
+  reason: "InvalidMachine",
+  requeueAfterSeconds: AWAIT_CHANGE_SECONDS
+}
+
 export const outcomeFor = (plan: Plan, execution: ExecutionOutcome | undefined): ReconcileOutcome => {
   const failed = execution?.failed
   if (failed !== undefined)
@@ -27,7 +41,7 @@ export const outcomeFor = (plan: Plan, execution: ExecutionOutcome | undefined):
       ? { _tag: "Backoff", reason: failed.reason }
       : { _tag: "AwaitChange", reason: failed.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
   if ((execution?.executed ?? 0) > 0) return { _tag: "Requeue" }
-  const error = plan.diagnostics.find((d) => d.severity === "Error")
+  const error = plan.diagnostics.find(isBlocking)
   if (error !== undefined)
     return { _tag: "AwaitChange", reason: error.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
   const waiting = plan.diagnostics.find(isWaiting)

@@ -73,12 +73,14 @@ export const applyAction = (w: World, a: Action): World => {
       return withMachine(w, (m) =>
         (m.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
           ? m
-          : changeMetadata(m, { annotations: { ...(m.metadata.annotations ?? {}), [PLACEMENT_ANNOTATION]: a.cluster } })
+          : changeMetadata(m, {
+              annotations: { ...(m.metadata.annotations ?? {}), [PLACEMENT_ANNOTATION]: a.placement }
+            })
       )
     case "EnsureNamespace":
       return withRemote(w, a.cluster, (r) =>
         r.namespace._tag === "Absent"
-          ? { ...r, namespace: present({ name: a.name, labels: a.labels, deleting: false }) }
+          ? { ...r, namespace: present({ name: a.target.name, labels: a.labels, deleting: false }) }
           : r
       )
     case "CreatePvc":

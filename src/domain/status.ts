@@ -3,7 +3,8 @@
  * (design 3.5). Domain layer: pure; `now` is an input and only stamps conditions that changed status.
  * Only fields of the CRD schema are produced. `sameStatus` tells the runtime whether a write is needed at all.
  */
-import { isWaiting } from "./Diagnostic.ts"
+import { actionInfo } from "./actionInfo.ts"
+import { isBlocking, isWaiting } from "./Diagnostic.ts"
 import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
 import { type Condition, isDeleting, type Machine, type MachineStatus, type Phase } from "./Machine.ts"
 import type { ObservedState, ObservedVmi } from "./ObservedState.ts"
@@ -27,29 +28,6 @@ export const ERROR_STATUSES: ReadonlySet<string> = new Set([
   "DataVolumeError",
   "ErrorUnschedulable"
 ])
-
-const FAILURE_PREFIX: Record<string, string> = {
-  EnsureNamespace: "failed to create namespace on remote cluster",
-  CreatePvc: "failed to create PVC on remote cluster",
-  ExpandPvc: "failed to expand PVC on remote cluster",
-  DeletePvc: "failed to delete PVC on remote cluster",
-  CreateVirtualMachine: "failed to create VirtualMachine on remote cluster",
-  PatchVirtualMachine: "failed to update VirtualMachine on remote cluster",
-  DeleteVirtualMachine: "failed to delete VirtualMachine on remote cluster",
-  AddFinalizer: "failed to add finalizer",
-  RemoveFinalizer: "failed to remove finalizer",
-  PersistPlacement: "failed to record placement"
-}
-
-const FAILURE_REASON: Record<string, string> = {
-  EnsureNamespace: "NamespaceCreateFailed",
-  CreatePvc: "PvcCreateFailed",
-  ExpandPvc: "PvcExpandFailed",
-  DeletePvc: "PvcDeleteFailed",
-  CreateVirtualMachine: "VirtualMachineCreateFailed",
-  PatchVirtualMachine: "VirtualMachinePatchFailed",
-  DeleteVirtualMachine: "VirtualMachineDeleteFailed"
-}
 
 const isIpv6 = (ip: string) => ip.includes(":")
 const uniq = (xs: ReadonlyArray<string>) => [...new Set(xs)]
@@ -88,7 +66,7 @@ const runtimeFields = (vmi: ObservedVmi): Partial<MachineStatus> => {
 /** Derives the status. Total and deterministic. */
 export const deriveStatus = (input: StatusInput): MachineStatus => {
   const { machine, observed, plan, outcome, now } = input
-  const errors = plan.diagnostics.filter((d) => d.severity === "Error")
+  const errors = plan.diagnostics.filter(isBlocking)
   const warnings = plan.diagnostics.filter(isWaiting)
   const remote =
     observed.remote._tag === "Present" && observed.remote.value.cluster === plan.cluster
@@ -106,8 +84,8 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
     failureMessage = errors.map((e) => (e.field === undefined ? e.message : `${e.field}: ${e.message}`)).join("; ")
   } else if (outcome?.failed !== undefined) {
     const f = outcome.failed
-    failureReason = FAILURE_REASON[f.action] ?? `${f.action}Failed`
-    failureMessage = `${FAILURE_PREFIX[f.action] ?? `failed to run ${f.action}`}: ${f.message}`
+    failureReason = actionInfo[f.action].failureReason
+    failureMessage = `${actionInfo[f.action].failureMessage}: ${f.message}`
   } else if (printable !== undefined && ERROR_STATUSES.has(printable) && !running) {
     failureReason = printable
     failureMessage = `VirtualMachine ${machine.metadata.namespace}/${machine.metadata.name} is ${printable}`
@@ -161,7 +139,7 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
       ? cond("Placed", "True", "Placed", `placed on KubevirtConfig '${plan.cluster}'`)
       : cond(
           "Placed",
-          placementError?.severity === "Error" ? "False" : "Unknown",
+          placementError !== undefined && isBlocking(placementError) ? "False" : "Unknown",
           placementError?.reason ?? "NotPlaced",
           placementError?.message ?? "not placed yet"
         )

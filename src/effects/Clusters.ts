@@ -23,7 +23,12 @@ export class Supervisor extends Context.Service<Supervisor, KubeApiService>()("k
 export class RemoteUnavailable extends Schema.TaggedError<RemoteUnavailable>()("RemoteUnavailable", {
   cluster: Schema.String,
   message: Schema.String
-}) {}
+}) {
+  /** Retryable: the KubevirtConfig, its Secret or the cluster may come right (a watch also wakes the Machine). */
+  get isRetryable(): boolean {
+    return true
+  }
+}
 
 export interface RemotesService {
   /** The client of the remote cluster named by KubevirtConfig `cluster`. */

@@ -66,12 +66,10 @@ export class EventRecorder extends Context.Service<
             return supervisor.create(ref, event).pipe(
               Effect.tap(() => Effect.sync(() => remember(ref.name, 1))),
               // Recorded before (another replica, or before a restart): bump its time; the count restarts here.
-              Effect.catchIf(
-                (e) => e.reason._tag === "AlreadyExists",
-                () =>
-                  Effect.tap(supervisor.patch(ref, { lastTimestamp: now }), () =>
-                    Effect.sync(() => remember(ref.name, 1))
-                  )
+              Effect.catchReason("KubeApiError", "AlreadyExists", () =>
+                Effect.tap(supervisor.patch(ref, { lastTimestamp: now }), () =>
+                  Effect.sync(() => remember(ref.name, 1))
+                )
               )
             )
           }
@@ -80,7 +78,7 @@ export class EventRecorder extends Context.Service<
           yield* supervisor.patch(ref, { count: known + 1, lastTimestamp: now }).pipe(
             Effect.tap(() => Effect.sync(() => remember(ref.name, known + 1))),
             // Events expire (1 h by default): record it anew.
-            Effect.catchIf((e) => e.reason._tag === "NotFound", create)
+            Effect.catchReason("KubeApiError", "NotFound", () => create())
           )
         }).pipe(
           Effect.asVoid,

@@ -19,9 +19,7 @@ export class NotOurs extends Schema.TaggedError<NotOurs>()("NotOurs", { target: 
 export type ExecutionError = KubeApiError | RemoteUnavailable | NotOurs
 
 /** The reason tag used in conditions and metrics for any execution error. */
-export const reasonOf = (e: ExecutionError): string =>
-  e._tag === "KubeApiError" ? e.reason._tag : e._tag === "RemoteUnavailable" ? "RemoteUnavailable" : "NotOurs"
+export const reasonOf = (e: ExecutionError): string => (e._tag === "KubeApiError" ? e.reason._tag : e._tag)
 
-/** Retryable: transient API reasons, and an unavailable remote (it may come back). */
-export const isRetryable = (e: ExecutionError): boolean =>
-  e._tag === "KubeApiError" ? e.isRetryable : e._tag === "RemoteUnavailable"
+/** Retryable: transient API reasons, and an unavailable remote (it may come back); each error says so itself. */
+export const isRetryable = (e: ExecutionError): boolean => e.isRetryable

@@ -1,35 +1,16 @@
 /**
  * The cluster service: one interface for the supervisor and for every remote cluster (get, list, create,
- * patch, apply, delete, watch, updateStatus), with typed `KubeApiError`s. Effects layer.
- * Layers: `layerLive` (client-node, the only importer of it lives in ./kube), `layerInMemory` (real API
- * semantics in a process), `layerReadOnly` (dry-run: writes fail with reason DryRun), `layerFaulty`.
+ * patch, apply, delete, watch, updateStatus), with typed `KubeApiError`s, and its tag. Effects layer.
+ * This file holds the interface and the tag only; the implementations and decorators import it and export their own
+ * layers (`kube/liveApi.ts`, `kube/inMemoryApi.ts`, `kube/readOnly.ts`, `kube/FaultInjection.ts`,
+ * `kube/instrumented.ts`), and `src/runtime` reaches them through one entry point, `kube/clients.ts` (ADR 0008).
  */
-import { Context, Effect, Layer, type Option, type Stream } from "effect"
+import { Context, type Effect, type Option, type Stream } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import type { ObjectRef } from "../domain/ObjectRef.ts"
 import type { KubeApiError } from "./KubeApiError.ts"
-import { type FaultConfig, FaultInjector, withFaults } from "./kube/FaultInjection.ts"
-import { InMemoryCluster, type InMemoryClusterOptions } from "./kube/InMemoryCluster.ts"
-import { makeInMemoryApi } from "./kube/inMemoryApi.ts"
 import type { KindRef } from "./kube/KindTable.ts"
-import type { KubeconfigError } from "./kube/KubeconfigError.ts"
 import type { LabelSelector } from "./kube/labelSelector.ts"
-import { type LiveOptions, makeLiveApi, makeLiveApiInCluster } from "./kube/liveApi.ts"
-import { readOnly } from "./kube/readOnly.ts"
-
-export type { KubeApiErrorReason, KubeVerb } from "./KubeApiError.ts"
-export {
-  KubeApiError,
-  reasonFromHttp,
-  reasonFromTransport
-} from "./KubeApiError.ts"
-export type { FaultConfig, FaultKind, FaultRule } from "./kube/FaultInjection.ts"
-export type { InMemoryClusterOptions } from "./kube/InMemoryCluster.ts"
-export { InMemoryCluster } from "./kube/InMemoryCluster.ts"
-export type { KindInfo, KindRef } from "./kube/KindTable.ts"
-export { KindTable } from "./kube/KindTable.ts"
-export type { LabelSelector } from "./kube/labelSelector.ts"
-export type { LiveOptions } from "./kube/liveApi.ts"
 
 export interface ListOptions {
   /** Omit to list across all namespaces (or for cluster-scoped kinds). */
@@ -123,48 +104,5 @@ export interface KubeApiService {
   ) => Effect.Effect<KubeObject, KubeApiError>
 }
 
-/**
- * The cluster service. Provide one instance per cluster (supervisor, each remote); see the layers below.
- */
-export class KubeApi extends Context.Service<KubeApi, KubeApiService>()("kubevirt-operator/effects/KubeApi") {
-  /**
-   * A real cluster from an untrusted, self-contained kubeconfig (a Secret's; see `loadSecretKubeconfig`). Fails
-   * with `KubeconfigError` when the YAML is unusable, names a local file, has `exec`/`auth-provider` (unless
-   * `allowExecAuth`) or connects insecurely (unless `allowInsecure`).
-   */
-  static readonly layerLive = (kubeconfigYaml: string, options?: LiveOptions): Layer.Layer<KubeApi, KubeconfigError> =>
-    Layer.effect(KubeApi, makeLiveApi(kubeconfigYaml, options))
-
-  /** A real cluster from the pod's service account (in-cluster config). */
-  static readonly layerLiveInCluster = (options?: LiveOptions): Layer.Layer<KubeApi, KubeconfigError> =>
-    Layer.effect(KubeApi, makeLiveApiInCluster(options))
-
-  /**
-   * A fresh in-memory cluster. Also provides `ClusterState` (the `InMemoryCluster`), so tests can seed it
-   * and assert on the resulting state and request counts.
-   */
-  static readonly layerInMemory = (options?: InMemoryClusterOptions): Layer.Layer<KubeApi | ClusterState> =>
-    KubeApi.layerInMemoryFrom(InMemoryCluster.make(options))
-
-  /** An in-memory layer over an existing cluster (for tests that build the cluster themselves). */
-  static readonly layerInMemoryFrom = (cluster: InMemoryCluster): Layer.Layer<KubeApi | ClusterState> =>
-    Layer.mergeAll(Layer.succeed(KubeApi, makeInMemoryApi(cluster)), Layer.succeed(ClusterState, cluster))
-
-  /** Wraps the KubeApi below it: reads pass through, every write fails with reason DryRun. */
-  static readonly layerReadOnly: Layer.Layer<KubeApi, never, KubeApi> = Layer.effect(
-    KubeApi,
-    Effect.map(KubeApi, readOnly)
-  )
-
-  /** Wraps the KubeApi below it with seeded, deterministic failures (see FaultInjection.ts). */
-  static readonly layerFaulty = (config: FaultConfig): Layer.Layer<KubeApi, never, KubeApi> =>
-    Layer.effect(
-      KubeApi,
-      Effect.map(KubeApi, (api) => withFaults(api, FaultInjector.make(config)))
-    )
-}
-
-/** The in-memory cluster behind `KubeApi.layerInMemory`, for seeding and for assertions on state. */
-export class ClusterState extends Context.Service<ClusterState, InMemoryCluster>()(
-  "kubevirt-operator/effects/kube/ClusterState"
-) {}
+/** The cluster service. Provide one instance per cluster (supervisor, each remote). */
+export class KubeApi extends Context.Service<KubeApi, KubeApiService>()("kubevirt-operator/effects/KubeApi") {}

@@ -42,7 +42,7 @@ export const executors: { readonly [T in ActionTag]: Executor<T> } = {
 
 export const executeAction = (a: Action): Effect.Effect<void, ExecutionError, Supervisor | Remotes> =>
   (executors[a._tag] as Executor<typeof a._tag>)(a as never).pipe(
-    Effect.annotateLogs({ action: a._tag, target: "target" in a ? refKey(a.target) : a.name })
+    Effect.annotateLogs({ action: a._tag, target: refKey(a.target) })
   )
 
 export interface ExecutionResult {
@@ -78,7 +78,7 @@ export const outcomeOf = (r: ExecutionResult): ExecutionOutcome => ({
     : {
         failed: {
           action: r.failed.action._tag,
-          target: "target" in r.failed.action ? refKey(r.failed.action.target) : r.failed.action.name,
+          target: refKey(r.failed.action.target),
           reason: reasonOf(r.failed.error),
           message: r.failed.error.message,
           retryable: isRetryable(r.failed.error)

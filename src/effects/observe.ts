@@ -1,22 +1,23 @@
 /**
  * Gathers the ObservedState of one Machine from the supervisor and its remote cluster. Effects layer.
  * Every read that fails becomes an Unknown fact with the reason (never Absent, never an exception), so the planner
- * can refuse to create or delete on the strength of it. Reads on the remote run concurrently.
+ * can refuse to create or delete on the strength of it. The remote reads are the capabilities' own
+ * (`domain/remoteReads.ts`, shared with the offline observer) and run concurrently.
  */
 import { Effect, Option, Result, Schema } from "effect"
-import { diskClaimNames, networkAttachmentNames } from "../domain/desired.ts"
 import { absent, type Fact, present, unknown } from "../domain/Fact.ts"
-import { isOwnedBy, ownerLabels } from "../domain/labels.ts"
+import { isOwnedBy } from "../domain/labels.ts"
 import { type Machine, requestedClass } from "../domain/Machine.ts"
 import { MachineClass } from "../domain/MachineClass.ts"
-import { observePvc } from "../domain/manifests/Pvc.ts"
-import { observeVm, observeVmi } from "../domain/manifests/VirtualMachine.ts"
 import { Kinds, refOf } from "../domain/ObjectRef.ts"
-import { type ObservedPvc, ObservedState, type RemoteState, type VmSearch } from "../domain/ObservedState.ts"
+import { ObservedState, type RemoteState, type VmSearch } from "../domain/ObservedState.ts"
 import { needsVmSearch, place } from "../domain/placement.ts"
+import type { Answer, Query } from "../domain/reads.ts"
+import { queriesOf, remoteReads, remoteStateFrom } from "../domain/remoteReads.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "./Clusters.ts"
-import type { KubeApiError, KubeApiService } from "./KubeApi.ts"
+import type { KubeApiService } from "./KubeApi.ts"
+import type { KubeApiError } from "./KubeApiError.ts"
 import { apiRetry, retryApi } from "./retry.ts"
 
 /** Runs a read with retries; a failure becomes Unknown with the error's message. */
@@ -27,8 +28,18 @@ const fact = <A, B>(read: Effect.Effect<A, KubeApiError>, f: (a: A) => Fact<B>):
     Effect.catch((e) => Effect.succeed(unknown(e.message) as Fact<B>))
   )
 
-const optionFact = <A, B>(o: Option.Option<A>, f: (a: A) => B): Fact<B> =>
-  Option.isSome(o) ? present(f(o.value)) : absent
+/** Answers one query of a capability's reads from the cluster (with retries; a failure is Unknown). */
+const answer =
+  (api: KubeApiService) =>
+  (q: Query): Effect.Effect<Answer> =>
+    (q._tag === "Get"
+      ? Effect.map(api.get(q.ref), (o) => (Option.isSome(o) ? [o.value] : []))
+      : Effect.map(api.list(q.kind, { namespace: q.namespace, labelSelector: q.labelSelector }), (l) => l.items)
+    ).pipe(
+      retryApi(apiRetry),
+      Effect.map((objects): Answer => ({ _tag: "Found", objects })),
+      Effect.catch((e) => Effect.succeed<Answer>({ _tag: "Unknown", reason: e.message }))
+    )
 
 /** The remote facts of one Machine on one cluster. */
 export const observeRemote = Effect.fn("observe.remote")(function* (
@@ -36,45 +47,9 @@ export const observeRemote = Effect.fn("observe.remote")(function* (
   cluster: string,
   machine: Machine
 ) {
-  const { name, namespace } = machine.metadata
-  const [ns, vm, vmi, labelled, byName, nadFacts] = yield* Effect.all(
-    [
-      fact(api.get(refOf("Namespace", namespace)), (o) =>
-        optionFact(o, (x) => ({
-          name: namespace,
-          labels: { ...(x.metadata.labels ?? {}) },
-          deleting: x.metadata.deletionTimestamp !== undefined
-        }))
-      ),
-      fact(api.get(refOf("VirtualMachine", name, namespace)), (o) => optionFact(o, observeVm)),
-      fact(api.get(refOf("VirtualMachineInstance", name, namespace)), (o) => optionFact(o, observeVmi)),
-      fact(api.list(Kinds.PersistentVolumeClaim, { namespace, labelSelector: ownerLabels(name) }), (l) =>
-        present(l.items.map(observePvc))
-      ),
-      // Claims with the desired names may exist without our labels (a name clash the planner must see).
-      Effect.forEach(diskClaimNames(machine), (claim) =>
-        fact(api.get(refOf("PersistentVolumeClaim", claim, namespace)), (o) => optionFact(o, observePvc))
-      ),
-      // Only the NetworkAttachmentDefinitions the Machine names, in its namespace (spec page: "same namespace").
-      Effect.forEach(networkAttachmentNames(machine), (nad) =>
-        fact(api.get(refOf("NetworkAttachmentDefinition", nad, namespace)), (o) => optionFact(o, () => nad))
-      )
-    ],
-    { concurrency: "unbounded" }
-  )
-  const pvcFacts: ReadonlyArray<Fact<ReadonlyArray<ObservedPvc>>> = [
-    labelled,
-    ...byName.map((f) => (f._tag === "Present" ? present([f.value]) : f._tag === "Absent" ? present([]) : f))
-  ]
-  const failed = pvcFacts.find((f) => f._tag === "Unknown")
-  const merged = new Map<string, ObservedPvc>()
-  for (const f of pvcFacts) if (f._tag === "Present") for (const p of f.value) merged.set(p.name, p)
-  const pvcs: Fact<ReadonlyArray<ObservedPvc>> =
-    failed ?? present([...merged.values()].sort((a, b) => (a.name < b.name ? -1 : 1)))
-  const nadFailed = nadFacts.find((f) => f._tag === "Unknown")
-  const nads: Fact<ReadonlyArray<string>> =
-    nadFailed ?? present(nadFacts.flatMap((f) => (f._tag === "Present" ? [f.value] : [])))
-  return { cluster, namespace: ns, vm, vmi, pvcs, nads } satisfies RemoteState
+  const reads = remoteReads(machine)
+  const answers = yield* Effect.forEach(queriesOf(reads), answer(api), { concurrency: "unbounded" })
+  return remoteStateFrom(cluster, reads, answers)
 })
 
 /**

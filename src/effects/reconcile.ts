@@ -4,11 +4,19 @@
  * command calls the same observe and plan without executing. Never fails: API trouble becomes the outcome.
  */
 import { Effect, Option, Result, Schema } from "effect"
+import { isRemote } from "../domain/actionInfo.ts"
+import { isBlocking } from "../domain/Diagnostic.ts"
 import { Machine } from "../domain/Machine.ts"
 import { refOf } from "../domain/ObjectRef.ts"
 import type { Plan } from "../domain/Plan.ts"
 import { inScope, plan as planMachine } from "../domain/planner.ts"
-import { outcomeFor, type ReconcileOutcome } from "../domain/reconcileOutcome.ts"
+import {
+  done,
+  outcomeFor,
+  type ReconcileOutcome,
+  supervisorFailed,
+  undecodableMachine
+} from "../domain/reconcileOutcome.ts"
 import { renderAction } from "../domain/render.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { deriveStatus, sameStatus } from "../domain/status.ts"
@@ -27,9 +35,6 @@ export interface ReconcileReport {
 
 const decodeMachine = Schema.decodeUnknownResult(Machine)
 
-/** Actions that write the Machine itself (its metadata), after which its resourceVersion has moved. */
-const MACHINE_ACTIONS: ReadonlySet<string> = new Set(["AddFinalizer", "RemoveFinalizer", "PersistPlacement"])
-
 export const parseKey = (key: string): { readonly namespace: string; readonly name: string } => {
   const i = key.indexOf("/")
   return { namespace: key.slice(0, i), name: key.slice(i + 1) }
@@ -47,22 +52,16 @@ export const reconcile = Effect.fn("reconcile")(function* (
   const ref = refOf("Machine", name, namespace)
   const read = yield* Effect.result(retryApi(apiRetry)(supervisor.get(ref)))
   if (Result.isFailure(read))
-    return {
-      outcome: { _tag: "Backoff", reason: read.failure.reason._tag },
-      statusWritten: false
-    } satisfies ReconcileReport
-  if (Option.isNone(read.success)) return { outcome: { _tag: "Done" }, statusWritten: false } satisfies ReconcileReport
+    return { outcome: supervisorFailed(read.failure.reason._tag), statusWritten: false } satisfies ReconcileReport
+  if (Option.isNone(read.success)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
   const decoded = decodeMachine(read.success.value)
   if (Result.isFailure(decoded)) {
     yield* Effect.logError(`Machine ${key} cannot be decoded: ${decoded.failure.message}`)
-    return {
-      outcome: { _tag: "AwaitChange", reason: "InvalidMachine", requeueAfterSeconds: 300 },
-      statusWritten: false
-    } satisfies ReconcileReport
+    return { outcome: undecodableMachine, statusWritten: false } satisfies ReconcileReport
   }
   const machine = decoded.success
   // Out of scope: no finalizer, no status, no event (design 3.1).
-  if (!inScope(machine)) return { outcome: { _tag: "Done" }, statusWritten: false } satisfies ReconcileReport
+  if (!inScope(machine)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
 
   const observed = yield* observe(machine, settings, knownConfigs?.())
   const plan = planMachine({ machine, observed, settings })
@@ -78,8 +77,8 @@ export const reconcile = Effect.fn("reconcile")(function* (
   // most of them at steady state), and a change by someone else in between makes the status write a Conflict,
   // retried with backoff.
   let statusWritten = false
-  const touched = [...result.executed, ...(result.failed === undefined ? [] : [result.failed.action])].some((a) =>
-    MACHINE_ACTIONS.has(a._tag)
+  const touched = [...result.executed, ...(result.failed === undefined ? [] : [result.failed.action])].some(
+    (a) => !isRemote(a)
   )
   const fresh = touched ? yield* Effect.result(retryApi(apiRetry)(supervisor.get(ref))) : read
   if (Result.isSuccess(fresh) && Option.isSome(fresh.success)) {
@@ -93,7 +92,7 @@ export const reconcile = Effect.fn("reconcile")(function* (
         )
         if (Result.isFailure(write))
           return {
-            outcome: { _tag: "Backoff", reason: write.failure.reason._tag },
+            outcome: supervisorFailed(write.failure.reason._tag),
             plan,
             result,
             statusWritten
@@ -105,7 +104,7 @@ export const reconcile = Effect.fn("reconcile")(function* (
   // Bad input is announced when it appears (the status changed), not again on every resync: a converged or
   // stuck-on-input Machine costs no writes.
   if (statusWritten)
-    for (const d of plan.diagnostics.filter((x) => x.severity === "Error"))
+    for (const d of plan.diagnostics.filter(isBlocking))
       yield* events.record(target, "Warning", d.reason, d.field === undefined ? d.message : `${d.field}: ${d.message}`)
   return { outcome: outcomeFor(plan, execution), plan, result, statusWritten } satisfies ReconcileReport
 })

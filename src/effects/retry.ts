@@ -1,7 +1,9 @@
 /**
- * Named, bounded retry schedules for cluster calls, and `retryApi`, which retries only errors whose reason
- * is retryable (Conflict, TooManyRequests, ServerError, Timeout, Transport). Effects layer.
- * Every schedule is exponential, jittered and capped in attempts, so no failure loops forever.
+ * Every retry and backoff policy of the operator, named (G8): bounded schedules for cluster calls, and `retryApi`,
+ * which retries only errors whose reason is retryable (Conflict, TooManyRequests, ServerError, Timeout, Transport);
+ * the unbounded schedule of the long-running loops (informers, resolving a remote client to watch it); and the work
+ * queue's per-key backoff. Effects layer. Every schedule is exponential and jittered; those for single calls are
+ * capped in attempts, so no call loops forever.
  */
 import { Duration, Effect, Schedule } from "effect"
 import type { KubeApiError } from "./KubeApiError.ts"
@@ -43,16 +45,30 @@ export const conflictRetry: Schedule.Schedule<Duration.Duration, KubeApiError> =
 )
 
 /**
- * For re-establishing a watch after a retryable failure: 1 s doubling to 30 s, jittered, at most 10
- * retries; after that the failure surfaces and the runtime's supervision decides.
+ * For loops that must keep going (an informer relisting after a failure, resolving a remote client before watching
+ * it): 1 s doubling to 60 s, ±20 % jitter, unbounded. Retry with it from a fresh start after every success, so one
+ * failure after a long quiet spell waits 1 s again.
  */
-export const watchRetry: Schedule.Schedule<Duration.Duration, KubeApiError> = honourRetryAfter(
-  Schedule.min([Schedule.exponential("1 second"), Schedule.spaced("30 seconds")]).pipe(
-    Schedule.jittered,
-    Schedule.upTo({ times: 10 }),
-    Schedule.setInputType<KubeApiError>()
-  )
-)
+export const informerRetry: Schedule.Schedule<Duration.Duration> = Schedule.min([
+  Schedule.exponential("1 second"),
+  Schedule.spaced("60 seconds")
+]).pipe(Schedule.jittered)
+
+/**
+ * The work queue's per-key backoff (client-go's controller rate limiter): a key that keeps failing waits
+ * `baseDelay` × 2^failures, capped at `maxDelay`; and a global token bucket of `qps` tokens a second (burst `burst`)
+ * so a storm of failures cannot hammer the API servers.
+ */
+export const queueBackoff = {
+  baseDelay: Duration.millis(100),
+  maxDelay: Duration.minutes(5),
+  qps: 10,
+  burst: 100
+} as const
+
+/** The delay after the n-th consecutive failure (from 0): `base` × 2^n, capped at `max` (milliseconds). */
+export const exponentialDelayMillis = (baseMillis: number, maxMillis: number, n: number): number =>
+  Math.min(maxMillis, baseMillis * 2 ** Math.min(n, 30))
 
 /**
  * Retries `effect` on retryable KubeApiErrors only; a non-retryable error (NotFound, Forbidden, Invalid,

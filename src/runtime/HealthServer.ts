@@ -7,7 +7,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { Cause, Context, Duration, Effect, Exit, FiberSet, Layer, Option, Result, Schema, type Scope } from "effect"
-import { Metrics, contentType as metricsContentType } from "./Metrics.ts"
+import { Metrics } from "./Metrics.ts"
+import { contentType as metricsContentType } from "./MetricsRegistry.ts"
 
 /** A named probe: succeeds when healthy, fails with the reason otherwise. */
 export interface HealthCheck<R = never> {

@@ -10,7 +10,8 @@ import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Ref, Result,
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { refOf } from "../domain/ObjectRef.ts"
 import { Supervisor } from "../effects/Clusters.ts"
-import type { KubeApiError, KubeApiService } from "../effects/KubeApi.ts"
+import type { KubeApiService } from "../effects/KubeApi.ts"
+import type { KubeApiError } from "../effects/KubeApiError.ts"
 import { Metrics } from "./Metrics.ts"
 
 /** Where the Lease lives. */
@@ -303,12 +304,9 @@ export const makeLeaderElector = (
               ? Effect.logInfo(`released Lease ${leaseKey}`)
               : Effect.logWarning(`cannot release Lease ${leaseKey}: timed out`)
           ),
-          Effect.catch((e: KubeApiError) =>
-            // Conflict: someone else wrote the Lease since, so it is no longer ours to release.
-            e.reason._tag === "Conflict"
-              ? Effect.void
-              : Effect.logWarning(`cannot release Lease ${leaseKey}: ${e.message}`)
-          )
+          // Conflict: someone else wrote the Lease since, so it is no longer ours to release.
+          Effect.catchReason("KubeApiError", "Conflict", () => Effect.void),
+          Effect.catch((e: KubeApiError) => Effect.logWarning(`cannot release Lease ${leaseKey}: ${e.message}`))
         )
     })
 

@@ -2,30 +2,26 @@
  * The operator loop: informers feed Machine keys into the work queue; N workers reconcile them, never two on one key;
  * the outcome decides the requeue; a periodic resync is the safety net. Runtime layer.
  * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
- * Secrets they reference (only in their namespaces), and per remote cluster the VMs, VMIs and PVCs that carry our
- * `managed-by` label, so a VM's status change reaches its Machine without polling, and the NetworkAttachmentDefinitions
- * (not ours: a new one wakes the Machines of its namespace that wait for it; ADR 0007).
+ * Secrets they reference (only in their namespaces), and on every remote cluster the watches the capabilities declare
+ * (`domain/remoteWatches.ts`: our VMs, VMIs and PVCs, every NetworkAttachmentDefinition), one informer each.
  */
-import { Duration, Effect, FiberMap, Option, Result, Schedule, Schema } from "effect"
+import { Duration, Effect, FiberMap, Result, Schema } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
-import {
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  PLACEMENT_ANNOTATION,
-  SOURCE_MACHINE_ANNOTATION,
-  SOURCE_MACHINE_LABEL
-} from "../domain/labels.ts"
-import { Kinds, refOf } from "../domain/ObjectRef.ts"
+import { PLACEMENT_ANNOTATION } from "../domain/labels.ts"
+import { Kinds } from "../domain/ObjectRef.ts"
+import type { PlacedMachines, RemoteWatch } from "../domain/RemoteWatch.ts"
 import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
+import { REMOTE_WATCHES } from "../domain/remoteWatches.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
-import { apiRetry, retryApi } from "../effects/retry.ts"
+import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
+import { type ClusterHealth, makeClusterHealth } from "./clusterHealth.ts"
 import { runInformer } from "./informer.ts"
-import { makeWorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
+import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
 
 export interface OperatorOptions {
   readonly settings: Settings
@@ -67,13 +63,6 @@ const phaseOf = (o: KubeObject): string | undefined => {
   return typeof phase === "string" && phase !== "" ? phase : "Unknown"
 }
 
-/** The Machine a remote object belongs to: VMs and VMIs share its name; PVCs say it in a label (or annotation). */
-const machineKeyOfRemote = (o: KubeObject): string | undefined => {
-  if (o.kind !== "PersistentVolumeClaim") return keyOf(o)
-  const source = o.metadata.annotations?.[SOURCE_MACHINE_ANNOTATION] ?? o.metadata.labels?.[SOURCE_MACHINE_LABEL]
-  return source === undefined ? undefined : `${o.metadata.namespace}/${source}`
-}
-
 const decodeConfig = Schema.decodeUnknownResult(KubevirtConfig)
 
 /** One line for the debug log: what ran, what failed, what the planner said. */
@@ -87,16 +76,60 @@ const describeReport = (r: ReconcileReport): string => {
   ].join("; ")
 }
 
-/** How often a remote without a NetworkAttachmentDefinition watch (not served, not permitted) is asked again. */
-const NAD_REPROBE = Duration.minutes(10)
+/**
+ * One capability's watch on one remote cluster: an informer whose events wake the Machines the declaration maps them
+ * to. An optional kind is first probed with a list: not served or not permitted means no watch (said once) and a new
+ * probe after `reprobeAfter`; transient failures are retried before deciding, and anything else starts the informer
+ * (which backs off by itself).
+ */
+const runRemoteWatch = (
+  api: KubeApiService,
+  cluster: string,
+  watch: RemoteWatch,
+  wake: { readonly queue: WorkQueue; readonly machines: PlacedMachines; readonly health: ClusterHealth }
+): Effect.Effect<void> => {
+  const informer = runInformer(
+    api,
+    watch.kind,
+    Object.keys(watch.labelSelector).length === 0 ? {} : { labelSelector: watch.labelSelector },
+    {
+      onEvent: (_t, o) => Effect.forEach(watch.toKeys(o, cluster, wake.machines), wake.queue.add, { discard: true }),
+      ...(watch.reportsHealth === true
+        ? {
+            onSynced: () => wake.health.report(cluster, true, "the remote cluster answers"),
+            onError: (e) => wake.health.report(cluster, false, e.message)
+          }
+        : {})
+    },
+    `${cluster}/${watch.kind.kind}s`
+  )
+  const optional = watch.optional
+  if (optional === undefined) return informer
+  const probe = (said: boolean): Effect.Effect<void> =>
+    retryApi(apiRetry)(api.list(watch.kind, {})).pipe(
+      Effect.matchEffect({
+        onFailure: (e) =>
+          e.reason._tag === "NotFound" || e.reason._tag === "Forbidden"
+            ? (said
+                ? Effect.void
+                : Effect.logInfo(
+                    `not watching ${watch.kind.kind}s on ${cluster} (${e.message}); Machines waiting for one retry with backoff`
+                  )
+              ).pipe(
+                Effect.andThen(Effect.sleep(optional.reprobeAfter)),
+                Effect.andThen(Effect.suspend(() => probe(true)))
+              )
+            : informer,
+        onSuccess: () => informer
+      })
+    )
+  return probe(false)
+}
 
-/** Retry for resolving a remote client before watching it: 1 s doubling to 60 s, jittered, forever. */
-const informerRetry = Schedule.min([Schedule.exponential("1 second"), Schedule.spaced("60 seconds")]).pipe(
-  Schedule.jittered
-)
-
-/** Runs the operator until interrupted. */
-export const runOperator = (options: OperatorOptions) =>
+/** Runs the operator until interrupted: every part of it loops forever. */
+export const runOperator = (
+  options: OperatorOptions
+): Effect.Effect<never, never, Supervisor | Remotes | EventRecorder> =>
   Effect.gen(function* () {
     const supervisor = yield* Supervisor
     const remotes = yield* Remotes
@@ -114,14 +147,10 @@ export const runOperator = (options: OperatorOptions) =>
         if (syncedInformers.size === 2) options.onSynced?.()
       })
 
-    const enqueueNamespace = (cluster: string, namespace: string | undefined) =>
-      Effect.forEach(
-        namespace === undefined
-          ? []
-          : [...machines].filter(([k, m]) => m.cluster === cluster && k.startsWith(`${namespace}/`)),
-        ([k]) => queue.add(k),
-        { discard: true }
-      )
+    const placed: PlacedMachines = {
+      inNamespace: (cluster, namespace) =>
+        [...machines].filter(([k, m]) => m.cluster === cluster && k.startsWith(`${namespace}/`)).map(([k]) => k)
+    }
 
     const enqueueCluster = (cluster: string) =>
       Effect.forEach(
@@ -130,91 +159,23 @@ export const runOperator = (options: OperatorOptions) =>
         { discard: true }
       )
 
-    // What each remote cluster last looked like, reported on its KubevirtConfig's status (written only on change).
-    const health = new Map<string, string>()
-    const reportHealth = (cluster: string, reachable: boolean, message: string) =>
-      Effect.gen(function* () {
-        const status = {
-          phase: reachable ? "Ready" : "Error",
-          status: reachable ? "Reachable" : "Unreachable",
-          message
-        }
-        if (health.get(cluster) === JSON.stringify(status)) return
-        const ref = refOf("KubevirtConfig", cluster)
-        const current = yield* supervisor.get(ref)
-        if (Option.isNone(current)) return
-        yield* supervisor.updateStatus(
-          ref,
-          { ...(current.value.status as object | undefined), name: cluster, ...status },
-          { resourceVersion: current.value.metadata.resourceVersion ?? "" }
-        )
-        health.set(cluster, JSON.stringify(status))
-      }).pipe(Effect.catch((e) => Effect.logWarning(`cannot report health on KubevirtConfig ${cluster}: ${e.message}`)))
+    const health = makeClusterHealth(supervisor)
 
-    // Per remote cluster: VMs, VMIs and PVCs with our label. Restarted when the cluster's kubeconfig changes.
+    // Per remote cluster, every declared watch. Restarted when the cluster's kubeconfig changes.
     const watchRemote = (cluster: string) =>
       Effect.gen(function* () {
         const api = yield* remotes.get(cluster).pipe(
-          Effect.tapError((e) => Effect.andThen(Effect.logWarning(e.message), reportHealth(cluster, false, e.message))),
+          Effect.tapError((e) =>
+            Effect.andThen(Effect.logWarning(e.message), health.report(cluster, false, e.message))
+          ),
           Effect.retry({ schedule: informerRetry })
         )
-        const onEvent = (_t: string, o: KubeObject) => {
-          const key = machineKeyOfRemote(o)
-          return key === undefined ? Effect.void : queue.add(key)
-        }
-        const selector = { labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } }
-        yield* Effect.all(
-          [
-            runInformer(
-              api,
-              Kinds.VirtualMachine,
-              selector,
-              {
-                onEvent,
-                onSynced: () => reportHealth(cluster, true, "the remote cluster answers"),
-                onError: (e) => reportHealth(cluster, false, e.message)
-              },
-              `${cluster}/VirtualMachines`
-            ),
-            runInformer(api, Kinds.VirtualMachineInstance, selector, { onEvent }, `${cluster}/VirtualMachineInstances`),
-            runInformer(api, Kinds.PersistentVolumeClaim, selector, { onEvent }, `${cluster}/PersistentVolumeClaims`),
-            watchNetworkAttachments(api, cluster)
-          ],
+        yield* Effect.forEach(
+          REMOTE_WATCHES,
+          (watch) => runRemoteWatch(api, cluster, watch, { queue, machines: placed, health }),
           { concurrency: "unbounded", discard: true }
         )
       }).pipe(Effect.annotateLogs({ cluster }))
-
-    // NetworkAttachmentDefinitions are the cluster owner's and carry no label of ours: all are watched, and an event
-    // wakes the Machines of that namespace on this cluster. Where the kind is not served (no Multus) or the identity
-    // may not list it, there is no watch (said once) and waiting Machines retry with backoff; the question is asked
-    // again every NAD_REPROBE, so Multus or the permission arriving later is noticed. Transient failures are retried
-    // before deciding.
-    const watchNetworkAttachments = (api: KubeApiService, cluster: string, said = false): Effect.Effect<void> =>
-      retryApi(apiRetry)(api.list(Kinds.NetworkAttachmentDefinition, {})).pipe(
-        Effect.matchEffect({
-          onFailure: (e) =>
-            e.reason._tag === "NotFound" || e.reason._tag === "Forbidden"
-              ? (said
-                  ? Effect.void
-                  : Effect.logInfo(
-                      `not watching NetworkAttachmentDefinitions on ${cluster} (${e.message}); Machines waiting for one retry with backoff`
-                    )
-                ).pipe(
-                  Effect.andThen(Effect.sleep(NAD_REPROBE)),
-                  Effect.andThen(Effect.suspend(() => watchNetworkAttachments(api, cluster, true)))
-                )
-              : watchNads(api, cluster),
-          onSuccess: () => watchNads(api, cluster)
-        })
-      )
-    const watchNads = (api: KubeApiService, cluster: string) =>
-      runInformer(
-        api,
-        Kinds.NetworkAttachmentDefinition,
-        {},
-        { onEvent: (_t, o) => enqueueNamespace(cluster, o.metadata.namespace) },
-        `${cluster}/NetworkAttachmentDefinitions`
-      )
 
     // A changed KubevirtConfig or Secret: forget the cached client, then watch through a new one.
     const restartRemote = (cluster: string) =>
@@ -346,4 +307,5 @@ export const runOperator = (options: OperatorOptions) =>
       ],
       { concurrency: "unbounded", discard: true }
     )
-  }).pipe(Effect.scoped) as Effect.Effect<never, never, Supervisor | Remotes | EventRecorder>
+    return yield* Effect.never
+  }).pipe(Effect.scoped)

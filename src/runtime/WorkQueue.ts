@@ -8,7 +8,9 @@
  * Time comes from Effect's Clock, so tests run it on the TestClock.
  */
 import { Duration, Effect, Queue, type Scope } from "effect"
+import { exponentialDelayMillis, queueBackoff } from "../effects/retry.ts"
 
+/** Defaults: `queueBackoff` in effects/retry.ts. */
 export interface WorkQueueOptions {
   /** First backoff of a failing key. Default 100 ms. */
   readonly baseDelay?: Duration.Input
@@ -59,10 +61,10 @@ export const makeWorkQueue = (
     const queuedAt = new Map<string, number>()
     const pendingUntil = new Map<string, number>()
     const failureCount = new Map<string, number>()
-    const base = Duration.toMillis(Duration.fromInputUnsafe(options.baseDelay ?? "100 millis"))
-    const max = Duration.toMillis(Duration.fromInputUnsafe(options.maxDelay ?? "5 minutes"))
-    const qps = options.qps ?? 10
-    const burst = options.burst ?? 100
+    const base = Duration.toMillis(Duration.fromInputUnsafe(options.baseDelay ?? queueBackoff.baseDelay))
+    const max = Duration.toMillis(Duration.fromInputUnsafe(options.maxDelay ?? queueBackoff.maxDelay))
+    const qps = options.qps ?? queueBackoff.qps
+    const burst = options.burst ?? queueBackoff.burst
     let tokens = burst
     let tokensAt = 0
 
@@ -106,7 +108,7 @@ export const makeWorkQueue = (
         hooks.onRetry?.(key)
         const n = failureCount.get(key) ?? 0
         failureCount.set(key, n + 1)
-        const perKey = Math.min(max, base * 2 ** Math.min(n, 30))
+        const perKey = exponentialDelayMillis(base, max, n)
         const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
         tokens = Math.min(burst, tokens + ((now - tokensAt) / 1000) * qps)
         tokensAt = now

@@ -1,12 +1,16 @@
 /**
  * A list-then-watch loop over one kind, the shape of client-go's reflector. Runtime layer.
  * It lists (delivering every object as ADDED), then watches from the list's resourceVersion, resumes from the last
- * resourceVersion when a watch ends, relists on 410 Gone, and after any other failure waits (jittered, growing,
- * capped) and relists. `managedFields` is stripped before objects reach the handler. It runs until interrupted.
+ * resourceVersion when a watch ends, relists on 410 Gone, and after any other failure waits (`informerRetry` in
+ * effects/retry.ts: jittered, growing, capped) and relists. `managedFields` is stripped before objects reach the
+ * handler. It runs until interrupted.
  */
-import { Duration, Effect, Random, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
-import type { KindRef, KubeApiError, KubeApiService, ListOptions, WatchEventType } from "../effects/KubeApi.ts"
+import type { KubeApiService, ListOptions, ListResult, WatchEventType } from "../effects/KubeApi.ts"
+import type { KubeApiError } from "../effects/KubeApiError.ts"
+import type { KindRef } from "../effects/kube/clients.ts"
+import { informerRetry } from "../effects/retry.ts"
 
 export interface InformerHandlers {
   readonly onEvent: (type: Exclude<WatchEventType, "BOOKMARK">, object: KubeObject) => Effect.Effect<void>
@@ -25,51 +29,72 @@ const strip = (o: KubeObject): KubeObject => {
 /** A watch that ends sooner than this without an event is re-opened only after this long. */
 const QUICK_END_MS = 1000
 
-/** Delay before relisting after the n-th consecutive failure: 1 s doubling to 60 s, ±20 % jitter. */
-export const informerBackoff = (failures: number, jitter: number): Duration.Duration =>
-  Duration.millis(Math.min(60_000, 1000 * 2 ** Math.min(failures, 6)) * (0.8 + 0.4 * jitter))
-
 export const runInformer = (
   api: KubeApiService,
   kind: KindRef,
   options: ListOptions,
   handlers: InformerHandlers,
   label: string
-) => {
-  let failures = 0
-  const cycle = Effect.gen(function* () {
-    const list = yield* api.list(kind, options)
-    failures = 0
-    for (const o of list.items) yield* handlers.onEvent("ADDED", strip(o))
-    if (handlers.onSynced !== undefined) yield* handlers.onSynced()
-    let resourceVersion = list.resourceVersion
-    // Watch until the server says Gone (then relist at once) or the request fails (then back off and relist).
-    for (;;) {
-      const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
-      let events = 0
-      yield* api.watch(kind, { ...options, resourceVersion, allowBookmarks: true, timeoutSeconds: 300 }).pipe(
-        Stream.runForEach((event) =>
-          Effect.gen(function* () {
-            events++
-            resourceVersion = event.object.metadata.resourceVersion ?? resourceVersion
-            if (event.type !== "BOOKMARK") yield* handlers.onEvent(event.type, strip(event.object))
-          })
+): Effect.Effect<never> => {
+  // 410 Gone is not a failure: the informer relists at once.
+  const report = (e: KubeApiError) =>
+    e.reason._tag === "Gone"
+      ? Effect.void
+      : Effect.andThen(
+          handlers.onError === undefined ? Effect.void : handlers.onError(e),
+          Effect.logWarning(`${label}: ${e.message}; relisting after backoff`)
         )
-      )
-      // A watch that ends at once without an event must not be re-opened in a tight loop (it would pile up
-      // requests and memory): wait a second first.
-      const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
-      if (events === 0 && ended - started < QUICK_END_MS) yield* Effect.sleep(QUICK_END_MS)
-    }
-  })
-  const loop: Effect.Effect<never> = cycle.pipe(
+
+  /**
+   * Lists, retrying failures with `informerRetry` from its start: the backoff resets with every list that succeeds
+   * (as client-go's reflector's does). `after` is the watch failure that ended the last list's watches; it counts as
+   * the first failure, so the relist waits like a retry.
+   */
+  const relist = (after: KubeApiError | undefined) => {
+    let pending = after
+    const attempt = Effect.suspend(() => {
+      const failed = pending
+      pending = undefined
+      return failed === undefined ? api.list(kind, options).pipe(Effect.tapError(report)) : Effect.fail(failed)
+    })
+    return Effect.retry(attempt, { schedule: informerRetry, while: (e) => e.reason._tag !== "Gone" })
+  }
+
+  /** Delivers a list, then watches from its resourceVersion until a watch fails (Gone included). */
+  const watchFrom = (list: ListResult) =>
+    Effect.gen(function* () {
+      for (const o of list.items) yield* handlers.onEvent("ADDED", strip(o))
+      if (handlers.onSynced !== undefined) yield* handlers.onSynced()
+      let resourceVersion = list.resourceVersion
+      for (;;) {
+        const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        let events = 0
+        yield* api.watch(kind, { ...options, resourceVersion, allowBookmarks: true, timeoutSeconds: 300 }).pipe(
+          Stream.runForEach((event) =>
+            Effect.gen(function* () {
+              events++
+              resourceVersion = event.object.metadata.resourceVersion ?? resourceVersion
+              if (event.type !== "BOOKMARK") yield* handlers.onEvent(event.type, strip(event.object))
+            })
+          ),
+          Effect.tapError(report)
+        )
+        // A watch that ends at once without an event must not be re-opened in a tight loop (it would pile up
+        // requests and memory): wait a second first.
+        const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        if (events === 0 && ended - started < QUICK_END_MS) yield* Effect.sleep(QUICK_END_MS)
+      }
+    })
+
+  let after: KubeApiError | undefined
+  const loop: Effect.Effect<never> = Effect.gen(function* () {
+    const list = yield* relist(after)
+    after = undefined
+    return yield* watchFrom(list)
+  }).pipe(
     Effect.catch((e) =>
-      Effect.gen(function* () {
-        if (e.reason._tag === "Gone") return
-        if (handlers.onError !== undefined) yield* handlers.onError(e)
-        yield* Effect.logWarning(`${label}: ${e.message}; relisting after backoff`)
-        const jitter = yield* Random.next
-        yield* Effect.sleep(informerBackoff(failures++, jitter))
+      Effect.sync(() => {
+        after = e.reason._tag === "Gone" ? undefined : e
       })
     ),
     Effect.forever

@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { Action } from "../../src/domain/Action.ts"
-import { isRemote } from "../../src/domain/Action.ts"
+import { isRemote } from "../../src/domain/actionInfo.ts"
 import { DELETION_POLICY_ANNOTATION, isOwnedBy, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
 import { isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
 import { ObservedState } from "../../src/domain/ObservedState.ts"
@@ -155,7 +155,7 @@ describe("planner laws", () => {
           switch (a._tag) {
             case "EnsureNamespace":
               assert.strictEqual(remote?.namespace._tag, "Absent")
-              assert.strictEqual(a.name, machine.metadata.namespace)
+              assert.strictEqual(a.target.name, machine.metadata.namespace)
               break
             case "CreatePvc":
               assert.isTrue(remote?.pvcs._tag === "Present" && !remote.pvcs.value.some((x) => x.name === a.target.name))

@@ -9,6 +9,7 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, PLACEMENT_ANNOTATION } from "../../
 import type { Machine } from "../../src/domain/Machine.ts"
 import { pvcManifest } from "../../src/domain/manifests/Pvc.ts"
 import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
+import { refOf } from "../../src/domain/ObjectRef.ts"
 import type { ObservedState } from "../../src/domain/ObservedState.ts"
 import { plan } from "../../src/domain/planner.ts"
 import { defaultSettings, Settings } from "../../src/domain/Settings.ts"
@@ -91,7 +92,7 @@ describe("namespace management (spec-namespace-management.md)", () => {
     assert.deepStrictEqual(ns, {
       _tag: "EnsureNamespace",
       cluster: "remote-a",
-      name: "production",
+      target: refOf("Namespace", "production"),
       labels: { "managed-by": "vitistack-kubevirt-operator" },
       reason: "namespace absent on the remote cluster"
     })

@@ -1,6 +1,6 @@
 /** The requeue policy after a reconcile (style G8): a table. */
 import { assert, describe, it } from "@effect/vitest"
-import { error, warning } from "../../src/domain/Diagnostic.ts"
+import { advisory, error, waiting } from "../../src/domain/Diagnostic.ts"
 import type { ExecutionOutcome } from "../../src/domain/ExecutionOutcome.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { Plan } from "../../src/domain/Plan.ts"
@@ -33,13 +33,13 @@ describe("outcomeFor", () => {
     },
     {
       name: "WaitingOnRemote",
-      plan: planWith([warning("RemoteUnreachable", "x")]),
+      plan: planWith([waiting("RemoteUnreachable", "x")]),
       execution: { executed: 0 },
       want: "Backoff"
     },
     {
       name: "AdvisoryOnly",
-      plan: planWith([warning("InstanceTypeAlias", "x")]),
+      plan: planWith([advisory("InstanceTypeAlias", "x")]),
       execution: { executed: 0 },
       want: "Done"
     }

@@ -12,9 +12,6 @@ export const executeDeletePvc = Effect.fn("Executor.DeletePvc")(function* (a: Ex
   yield* api.delete(a.target, { resourceVersion: a.resourceVersion }).pipe(
     retryApi(apiRetry),
     Effect.asVoid,
-    Effect.catchIf(
-      (e) => e.reason._tag === "NotFound",
-      () => Effect.void
-    )
+    Effect.catchReason("KubeApiError", "NotFound", () => Effect.void)
   )
 })

@@ -14,9 +14,6 @@ export const executeDeleteVirtualMachine = Effect.fn("Executor.DeleteVirtualMach
   yield* api.delete(a.target, { resourceVersion: a.resourceVersion, propagationPolicy: "Background" }).pipe(
     retryApi(apiRetry),
     Effect.asVoid,
-    Effect.catchIf(
-      (e) => e.reason._tag === "NotFound",
-      () => Effect.void
-    )
+    Effect.catchReason("KubeApiError", "NotFound", () => Effect.void)
   )
 })

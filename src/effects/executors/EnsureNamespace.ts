@@ -6,7 +6,6 @@
 import { Effect } from "effect"
 import type { Action } from "../../domain/Action.ts"
 import { namespaceManifest } from "../../domain/manifests/Namespace.ts"
-import { refOf } from "../../domain/ObjectRef.ts"
 import { Remotes } from "../Clusters.ts"
 import { apiRetry, retryApi } from "../retry.ts"
 
@@ -14,12 +13,9 @@ export const executeEnsureNamespace = Effect.fn("Executor.EnsureNamespace")(func
   a: Extract<Action, { _tag: "EnsureNamespace" }>
 ) {
   const api = yield* (yield* Remotes).get(a.cluster)
-  yield* api.create(refOf("Namespace", a.name), namespaceManifest(a.name, a.labels)).pipe(
+  yield* api.create(a.target, namespaceManifest(a.target.name, a.labels)).pipe(
     retryApi(apiRetry),
     Effect.asVoid,
-    Effect.catchIf(
-      (e) => e.reason._tag === "AlreadyExists",
-      () => Effect.void
-    )
+    Effect.catchReason("KubeApiError", "AlreadyExists", () => Effect.void)
   )
 })

@@ -13,6 +13,6 @@ export const executePersistPlacement = Effect.fn("Executor.PersistPlacement")(fu
   yield* patchMachine(a.target, (fresh) =>
     (fresh.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
       ? undefined
-      : { metadata: { annotations: { [PLACEMENT_ANNOTATION]: a.cluster } } }
+      : { metadata: { annotations: { [PLACEMENT_ANNOTATION]: a.placement } } }
   )
 })

@@ -20,16 +20,14 @@ export const createOwned = (api: KubeApiService, ref: ObjectRef, body: KubeObjec
   api.create(ref, body).pipe(
     retryApi(apiRetry),
     Effect.asVoid,
-    Effect.catchIf(
-      (e) => e.reason._tag === "AlreadyExists",
-      () =>
-        api.get(ref).pipe(
-          retryApi(apiRetry),
-          Effect.flatMap((existing) =>
-            Option.isSome(existing) && sameOwner(existing.value, body)
-              ? Effect.void
-              : Effect.fail(new NotOurs({ target: `${ref.kind} ${refKey(ref)}` }))
-          )
+    Effect.catchReason("KubeApiError", "AlreadyExists", () =>
+      api.get(ref).pipe(
+        retryApi(apiRetry),
+        Effect.flatMap((existing) =>
+          Option.isSome(existing) && sameOwner(existing.value, body)
+            ? Effect.void
+            : Effect.fail(new NotOurs({ target: `${ref.kind} ${refKey(ref)}` }))
         )
+      )
     )
   )

@@ -4,8 +4,8 @@
  * Whether the n-th request of a verb+kind fails is a pure function of (seed, verb, kind, n): no
  * Math.random, and independent of how requests of other verbs/kinds interleave.
  */
-import { Duration, Effect, Option, Stream } from "effect"
-import type { KubeApiService } from "../KubeApi.ts"
+import { Duration, Effect, Layer, Option, Stream } from "effect"
+import { KubeApi, type KubeApiService } from "../KubeApi.ts"
 import {
   Conflict,
   describeCollection,
@@ -192,3 +192,10 @@ export const withFaults = (api: KubeApiService, injector: FaultInjector): KubeAp
   updateStatus: (ref, status, options) =>
     injectFault(injector, "updateStatus", ref.kind, describeObject(ref), api.updateStatus(ref, status, options))
 })
+
+/** Wraps the KubeApi below it with seeded, deterministic failures. */
+export const layerFaulty = (config: FaultConfig): Layer.Layer<KubeApi, never, KubeApi> =>
+  Layer.effect(
+    KubeApi,
+    Effect.map(KubeApi, (api) => withFaults(api, FaultInjector.make(config)))
+  )

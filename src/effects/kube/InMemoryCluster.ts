@@ -2,10 +2,13 @@
  * An in-process Kubernetes API server state with the semantics the operator depends on: resourceVersions
  * and optimistic concurrency, AlreadyExists/NotFound, namespace existence and termination, finalizers and
  * deletionTimestamp, label selectors, status subresources, generation, a watch history with Gone, request
- * counts and seeded fault injection. Effects layer (cluster service), behind `KubeApi.layerInMemory`.
+ * counts and seeded fault injection. Effects layer (cluster service), served as a KubeApi by `inMemoryApi.ts`.
  * Every operation is synchronous, so each one is atomic; see docs/adr/0003-cluster-service.md.
+ * Over 400 lines on purpose: it holds one concept (a fake apiserver's state) whose parts share private state;
+ * banners mark them (inspection, operations, internals, the namespace controller).
  */
 import { Option, Result } from "effect"
+import { isDnsLabel, isDnsSubdomain } from "../../domain/dnsNames.ts"
 import type { KubeObject, ObjectMeta } from "../../domain/KubeObject.ts"
 import type { ObjectRef } from "../../domain/ObjectRef.ts"
 import type {
@@ -73,9 +76,6 @@ const fail = (reason: KubeApiErrorReason): Op<never> => Result.fail(reason)
 
 const NAMESPACE: KindRef = { apiVersion: "v1", kind: "Namespace" }
 
-const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
-const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-
 const isoSeconds = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
 
 const objectKey = (apiVersion: string, kind: string, namespace: string | undefined, name: string): string =>
@@ -106,7 +106,7 @@ const notServed = (kind: KindRef) =>
 
 /**
  * The in-memory cluster. Build one with `InMemoryCluster.make()`, seed it, give it to
- * `KubeApi.layerInMemoryFrom`, then read `objects()` / `requestCount()` in assertions.
+ * `layerInMemoryFrom` (inMemoryApi.ts), then read `objects()` / `requestCount()` in assertions.
  */
 export class InMemoryCluster {
   readonly kinds: KindTable
@@ -458,9 +458,7 @@ export class InMemoryCluster {
     const prepared = bodyForRef(info, ref, body, { keepResourceVersion })
     if (Result.isFailure(prepared)) return fail(prepared.failure)
     const isNamespace = info.kind === "Namespace" && info.apiVersion === "v1"
-    const valid = isNamespace
-      ? ref.name.length <= 63 && dns1123Label.test(ref.name)
-      : ref.name.length <= 253 && dns1123Subdomain.test(ref.name)
+    const valid = isNamespace ? isDnsLabel(ref.name) : isDnsSubdomain(ref.name)
     if (!valid) {
       return fail(
         new Invalid({

@@ -1,10 +1,11 @@
 /**
  * The in-memory KubeApi: each call counts one request, consults the cluster's fault injector, then runs
  * the matching synchronous `InMemoryCluster` operation at the Clock's current time. Effects layer
- * (cluster service), behind `KubeApi.layerInMemory`.
+ * (cluster service). `layerInMemory` also provides the cluster itself (`ClusterState`), so tests can seed it and
+ * assert on the resulting state and request counts.
  */
-import { Cause, Clock, Effect, Queue, Result, Stream } from "effect"
-import type { KubeApiService, WatchEvent } from "../KubeApi.ts"
+import { Cause, Clock, Context, Effect, Layer, Queue, Result, Stream } from "effect"
+import { KubeApi, type KubeApiService, type WatchEvent } from "../KubeApi.ts"
 import {
   describeCollection,
   describeObject,
@@ -14,7 +15,7 @@ import {
   kubeApiError
 } from "../KubeApiError.ts"
 import { injectFault } from "./FaultInjection.ts"
-import type { InMemoryCluster } from "./InMemoryCluster.ts"
+import { InMemoryCluster, type InMemoryClusterOptions } from "./InMemoryCluster.ts"
 
 /** The in-memory KubeApi over `cluster`. */
 export const makeInMemoryApi = (cluster: InMemoryCluster): KubeApiService => {
@@ -78,3 +79,16 @@ export const makeInMemoryApi = (cluster: InMemoryCluster): KubeApiService => {
       run("updateStatus", ref.kind, describeObject(ref), (now) => cluster.updateStatus(ref, status, options, now))
   }
 }
+
+/** The in-memory cluster behind an in-memory layer, for seeding and for assertions on state. */
+export class ClusterState extends Context.Service<ClusterState, InMemoryCluster>()(
+  "kubevirt-operator/effects/kube/ClusterState"
+) {}
+
+/** An in-memory layer over an existing cluster (for tests that build the cluster themselves). */
+export const layerInMemoryFrom = (cluster: InMemoryCluster): Layer.Layer<KubeApi | ClusterState> =>
+  Layer.mergeAll(Layer.succeed(KubeApi, makeInMemoryApi(cluster)), Layer.succeed(ClusterState, cluster))
+
+/** A fresh in-memory cluster, as the KubeApi and as `ClusterState`. */
+export const layerInMemory = (options?: InMemoryClusterOptions): Layer.Layer<KubeApi | ClusterState> =>
+  layerInMemoryFrom(InMemoryCluster.make(options))

@@ -2,20 +2,19 @@
  * The live KubeApi: raw REST requests built from the KindTable (so status subresources, preconditions and
  * server-side apply are explicit), authenticated by a ClusterAccess (a Secret's self-contained kubeconfig, the pod's
  * service account, or a person's kubeconfig file), sent over one HTTP/1.1 keep-alive transport per client
- * (transport.ts, ADR 0006), and watches read line by line from the same transport. Effects layer (cluster service),
- * behind `KubeApi.layerLive`.
+ * (transport.ts, ADR 0006), and watches read line by line from the same transport (watchStream.ts). Effects layer
+ * (cluster service); its layers are in clients.ts.
  * Every non-2xx response goes through `reasonFromHttp`; nothing here logs requests, tokens or bodies.
  */
-import { Cause, Duration, Effect, Option, Predicate, Queue, Result, Schema, Stream } from "effect"
+import { Duration, Effect, Option, Predicate, Result, Schema, Stream } from "effect"
 import { KubeObject } from "../../domain/KubeObject.ts"
 import type { ObjectRef } from "../../domain/ObjectRef.ts"
-import type { DeleteResult, KubeApiService, ListResult, WatchEvent, WatchEventType } from "../KubeApi.ts"
+import type { DeleteResult, KubeApiService, ListResult } from "../KubeApi.ts"
 import {
   describeCollection,
   describeObject,
   Invalid,
   type KubeApiError,
-  type KubeApiErrorReason,
   KubeStatus,
   type KubeVerb,
   kubeApiError,
@@ -33,6 +32,7 @@ import { selectorProblem, selectorString } from "./labelSelector.ts"
 import { bodyForRef } from "./requestBody.ts"
 import { loadSecretKubeconfig, type SecretKubeconfigOptions } from "./secretKubeconfig.ts"
 import { type HttpMethod, makeTransport } from "./transport.ts"
+import { watchStream } from "./watchStream.ts"
 
 export interface LiveOptions extends SecretKubeconfigOptions {
   /** Kinds the client can address; default `KindTable.default`. */
@@ -70,10 +70,6 @@ interface Request {
 const decodeObject = Schema.decodeUnknownOption(KubeObject)
 const decodeJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
 const decodeStatus = Schema.decodeUnknownOption(KubeStatus)
-const decodeEvent = Schema.decodeUnknownOption(Schema.Struct({ type: Schema.String, object: Schema.Unknown }))
-
-/** A single watch event larger than this (no newline yet) fails the watch instead of growing without bound. */
-const MAX_WATCH_LINE = 64 * 1024 * 1024
 
 const ListBody = Schema.Struct({
   metadata: Schema.optional(Schema.Struct({ resourceVersion: Schema.optional(Schema.String) })),
@@ -341,7 +337,6 @@ export const makeLiveApiFromAccess = (access: ClusterAccess, options: LiveOption
 
   const watch: KubeApiService["watch"] = (kind, options = {}) => {
     const target = describeCollection(kind.kind, options.namespace)
-    const fail = (reason: KubeApiErrorReason) => kubeApiError("watch", target, reason)
     return Stream.unwrap(
       Effect.gen(function* () {
         const info = yield* resolve("watch", target, kind, options.namespace, false)
@@ -353,104 +348,14 @@ export const makeLiveApiFromAccess = (access: ClusterAccess, options: LiveOption
           timeoutSeconds: options.timeoutSeconds === undefined ? undefined : String(options.timeoutSeconds),
           labelSelector: selectorString(options.labelSelector)
         })
-        return Stream.callback<WatchEvent, KubeApiError>((queue) =>
-          Effect.gen(function* () {
-            const controller = new AbortController()
-            yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
-            const onEvent = (type: string, raw: unknown): boolean => {
-              if (type === "ERROR") {
-                const code = Option.getOrUndefined(Option.flatMapNullishOr(decodeStatus(raw), (s) => s.code))
-                Queue.failCauseUnsafe(queue, Cause.fail(fail(reasonFromHttp({ status: code ?? 500, body: raw }))))
-                return false
-              }
-              const typed =
-                type === "BOOKMARK" && Predicate.isObject(raw)
-                  ? { ...raw, metadata: { name: "", ...(raw as { metadata?: object }).metadata } }
-                  : raw
-              const object = decodeObject(withType(kind, typed))
-              if (Option.isNone(object)) {
-                Queue.failCauseUnsafe(queue, Cause.fail(fail(unexpectedBody(`bad ${type} event object`))))
-                return false
-              }
-              Queue.offerUnsafe(queue, { type: type as WatchEventType, object: object.value })
-              return true
-            }
-            // One JSON event a line. A stream that stays silent for `watchIdleMillis` (a half-open connection, or
-            // simply nothing happening) ends normally: the caller watches again from the last resourceVersion. No
-            // response within `timeoutMillis` (a dead pooled connection, an overloaded server) is a Timeout.
-            let streaming = false
-            let expired = false
-            let timer: ReturnType<typeof setTimeout> | undefined
-            const arm = () => {
-              clearTimeout(timer)
-              timer = setTimeout(
-                () => {
-                  expired = true
-                  controller.abort()
-                },
-                streaming ? watchIdleMillis : timeoutMillis
-              )
-            }
-            /** Offers one line's event; false stops the stream (it has failed). */
-            const handleLine = (line: string): boolean => {
-              if (line.trim() === "") return true
-              const event = Option.flatMap(decodeJson(line), decodeEvent)
-              if (Option.isNone(event)) {
-                Queue.failCauseUnsafe(queue, Cause.fail(fail(unexpectedBody("malformed watch event"))))
-                return false
-              }
-              return onEvent(event.value.type, event.value.object)
-            }
-            const pump = async () => {
-              arm()
-              try {
-                const response = await transport.open({ path, signal: controller.signal })
-                try {
-                  if (response.status !== 200) {
-                    const body = await response.body.text()
-                    return void Queue.failCauseUnsafe(
-                      queue,
-                      Cause.fail(fail(reasonFromHttp({ status: response.status, body, headers: response.headers })))
-                    )
-                  }
-                  streaming = true
-                  arm()
-                  response.body.setEncoding("utf8")
-                  let pending = ""
-                  for await (const chunk of response.body as AsyncIterable<string>) {
-                    arm()
-                    pending += chunk
-                    if (!chunk.includes("\n")) {
-                      if (pending.length > MAX_WATCH_LINE)
-                        return void Queue.failCauseUnsafe(
-                          queue,
-                          Cause.fail(fail(unexpectedBody("watch event too large")))
-                        )
-                      continue
-                    }
-                    const lines = pending.split("\n")
-                    pending = lines.pop() ?? ""
-                    for (const line of lines) if (!handleLine(line)) return
-                  }
-                  if (!handleLine(pending)) return
-                  Queue.endUnsafe(queue)
-                } finally {
-                  response.body.destroy()
-                }
-              } finally {
-                clearTimeout(timer)
-              }
-            }
-            pump().catch((cause: unknown) => {
-              if (expired && streaming) return void Queue.endUnsafe(queue)
-              const reason = expired
-                ? reasonFromTransport(new DOMException(`no response within ${timeoutMillis} ms`, "TimeoutError"))
-                : reasonFromTransport(cause)
-              if (!expired && controller.signal.aborted) return // the stream was closed by its consumer
-              Queue.failCauseUnsafe(queue, Cause.fail(fail(reason)))
-            })
-          })
-        )
+        // The deadline for the response headers is the request timeout; once streaming, silence ends the watch.
+        return watchStream({
+          open: (signal) => transport.open({ path, signal }),
+          kind,
+          target,
+          responseTimeoutMillis: readMillis,
+          idleTimeoutMillis: watchIdleMillis
+        })
       })
     )
   }

@@ -1,10 +1,10 @@
 /**
- * The dry-run wrapper: reads go to the wrapped KubeApi, every write fails with reason DryRun before any
- * request is sent. Effects layer (cluster service), behind `KubeApi.layerReadOnly`; the `plan` command
- * runs observe + plan through it, so a dry run can never change a cluster.
+ * The dry-run decorator: reads go to the wrapped KubeApi, every write fails with reason DryRun before any
+ * request is sent. Effects layer (cluster service). The `plan` command runs observe + plan through it, so a dry run
+ * can never change a cluster.
  */
-import { Effect } from "effect"
-import type { KubeApiService } from "../KubeApi.ts"
+import { Effect, Layer } from "effect"
+import { KubeApi, type KubeApiService } from "../KubeApi.ts"
 import { DryRun, describeObject, type KubeVerb, kubeApiError } from "../KubeApiError.ts"
 
 const refuse = (verb: KubeVerb, ref: { readonly kind: string; readonly namespace?: string; readonly name: string }) =>
@@ -27,3 +27,6 @@ export const readOnly = (api: KubeApiService): KubeApiService => ({
   delete: (ref) => refuse("delete", ref),
   updateStatus: (ref) => refuse("updateStatus", ref)
 })
+
+/** Wraps the KubeApi below it: reads pass through, every write fails with reason DryRun. */
+export const layerReadOnly: Layer.Layer<KubeApi, never, KubeApi> = Layer.effect(KubeApi, Effect.map(KubeApi, readOnly))

@@ -10,6 +10,7 @@ import { encodePlanSetJson, hasErrors, type Plan } from "../../domain/Plan.ts"
 import { planDocuments } from "../../domain/planDocuments.ts"
 import { renderPlans } from "../../domain/render.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
+import { parseFlags } from "./CliError.ts"
 import { planLive } from "./planLive.ts"
 import { readDocuments } from "./readDocuments.ts"
 
@@ -39,13 +40,12 @@ export const exitCodeOf = (plans: ReadonlyArray<Plan>): 0 | 1 | 2 =>
   plans.some(hasErrors) ? 1 : plans.some((p) => p.actions.length > 0) ? 2 : 0
 
 export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 | 1 | 2> => {
-  let parsed: ReturnType<typeof parse>
-  try {
-    parsed = parse(args)
-  } catch (e) {
-    io.err(`error: ${(e as Error).message}\n${PLAN_USAGE}`)
+  const flags = parseFlags(() => parse(args))
+  if (Result.isFailure(flags)) {
+    io.err(`error: ${flags.failure.message}\n${PLAN_USAGE}`)
     return 1
   }
+  const parsed = flags.success
   const { values } = parsed
   if (values.help === true) {
     io.out(PLAN_USAGE)
@@ -70,11 +70,12 @@ export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0
     io.err(`error: ${usageError}\n${PLAN_USAGE}`)
     return 1
   }
-  const settings = settingsFromEnv(io.env)
-  if ("error" in settings) {
-    io.err(`error: ${settings.error}`)
+  const read = settingsFromEnv(io.env)
+  if (Result.isFailure(read)) {
+    io.err(`error: ${read.failure.message}`)
     return 1
   }
+  const settings = read.success
   const print = (plans: ReadonlyArray<Plan>) =>
     io.out(output === "json" ? JSON.stringify(encodePlanSetJson({ plans }), null, 2) : renderPlans(plans))
   if (live) {

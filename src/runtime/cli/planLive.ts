@@ -10,8 +10,7 @@ import type { Plan } from "../../domain/Plan.ts"
 import { plan } from "../../domain/planner.ts"
 import type { Settings } from "../../domain/Settings.ts"
 import { Remotes, Supervisor } from "../../effects/Clusters.ts"
-import { makeLiveApiFromKubeconfigFile } from "../../effects/kube/liveApi.ts"
-import { readOnly } from "../../effects/kube/readOnly.ts"
+import { makeLiveApiFromKubeconfigFile, readOnly } from "../../effects/kube/clients.ts"
 import { observe } from "../../effects/observe.ts"
 
 export interface LiveTarget {

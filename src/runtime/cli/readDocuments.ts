@@ -8,6 +8,7 @@ import { join } from "node:path"
 import { Result } from "effect"
 import type { SourceDocument } from "../../domain/documents.ts"
 import { manifestLimits, parseYamlDocuments } from "../../effects/boundedYaml.ts"
+import { messageOf } from "./CliError.ts"
 
 export interface ReadResult {
   readonly documents: ReadonlyArray<SourceDocument>
@@ -33,7 +34,7 @@ export const readDocuments = (paths: ReadonlyArray<string>): ReadResult => {
     try {
       files = expandPaths(given)
     } catch (e) {
-      problems.push(`${given}: cannot read: ${(e as Error).message}`)
+      problems.push(`${given}: cannot read: ${messageOf(e)}`)
       continue
     }
     for (const file of files) {
@@ -41,7 +42,7 @@ export const readDocuments = (paths: ReadonlyArray<string>): ReadResult => {
       try {
         text = readFileSync(file, "utf8")
       } catch (e) {
-        problems.push(`${file}: cannot read: ${(e as Error).message}`)
+        problems.push(`${file}: cannot read: ${messageOf(e)}`)
         continue
       }
       const parsed = parseYamlDocuments(text, manifestLimits)

@@ -4,11 +4,12 @@
  * KubeVirt stand-in (the `npm start` default). Live mode (`--kubeconfig` or in-cluster) is wired in `runLive.ts`.
  */
 import { parseArgs } from "node:util"
-import { Effect, Layer, Logger, References } from "effect"
+import { Effect, Layer, Logger, References, Result } from "effect"
 import { sortDocuments } from "../../domain/documents.ts"
 import { runEmbedded } from "../embedded.ts"
 import { runLiveProcess } from "../runLive.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
+import { parseFlags } from "./CliError.ts"
 import type { CliIo } from "./plan.ts"
 import { readDocuments } from "./readDocuments.ts"
 
@@ -71,22 +72,22 @@ const LEVELS = {
 } as const
 
 export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 | 1> => {
-  let values: ReturnType<typeof parse>["values"]
-  try {
-    values = parse(args).values
-  } catch (e) {
-    io.err(`error: ${(e as Error).message}\n${RUN_USAGE}`)
+  const parsed = parseFlags(() => parse(args))
+  if (Result.isFailure(parsed)) {
+    io.err(`error: ${parsed.failure.message}\n${RUN_USAGE}`)
     return 1
   }
+  const { values } = parsed.success
   if (values.help === true) {
     io.out(RUN_USAGE)
     return 0
   }
-  const settings = settingsFromEnv(io.env)
-  if ("error" in settings) {
-    io.err(`error: ${settings.error}`)
+  const read = settingsFromEnv(io.env)
+  if (Result.isFailure(read)) {
+    io.err(`error: ${read.failure.message}`)
     return 1
   }
+  const settings = read.success
   const env = io.env
   const level =
     LEVELS[(env.LOG_LEVEL ?? (values.embedded === true ? "Warning" : "Info")) as keyof typeof LEVELS] ?? "Info"

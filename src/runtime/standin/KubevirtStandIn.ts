@@ -126,12 +126,7 @@ export const runKubevirtStandIn = (api: KubeApiService, options: StandInOptions 
         const mac = `02:12:00:00:${(Math.floor(n / 256) % 256).toString(16).padStart(2, "0")}:${(n % 256).toString(16).padStart(2, "0")}`
         yield* api
           .create(refOf("VirtualMachineInstance", vm.metadata.name, vm.metadata.namespace), vmiFor(vm, ip, mac))
-          .pipe(
-            Effect.catchIf(
-              (e) => e.reason._tag === "AlreadyExists",
-              () => Effect.void
-            )
-          )
+          .pipe(Effect.catchReason("KubeApiError", "AlreadyExists", () => Effect.void))
         yield* setPrintable(api, vm, "Running", true)
       }).pipe(Effect.catch((e) => Effect.logWarning(`stand-in: ${e.message}`)))
 

@@ -6,9 +6,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import type { KubeObject } from "../../../src/domain/KubeObject.ts"
 import { ObjectRef } from "../../../src/domain/ObjectRef.ts"
-import { ClusterState, KubeApi } from "../../../src/effects/KubeApi.ts"
-import { type FaultConfig, faultAt } from "../../../src/effects/kube/FaultInjection.ts"
+import { KubeApi } from "../../../src/effects/KubeApi.ts"
+import { type FaultConfig, faultAt, layerFaulty } from "../../../src/effects/kube/FaultInjection.ts"
 import { InMemoryCluster } from "../../../src/effects/kube/InMemoryCluster.ts"
+import { ClusterState, layerInMemory, layerInMemoryFrom } from "../../../src/effects/kube/inMemoryApi.ts"
 
 const cmRef = (name: string) => ObjectRef.make({ apiVersion: "v1", kind: "ConfigMap", namespace: "ns", name })
 const cm = (name: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "ns" } })
@@ -43,7 +44,7 @@ const script = Effect.gen(function* () {
 const layerWith = (faults: FaultConfig) => {
   const cluster = InMemoryCluster.make({ faults })
   cluster.seed([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "ns" } }])
-  return KubeApi.layerInMemoryFrom(cluster)
+  return layerInMemoryFrom(cluster)
 }
 
 const runScript = (faults: FaultConfig) =>
@@ -140,8 +141,8 @@ describe("fault injection", () => {
       assert.deepStrictEqual(listed.items, [])
     }).pipe(
       Effect.provide(
-        KubeApi.layerFaulty({ seed: 9, rules: [{ verbs: ["get"], rate: 1, faults: ["ConnectionReset"] }] }).pipe(
-          Layer.provide(KubeApi.layerInMemory())
+        layerFaulty({ seed: 9, rules: [{ verbs: ["get"], rate: 1, faults: ["ConnectionReset"] }] }).pipe(
+          Layer.provide(layerInMemory())
         )
       )
     )

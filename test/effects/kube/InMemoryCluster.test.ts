@@ -7,8 +7,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, Stream } from "effect"
 import type { KubeObject } from "../../../src/domain/KubeObject.ts"
 import { ObjectRef, refOf } from "../../../src/domain/ObjectRef.ts"
-import { ClusterState, KubeApi } from "../../../src/effects/KubeApi.ts"
+import { KubeApi } from "../../../src/effects/KubeApi.ts"
 import { InMemoryCluster } from "../../../src/effects/kube/InMemoryCluster.ts"
+import { ClusterState, layerInMemory, layerInMemoryFrom } from "../../../src/effects/kube/inMemoryApi.ts"
 
 const ns = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })
 const vm = (name: string, extra: Partial<KubeObject> = {}): KubeObject => ({
@@ -30,7 +31,7 @@ const cmRef = (name: string) => ObjectRef.make({ apiVersion: "v1", kind: "Config
 const withTeamA = (options?: Parameters<typeof InMemoryCluster.make>[0]) => {
   const cluster = InMemoryCluster.make(options)
   cluster.seed([ns("team-a")])
-  return KubeApi.layerInMemoryFrom(cluster)
+  return layerInMemoryFrom(cluster)
 }
 
 describe("InMemoryCluster", () => {
@@ -281,6 +282,6 @@ describe("InMemoryCluster", () => {
       assert.deepStrictEqual(cluster.objects(), [])
       const error = yield* Effect.flip((yield* KubeApi).create(vmRef("vm-a"), vm("vm-a")))
       assert.strictEqual(error.reason._tag, "NotFound")
-    }).pipe(Effect.provide(Layer.fresh(KubeApi.layerInMemory())))
+    }).pipe(Effect.provide(Layer.fresh(layerInMemory())))
   )
 })

@@ -1,7 +1,7 @@
 /**
  * Runs the KubeApi contract against the in-memory layer.
  */
-import { KubeApi } from "../../../src/effects/KubeApi.ts"
+import { layerInMemory } from "../../../src/effects/kube/inMemoryApi.ts"
 import { kubeApiContract } from "./contract.ts"
 
-kubeApiContract("KubeApi contract: in-memory layer", () => KubeApi.layerInMemory())
+kubeApiContract("KubeApi contract: in-memory layer", () => layerInMemory())

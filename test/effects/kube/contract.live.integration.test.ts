@@ -4,14 +4,14 @@
  */
 import { readFileSync } from "node:fs"
 import { inject } from "vitest"
-import { KubeApi } from "../../../src/effects/KubeApi.ts"
+import { layerLive } from "../../../src/effects/kube/clients.ts"
 import { kubeApiContract, liveEventually } from "./contract.ts"
 
 const clusters = inject("clusters")
 
 for (const cluster of [clusters.remote, clusters.supervisor]) {
   const kubeconfig = readFileSync(cluster.adminKubeconfig, "utf8")
-  kubeApiContract(`KubeApi contract: real kube-apiserver (${cluster.name})`, () => KubeApi.layerLive(kubeconfig), {
+  kubeApiContract(`KubeApi contract: real kube-apiserver (${cluster.name})`, () => layerLive(kubeconfig), {
     runner: "live",
     eventually: liveEventually,
     timeout: 120_000

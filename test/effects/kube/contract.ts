@@ -9,7 +9,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, type Layer, Option, Schedule, Stream } from "effect"
 import type { KubeObject } from "../../../src/domain/KubeObject.ts"
 import { ObjectRef } from "../../../src/domain/ObjectRef.ts"
-import { KubeApi, type KubeApiError, type KubeApiErrorReason } from "../../../src/effects/KubeApi.ts"
+import { KubeApi } from "../../../src/effects/KubeApi.ts"
+import type { KubeApiError, KubeApiErrorReason } from "../../../src/effects/KubeApiError.ts"
 
 export interface ContractOptions {
   /**

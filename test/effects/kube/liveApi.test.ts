@@ -8,8 +8,9 @@ import type { AddressInfo } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Option, Stream } from "effect"
 import { ObjectRef, refOf } from "../../../src/domain/ObjectRef.ts"
-import { KubeApi, type LiveOptions } from "../../../src/effects/KubeApi.ts"
+import { KubeApi } from "../../../src/effects/KubeApi.ts"
 import { TooManyRequests } from "../../../src/effects/KubeApiError.ts"
+import { type LiveOptions, layerLive } from "../../../src/effects/kube/clients.ts"
 import { kubeStatus as status } from "../../fixtures/kubeStatus.ts"
 
 const TOKEN = "fake-bearer-token-123"
@@ -125,7 +126,7 @@ const withFake = <A>(
     const fake = yield* fakeApiserver(handler)
     const result = yield* Effect.gen(function* () {
       return yield* body(yield* KubeApi)
-    }).pipe(Effect.provide(KubeApi.layerLive(kubeconfigFor(fake.port), { allowInsecure: true, ...options })))
+    }).pipe(Effect.provide(layerLive(kubeconfigFor(fake.port), { allowInsecure: true, ...options })))
     return { result, seen: fake.seen, connections: fake.connections() }
   })
 
@@ -138,7 +139,7 @@ const vm = {
 }
 const cmRef = (name: string) => ObjectRef.make({ apiVersion: "v1", kind: "ConfigMap", namespace: "ns", name })
 
-describe("KubeApi.layerLive against a fake apiserver", () => {
+describe("layerLive against a fake apiserver", () => {
   it.live("get: builds the group URL, sends the bearer token, decodes the object", () =>
     Effect.gen(function* () {
       const { result, seen } = yield* withFake(
@@ -449,7 +450,7 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
         return yield* (yield* KubeApi).get(vmRef)
       }).pipe(
         Effect.provide(
-          KubeApi.layerLive(kubeconfigFor(fake.port, "username: alice\n    password: s3cret"), { allowInsecure: true })
+          layerLive(kubeconfigFor(fake.port, "username: alice\n    password: s3cret"), { allowInsecure: true })
         )
       )
       assert.strictEqual(fake.seen[0]!.authorization, `Basic ${Buffer.from("alice:s3cret").toString("base64")}`)
@@ -507,7 +508,7 @@ describe("KubeApi.layerLive against a fake apiserver", () => {
       fake.close()
       const error = yield* Effect.flip(
         Effect.flatMap(KubeApi, (api) => api.get(cmRef("x"))).pipe(
-          Effect.provide(KubeApi.layerLive(kubeconfigFor(port), { allowInsecure: true }))
+          Effect.provide(layerLive(kubeconfigFor(port), { allowInsecure: true }))
         )
       )
       assert.strictEqual(error._tag, "KubeApiError")

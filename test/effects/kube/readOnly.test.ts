@@ -5,8 +5,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Stream } from "effect"
 import { refOf } from "../../../src/domain/ObjectRef.ts"
-import { KubeApi, type KubeApiError, type KubeVerb } from "../../../src/effects/KubeApi.ts"
+import { KubeApi } from "../../../src/effects/KubeApi.ts"
+import type { KubeApiError, KubeVerb } from "../../../src/effects/KubeApiError.ts"
 import { InMemoryCluster } from "../../../src/effects/kube/InMemoryCluster.ts"
+import { layerInMemoryFrom } from "../../../src/effects/kube/inMemoryApi.ts"
+import { layerReadOnly } from "../../../src/effects/kube/readOnly.ts"
 
 const seeded = () => {
   const cluster = InMemoryCluster.make()
@@ -24,10 +27,10 @@ const seeded = () => {
 
 const vmRef = refOf("VirtualMachine", "vm-a", "team-a")
 
-describe("KubeApi.layerReadOnly", () => {
+describe("layerReadOnly", () => {
   const cluster = seeded()
   const before = cluster.objects()
-  const layer = KubeApi.layerReadOnly.pipe(Layer.provide(KubeApi.layerInMemoryFrom(cluster)))
+  const layer = layerReadOnly.pipe(Layer.provide(layerInMemoryFrom(cluster)))
 
   it.effect("reads pass through", () =>
     Effect.gen(function* () {

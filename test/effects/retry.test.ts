@@ -12,8 +12,8 @@ import {
   ServerError,
   Timeout,
   TooManyRequests
-} from "../../../src/effects/KubeApiError.ts"
-import { conflictRetry, retryApi } from "../../../src/effects/retry.ts"
+} from "../../src/effects/KubeApiError.ts"
+import { conflictRetry, retryApi } from "../../src/effects/retry.ts"
 
 /** An effect failing with `reasons[i]` on attempt i, succeeding after them; counts attempts. */
 const scripted = (reasons: ReadonlyArray<KubeApiErrorReason>) => {

@@ -1,0 +1,126 @@
+/**
+ * What is known about each kind of action, in one table typed by the Action union (as the executor table is): where
+ * it writes, its Terraform-style glyph, the status failure reason and message, and its plan line. Domain layer: pure.
+ * A new action does not compile until it has an entry, so it cannot fall back silently to a default classification,
+ * status reason or rendering.
+ */
+import type { Action, ActionOf, ActionTag } from "./Action.ts"
+import { refKey } from "./ObjectRef.ts"
+import type { VmNetwork } from "./VmSpec.ts"
+
+export interface ActionInfo<T extends ActionTag> {
+  /** Where the executor writes: the supervisor's Machine, or the remote cluster named by the action's `cluster`. */
+  readonly scope: "supervisor" | "remote"
+  /** The plan glyph: `+` create, `~` change, `-` destroy. */
+  readonly change: "create" | "change" | "destroy"
+  /** `status.failureReason` when executing it fails (CamelCase, a condition reason). */
+  readonly failureReason: string
+  /** `status.failureMessage` when executing it fails: `<failureMessage>: <the error>`. */
+  readonly failureMessage: string
+  /** What the plan line shows after the target (empty, or starting with a space). */
+  readonly detail: (a: ActionOf<T>) => string
+}
+
+/** `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary). */
+const networkText = (n: VmNetwork): string =>
+  n.nad === undefined ? "pod" : `${n.name}=${n.nad}${n.primary === true ? "*" : ""}`
+
+/** The VM has the pod network and nothing else (then `plan` does not mention networks). */
+const podOnly = (networks: ReadonlyArray<VmNetwork>): boolean => networks.every((n) => n.nad === undefined)
+
+const finalizerDetail = (a: { readonly finalizer: string }) => ` finalizer ${a.finalizer}`
+
+export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
+  EnsureNamespace: {
+    scope: "remote",
+    change: "create",
+    failureReason: "NamespaceCreateFailed",
+    failureMessage: "failed to create namespace on remote cluster",
+    detail: (a) =>
+      ` labels=${Object.entries(a.labels)
+        .map(([k, v]) => `${k}:${v}`)
+        .join(",")}`
+  },
+  CreatePvc: {
+    scope: "remote",
+    change: "create",
+    failureReason: "PvcCreateFailed",
+    failureMessage: "failed to create PVC on remote cluster",
+    detail: (a) =>
+      ` size=${a.after.storage} volumeMode=${a.after.volumeMode} accessModes=${a.after.accessModes.join(",")}${a.after.storageClassName === undefined ? "" : ` storageClass=${a.after.storageClassName}`}`
+  },
+  ExpandPvc: {
+    scope: "remote",
+    change: "change",
+    failureReason: "PvcExpandFailed",
+    failureMessage: "failed to expand PVC on remote cluster",
+    detail: (a) => ` size ${a.before} -> ${a.after}`
+  },
+  DeletePvc: {
+    scope: "remote",
+    change: "destroy",
+    failureReason: "PvcDeleteFailed",
+    failureMessage: "failed to delete PVC on remote cluster",
+    detail: () => ""
+  },
+  CreateVirtualMachine: {
+    scope: "remote",
+    change: "create",
+    failureReason: "VirtualMachineCreateFailed",
+    failureMessage: "failed to create VirtualMachine on remote cluster",
+    detail: (a) =>
+      ` cpu=${a.after.cpu.cores}x${a.after.cpu.sockets}x${a.after.cpu.threads} memory=${a.after.memory} disks=${a.after.disks.map((d) => d.claimName).join(",")}${podOnly(a.after.networks) ? "" : ` networks=${a.after.networks.map(networkText).join(",")}`}`
+  },
+  PatchVirtualMachine: {
+    scope: "remote",
+    change: "change",
+    failureReason: "VirtualMachinePatchFailed",
+    failureMessage: "failed to update VirtualMachine on remote cluster",
+    detail: () => ""
+  },
+  DeleteVirtualMachine: {
+    scope: "remote",
+    change: "destroy",
+    failureReason: "VirtualMachineDeleteFailed",
+    failureMessage: "failed to delete VirtualMachine on remote cluster",
+    detail: () => ""
+  },
+  AddFinalizer: {
+    scope: "supervisor",
+    change: "change",
+    failureReason: "AddFinalizerFailed",
+    failureMessage: "failed to add finalizer",
+    detail: finalizerDetail
+  },
+  RemoveFinalizer: {
+    scope: "supervisor",
+    change: "change",
+    failureReason: "RemoveFinalizerFailed",
+    failureMessage: "failed to remove finalizer",
+    detail: finalizerDetail
+  },
+  PersistPlacement: {
+    scope: "supervisor",
+    change: "change",
+    failureReason: "PersistPlacementFailed",
+    failureMessage: "failed to record placement",
+    detail: (a) => ` annotation vitistack.io/kubevirt-config=${a.placement}`
+  }
+}
+
+/** The table entry of an action (the lookup the compiler cannot narrow on its own). */
+export const infoOf = <T extends ActionTag>(a: ActionOf<T>): ActionInfo<T> => actionInfo[a._tag as T]
+
+/** The Terraform-style glyph class of an action: create, change, destroy. */
+export const actionKind = (a: Action): ActionInfo<ActionTag>["change"] => actionInfo[a._tag].change
+
+/** Whether the action writes to a remote cluster (as opposed to the supervisor's Machine). */
+export const isRemote = (a: Action): a is Extract<Action, { readonly cluster: string }> =>
+  actionInfo[a._tag].scope === "remote"
+
+/** The plan line's object: `Kind namespace/name`, with `@cluster` for remote actions. */
+export const actionTarget = (a: Action): string =>
+  `${a.target.kind} ${refKey(a.target)}${isRemote(a) ? ` @${a.cluster}` : ""}`
+
+/** The plan line's details after the target. */
+export const actionDetail = (a: Action): string => (infoOf(a).detail as (a: Action) => string)(a)

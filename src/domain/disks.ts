@@ -1,0 +1,227 @@
+/**
+ * Disks: a Machine's `spec.disks` become PVCs named like the Go operator's (design 3.4), read on the remote by our
+ * labels and by their desired names, created, grown (never shrunk), and deleted on Machine deletion once the VM is
+ * gone. Domain layer: pure. The step's converge half blocks the VM's creation while a claim it needs is someone
+ * else's or still being deleted; PVCs no longer in the spec are kept (ADR 0001 §8).
+ */
+import type { Action } from "./Action.ts"
+import { advisory, type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
+import { isDnsLabel } from "./dnsNames.ts"
+import { type Fact, present } from "./Fact.ts"
+import {
+  isOwnedBy,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  ownerLabels,
+  SOURCE_MACHINE_ANNOTATION,
+  SOURCE_MACHINE_LABEL
+} from "./labels.ts"
+import type { Machine, MachineDisk } from "./Machine.ts"
+import { observePvc } from "./manifests/Pvc.ts"
+import { Kinds, refKey, refOf } from "./ObjectRef.ts"
+import type { ObservedPvc } from "./ObservedState.ts"
+import { parseQuantity } from "./Quantity.ts"
+import type { RemoteWatch } from "./RemoteWatch.ts"
+import { answerAt, firstUnknown, type Reads } from "./reads.ts"
+import { halted, type RemoteStep, type StepResult } from "./step.ts"
+import type { VmDisk } from "./VmSpec.ts"
+
+const DEFAULT_DISK_GB = 10
+const BUSES = ["virtio", "sata", "scsi"] as const
+
+const isInt = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max
+
+export interface DiskPlan {
+  readonly disk: VmDisk
+  readonly sizeGB: number
+}
+
+/**
+ * The VM disks and their sizes, with a diagnostic per bad field. Disk and PVC names of the Go operator (reference
+ * F14, F16): the boot disk's PVC is named like the Machine, others `<machine>-<disk>` or `<machine>-disk<i>`; one
+ * 10 GB disk when `spec.disks` is empty.
+ */
+export const planDisks = (
+  name: string,
+  disks: ReadonlyArray<MachineDisk>,
+  diags: Array<Diagnostic>
+): Array<DiskPlan> => {
+  if (disks.length === 0)
+    return [{ disk: { name: "root", bus: "virtio", bootOrder: 1, claimName: name }, sizeGB: DEFAULT_DISK_GB }]
+  if (disks.filter((d) => d.boot === true).length > 1)
+    diags.push(error("MultipleBootDisks", "only one disk may have boot: true", "spec.disks"))
+  return disks.map((d, i) => {
+    const field = `spec.disks[${i}]`
+    if (d.name !== undefined && !isDnsLabel(d.name))
+      diags.push(error("InvalidDiskName", `disk name '${d.name}' is not a DNS-1123 label`, `${field}.name`))
+    if (d.sizeGB === undefined) diags.push(error("MissingDiskSize", "sizeGB is required", `${field}.sizeGB`))
+    else if (!isInt(d.sizeGB, 1, 65536))
+      diags.push(error("InvalidDiskSize", `sizeGB ${d.sizeGB} is not an integer in 1..65536`, `${field}.sizeGB`))
+    const bus = BUSES.find((b) => b === (d.type ?? "virtio").toLowerCase())
+    if (bus === undefined)
+      diags.push(
+        advisory("UnknownDiskBus", `disk type '${d.type}' is not virtio, sata or scsi; using virtio`, `${field}.type`)
+      )
+    const diskName = d.name ?? (i === 0 ? "root" : `disk${i}`)
+    const claimName = d.boot === true ? name : d.name !== undefined ? `${name}-${d.name}` : `${name}-disk${i}`
+    return {
+      disk: { name: diskName, bus: bus ?? "virtio", ...(d.boot === true ? { bootOrder: 1 } : {}), claimName },
+      sizeGB: d.sizeGB ?? 0
+    }
+  })
+}
+
+/** The PVC names a Machine's disks map to, even when the Machine is otherwise invalid (observe reads these). */
+export const diskClaimNames = (machine: Machine): ReadonlyArray<string> =>
+  planDisks(machine.metadata.name, machine.spec.disks ?? [], []).map((d) => d.disk.claimName)
+
+/**
+ * The Machine's PVCs on the remote: those with its labels, and those with its desired names whatever their labels (a
+ * name clash the planner must see). The union, by name, sorted; Unknown when any read fails.
+ */
+export const diskReads = (machine: Machine): Reads<ReadonlyArray<ObservedPvc>> => {
+  const { name, namespace } = machine.metadata
+  return {
+    queries: [
+      { _tag: "List", kind: Kinds.PersistentVolumeClaim, namespace, labelSelector: ownerLabels(name) },
+      ...diskClaimNames(machine).map((claim) => ({
+        _tag: "Get" as const,
+        ref: refOf("PersistentVolumeClaim", claim, namespace)
+      }))
+    ],
+    fact: (answers): Fact<ReadonlyArray<ObservedPvc>> => {
+      const failed = firstUnknown(answers)
+      if (failed !== undefined) return failed
+      const merged = new Map<string, ObservedPvc>()
+      for (const [i] of answers.entries()) {
+        const a = answerAt(answers, i)
+        if (a._tag === "Found") for (const o of a.objects) merged.set(o.metadata.name, observePvc(o))
+      }
+      return present([...merged.values()].sort((a, b) => (a.name < b.name ? -1 : 1)))
+    }
+  }
+}
+
+/** Our PVCs on each remote; a claim names its Machine in a label (or, for a long name, an annotation). */
+export const diskWatches: ReadonlyArray<RemoteWatch> = [
+  {
+    kind: Kinds.PersistentVolumeClaim,
+    labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    toKeys: (o) => {
+      const source = o.metadata.annotations?.[SOURCE_MACHINE_ANNOTATION] ?? o.metadata.labels?.[SOURCE_MACHINE_LABEL]
+      return source === undefined ? [] : [`${o.metadata.namespace}/${source}`]
+    }
+  }
+]
+
+const byName = (a: { readonly name: string }, b: { readonly name: string }) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+
+export const disksStep: RemoteStep = {
+  scope: "remote",
+  name: "disks",
+  converge: ({ machine: m, cluster, remote, desired }): StepResult => {
+    const ns = m.metadata.namespace
+    const id = refKey(m.metadata)
+    if (remote.pvcs._tag === "Unknown")
+      return halted(waiting("PvcsUnknown", `cannot read PVCs in '${ns}' on '${cluster}': ${remote.pvcs.reason}`))
+    const actions: Array<Action> = []
+    const diagnostics: Array<Diagnostic> = []
+    const observedPvcs = remote.pvcs._tag === "Present" ? remote.pvcs.value : []
+    let vmBlocked = false
+    for (const want of desired.pvcs) {
+      const target = refOf("PersistentVolumeClaim", want.name, ns)
+      const have = observedPvcs.find((p) => p.name === want.name)
+      if (have === undefined) {
+        actions.push({ _tag: "CreatePvc", cluster, target, after: want, reason: `disk claim absent (${want.storage})` })
+        continue
+      }
+      if (!isOwnedBy(have.labels, m.metadata.name)) {
+        diagnostics.push(
+          error(
+            "NameClash",
+            `PVC ${ns}/${want.name} on '${cluster}' exists and does not belong to Machine ${id}`,
+            "spec.disks"
+          )
+        )
+        vmBlocked = true
+        continue
+      }
+      if (have.deleting) {
+        diagnostics.push(waiting("PvcTerminating", `PVC ${ns}/${want.name} is being deleted; waiting to recreate it`))
+        vmBlocked = true
+        continue
+      }
+      const before = parseQuantity(have.storage)
+      const after = parseQuantity(want.storage)
+      if (before === undefined || (after !== undefined && after > before))
+        actions.push({
+          _tag: "ExpandPvc",
+          cluster,
+          target,
+          before: have.storage,
+          after: want.storage,
+          resourceVersion: have.resourceVersion,
+          reason: `disk grew ${have.storage} → ${want.storage}`
+        })
+      else if (after !== undefined && after < before)
+        diagnostics.push(
+          advisory(
+            "PvcShrinkRefused",
+            `PVC ${ns}/${want.name} is ${have.storage}; shrinking to ${want.storage} is not possible`,
+            "spec.disks"
+          )
+        )
+      const drift = [
+        have.volumeMode !== undefined && have.volumeMode !== want.volumeMode
+          ? `volumeMode ${have.volumeMode}`
+          : undefined,
+        want.storageClassName !== undefined && have.storageClassName !== want.storageClassName
+          ? `storageClassName ${have.storageClassName ?? "(none)"}`
+          : undefined
+      ].filter((s) => s !== undefined)
+      if (drift.length > 0)
+        diagnostics.push(
+          info("PvcImmutableDrift", `PVC ${ns}/${want.name} keeps ${drift.join(", ")} (immutable fields)`)
+        )
+    }
+    const wanted = new Set(desired.pvcs.map((p) => p.name))
+    for (const extra of observedPvcs
+      .filter((p) => !wanted.has(p.name) && isOwnedBy(p.labels, m.metadata.name))
+      .map((p) => p.name)
+      .sort())
+      diagnostics.push(
+        info(
+          "PvcNotInSpec",
+          `PVC ${ns}/${extra} is no longer in the spec; kept (disks are never deleted while the Machine lives)`
+        )
+      )
+    // A claim that is someone else's or on its way out: the VM is not created on it (it has said why already).
+    return { actions, diagnostics, provides: [{ ready: !vmBlocked, waiting: [], gatesPatch: () => false }] }
+  },
+  // Runs after the VM's cleanup let the fold through (the VM is gone): our claims go, one round; the finalizer waits.
+  cleanup: ({ machine: m, cluster, remote }): StepResult => {
+    const ns = m.metadata.namespace
+    if (remote.pvcs._tag === "Unknown")
+      return halted(waiting("PvcsUnknown", `cannot read PVCs in '${ns}' on '${cluster}': ${remote.pvcs.reason}`))
+    const ours = (remote.pvcs._tag === "Present" ? remote.pvcs.value : [])
+      .filter((p) => isOwnedBy(p.labels, m.metadata.name))
+      .sort(byName)
+    if (ours.length === 0) return { actions: [], diagnostics: [] }
+    return {
+      actions: ours
+        .filter((p) => !p.deleting)
+        .map((p) => ({
+          _tag: "DeletePvc" as const,
+          cluster,
+          target: refOf("PersistentVolumeClaim", p.name, ns),
+          resourceVersion: p.resourceVersion,
+          reason: "VirtualMachine is gone; Machine is being deleted"
+        })),
+      diagnostics: ours.every((p) => p.deleting)
+        ? [info("WaitingForPvcs", `waiting for ${ours.length} PVC(s) to go`)]
+        : [],
+      halt: true
+    }
+  }
+}

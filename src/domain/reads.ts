@@ -1,0 +1,68 @@
+/**
+ * What a capability reads on a remote cluster to build its fact, as data: queries (get one object, list by label in
+ * a namespace) and a pure function from their answers to the fact. Domain layer: pure. The live observer
+ * (`effects/observe.ts`) runs the queries against a cluster; the offline one (`observedFromObjects.ts`) answers them
+ * from a list of objects; both build the fact with the capability's own function, so the two cannot drift.
+ */
+import { absent, type Fact, present, unknown } from "./Fact.ts"
+import type { KubeObject } from "./KubeObject.ts"
+import type { ObjectRef } from "./ObjectRef.ts"
+
+/** A kind as Kubernetes names it (the shape of `Kinds.*`). */
+export interface KindOf {
+  readonly apiVersion: string
+  readonly kind: string
+}
+
+export type Query =
+  | { readonly _tag: "Get"; readonly ref: ObjectRef }
+  | {
+      readonly _tag: "List"
+      readonly kind: KindOf
+      readonly namespace: string
+      /** Equality selector: every key must have exactly this value. */
+      readonly labelSelector: Readonly<Record<string, string>>
+    }
+
+/** A query's answer: the objects found (a get finds at most one), or why the cluster could not say. */
+export type Answer =
+  | { readonly _tag: "Found"; readonly objects: ReadonlyArray<KubeObject> }
+  | { readonly _tag: "Unknown"; readonly reason: string }
+
+export interface Reads<A> {
+  readonly queries: ReadonlyArray<Query>
+  /** The fact from the answers, one per query in order. An Unknown answer must never become Absent. */
+  readonly fact: (answers: ReadonlyArray<Answer>) => Fact<A>
+}
+
+const unanswered: Answer = { _tag: "Unknown", reason: "not answered" }
+
+/** The answer to the i-th query (a missing one counts as Unknown, never as "not found"). */
+export const answerAt = (answers: ReadonlyArray<Answer>, i: number): Answer => answers[i] ?? unanswered
+
+/** The first Unknown answer, as a fact. */
+export const firstUnknown = (answers: ReadonlyArray<Answer>): Fact<never> | undefined => {
+  const failed = answers.find((a) => a._tag === "Unknown")
+  return failed?._tag === "Unknown" ? unknown(failed.reason) : undefined
+}
+
+/** One object by reference: Present (projected by `f`) or Absent. */
+export const getOne = <A>(ref: ObjectRef, f: (o: KubeObject) => A): Reads<A> => ({
+  queries: [{ _tag: "Get", ref }],
+  fact: (answers) => {
+    const a = answerAt(answers, 0)
+    if (a._tag === "Unknown") return unknown(a.reason)
+    const o = a.objects[0]
+    return o === undefined ? absent : present(f(o))
+  }
+})
+
+/** Whether a list query selects this object (same kind, namespace and every selector label). */
+export const listSelects = (q: Extract<Query, { _tag: "List" }>, o: KubeObject): boolean =>
+  o.kind === q.kind.kind &&
+  o.metadata.namespace === q.namespace &&
+  Object.entries(q.labelSelector).every(([k, v]) => o.metadata.labels?.[k] === v)
+
+/** Whether a get query names this object. */
+export const getNames = (q: Extract<Query, { _tag: "Get" }>, o: KubeObject): boolean =>
+  o.kind === q.ref.kind && o.metadata.namespace === q.ref.namespace && o.metadata.name === q.ref.name

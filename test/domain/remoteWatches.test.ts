@@ -1,0 +1,75 @@
+/**
+ * The remote watches the capabilities declare (`remoteWatches.ts`): which kinds, with which selector, and which
+ * Machines an event wakes.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import type { KubeObject } from "../../src/domain/KubeObject.ts"
+import { ownerAnnotations, ownerLabels } from "../../src/domain/labels.ts"
+import type { PlacedMachines } from "../../src/domain/RemoteWatch.ts"
+import { REMOTE_WATCHES } from "../../src/domain/remoteWatches.ts"
+import { nadObject } from "../fixtures/world.ts"
+
+const watchOf = (kind: string) => REMOTE_WATCHES.find((w) => w.kind.kind === kind)!
+const placed: PlacedMachines = {
+  inNamespace: (cluster, namespace) =>
+    cluster === "remote-a" && namespace === "team-a" ? ["team-a/web", "team-a/db"] : []
+}
+const object = (kind: string, name: string, metadata: Partial<KubeObject["metadata"]> = {}): KubeObject => ({
+  apiVersion: "v1",
+  kind,
+  metadata: { name, namespace: "team-a", ...metadata }
+})
+
+describe("REMOTE_WATCHES", () => {
+  it("watches our VMs, VMIs and PVCs by label, and every NetworkAttachmentDefinition (optional kind)", () => {
+    assert.deepStrictEqual(
+      REMOTE_WATCHES.map((w) => [w.kind.kind, Object.keys(w.labelSelector).length > 0, w.optional !== undefined]),
+      [
+        ["VirtualMachine", true, false],
+        ["VirtualMachineInstance", true, false],
+        ["PersistentVolumeClaim", true, false],
+        ["NetworkAttachmentDefinition", false, true]
+      ]
+    )
+    assert.deepStrictEqual(
+      REMOTE_WATCHES.filter((w) => w.reportsHealth === true).map((w) => w.kind.kind),
+      ["VirtualMachine"]
+    )
+  })
+
+  const cases = [
+    { name: "VmByName", kind: "VirtualMachine", o: object("VirtualMachine", "web"), want: ["team-a/web"] },
+    {
+      name: "VmiByName",
+      kind: "VirtualMachineInstance",
+      o: object("VirtualMachineInstance", "web"),
+      want: ["team-a/web"]
+    },
+    {
+      name: "PvcByLabel",
+      kind: "PersistentVolumeClaim",
+      o: object("PersistentVolumeClaim", "web-data", { labels: ownerLabels("web") }),
+      want: ["team-a/web"]
+    },
+    {
+      name: "PvcOfALongNameByAnnotation",
+      kind: "PersistentVolumeClaim",
+      o: object("PersistentVolumeClaim", "x", {
+        labels: ownerLabels("m".repeat(70)),
+        annotations: ownerAnnotations("m".repeat(70))
+      }),
+      want: [`team-a/${"m".repeat(70)}`]
+    },
+    { name: "PvcWithoutOwner", kind: "PersistentVolumeClaim", o: object("PersistentVolumeClaim", "x"), want: [] },
+    {
+      name: "NadWakesItsNamespace",
+      kind: "NetworkAttachmentDefinition",
+      o: nadObject("vlan100", "team-a"),
+      want: ["team-a/web", "team-a/db"]
+    },
+    { name: "NadElsewhere", kind: "NetworkAttachmentDefinition", o: nadObject("vlan100", "team-b"), want: [] }
+  ] as const
+  it.each(cases)("$name", ({ kind, o, want }) =>
+    assert.deepStrictEqual(watchOf(kind).toKeys(o, "remote-a", placed), want)
+  )
+})
