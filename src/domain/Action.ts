@@ -7,6 +7,8 @@
  * instead of overwriting (G3).
  */
 import { Schema } from "effect"
+import { CloudInitSecretSpec } from "./CloudInitSecretSpec.ts"
+import { DataVolumeSpec } from "./DataVolumeSpec.ts"
 import { ObjectRef } from "./ObjectRef.ts"
 import { PvcSpec } from "./PvcSpec.ts"
 import { VmSpec } from "./VmSpec.ts"
@@ -43,6 +45,26 @@ export const Action = Schema.TaggedUnion({
   },
   /** Delete our VirtualMachine (precondition: resourceVersion). */
   DeleteVirtualMachine: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
+  /** Create a CDI DataVolume (an image import or clone into a disk, or an ISO). `after` is the whole desired state. */
+  CreateDataVolume: { cluster: Str, target: ObjectRef, after: DataVolumeSpec, reason: Reason },
+  /** Delete our DataVolume (precondition: resourceVersion); its claim follows by owner reference. */
+  DeleteDataVolume: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
+  /**
+   * Create the cloud-init Secret. `after` holds digests and sizes only: the executor writes the content the reconcile
+   * rendered with exactly `after.digest`, or nothing (ADR 0010). Plans never carry the content.
+   */
+  CreateSecret: { cluster: Str, target: ObjectRef, after: CloudInitSecretSpec, reason: Reason },
+  /** Replace the cloud-init Secret's content (digest `before` → `after.digest`), resourceVersion precondition. */
+  PatchSecret: {
+    cluster: Str,
+    target: ObjectRef,
+    before: Str,
+    after: CloudInitSecretSpec,
+    resourceVersion: Str,
+    reason: Reason
+  },
+  /** Delete our cloud-init Secret (precondition: resourceVersion). */
+  DeleteSecret: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
   /**
    * Add the finalizer to the Machine. Machine actions carry content preconditions instead of a resourceVersion
    * (several run in one plan, each bumping it): adding a present finalizer is a no-op.
@@ -55,7 +77,12 @@ export const Action = Schema.TaggedUnion({
    * `vitistack.io/kubevirt-config` annotation. Precondition: the annotation is absent on the freshly read Machine
    * (written with that read's resourceVersion), so a placement chosen concurrently is never overwritten.
    */
-  PersistPlacement: { target: ObjectRef, placement: Str, reason: Reason }
+  PersistPlacement: { target: ObjectRef, placement: Str, reason: Reason },
+  /**
+   * Set an annotation of the Machine to `value` (the Go operator's `vitistack.io/iso-cleaned-up`, for tools that read
+   * it). Content precondition: a no-op when it already has that value.
+   */
+  PatchMachineAnnotation: { target: ObjectRef, key: Str, value: Str, reason: Reason }
 })
 export type Action = typeof Action.Type
 export type ActionTag = Action["_tag"]

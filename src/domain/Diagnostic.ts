@@ -38,7 +38,8 @@ export const BlockingReasons = [
   "InvalidIso",
   "InvalidIsoSize",
   "InvalidCloudInit",
-  "CloudInitTooLarge"
+  "CloudInitTooLarge",
+  "InvalidArchitecture"
 ] as const
 export type BlockingReason = (typeof BlockingReasons)[number]
 
@@ -59,7 +60,14 @@ export const WaitingReasons = [
   "VirtualMachineTerminating",
   "CloudInitSourceMissing",
   "CloudInitSourceUnknown",
-  "StorageUnknown"
+  "StorageUnknown",
+  "DataVolumesUnknown",
+  "DataVolumeTerminating",
+  "ImportPending",
+  "ImportInProgress",
+  "ImportFailed",
+  "CloudInitSecretUnknown",
+  "CloudInitSecretTerminating"
 ] as const
 export type WaitingReason = (typeof WaitingReasons)[number]
 
@@ -68,7 +76,9 @@ export const AdvisoryReasons = [
   "InstanceTypeAlias",
   "UnknownDiskBus",
   "PvcShrinkRefused",
-  "CloudInitNotMerged"
+  "CloudInitNotMerged",
+  "ImageChangeIgnored",
+  "CloudInitChanged"
 ] as const
 export type AdvisoryReason = (typeof AdvisoryReasons)[number]
 
@@ -84,7 +94,9 @@ export const InfoReasons = [
   "WaitingForPvcs",
   "StorageProfileMissing",
   "StorageProfileNoMatch",
-  "CloudInitFromSshKeys"
+  "CloudInitFromSshKeys",
+  "WaitingForDataVolumes",
+  "WaitingForCloudInitSecret"
 ] as const
 export type InfoReason = (typeof InfoReasons)[number]
 

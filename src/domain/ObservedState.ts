@@ -4,6 +4,8 @@
  * same function serves snapshots for the offline `plan`). Lists are sets: the planner sorts before it decides.
  */
 import { Schema } from "effect"
+import { ObservedSecret } from "./CloudInitSecretSpec.ts"
+import { ObservedDataVolume } from "./DataVolumeSpec.ts"
 import { Fact } from "./Fact.ts"
 import { MachineClass } from "./MachineClass.ts"
 import { VmSpec } from "./VmSpec.ts"
@@ -62,6 +64,19 @@ export const ObservedVmi = Schema.Struct({
 })
 export type ObservedVmi = typeof ObservedVmi.Type
 
+/** One `status.claimPropertySets[]` entry of a CDI StorageProfile. */
+export const ClaimPropertySet = Schema.Struct({ accessModes: Schema.Array(Str), volumeMode: Schema.optionalKey(Str) })
+export type ClaimPropertySet = typeof ClaimPropertySet.Type
+
+/** What the remote says about storage for new PVCs (read only when a PVC is to be created; `accessModes.ts`). */
+export const StorageFacts = Schema.Struct({
+  /** The default StorageClass's name; Present(null): the cluster has none. */
+  defaultClass: Fact(Schema.NullOr(Str)),
+  /** The claim property sets of the StorageProfile of the class in use; Absent: no CDI, or no such profile. */
+  profile: Fact(Schema.Array(ClaimPropertySet))
+})
+export type StorageFacts = typeof StorageFacts.Type
+
 /** What one remote cluster holds for one Machine. */
 export const RemoteState = Schema.Struct({
   /** The KubevirtConfig name of the cluster these facts come from. */
@@ -75,7 +90,16 @@ export const RemoteState = Schema.Struct({
    * Which of the NetworkAttachmentDefinitions the Machine's networks name exist in its namespace (only those are
    * read; Unknown when one of them cannot be read).
    */
-  nads: Fact(Schema.Array(Str))
+  nads: Fact(Schema.Array(Str)),
+  /**
+   * The Machine's DataVolumes (by label, and by their desired names); only read for a Machine with an image or ISO,
+   * or being deleted (ADR 0010). Not read: absent key.
+   */
+  dataVolumes: Schema.optionalKey(Fact(Schema.Array(ObservedDataVolume))),
+  /** The cloud-init Secret `<machine>-cloudinit`; only read for a Machine with cloud-init, or being deleted. */
+  cloudInitSecret: Schema.optionalKey(Fact(ObservedSecret)),
+  /** Storage facts for new PVCs; only read when a PVC is to be created. */
+  storage: Schema.optionalKey(StorageFacts)
 })
 export type RemoteState = typeof RemoteState.Type
 
@@ -91,5 +115,14 @@ export class ObservedState extends Schema.Class<ObservedState>("ObservedState")(
   /** Per-cluster search results; only gathered when placement needs them. */
   vmSearch: Schema.Array(VmSearch),
   /** The placed cluster's state; Absent when the Machine is not placed yet; Unknown when unreachable. */
-  remote: Fact(RemoteState)
+  remote: Fact(RemoteState),
+  /**
+   * The supervisor keys the Machine's cloud-init reads (`cloudInitPayload.ts`), by `Secret/name/key`; values stay
+   * Redacted and never encode to JSON. A key not in the record was not read: it counts as Absent.
+   */
+  cloudInitSources: Schema.optionalKey(
+    Schema.Record(Str, Fact(Schema.Redacted(Str, { label: "cloud-init source", disallowJsonEncode: true })))
+  ),
+  /** The opt-in ISO size probe's answer (`--iso-size-probe`), a quantity; absent: not probed or no answer. */
+  isoSize: Schema.optionalKey(Str)
 }) {}

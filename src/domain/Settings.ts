@@ -17,7 +17,12 @@ export class Settings extends Schema.Class<Settings>("Settings")({
   /** `STORAGE_CLASS_NAME`; unset means the remote cluster's default StorageClass. */
   storageClassName: Schema.optionalKey(Schema.String),
   /** `CPU_MODEL`, default host-model. */
-  cpuModel: Schema.String
+  cpuModel: Schema.String,
+  /**
+   * `DISABLE_CPU_HT_FEATURE`, default true: host-model CPUs get `ht` disabled, without which guests crash-loop on
+   * KubeVirt >= 1.8 (reference W22). Absent counts as true.
+   */
+  disableCpuHtFeature: Schema.optionalKey(Schema.Boolean)
 }) {}
 
 export const defaultSettings: Settings = Settings.make({

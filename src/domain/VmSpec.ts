@@ -10,8 +10,12 @@ export const VmDisk = Schema.Struct({
   name: Schema.String,
   bus: Schema.Literals(["virtio", "sata", "scsi"]),
   bootOrder: Schema.optionalKey(Schema.Number),
-  /** The PVC backing the disk. */
-  claimName: Schema.String
+  /** The PVC backing the disk (for a DataVolume, the claim CDI creates with the same name). */
+  claimName: Schema.String,
+  /** The volume is `dataVolume: {name: claimName}` (an imported disk or ISO, ADR 0010); absent: a plain PVC. */
+  dataVolume: Schema.optionalKey(Schema.Boolean),
+  /** A CD-ROM (`cdrom: {bus}`) instead of a disk: the installer ISO. */
+  cdrom: Schema.optionalKey(Schema.Boolean)
 })
 export type VmDisk = typeof VmDisk.Type
 
@@ -25,9 +29,23 @@ export const VmNetwork = Schema.Struct({
   /** A NetworkAttachmentDefinition in the VM's namespace (bridge binding); absent: the pod network (masquerade). */
   nad: Schema.optionalKey(Schema.String),
   /** The NAD is the VM's default network, in place of the pod network. */
-  primary: Schema.optionalKey(Schema.Boolean)
+  primary: Schema.optionalKey(Schema.Boolean),
+  /** Network boot: the interface's place in the boot order (after the disks; reference F27). */
+  bootOrder: Schema.optionalKey(Schema.Number)
 })
 export type VmNetwork = typeof VmNetwork.Type
+
+/** The cloud-init disk: the remote Secret holding the payload (never inline content, ADR 0010). */
+export const VmCloudInit = Schema.Struct({
+  kind: Schema.Literals(["NoCloud", "ConfigDrive"]),
+  secretName: Schema.String,
+  /** The Secret has a `networkdata` key (referenced as networkDataSecretRef). */
+  networkData: Schema.Boolean
+})
+export type VmCloudInit = typeof VmCloudInit.Type
+
+/** A CPU feature policy (`{name: ht, policy: disable}` for KubeVirt >= 1.8 host-model CPUs, reference W22). */
+export const CpuFeature = Schema.Struct({ name: Schema.String, policy: Schema.String })
 
 export const VmSpec = Schema.Struct({
   name: Schema.String,
@@ -36,10 +54,19 @@ export const VmSpec = Schema.Struct({
   labels: Schema.Record(Schema.String, Schema.String),
   annotations: Schema.Record(Schema.String, Schema.String),
   runStrategy: Schema.String,
-  cpu: Schema.Struct({ cores: Schema.Number, sockets: Schema.Number, threads: Schema.Number, model: Schema.String }),
+  cpu: Schema.Struct({
+    cores: Schema.Number,
+    sockets: Schema.Number,
+    threads: Schema.Number,
+    model: Schema.String,
+    features: Schema.optionalKey(Schema.Array(CpuFeature))
+  }),
+  /** `spec.template.spec.architecture` (arm64); absent: the cluster's default. */
+  architecture: Schema.optionalKey(Schema.String),
   /** Guest memory as a quantity ("2Gi", "4096Mi"). */
   memory: Schema.String,
   disks: Schema.Array(VmDisk),
-  networks: Schema.Array(VmNetwork)
+  networks: Schema.Array(VmNetwork),
+  cloudInit: Schema.optionalKey(VmCloudInit)
 })
 export type VmSpec = typeof VmSpec.Type

@@ -5,21 +5,7 @@
  * `storage` API fills them from the same profile. Domain layer: pure.
  */
 import { type Diagnostic, info, waiting } from "./Diagnostic.ts"
-import type { Fact } from "./Fact.ts"
-
-/** One `status.claimPropertySets[]` entry of a StorageProfile. */
-export interface ClaimPropertySet {
-  readonly accessModes: ReadonlyArray<string>
-  readonly volumeMode?: string | undefined
-}
-
-/** What the remote says about storage: the class PVCs get, and its profile. */
-export interface StorageFacts {
-  /** The StorageClass a PVC without `storageClassName` gets (the default class); Present(undefined): none. */
-  readonly defaultClass: Fact<string | undefined>
-  /** The claim property sets of the StorageProfile named after the class; Absent: no CDI or no profile. */
-  readonly profile: Fact<ReadonlyArray<ClaimPropertySet>>
-}
+import type { StorageFacts } from "./ObservedState.ts"
 
 export type AccessModeChoice =
   | {
@@ -56,7 +42,7 @@ export const chooseAccessModes = (
           waiting("StorageUnknown", `cannot read the remote StorageClasses: ${storage.defaultClass.reason}`)
         ]
       }
-    className = storage.defaultClass._tag === "Present" ? storage.defaultClass.value : undefined
+    className = storage.defaultClass._tag === "Present" ? (storage.defaultClass.value ?? undefined) : undefined
     if (className === undefined)
       return fallbackWith("the remote cluster has no default StorageClass", "StorageProfileMissing")
   }

@@ -5,6 +5,8 @@
  * status reason or rendering.
  */
 import type { Action, ActionOf, ActionTag } from "./Action.ts"
+import type { CloudInitSecretSpec } from "./CloudInitSecretSpec.ts"
+import { renderSummary } from "./cloudInitPayload.ts"
 import { refKey } from "./ObjectRef.ts"
 import type { VmNetwork } from "./VmSpec.ts"
 
@@ -29,6 +31,13 @@ const networkText = (n: VmNetwork): string =>
 const podOnly = (networks: ReadonlyArray<VmNetwork>): boolean => networks.every((n) => n.nad === undefined)
 
 const finalizerDetail = (a: { readonly finalizer: string }) => ` finalizer ${a.finalizer}`
+
+/** `kind=NoCloud userdata=sha256:1a2b3c4d (1.2 KiB)`: digests and sizes, never content. */
+const secretDetail = (s: CloudInitSecretSpec) =>
+  ` kind=${s.kind} ${renderSummary("userdata", s.userdata)}${s.networkdata === undefined ? "" : ` ${renderSummary("networkdata", s.networkdata)}`}`
+
+const diskText = (d: { readonly claimName: string; readonly dataVolume?: boolean; readonly cdrom?: boolean }) =>
+  `${d.claimName}${d.cdrom === true ? "(cdrom)" : d.dataVolume === true ? "(dv)" : ""}`
 
 export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   EnsureNamespace: {
@@ -69,7 +78,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
     failureReason: "VirtualMachineCreateFailed",
     failureMessage: "failed to create VirtualMachine on remote cluster",
     detail: (a) =>
-      ` cpu=${a.after.cpu.cores}x${a.after.cpu.sockets}x${a.after.cpu.threads} memory=${a.after.memory} disks=${a.after.disks.map((d) => d.claimName).join(",")}${podOnly(a.after.networks) ? "" : ` networks=${a.after.networks.map(networkText).join(",")}`}`
+      ` cpu=${a.after.cpu.cores}x${a.after.cpu.sockets}x${a.after.cpu.threads} memory=${a.after.memory} disks=${a.after.disks.map(diskText).join(",")}${podOnly(a.after.networks) ? "" : ` networks=${a.after.networks.map(networkText).join(",")}`}${a.after.cloudInit === undefined ? "" : ` cloudInit=${a.after.cloudInit.kind}`}${a.after.networks.some((n) => n.bootOrder !== undefined) ? " boot=disk,network" : ""}`
   },
   PatchVirtualMachine: {
     scope: "remote",
@@ -83,6 +92,42 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
     change: "destroy",
     failureReason: "VirtualMachineDeleteFailed",
     failureMessage: "failed to delete VirtualMachine on remote cluster",
+    detail: () => ""
+  },
+  CreateDataVolume: {
+    scope: "remote",
+    change: "create",
+    failureReason: "DataVolumeCreateFailed",
+    failureMessage: "failed to create DataVolume on remote cluster",
+    detail: (a) =>
+      ` ${a.after.purpose === "iso" ? "iso" : "image"}=${a.after.annotations["vitistack.io/image-source"] ?? a.after.source._tag} size=${a.after.storage}${a.after.storageClassName === undefined ? "" : ` storageClass=${a.after.storageClassName}`}`
+  },
+  DeleteDataVolume: {
+    scope: "remote",
+    change: "destroy",
+    failureReason: "DataVolumeDeleteFailed",
+    failureMessage: "failed to delete DataVolume on remote cluster",
+    detail: () => ""
+  },
+  CreateSecret: {
+    scope: "remote",
+    change: "create",
+    failureReason: "CloudInitSecretCreateFailed",
+    failureMessage: "failed to create cloud-init Secret on remote cluster",
+    detail: (a) => secretDetail(a.after)
+  },
+  PatchSecret: {
+    scope: "remote",
+    change: "change",
+    failureReason: "CloudInitSecretPatchFailed",
+    failureMessage: "failed to update cloud-init Secret on remote cluster",
+    detail: (a) => ` ${a.before.slice(0, 15)} ->${secretDetail(a.after)}`
+  },
+  DeleteSecret: {
+    scope: "remote",
+    change: "destroy",
+    failureReason: "CloudInitSecretDeleteFailed",
+    failureMessage: "failed to delete cloud-init Secret on remote cluster",
     detail: () => ""
   },
   AddFinalizer: {
@@ -105,6 +150,13 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
     failureReason: "PersistPlacementFailed",
     failureMessage: "failed to record placement",
     detail: (a) => ` annotation vitistack.io/kubevirt-config=${a.placement}`
+  },
+  PatchMachineAnnotation: {
+    scope: "supervisor",
+    change: "change",
+    failureReason: "PatchMachineAnnotationFailed",
+    failureMessage: "failed to annotate Machine",
+    detail: (a) => ` annotation ${a.key}=${a.value}`
   }
 }
 

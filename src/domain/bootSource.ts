@@ -29,8 +29,8 @@ export type ImageSource =
 
 export interface IsoMedia {
   readonly source: ImageSource
-  /** The DataVolume's size, a quantity. */
-  readonly size: string
+  /** The DataVolume's size from `vitistack.io/iso-size`, a quantity; absent: probed, or 8Gi. */
+  readonly size: string | undefined
   /** The Machine asks for the CD-ROM to go (os-installed / cdrom-ejected). */
   readonly ejected: boolean
 }
@@ -95,9 +95,9 @@ const parseIso = (text: string, type: string, field: string, diags: Array<Diagno
   return undefined
 }
 
-const isoSize = (machine: Machine, diags: Array<Diagnostic>): string => {
+const isoSize = (machine: Machine, diags: Array<Diagnostic>): string | undefined => {
   const given = machine.metadata.annotations?.[ISO_SIZE_ANNOTATION]
-  if (given === undefined) return DEFAULT_ISO_SIZE
+  if (given === undefined) return undefined
   const bytes = parseQuantity(given)
   if (bytes === undefined || !Number.isFinite(bytes) || bytes < 2 ** 20) {
     diags.push(
@@ -107,7 +107,7 @@ const isoSize = (machine: Machine, diags: Array<Diagnostic>): string => {
         `metadata.annotations[${ISO_SIZE_ANNOTATION}]`
       )
     )
-    return DEFAULT_ISO_SIZE
+    return undefined
   }
   return given.trim()
 }

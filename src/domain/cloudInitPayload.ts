@@ -8,7 +8,8 @@ import { sha256 } from "@noble/hashes/sha2.js"
 import { Redacted, Result } from "effect"
 import { Base64 } from "effect/encoding"
 import { advisory, type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
-import type { Fact } from "./Fact.ts"
+import { absent, type Fact, present } from "./Fact.ts"
+import type { KubeObject } from "./KubeObject.ts"
 import type { Machine, SourceRef } from "./Machine.ts"
 
 export type CloudInitKind = "NoCloud" | "ConfigDrive"
@@ -95,6 +96,37 @@ export const cloudInitReads = (machine: Machine): ReadonlyArray<SourceKey> =>
     const s = select(machine, part)?.source
     return s === undefined ? [] : [s]
   })
+
+/**
+ * The value of a source key in its object (a Secret's `data` is base64; a ConfigMap's `data` is text and its
+ * `binaryData` base64), kept Redacted from here on; Absent when the object lacks the key.
+ */
+export const sourceValue = (o: KubeObject, source: SourceKey): Fact<Redacted.Redacted<string>> => {
+  const section = (field: string) => {
+    const v = (o as Record<string, unknown>)[field]
+    return v !== null && typeof v === "object" ? (v as Record<string, unknown>)[source.key] : undefined
+  }
+  const text = source.kind === "ConfigMap" ? section("data") : undefined
+  if (typeof text === "string") return present(Redacted.make(text))
+  const encoded = source.kind === "Secret" ? section("data") : section("binaryData")
+  if (typeof encoded !== "string") return absent
+  const decoded = Base64.decodeString(encoded)
+  return Result.isSuccess(decoded) ? present(Redacted.make(decoded.success)) : absent
+}
+
+/** The sources of a Machine answered from supervisor objects (the offline plan's files, a test's cluster). */
+export const cloudInitSourcesFrom = (machine: Machine, objects: ReadonlyArray<KubeObject>): SourceValues =>
+  Object.fromEntries(
+    cloudInitReads(machine).map((source) => {
+      const o = objects.find(
+        (x) =>
+          x.kind === source.kind &&
+          x.metadata.name === source.name &&
+          (x.metadata.namespace ?? "default") === machine.metadata.namespace
+      )
+      return [sourceKeyId(source), o === undefined ? absent : sourceValue(o, source)]
+    })
+  )
 
 const resolve = (
   machine: Machine,

@@ -4,7 +4,11 @@
  * Sizing and the Machine's own names are checked here; the disks and networks come from their capability modules
  * (`disks.ts`, `networks.ts`). The planner computes this once and hands it to every step.
  */
-import { advisory, type Diagnostic, error, isBlocking, waiting } from "./Diagnostic.ts"
+import { ISO_DISK, plannedDataVolumes } from "./bootMedia.ts"
+import { bootSourceOf } from "./bootSource.ts"
+import { cloudInitSecretSpec } from "./cloudInit.ts"
+import { cloudInitPayload, type SourceValues } from "./cloudInitPayload.ts"
+import { advisory, type Diagnostic, error, isBlocking, isWaiting, waiting } from "./Diagnostic.ts"
 import { planDisks } from "./disks.ts"
 import { isDnsLabel, isDnsSubdomain } from "./dnsNames.ts"
 import type { Fact } from "./Fact.ts"
@@ -16,7 +20,7 @@ import type { PvcSpec } from "./PvcSpec.ts"
 import { parseQuantity, toMebibytes } from "./Quantity.ts"
 import type { Settings } from "./Settings.ts"
 import type { DesiredResult } from "./step.ts"
-import type { VmSpec } from "./VmSpec.ts"
+import type { VmCloudInit, VmSpec } from "./VmSpec.ts"
 
 export type { Desired, DesiredResult } from "./step.ts"
 
@@ -84,13 +88,39 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
   return { cores, sockets, threads, memory }
 }
 
+/** What the supervisor side says beyond the MachineClass: cloud-init sources and the ISO size probe's answer. */
+export interface DesiredInputs {
+  readonly cloudInitSources?: SourceValues | undefined
+  readonly isoSize?: string | undefined
+}
+
+/** The CPU: arm64 guests get host-passthrough; host-model CPUs lose `ht` on KubeVirt >= 1.8 (reference W22). */
+const cpuOf = (machine: Machine, settings: Settings, size: Sizing): VmSpec["cpu"] => {
+  const arm = machine.spec.os?.architecture === "arm64"
+  const model = arm ? "host-passthrough" : settings.cpuModel
+  const features =
+    settings.disableCpuHtFeature !== false && model === "host-model" ? [{ name: "ht", policy: "disable" }] : []
+  return {
+    cores: size.cores,
+    sockets: size.sockets,
+    threads: size.threads,
+    model,
+    ...(features.length === 0 ? {} : { features })
+  }
+}
+
 /**
  * Builds the desired objects of a Machine.
  *
  * Guarantees: total (any decodable Machine gives a result), deterministic. Invalid input gives `Invalid` with one
- * diagnostic per bad field; an unreadable MachineClass gives `Waiting`.
+ * diagnostic per bad field; an unreadable MachineClass or a cloud-init source not there yet gives `Waiting`.
  */
-export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, settings: Settings): DesiredResult => {
+export const desiredFor = (
+  machine: Machine,
+  machineClass: Fact<MachineClass>,
+  settings: Settings,
+  inputs: DesiredInputs = {}
+): DesiredResult => {
   const diags: Array<Diagnostic> = []
   const { name, namespace } = machine.metadata
   if (!isDnsSubdomain(name))
@@ -106,7 +136,27 @@ export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, s
       )
     )
   const size = sizing(machine, machineClass, diags)
-  const disks = planDisks(name, machine.spec.disks ?? [], diags)
+  const boot = bootSourceOf(machine)
+  diags.push(...boot.diagnostics)
+  const planned = planDisks(name, machine.spec.disks ?? [], diags)
+  // The image goes into the boot disk: the one marked boot, else the first; it boots first.
+  const bootIndex =
+    boot.root === undefined
+      ? -1
+      : Math.max(
+          0,
+          planned.findIndex((d) => d.disk.bootOrder === 1)
+        )
+  const disks = planned.map((d, i) =>
+    i === bootIndex ? { ...d, disk: { ...d.disk, bootOrder: 1, dataVolume: true } } : d
+  )
+  const arch = machine.spec.os?.architecture
+  if (arch !== undefined && !["amd64", "arm64", "x86_64"].includes(arch))
+    diags.push(
+      error("InvalidArchitecture", `architecture '${arch}' is not amd64, arm64 or x86_64`, "spec.os.architecture")
+    )
+  const cloudInit = cloudInitPayload(machine, inputs.cloudInitSources ?? {})
+  diags.push(...cloudInit.diagnostics)
   const networks = planNetworks(machine, diags)
   const claims = disks.map((d) => d.disk.claimName)
   const diskNames = disks.map((d) => d.disk.name)
@@ -121,32 +171,60 @@ export const desiredFor = (machine: Machine, machineClass: Fact<MachineClass>, s
     diags.push(error("InvalidDiskName", `PVC name '${tooLong}' is longer than 253 characters`, "spec.disks"))
 
   if (diags.some(isBlocking)) return { _tag: "Invalid", diagnostics: diags }
-  if (size === "Waiting") return { _tag: "Waiting", diagnostics: diags }
+  if (size === "Waiting" || (cloudInit._tag === "Blocked" && diags.some(isWaiting)))
+    return { _tag: "Waiting", diagnostics: diags }
 
   const labels = ownerLabels(name)
   const annotations = ownerAnnotations(name)
-  const pvcs = disks.map(
-    (d): PvcSpec => ({
-      name: d.disk.claimName,
-      namespace,
-      labels,
-      annotations,
-      storage: `${d.sizeGB}Gi`,
-      ...(settings.storageClassName === undefined ? {} : { storageClassName: settings.storageClassName }),
-      volumeMode: settings.pvcVolumeMode,
-      accessModes: [settings.pvcAccessMode]
-    })
+  const pvcs = disks
+    .filter((d) => d.disk.dataVolume !== true)
+    .map(
+      (d): PvcSpec => ({
+        name: d.disk.claimName,
+        namespace,
+        labels,
+        annotations,
+        storage: `${d.sizeGB}Gi`,
+        ...(settings.storageClassName === undefined ? {} : { storageClassName: settings.storageClassName }),
+        volumeMode: settings.pvcVolumeMode,
+        accessModes: [settings.pvcAccessMode]
+      })
+    )
+  const bootDisk = disks[bootIndex]
+  const dataVolumes = plannedDataVolumes(
+    machine,
+    boot,
+    bootDisk === undefined ? undefined : { claimName: bootDisk.disk.claimName, sizeGB: bootDisk.sizeGB },
+    settings,
+    inputs.isoSize
   )
+  const iso = dataVolumes.find((d) => d.purpose === "iso")
+  const vmDisks = [
+    ...disks.map((d) => d.disk),
+    ...(iso === undefined
+      ? []
+      : [{ name: ISO_DISK, bus: "sata" as const, bootOrder: 2, claimName: iso.name, dataVolume: true, cdrom: true }])
+  ]
+  // Network boot (reference F27): neither image nor ISO, so the first NIC boots after the disks.
+  const lastBoot = Math.max(0, ...vmDisks.map((d) => d.bootOrder ?? 0))
+  const vmNetworks = networks.map((n, i) => (boot.networkBoot && i === 0 ? { ...n, bootOrder: lastBoot + 1 } : n))
+  const secret = cloudInit._tag === "Ready" ? cloudInitSecretSpec(machine, cloudInit.payload) : undefined
+  const vmCloudInit: VmCloudInit | undefined =
+    secret === undefined
+      ? undefined
+      : { kind: secret.kind, secretName: secret.name, networkData: secret.networkdata !== undefined }
   const vm: VmSpec = {
     name,
     namespace,
     labels,
     annotations,
     runStrategy: "Always",
-    cpu: { cores: size.cores, sockets: size.sockets, threads: size.threads, model: settings.cpuModel },
+    cpu: cpuOf(machine, settings, size),
+    ...(arch === "arm64" ? { architecture: "arm64" } : {}),
     memory: size.memory,
-    disks: disks.map((d) => d.disk),
-    networks
+    disks: vmDisks,
+    networks: vmNetworks,
+    ...(vmCloudInit === undefined ? {} : { cloudInit: vmCloudInit })
   }
-  return { _tag: "Ok", desired: { pvcs, vm }, diagnostics: diags }
+  return { _tag: "Ok", desired: { pvcs, dataVolumes, cloudInit: secret, boot, vm }, diagnostics: diags }
 }

@@ -4,7 +4,10 @@
  * gone. Domain layer: pure. The step's converge half blocks the VM's creation while a claim it needs is someone
  * else's or still being deleted; PVCs no longer in the spec are kept (ADR 0001 §8).
  */
+
 import type { Action } from "./Action.ts"
+import { chooseAccessModes } from "./accessModes.ts"
+import { bootSourceOf } from "./bootSource.ts"
 import { advisory, type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
 import { isDnsLabel } from "./dnsNames.ts"
 import { type Fact, present } from "./Fact.ts"
@@ -19,10 +22,11 @@ import {
 import type { Machine, MachineDisk } from "./Machine.ts"
 import { observePvc } from "./manifests/Pvc.ts"
 import { Kinds, refKey, refOf } from "./ObjectRef.ts"
-import type { ObservedPvc } from "./ObservedState.ts"
+import type { ClaimPropertySet, ObservedPvc, StorageFacts } from "./ObservedState.ts"
 import { parseQuantity } from "./Quantity.ts"
 import type { RemoteWatch } from "./RemoteWatch.ts"
 import { answerAt, firstUnknown, type Reads } from "./reads.ts"
+import type { Settings } from "./Settings.ts"
 import { halted, type RemoteStep, type StepResult } from "./step.ts"
 import type { VmDisk } from "./VmSpec.ts"
 
@@ -76,6 +80,76 @@ export const diskClaimNames = (machine: Machine): ReadonlyArray<string> =>
   planDisks(machine.metadata.name, machine.spec.disks ?? [], []).map((d) => d.disk.claimName)
 
 /**
+ * The claims of the disks that are plain PVCs: every disk's but an imported boot disk's (a DataVolume's, ADR 0010),
+ * chosen as `desired.ts` chooses it (the disk marked boot, else the first).
+ */
+export const plainClaimNames = (machine: Machine): ReadonlyArray<string> => {
+  const plans = planDisks(machine.metadata.name, machine.spec.disks ?? [], [])
+  if (bootSourceOf(machine).root === undefined) return plans.map((d) => d.disk.claimName)
+  const bootIndex = Math.max(
+    0,
+    plans.findIndex((d) => d.disk.bootOrder === 1)
+  )
+  return plans.filter((_, i) => i !== bootIndex).map((d) => d.disk.claimName)
+}
+
+/** A plain disk's claim is absent: it is about to be created, so the storage facts are needed. */
+export const unclaimedDisks = (machine: Machine, pvcs: Fact<ReadonlyArray<ObservedPvc>>): boolean =>
+  pvcs._tag === "Present" && plainClaimNames(machine).some((c) => !pvcs.value.some((p) => p.name === c))
+
+const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+
+/**
+ * Storage facts for new claims (`accessModes.ts`): the default StorageClass (unless `STORAGE_CLASS_NAME` names one)
+ * and the StorageProfiles (CDI's: optional, a remote without CDI has none).
+ */
+export const storageReads = (settings: Settings): Reads<StorageFacts> => {
+  const readsClasses = settings.storageClassName === undefined
+  return {
+    queries: [
+      ...(readsClasses ? [{ _tag: "List" as const, kind: Kinds.StorageClass, labelSelector: {} }] : []),
+      { _tag: "List", kind: Kinds.StorageProfile, labelSelector: {}, optional: true }
+    ],
+    fact: (answers) => {
+      const classes = readsClasses ? answerAt(answers, 0) : undefined
+      const profiles = answerAt(answers, readsClasses ? 1 : 0)
+      const defaultClass: Fact<string | null> =
+        classes === undefined
+          ? present(null)
+          : classes._tag === "Unknown"
+            ? { _tag: "Unknown", reason: classes.reason }
+            : present(
+                classes.objects
+                  .filter((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true")
+                  .map((c) => c.metadata.name)
+                  .sort()[0] ?? null
+              )
+      const className =
+        settings.storageClassName ?? (defaultClass._tag === "Present" ? (defaultClass.value ?? undefined) : undefined)
+      const profile: Fact<ReadonlyArray<ClaimPropertySet>> =
+        profiles._tag === "Unknown"
+          ? { _tag: "Unknown", reason: profiles.reason }
+          : (() => {
+              const found = profiles.objects.find((p) => p.metadata.name === className)
+              if (found === undefined) return { _tag: "Absent" as const }
+              const status = (found.status ?? {}) as { claimPropertySets?: unknown }
+              const sets = Array.isArray(status.claimPropertySets) ? status.claimPropertySets : []
+              return present(
+                sets.map((raw): ClaimPropertySet => {
+                  const r = (raw ?? {}) as { accessModes?: unknown; volumeMode?: unknown }
+                  const accessModes = Array.isArray(r.accessModes)
+                    ? r.accessModes.filter((m): m is string => typeof m === "string")
+                    : []
+                  return typeof r.volumeMode === "string" ? { accessModes, volumeMode: r.volumeMode } : { accessModes }
+                })
+              )
+            })()
+      return present({ defaultClass, profile })
+    }
+  }
+}
+
+/**
  * The Machine's PVCs on the remote: those with its labels, and those with its desired names whatever their labels (a
  * name clash the planner must see). The union, by name, sorted; Unknown when any read fails.
  */
@@ -114,13 +188,15 @@ export const diskWatches: ReadonlyArray<RemoteWatch> = [
   }
 ]
 
+const unknownStorage = { _tag: "Unknown" as const, reason: "storage facts were not observed" }
+
 const byName = (a: { readonly name: string }, b: { readonly name: string }) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0
 
 export const disksStep: RemoteStep = {
   scope: "remote",
   name: "disks",
-  converge: ({ machine: m, cluster, remote, desired }): StepResult => {
+  converge: ({ machine: m, cluster, remote, desired, settings }): StepResult => {
     const ns = m.metadata.namespace
     const id = refKey(m.metadata)
     if (remote.pvcs._tag === "Unknown")
@@ -133,7 +209,25 @@ export const disksStep: RemoteStep = {
       const target = refOf("PersistentVolumeClaim", want.name, ns)
       const have = observedPvcs.find((p) => p.name === want.name)
       if (have === undefined) {
-        actions.push({ _tag: "CreatePvc", cluster, target, after: want, reason: `disk claim absent (${want.storage})` })
+        // Access modes cannot change once the claim exists: from the StorageProfile, never guessed from an Unknown.
+        const modes = chooseAccessModes(
+          remote.storage ?? { defaultClass: unknownStorage, profile: unknownStorage },
+          want.storageClassName,
+          want.volumeMode,
+          settings.pvcAccessMode
+        )
+        diagnostics.push(...modes.diagnostics)
+        if (modes._tag === "Blocked") {
+          vmBlocked = true
+          continue
+        }
+        actions.push({
+          _tag: "CreatePvc",
+          cluster,
+          target,
+          after: { ...want, accessModes: modes.modes as typeof want.accessModes },
+          reason: `disk claim absent (${want.storage}; access modes from ${modes.why})`
+        })
         continue
       }
       if (!isOwnedBy(have.labels, m.metadata.name)) {
@@ -185,7 +279,7 @@ export const disksStep: RemoteStep = {
           info("PvcImmutableDrift", `PVC ${ns}/${want.name} keeps ${drift.join(", ")} (immutable fields)`)
         )
     }
-    const wanted = new Set(desired.pvcs.map((p) => p.name))
+    const wanted = new Set([...desired.pvcs.map((p) => p.name), ...desired.dataVolumes.map((d) => d.name)])
     for (const extra of observedPvcs
       .filter((p) => !wanted.has(p.name) && isOwnedBy(p.labels, m.metadata.name))
       .map((p) => p.name)

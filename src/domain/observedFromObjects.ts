@@ -8,22 +8,31 @@ import type { KubeObject } from "./KubeObject.ts"
 import type { Machine } from "./Machine.ts"
 import type { RemoteState } from "./ObservedState.ts"
 import { type Answer, getNames, listSelects, type Query } from "./reads.ts"
-import { queriesOf, remoteReads, remoteStateFrom } from "./remoteReads.ts"
+import { queriesOf, remoteReads, remoteStateFrom, storageReadsFor } from "./remoteReads.ts"
+import type { Settings } from "./Settings.ts"
 
 /** Answers one query from the objects. */
 export const answerFromObjects =
   (objects: ReadonlyArray<KubeObject>) =>
   (q: Query): Answer => {
     if (q._tag === "List") return { _tag: "Found", objects: objects.filter((o) => listSelects(q, o)) }
+
     const found = objects.find((o) => getNames(q, o))
     return { _tag: "Found", objects: found === undefined ? [] : [found] }
   }
 
+/** The remote facts from the objects; with `settings`, the storage round too (when a claim is to be created). */
 export const remoteStateFromObjects = (
   machine: Machine,
   cluster: string,
-  objects: ReadonlyArray<KubeObject>
+  objects: ReadonlyArray<KubeObject>,
+  settings?: Settings
 ): RemoteState => {
   const reads = remoteReads(machine)
-  return remoteStateFrom(cluster, reads, queriesOf(reads).map(answerFromObjects(objects)))
+  const answer = answerFromObjects(objects)
+  const state = remoteStateFrom(cluster, reads, queriesOf(reads).map(answer))
+  const storage = settings === undefined ? undefined : storageReadsFor(machine, settings, state)
+  if (storage === undefined) return state
+  const fact = storage.fact(storage.queries.map(answer))
+  return fact._tag === "Present" ? { ...state, storage: fact.value } : state
 }

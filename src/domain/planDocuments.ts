@@ -6,6 +6,7 @@
  * the operator reconciles them, so a namespace that one Machine's plan creates is seen by the next: it is ensured
  * once.
  */
+import { cloudInitSourcesFrom } from "./cloudInitPayload.ts"
 import type { Documents } from "./documents.ts"
 import { absent, type Fact, present, unknown } from "./Fact.ts"
 import type { KubeObject } from "./KubeObject.ts"
@@ -47,7 +48,11 @@ export const planDocuments = (
         machineClass: mc === undefined ? absent : present(mc),
         vmSearch: [],
         remote:
-          placement._tag === "Placed" ? present(remoteStateFromObjects(machine, placement.cluster, objects)) : absent
+          placement._tag === "Placed"
+            ? present(remoteStateFromObjects(machine, placement.cluster, objects, settings))
+            : absent,
+        // Secrets and ConfigMaps among the files are the supervisor's: cloud-init sources.
+        cloudInitSources: cloudInitSourcesFrom(machine, docs.objects)
       })
       const p = plan({ machine, observed, settings })
       for (const a of p.actions)

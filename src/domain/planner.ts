@@ -18,6 +18,8 @@
  */
 import type { Action } from "./Action.ts"
 import { isRemote } from "./actionInfo.ts"
+import { bootMediaStep } from "./bootMedia.ts"
+import { cloudInitStep } from "./cloudInit.ts"
 import { type Diagnostic, info, isBlocking } from "./Diagnostic.ts"
 import { desiredFor } from "./desired.ts"
 import { disksStep } from "./disks.ts"
@@ -42,7 +44,9 @@ export const STEPS: ReadonlyArray<Step> = [
   finalizerStep,
   placementStep,
   namespaceStep,
+  cloudInitStep,
   disksStep,
+  bootMediaStep,
   networksStep,
   virtualMachineStep
 ]
@@ -86,7 +90,10 @@ const finish = (m: Machine, acc: Acc, cluster: string | undefined): Plan => {
 
 const converge = (input: PlanInput): Plan => {
   const { machine: m, observed, settings } = input
-  const desired = desiredFor(m, observed.machineClass, settings)
+  const desired = desiredFor(m, observed.machineClass, settings, {
+    cloudInitSources: observed.cloudInitSources,
+    isoSize: observed.isoSize
+  })
   const placement = place(m, observed.kubevirtConfigs, observed.vmSearch, settings)
   const cluster = placement._tag === "Placed" ? placement.cluster : undefined
   const acc = new Acc(desired.diagnostics)

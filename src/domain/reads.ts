@@ -15,13 +15,21 @@ export interface KindOf {
 }
 
 export type Query =
-  | { readonly _tag: "Get"; readonly ref: ObjectRef }
+  | {
+      readonly _tag: "Get"
+      readonly ref: ObjectRef
+      /** The kind may not be served (an optional CRD such as CDI's): then the answer is "none", not Unknown. */
+      readonly optional?: true
+    }
   | {
       readonly _tag: "List"
       readonly kind: KindOf
-      readonly namespace: string
+      /** Omitted: a cluster-scoped kind. */
+      readonly namespace?: string
       /** Equality selector: every key must have exactly this value. */
       readonly labelSelector: Readonly<Record<string, string>>
+      /** The kind may not be served (an optional CRD such as CDI's): then the answer is "none", not Unknown. */
+      readonly optional?: true
     }
 
 /** A query's answer: the objects found (a get finds at most one), or why the cluster could not say. */

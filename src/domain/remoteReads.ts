@@ -1,23 +1,32 @@
 /**
  * Everything read on the placed remote cluster for one Machine: each RemoteState fact comes from the capability that
- * owns it (namespace, VM and VMI, disks, networks). Domain layer: pure. `effects/observe.ts` answers the queries from
- * a live cluster, `observedFromObjects.ts` from a list of objects; `remoteStateFrom` builds the same RemoteState from
- * either set of answers.
+ * owns it (namespace, VM and VMI, disks, networks, boot media, cloud-init). Domain layer: pure. `effects/observe.ts`
+ * answers the queries from a live cluster, `observedFromObjects.ts` from a list of objects; `remoteStateFrom` builds
+ * the same RemoteState from either set of answers. Storage facts are a second round (`storageReadsFor`): read only
+ * when a PVC is about to be created, since they depend on what the first round found.
  */
-import { diskReads } from "./disks.ts"
+import { bootMediaReads } from "./bootMedia.ts"
+import { cloudInitSecretReads } from "./cloudInit.ts"
+import { diskReads, storageReads, unclaimedDisks } from "./disks.ts"
 import type { Fact } from "./Fact.ts"
 import type { Machine } from "./Machine.ts"
 import { namespaceReads } from "./namespace.ts"
 import { networkReads } from "./networks.ts"
-import type { RemoteState } from "./ObservedState.ts"
+import type { RemoteState, StorageFacts } from "./ObservedState.ts"
 import type { Answer, Query, Reads } from "./reads.ts"
+import type { Settings } from "./Settings.ts"
 import { vmiReads, vmReads } from "./virtualMachine.ts"
 
 type FactOf<F> = F extends { readonly _tag: "Present"; readonly value: infer A } ? A : never
 
-/** The reads of every RemoteState fact. */
+const required = ["namespace", "vm", "vmi", "pvcs", "nads"] as const
+const optional = ["dataVolumes", "cloudInitSecret"] as const
+
+/** The reads of the RemoteState facts: always the first five; the others only when the Machine needs them. */
 export type RemoteReads = {
-  readonly [K in Exclude<keyof RemoteState, "cluster">]: Reads<FactOf<RemoteState[K]>>
+  readonly [K in (typeof required)[number]]: Reads<FactOf<RemoteState[K]>>
+} & {
+  readonly [K in (typeof optional)[number]]: Reads<FactOf<NonNullable<RemoteState[K]>>> | undefined
 }
 
 /** The remote reads of one Machine, in RemoteState's field order. */
@@ -26,13 +35,18 @@ export const remoteReads = (machine: Machine): RemoteReads => ({
   vm: vmReads(machine),
   vmi: vmiReads(machine),
   pvcs: diskReads(machine),
-  nads: networkReads(machine)
+  nads: networkReads(machine),
+  dataVolumes: bootMediaReads(machine),
+  cloudInitSecret: cloudInitSecretReads(machine)
 })
 
-const fields = ["namespace", "vm", "vmi", "pvcs", "nads"] as const satisfies ReadonlyArray<keyof RemoteReads>
+const readsOf = (reads: RemoteReads): ReadonlyArray<Reads<unknown>> => [
+  ...required.map((f) => reads[f] as Reads<unknown>),
+  ...optional.flatMap((f) => (reads[f] === undefined ? [] : [reads[f] as Reads<unknown>]))
+]
 
 /** Every query of the reads, in a fixed order (field by field). */
-export const queriesOf = (reads: RemoteReads): ReadonlyArray<Query> => fields.flatMap((f) => reads[f].queries)
+export const queriesOf = (reads: RemoteReads): ReadonlyArray<Query> => readsOf(reads).flatMap((r) => r.queries)
 
 /** The RemoteState from the answers to `queriesOf(reads)`, given in the same order. */
 export const remoteStateFrom = (cluster: string, reads: RemoteReads, answers: ReadonlyArray<Answer>): RemoteState => {
@@ -42,7 +56,7 @@ export const remoteStateFrom = (cluster: string, reads: RemoteReads, answers: Re
     at += r.queries.length
     return r.fact(mine)
   }
-  return {
+  const state: RemoteState = {
     cluster,
     namespace: factOf(reads.namespace),
     vm: factOf(reads.vm),
@@ -50,4 +64,18 @@ export const remoteStateFrom = (cluster: string, reads: RemoteReads, answers: Re
     pvcs: factOf(reads.pvcs),
     nads: factOf(reads.nads)
   }
+  const dataVolumes = reads.dataVolumes === undefined ? undefined : factOf(reads.dataVolumes)
+  const cloudInitSecret = reads.cloudInitSecret === undefined ? undefined : factOf(reads.cloudInitSecret)
+  return {
+    ...state,
+    ...(dataVolumes === undefined ? {} : { dataVolumes }),
+    ...(cloudInitSecret === undefined ? {} : { cloudInitSecret })
+  }
 }
+
+/** The second round: storage facts, when a plain disk's claim is absent (it is about to be created). */
+export const storageReadsFor = (
+  machine: Machine,
+  settings: Settings,
+  remote: RemoteState
+): Reads<StorageFacts> | undefined => (unclaimedDisks(machine, remote.pvcs) ? storageReads(settings) : undefined)

@@ -3,9 +3,17 @@
  * Domain layer: pure data; `runtime/Operator.ts` runs them. Supervisor watches (Machines, KubevirtConfigs, their
  * Secrets) are the operator loop's own.
  */
+import { bootMediaWatches } from "./bootMedia.ts"
+import { cloudInitWatches } from "./cloudInit.ts"
 import { diskWatches } from "./disks.ts"
 import { networkWatches } from "./networks.ts"
 import type { RemoteWatch } from "./RemoteWatch.ts"
 import { virtualMachineWatches } from "./virtualMachine.ts"
 
-export const REMOTE_WATCHES: ReadonlyArray<RemoteWatch> = [...virtualMachineWatches, ...diskWatches, ...networkWatches]
+export const REMOTE_WATCHES: ReadonlyArray<RemoteWatch> = [
+  ...virtualMachineWatches,
+  ...diskWatches,
+  ...networkWatches,
+  ...bootMediaWatches,
+  ...cloudInitWatches
+]

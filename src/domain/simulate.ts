@@ -145,6 +145,75 @@ export const applyAction = (w: World, a: Action): World => {
           ? { ...r, vm: absent, vmi: absent }
           : r
       )
+    case "CreateDataVolume":
+      // CDI imports it (the model does not wait): the next plan sees it Succeeded.
+      return withRemote(w, a.cluster, (r) => {
+        const dvs = r.dataVolumes?._tag === "Present" ? r.dataVolumes.value : []
+        if (dvs.some((d) => d.name === a.after.name)) return r
+        const dv = {
+          name: a.after.name,
+          labels: a.after.labels,
+          annotations: a.after.annotations,
+          resourceVersion: "1",
+          phase: "Succeeded",
+          deleting: false
+        }
+        return { ...r, dataVolumes: present([...dvs, dv]) }
+      })
+    case "DeleteDataVolume":
+      return withRemote(w, a.cluster, (r) =>
+        r.dataVolumes?._tag !== "Present"
+          ? r
+          : {
+              ...r,
+              dataVolumes: present(
+                r.dataVolumes.value.filter(
+                  (d) => !(d.name === a.target.name && d.resourceVersion === a.resourceVersion)
+                )
+              )
+            }
+      )
+    case "CreateSecret":
+      return withRemote(w, a.cluster, (r) =>
+        r.cloudInitSecret?._tag === "Present"
+          ? r
+          : {
+              ...r,
+              cloudInitSecret: present({
+                name: a.after.name,
+                labels: a.after.labels,
+                annotations: a.after.annotations,
+                resourceVersion: "1",
+                deleting: false
+              })
+            }
+      )
+    case "PatchSecret":
+      return withRemote(w, a.cluster, (r) =>
+        r.cloudInitSecret?._tag !== "Present" || r.cloudInitSecret.value.resourceVersion !== a.resourceVersion
+          ? r
+          : {
+              ...r,
+              cloudInitSecret: present({
+                ...r.cloudInitSecret.value,
+                labels: { ...r.cloudInitSecret.value.labels, ...a.after.labels },
+                annotations: { ...r.cloudInitSecret.value.annotations, ...a.after.annotations },
+                resourceVersion: bump(a.resourceVersion)
+              })
+            }
+      )
+    case "DeleteSecret":
+      return withRemote(w, a.cluster, (r) =>
+        r.cloudInitSecret?._tag === "Present" && r.cloudInitSecret.value.resourceVersion === a.resourceVersion
+          ? { ...r, cloudInitSecret: absent }
+          : r
+      )
+    case "PatchMachineAnnotation":
+      return withMachine(w, (m) =>
+        m.metadata.annotations?.[a.key] === a.value
+          ? m
+          : changeMetadata(m, { annotations: { ...(m.metadata.annotations ?? {}), [a.key]: a.value } })
+      )
   }
 }
 

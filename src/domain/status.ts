@@ -77,6 +77,8 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
   const running = vmi?.phase === "Running"
   const printable = vm?.printableStatus
 
+  // A failed import (CDI's reason): the Machine cannot boot until the image or ISO is fixed.
+  const importFailure = warnings.find((w) => w.reason === "ImportFailed")
   let failureReason: string | undefined
   let failureMessage: string | undefined
   if (errors.length > 0) {
@@ -86,6 +88,9 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
     const f = outcome.failed
     failureReason = actionInfo[f.action].failureReason
     failureMessage = `${actionInfo[f.action].failureMessage}: ${f.message}`
+  } else if (importFailure !== undefined) {
+    failureReason = importFailure.reason
+    failureMessage = importFailure.message
   } else if (printable !== undefined && ERROR_STATUSES.has(printable) && !running) {
     failureReason = printable
     failureMessage = `VirtualMachine ${machine.metadata.namespace}/${machine.metadata.name} is ${printable}`
@@ -93,7 +98,7 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
 
   const phase: Phase = isDeleting(machine)
     ? "Terminating"
-    : errors.length > 0
+    : errors.length > 0 || importFailure !== undefined
       ? "Failed"
       : running
         ? "Running"
@@ -149,7 +154,14 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
   const unreadable =
     remoteFacts === undefined
       ? undefined
-      : [remoteFacts.namespace, remoteFacts.vm, remoteFacts.vmi, remoteFacts.pvcs].find((f) => f._tag === "Unknown")
+      : [
+          remoteFacts.namespace,
+          remoteFacts.vm,
+          remoteFacts.vmi,
+          remoteFacts.pvcs,
+          ...(remoteFacts.dataVolumes === undefined ? [] : [remoteFacts.dataVolumes]),
+          ...(remoteFacts.cloudInitSecret === undefined ? [] : [remoteFacts.cloudInitSecret])
+        ].find((f) => f._tag === "Unknown")
   const reachable =
     observed.remote._tag === "Unknown"
       ? cond("RemoteReachable", "False", "RemoteUnreachable", observed.remote.reason)

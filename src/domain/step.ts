@@ -10,6 +10,9 @@
  * and not each other (imports point one way; `noImportCycles` counts type imports too).
  */
 import type { Action } from "./Action.ts"
+import type { BootSource } from "./bootSource.ts"
+import type { CloudInitSecretSpec } from "./CloudInitSecretSpec.ts"
+import type { DataVolumeSpec } from "./DataVolumeSpec.ts"
 import type { BlockingReason, Diagnostic, WaitingReason } from "./Diagnostic.ts"
 import type { Machine } from "./Machine.ts"
 import type { ObservedState, RemoteState } from "./ObservedState.ts"
@@ -20,7 +23,14 @@ import type { VmChange } from "./vmDrift.ts"
 
 /** The remote objects a valid Machine should have (`desired.ts`). */
 export interface Desired {
+  /** Plain claims (blank disks); an imported boot disk is a DataVolume instead. */
   readonly pvcs: ReadonlyArray<PvcSpec>
+  /** The boot disk's image and the installer ISO (ADR 0010). */
+  readonly dataVolumes: ReadonlyArray<DataVolumeSpec>
+  /** The cloud-init Secret, when the Machine has cloud-init. */
+  readonly cloudInit: CloudInitSecretSpec | undefined
+  /** What the Machine boots from (the ISO's eject request lives here). */
+  readonly boot: BootSource
   readonly vm: VmSpec
 }
 

@@ -26,11 +26,32 @@ const subsetDiff = (
     .filter((k) => observed[k] !== desired[k])
     .map((k) => ({ field: `${field}.${k}`, before: show(observed[k]), after: desired[k]!, restart: false }))
 
-const canonicalDisk = (d: VmSpec["disks"][number]) => [d.name, d.bus, d.bootOrder ?? null, d.claimName]
+const canonicalDisk = (d: VmSpec["disks"][number]) => [
+  d.name,
+  d.bus,
+  d.bootOrder ?? null,
+  d.claimName,
+  d.dataVolume === true,
+  d.cdrom === true
+]
+/** The drift field of a change of the cloud-init volume (which Secret, which kind). */
+export const CLOUD_INIT_FIELD = "spec.template.spec.volumes[cloudinitdisk]"
+
 /** The drift field of a change of networks (it also decides whether a patch rewrites the interfaces). */
 export const NETWORKS_FIELD = "spec.template.spec.networks"
 
+/**
+ * A NIC's boot order is set at creation only (network boot, reference F27): patching it would rewrite the interfaces
+ * and drop the MACs others set on them, so a VM created before it was wanted keeps its interfaces.
+ */
 const canonicalNetwork = (n: VmSpec["networks"][number]) => [n.name, n.nad ?? null, n.primary === true]
+
+const cloudInitText = (v: VmSpec) =>
+  v.cloudInit === undefined
+    ? "(none)"
+    : `${v.cloudInit.kind} Secret ${v.cloudInit.secretName}${v.cloudInit.networkData ? " with network data" : ""}`
+
+const features = (v: VmSpec) => show((v.cpu.features ?? []).map((f) => `${f.name}=${f.policy}`))
 
 /** The differences, in a fixed field order; empty means no write. */
 export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChange> => {
@@ -54,6 +75,20 @@ export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChan
         after: show(desired.cpu[k]),
         restart: true
       })
+  if (features(observed) !== features(desired))
+    changes.push({
+      field: `${domain}.cpu.features`,
+      before: features(observed),
+      after: features(desired),
+      restart: true
+    })
+  if (observed.architecture !== desired.architecture)
+    changes.push({
+      field: "spec.template.spec.architecture",
+      before: show(observed.architecture),
+      after: show(desired.architecture),
+      restart: true
+    })
   const om = parseQuantity(observed.memory)
   if (om === undefined || om !== parseQuantity(desired.memory))
     changes.push({ field: `${domain}.memory.guest`, before: observed.memory, after: desired.memory, restart: true })
@@ -71,6 +106,13 @@ export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChan
       field: NETWORKS_FIELD,
       before: show(observed.networks),
       after: show(desired.networks),
+      restart: true
+    })
+  if (cloudInitText(observed) !== cloudInitText(desired))
+    changes.push({
+      field: CLOUD_INIT_FIELD,
+      before: cloudInitText(observed),
+      after: cloudInitText(desired),
       restart: true
     })
   return changes

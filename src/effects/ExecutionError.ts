@@ -16,7 +16,22 @@ export class NotOurs extends Schema.TaggedError<NotOurs>()("NotOurs", { target: 
   }
 }
 
-export type ExecutionError = KubeApiError | RemoteUnavailable | NotOurs
+/**
+ * A cloud-init write met no content with the planned digest (the sources changed between plan and execute, or the
+ * plan came from elsewhere): nothing is written; the next reconcile plans from fresh sources.
+ */
+export class ContentUnavailable extends Schema.TaggedError<ContentUnavailable>()("ContentUnavailable", {
+  digest: Schema.String
+}) {
+  override get message(): string {
+    return `no cloud-init content with digest ${this.digest.slice(0, 15)} is at hand (its sources changed); nothing written`
+  }
+  get isRetryable(): boolean {
+    return true
+  }
+}
+
+export type ExecutionError = KubeApiError | RemoteUnavailable | NotOurs | ContentUnavailable
 
 /** The reason tag used in conditions and metrics for any execution error. */
 export const reasonOf = (e: ExecutionError): string => (e._tag === "KubeApiError" ? e.reason._tag : e._tag)

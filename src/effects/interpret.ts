@@ -12,12 +12,18 @@ import type { Plan } from "../domain/Plan.ts"
 import type { Remotes, Supervisor } from "./Clusters.ts"
 import { type ExecutionError, isRetryable, reasonOf } from "./ExecutionError.ts"
 import { executeAddFinalizer } from "./executors/AddFinalizer.ts"
+import { executeCreateDataVolume } from "./executors/CreateDataVolume.ts"
 import { executeCreatePvc } from "./executors/CreatePvc.ts"
+import { executeCreateSecret } from "./executors/CreateSecret.ts"
 import { executeCreateVirtualMachine } from "./executors/CreateVirtualMachine.ts"
+import { executeDeleteDataVolume } from "./executors/DeleteDataVolume.ts"
 import { executeDeletePvc } from "./executors/DeletePvc.ts"
+import { executeDeleteSecret } from "./executors/DeleteSecret.ts"
 import { executeDeleteVirtualMachine } from "./executors/DeleteVirtualMachine.ts"
 import { executeEnsureNamespace } from "./executors/EnsureNamespace.ts"
 import { executeExpandPvc } from "./executors/ExpandPvc.ts"
+import { executePatchMachineAnnotation } from "./executors/PatchMachineAnnotation.ts"
+import { executePatchSecret } from "./executors/PatchSecret.ts"
 import { executePatchVirtualMachine } from "./executors/PatchVirtualMachine.ts"
 import { executePersistPlacement } from "./executors/PersistPlacement.ts"
 import { executeRemoveFinalizer } from "./executors/RemoveFinalizer.ts"
@@ -37,7 +43,13 @@ export const executors: { readonly [T in ActionTag]: Executor<T> } = {
   DeleteVirtualMachine: executeDeleteVirtualMachine,
   AddFinalizer: executeAddFinalizer,
   RemoveFinalizer: executeRemoveFinalizer,
-  PersistPlacement: executePersistPlacement
+  PersistPlacement: executePersistPlacement,
+  CreateDataVolume: executeCreateDataVolume,
+  DeleteDataVolume: executeDeleteDataVolume,
+  CreateSecret: executeCreateSecret,
+  PatchSecret: executePatchSecret,
+  DeleteSecret: executeDeleteSecret,
+  PatchMachineAnnotation: executePatchMachineAnnotation
 }
 
 export const executeAction = (a: Action): Effect.Effect<void, ExecutionError, Supervisor | Remotes> =>

@@ -5,7 +5,7 @@
  * only, no credentials in the URL, a 10 s deadline, at most 3 redirects and only to the same host, and the body is
  * never read. Any failure is "no size" (the planner then uses 8Gi). Effects layer.
  */
-import { Duration, Effect, Option } from "effect"
+import { Context, Duration, Effect, Option } from "effect"
 
 const GiB = 1024 ** 3
 const MAX_REDIRECTS = 3
@@ -52,3 +52,9 @@ export const probeIsoSize = (url: string, options: IsoProbeOptions = {}): Effect
     },
     catch: () => undefined
   }).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+
+/** The probe when `--iso-size-probe` is on; undefined (the default): off, the operator fetches no user URL. */
+export const IsoSizeProbe = Context.Reference<((url: string) => Effect.Effect<Option.Option<string>>) | undefined>(
+  "kubevirt-operator/effects/IsoSizeProbe",
+  { defaultValue: () => undefined }
+)

@@ -4,7 +4,10 @@
  * can refuse to create or delete on the strength of it. The remote reads are the capabilities' own
  * (`domain/remoteReads.ts`, shared with the offline observer) and run concurrently.
  */
-import { Effect, Option, Result, Schema } from "effect"
+import { Effect, Option, type Redacted, Result, Schema } from "effect"
+import { isoDataVolumeName } from "../domain/bootMedia.ts"
+import { bootSourceOf } from "../domain/bootSource.ts"
+import { cloudInitReads, type SourceValues, sourceKeyId, sourceValue } from "../domain/cloudInitPayload.ts"
 import { absent, type Fact, present, unknown } from "../domain/Fact.ts"
 import { isOwnedBy } from "../domain/labels.ts"
 import { type Machine, requestedClass } from "../domain/Machine.ts"
@@ -13,9 +16,10 @@ import { Kinds, refOf } from "../domain/ObjectRef.ts"
 import { ObservedState, type RemoteState, type VmSearch } from "../domain/ObservedState.ts"
 import { needsVmSearch, place } from "../domain/placement.ts"
 import type { Answer, Query } from "../domain/reads.ts"
-import { queriesOf, remoteReads, remoteStateFrom } from "../domain/remoteReads.ts"
+import { queriesOf, remoteReads, remoteStateFrom, storageReadsFor } from "../domain/remoteReads.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "./Clusters.ts"
+import { IsoSizeProbe } from "./isoSizeProbe.ts"
 import type { KubeApiService } from "./KubeApi.ts"
 import type { KubeApiError } from "./KubeApiError.ts"
 import { apiRetry, retryApi } from "./retry.ts"
@@ -38,19 +42,65 @@ const answer =
     ).pipe(
       retryApi(apiRetry),
       Effect.map((objects): Answer => ({ _tag: "Found", objects })),
+      // An optional kind that is not served (no CRD: a 404 for the collection itself) has no objects.
+      Effect.catchReason("KubeApiError", "NotFound", (_, e) =>
+        q.optional === true ? Effect.succeed<Answer>({ _tag: "Found", objects: [] }) : Effect.fail(e)
+      ),
       Effect.catch((e) => Effect.succeed<Answer>({ _tag: "Unknown", reason: e.message }))
     )
 
-/** The remote facts of one Machine on one cluster. */
+/**
+ * The remote facts of one Machine on one cluster; with `settings`, a second round for the storage facts when a claim
+ * is about to be created (its access modes come from the StorageProfile).
+ */
 export const observeRemote = Effect.fn("observe.remote")(function* (
   api: KubeApiService,
   cluster: string,
-  machine: Machine
+  machine: Machine,
+  settings?: Settings
 ) {
   const reads = remoteReads(machine)
   const answers = yield* Effect.forEach(queriesOf(reads), answer(api), { concurrency: "unbounded" })
-  return remoteStateFrom(cluster, reads, answers)
+  const state = remoteStateFrom(cluster, reads, answers)
+  const storage = settings === undefined ? undefined : storageReadsFor(machine, settings, state)
+  if (storage === undefined) return state
+  const fact = storage.fact(yield* Effect.forEach(storage.queries, answer(api), { concurrency: "unbounded" }))
+  return fact._tag === "Present" ? { ...state, storage: fact.value } : state
 })
+
+/**
+ * The supervisor keys the Machine's cloud-init reads, in its namespace. Their values go straight into `Redacted`;
+ * a failed read is Unknown (the Machine waits), a missing object or key Absent.
+ */
+const observeCloudInitSources = (supervisor: KubeApiService, machine: Machine) =>
+  Effect.map(
+    Effect.forEach(
+      cloudInitReads(machine),
+      (source) =>
+        fact(
+          supervisor.get(refOf(source.kind, source.name, machine.metadata.namespace)),
+          (o): Fact<Redacted.Redacted<string>> => (Option.isNone(o) ? absent : sourceValue(o.value, source))
+        ).pipe(Effect.map((f) => [sourceKeyId(source), f] as const)),
+      { concurrency: 2 }
+    ),
+    (entries): SourceValues => Object.fromEntries(entries)
+  )
+
+/**
+ * The opt-in ISO size probe (ADR 0010), only while the ISO's DataVolume is still to be created and no size is
+ * annotated: an http(s) HEAD from the operator, bounded (`isoSizeProbe.ts`).
+ */
+const probedIsoSize = (machine: Machine, remote: Fact<RemoteState>) =>
+  Effect.gen(function* () {
+    const probe = yield* IsoSizeProbe
+    const iso = bootSourceOf(machine).iso
+    if (probe === undefined || iso === undefined || iso.ejected || iso.size !== undefined) return undefined
+    if (iso.source._tag !== "Http" || remote._tag !== "Present") return undefined
+    const dvs = remote.value.dataVolumes
+    if (dvs?._tag !== "Present" || dvs.value.some((d) => d.name === isoDataVolumeName(machine.metadata.name)))
+      return undefined
+    return Option.getOrUndefined(yield* probe(iso.source.url))
+  })
 
 /**
  * Observes everything the planner needs for one Machine.
@@ -99,13 +149,26 @@ export const observe = Effect.fn("observe")(function* (
       { concurrency: 4 }
     )
   const placement = place(machine, kubevirtConfigs, vmSearch, settings)
-  const remote: Fact<RemoteState> =
-    placement._tag !== "Placed"
-      ? absent
-      : yield* remotes.get(placement.cluster).pipe(
-          Effect.flatMap((api) => observeRemote(api, placement.cluster, machine)),
-          Effect.map((r) => present(r) as Fact<RemoteState>),
-          Effect.catch((e) => Effect.succeed(unknown(e.message) as Fact<RemoteState>))
-        )
-  return ObservedState.make({ kubevirtConfigs, machineClass, vmSearch, remote })
+  const [remote, cloudInitSources] = yield* Effect.all(
+    [
+      placement._tag !== "Placed"
+        ? Effect.succeed(absent as Fact<RemoteState>)
+        : remotes.get(placement.cluster).pipe(
+            Effect.flatMap((api) => observeRemote(api, placement.cluster, machine, settings)),
+            Effect.map((r) => present(r) as Fact<RemoteState>),
+            Effect.catch((e) => Effect.succeed(unknown(e.message) as Fact<RemoteState>))
+          ),
+      observeCloudInitSources(supervisor, machine)
+    ],
+    { concurrency: 2 }
+  )
+  const isoSize = yield* probedIsoSize(machine, remote)
+  return ObservedState.make({
+    kubevirtConfigs,
+    machineClass,
+    vmSearch,
+    remote,
+    ...(Object.keys(cloudInitSources).length === 0 ? {} : { cloudInitSources }),
+    ...(isoSize === undefined ? {} : { isoSize })
+  })
 })

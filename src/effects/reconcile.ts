@@ -20,6 +20,7 @@ import {
 import { renderAction } from "../domain/render.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { deriveStatus, sameStatus } from "../domain/status.ts"
+import { withCloudInitContent } from "./CloudInitContent.ts"
 import { Supervisor } from "./Clusters.ts"
 import { EventRecorder } from "./EventRecorder.ts"
 import { type ExecutionResult, execute, outcomeOf } from "./interpret.ts"
@@ -65,7 +66,7 @@ export const reconcile = Effect.fn("reconcile")(function* (
 
   const observed = yield* observe(machine, settings, knownConfigs?.())
   const plan = planMachine({ machine, observed, settings })
-  const result = yield* execute(plan)
+  const result = yield* execute(plan).pipe(withCloudInitContent(machine, observed))
   const execution = outcomeOf(result)
   const target = { name, namespace, uid: machine.metadata.uid }
   for (const a of result.executed) yield* events.record(target, "Normal", a._tag, renderAction(a).trim())

@@ -1,7 +1,8 @@
 /** Access modes for plain PVCs from the CDI StorageProfile, with the fallback and the blocking Unknown. */
 import { assert, describe, it } from "@effect/vitest"
-import { chooseAccessModes, type StorageFacts } from "../../src/domain/accessModes.ts"
+import { chooseAccessModes } from "../../src/domain/accessModes.ts"
 import { absent, present, unknown } from "../../src/domain/Fact.ts"
+import type { StorageFacts } from "../../src/domain/ObservedState.ts"
 
 const facts = (profile: StorageFacts["profile"], defaultClass: StorageFacts["defaultClass"] = present("fast")) => ({
   defaultClass,
@@ -41,7 +42,7 @@ describe("chooseAccessModes", () => {
     },
     {
       name: "NoDefaultClassFallsBack",
-      storage: facts(absent, present(undefined)),
+      storage: facts(absent, present(null)),
       want: {
         tag: "Chosen",
         modes: ["ReadWriteMany"],

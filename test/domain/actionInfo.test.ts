@@ -12,7 +12,7 @@ describe("actionInfo", () => {
   it("Machine actions write to the supervisor; the others are remote and carry a cluster", () => {
     assert.deepStrictEqual(
       tags.filter((t) => actionInfo[t].scope === "supervisor"),
-      ["AddFinalizer", "RemoveFinalizer", "PersistPlacement"]
+      ["AddFinalizer", "RemoveFinalizer", "PersistPlacement", "PatchMachineAnnotation"]
     )
     for (const t of tags)
       assert.strictEqual(

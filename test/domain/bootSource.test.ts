@@ -56,7 +56,7 @@ describe("bootSourceOf", () => {
       machine: os({ isoUri: "https://cdimage.example/debian.iso" }),
       want: {
         root: undefined,
-        iso: { source: { _tag: "Http", url: "https://cdimage.example/debian.iso" }, size: "8Gi", ejected: false },
+        iso: { source: { _tag: "Http", url: "https://cdimage.example/debian.iso" }, size: undefined, ejected: false },
         networkBoot: false,
         errors: []
       }
@@ -94,7 +94,7 @@ describe("bootSourceOf", () => {
       machine: os({ isoUri: "https://cdimage.example/debian.iso" }).annotated(ISO_SIZE_ANNOTATION, "-2Gi"),
       want: {
         root: undefined,
-        iso: { source: { _tag: "Http", url: "https://cdimage.example/debian.iso" }, size: "8Gi", ejected: false },
+        iso: { source: { _tag: "Http", url: "https://cdimage.example/debian.iso" }, size: undefined, ejected: false },
         networkBoot: false,
         errors: [`InvalidIsoSize metadata.annotations[${ISO_SIZE_ANNOTATION}]`]
       }
@@ -107,7 +107,7 @@ describe("bootSourceOf", () => {
       ),
       want: {
         root: undefined,
-        iso: { source: { _tag: "Http", url: "https://a.example/x.iso" }, size: "8Gi", ejected: false },
+        iso: { source: { _tag: "Http", url: "https://a.example/x.iso" }, size: undefined, ejected: false },
         networkBoot: false,
         errors: ["InvalidIso spec.os.isoUri"]
       }

@@ -42,20 +42,24 @@ const createdVm = (actions: ReadonlyArray<Action>) => {
 describe("custom networks", () => {
   it("no interfaces: the pod network only, as before", () => {
     const p = run(aMachine().inNamespace("team-a").withFinalizer().placedOn("remote-a").build())
-    assert.deepStrictEqual(createdVm(p.actions)?.networks, [{ name: "default" }])
+    // No image and no ISO: the first interface boots from the network after the disk (reference F27).
+    assert.deepStrictEqual(createdVm(p.actions)?.networks, [{ name: "default", bootOrder: 2 }])
   })
 
   it("a NAD that exists in the Machine's namespace: pod network first, then a bridge interface on the NAD", () => {
     const p = run(withInterfaces({ name: "lan", subnet: "vlan100" }), nad("vlan100", "team-a"))
     const vm = createdVm(p.actions)
-    assert.deepStrictEqual(vm?.networks, [{ name: "default" }, { name: "lan", nad: "vlan100" }])
+    assert.deepStrictEqual(vm?.networks, [
+      { name: "default", bootOrder: 2 },
+      { name: "lan", nad: "vlan100" }
+    ])
     const spec = (vmManifest(vm!).spec as any).template.spec
     assert.deepStrictEqual(spec.networks, [
       { name: "default", pod: {} },
       { name: "lan", multus: { networkName: "vlan100" } }
     ])
     assert.deepStrictEqual(spec.domain.devices.interfaces, [
-      { name: "default", model: "virtio", masquerade: {} },
+      { name: "default", model: "virtio", masquerade: {}, bootOrder: 2 },
       { name: "lan", model: "virtio", bridge: {} }
     ])
   })
@@ -79,7 +83,7 @@ describe("custom networks", () => {
     const p = run(m, nad("vlan100", "team-a"), nad("vlan200", "team-a"))
     const vm = createdVm(p.actions)
     assert.deepStrictEqual(vm?.networks, [
-      { name: "lan", nad: "vlan100", primary: true },
+      { name: "lan", nad: "vlan100", primary: true, bootOrder: 2 },
       { name: "storage", nad: "vlan200" }
     ])
     assert.deepStrictEqual((vmManifest(vm!).spec as any).template.spec.networks[0], {
@@ -127,7 +131,10 @@ describe("custom networks", () => {
 
   it("interfaces without a subnet attach nothing; unnamed ones are net<i>", () => {
     const p = run(withInterfaces({ name: "eth0" }, { subnet: "vlan100" }), nad("vlan100", "team-a"))
-    assert.deepStrictEqual(createdVm(p.actions)?.networks, [{ name: "default" }, { name: "net1", nad: "vlan100" }])
+    assert.deepStrictEqual(createdVm(p.actions)?.networks, [
+      { name: "default", bootOrder: 2 },
+      { name: "net1", nad: "vlan100" }
+    ])
   })
 
   it("adding a network to a running VM is a patch that needs a restart, once its NAD exists", () => {

@@ -21,14 +21,16 @@ const object = (kind: string, name: string, metadata: Partial<KubeObject["metada
 })
 
 describe("REMOTE_WATCHES", () => {
-  it("watches our VMs, VMIs and PVCs by label, and every NetworkAttachmentDefinition (optional kind)", () => {
+  it("watches our VMs, VMIs, PVCs, DataVolumes (optional kind) and Secrets by label, and every NetworkAttachmentDefinition (optional kind)", () => {
     assert.deepStrictEqual(
       REMOTE_WATCHES.map((w) => [w.kind.kind, Object.keys(w.labelSelector).length > 0, w.optional !== undefined]),
       [
         ["VirtualMachine", true, false],
         ["VirtualMachineInstance", true, false],
         ["PersistentVolumeClaim", true, false],
-        ["NetworkAttachmentDefinition", false, true]
+        ["NetworkAttachmentDefinition", false, true],
+        ["DataVolume", true, true],
+        ["Secret", true, false]
       ]
     )
     assert.deepStrictEqual(

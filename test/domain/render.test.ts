@@ -64,7 +64,7 @@ describe("renderAction", () => {
     {
       name: "CreateVirtualMachinePodNetworkOnly",
       action: { _tag: "CreateVirtualMachine", cluster: "remote-a", target: webVmRef, after: vm, reason: "absent" },
-      want: "  + CreateVirtualMachine VirtualMachine team-a/web @remote-a cpu=2x1x1 memory=2Gi disks=web  (absent)"
+      want: "  + CreateVirtualMachine VirtualMachine team-a/web @remote-a cpu=2x1x1 memory=2Gi disks=web boot=disk,network  (absent)"
     },
     {
       name: "CreateVirtualMachineWithNetworks",

@@ -8,20 +8,51 @@
 import type { KubeObject } from "../KubeObject.ts"
 import type { ObservedVm, ObservedVmi } from "../ObservedState.ts"
 import { parseQuantity } from "../Quantity.ts"
-import { POD_NETWORK, type VmDisk, type VmNetwork, type VmSpec } from "../VmSpec.ts"
+import { POD_NETWORK, type VmCloudInit, type VmDisk, type VmNetwork, type VmSpec } from "../VmSpec.ts"
 import { NETWORKS_FIELD, vmDrift } from "../vmDrift.ts"
 import { asArray, asBoolean, asNumber, asRecord, asString, asStringArray } from "./jsonPath.ts"
 
+/** The cloud-init disk's name (and its volume's), as in the Go operator. */
+export const CLOUD_INIT_DISK = "cloudinitdisk"
+
 const renderDisk = (d: VmDisk) => ({
   name: d.name,
-  disk: { bus: d.bus },
+  ...(d.cdrom === true ? { cdrom: { bus: d.bus } } : { disk: { bus: d.bus } }),
   ...(d.bootOrder === undefined ? {} : { bootOrder: d.bootOrder })
 })
 
-const renderInterface = (n: VmNetwork) =>
-  n.nad === undefined
-    ? { name: n.name, model: "virtio", masquerade: {} }
-    : { name: n.name, model: "virtio", bridge: {} }
+const renderVolume = (d: VmDisk) =>
+  d.dataVolume === true
+    ? { name: d.name, dataVolume: { name: d.claimName } }
+    : { name: d.name, persistentVolumeClaim: { claimName: d.claimName } }
+
+/** The cloud-init volume: Secret references only; the content never appears in the VM (ADR 0010). */
+const renderCloudInit = (c: VmCloudInit) => {
+  const source = {
+    secretRef: { name: c.secretName },
+    ...(c.networkData ? { networkDataSecretRef: { name: c.secretName } } : {})
+  }
+  return {
+    name: CLOUD_INIT_DISK,
+    ...(c.kind === "ConfigDrive" ? { cloudInitConfigDrive: source } : { cloudInitNoCloud: source })
+  }
+}
+
+const disksOf = (v: VmSpec) => [
+  ...v.disks.map(renderDisk),
+  ...(v.cloudInit === undefined ? [] : [{ name: CLOUD_INIT_DISK, disk: { bus: "virtio" } }])
+]
+const volumesOf = (v: VmSpec) => [
+  ...v.disks.map(renderVolume),
+  ...(v.cloudInit === undefined ? [] : [renderCloudInit(v.cloudInit)])
+]
+
+const renderInterface = (n: VmNetwork) => ({
+  name: n.name,
+  model: "virtio",
+  ...(n.nad === undefined ? { masquerade: {} } : { bridge: {} }),
+  ...(n.bootOrder === undefined ? {} : { bootOrder: n.bootOrder })
+})
 
 const renderNetwork = (n: VmNetwork) =>
   n.nad === undefined
@@ -30,18 +61,25 @@ const renderNetwork = (n: VmNetwork) =>
 
 /** The owned part of `spec.template.spec.domain` and of `spec.template.spec`. */
 const templateSpec = (v: VmSpec) => ({
+  ...(v.architecture === undefined ? {} : { architecture: v.architecture }),
   domain: {
-    cpu: { cores: v.cpu.cores, sockets: v.cpu.sockets, threads: v.cpu.threads, model: v.cpu.model },
+    cpu: {
+      cores: v.cpu.cores,
+      sockets: v.cpu.sockets,
+      threads: v.cpu.threads,
+      model: v.cpu.model,
+      ...(v.cpu.features === undefined ? {} : { features: v.cpu.features.map((f) => ({ ...f })) })
+    },
     memory: { guest: v.memory },
     firmware: { bootloader: { efi: { secureBoot: false } } },
     devices: {
-      disks: v.disks.map(renderDisk),
+      disks: disksOf(v),
       interfaces: v.networks.map(renderInterface),
       networkInterfaceMultiqueue: true
     }
   },
   networks: v.networks.map(renderNetwork),
-  volumes: v.disks.map((d) => ({ name: d.name, persistentVolumeClaim: { claimName: d.claimName } }))
+  volumes: volumesOf(v)
 })
 
 const meta = (v: VmSpec) => ({
@@ -78,8 +116,10 @@ export const vmPatch = (before: VmSpec, after: VmSpec) => {
       template: {
         metadata: { labels: { ...after.labels } },
         spec: {
+          // A merge patch cannot remove a key by omitting it: null removes an architecture no longer wanted.
+          architecture: after.architecture ?? null,
           domain: {
-            cpu: t.domain.cpu,
+            cpu: { ...t.domain.cpu, features: after.cpu.features === undefined ? null : t.domain.cpu.features },
             memory: t.domain.memory,
             devices: {
               disks: t.domain.devices.disks,
@@ -100,32 +140,59 @@ export const observeVm = (o: KubeObject): ObservedVm => {
   const tspec = asRecord(asRecord(spec.template).spec)
   const domain = asRecord(tspec.domain)
   const cpu = asRecord(domain.cpu)
-  const claims = new Map(
-    asArray(tspec.volumes).map((v) => [
-      asString(asRecord(v).name) ?? "",
-      asString(asRecord(asRecord(v).persistentVolumeClaim).claimName) ?? ""
-    ])
-  )
-  const disks = asArray(asRecord(domain.devices).disks).map((d): VmDisk => {
+  const volumes = new Map(asArray(tspec.volumes).map((v) => [asString(asRecord(v).name) ?? "", asRecord(v)]))
+  let cloudInit: VmCloudInit | undefined
+  const disks = asArray(asRecord(domain.devices).disks).flatMap((d): Array<VmDisk> => {
     const r = asRecord(d)
     const name = asString(r.name) ?? ""
-    const bus = asString(asRecord(r.disk).bus)
-    const bootOrder = asNumber(r.bootOrder)
-    return {
-      name,
-      bus: bus === "sata" || bus === "scsi" ? bus : "virtio",
-      ...(bootOrder === undefined ? {} : { bootOrder }),
-      claimName: claims.get(name) ?? ""
+    const volume = volumes.get(name) ?? {}
+    const ci = volume.cloudInitNoCloud ?? volume.cloudInitConfigDrive
+    if (ci !== undefined) {
+      const source = asRecord(ci)
+      cloudInit = {
+        kind: volume.cloudInitConfigDrive !== undefined ? "ConfigDrive" : "NoCloud",
+        secretName: asString(asRecord(source.secretRef).name) ?? "",
+        networkData: asString(asRecord(source.networkDataSecretRef).name) !== undefined
+      }
+      return []
     }
+    const cdrom = r.cdrom !== undefined
+    const bus = asString(asRecord(cdrom ? r.cdrom : r.disk).bus)
+    const bootOrder = asNumber(r.bootOrder)
+    const dataVolume = asString(asRecord(volume.dataVolume).name)
+    return [
+      {
+        name,
+        bus: bus === "sata" || bus === "scsi" ? bus : "virtio",
+        ...(bootOrder === undefined ? {} : { bootOrder }),
+        claimName: dataVolume ?? asString(asRecord(volume.persistentVolumeClaim).claimName) ?? "",
+        ...(dataVolume === undefined ? {} : { dataVolume: true }),
+        ...(cdrom ? { cdrom: true } : {})
+      }
+    ]
   })
+  const interfaceBoot = new Map(
+    asArray(asRecord(domain.devices).interfaces).map((i) => [
+      asString(asRecord(i).name) ?? "",
+      asNumber(asRecord(i).bootOrder)
+    ])
+  )
+  const features = asArray(cpu.features).map((f) => ({
+    name: asString(asRecord(f).name) ?? "",
+    policy: asString(asRecord(f).policy) ?? ""
+  }))
+  const architecture = asString(tspec.architecture)
   const listed = asArray(tspec.networks).map((raw): VmNetwork => {
     const n = asRecord(raw)
     const multus = asRecord(n.multus)
     const nad = asString(multus.networkName)
+    const name = asString(n.name) ?? ""
+    const bootOrder = interfaceBoot.get(name)
     return {
-      name: asString(n.name) ?? "",
+      name,
       ...(nad === undefined ? {} : { nad }),
-      ...(asBoolean(multus.default) === true ? { primary: true } : {})
+      ...(asBoolean(multus.default) === true ? { primary: true } : {}),
+      ...(bootOrder === undefined ? {} : { bootOrder })
     }
   })
   // A VM that lists no networks gets the pod network from KubeVirt (autoattachPodInterface), as ours do.
@@ -146,11 +213,14 @@ export const observeVm = (o: KubeObject): ObservedVm => {
         cores: asNumber(cpu.cores) ?? 0,
         sockets: asNumber(cpu.sockets) ?? 0,
         threads: asNumber(cpu.threads) ?? 0,
-        model: asString(cpu.model) ?? ""
+        model: asString(cpu.model) ?? "",
+        ...(features.length === 0 ? {} : { features })
       },
+      ...(architecture === undefined ? {} : { architecture }),
       memory: asString(asRecord(domain.memory).guest) ?? "",
       disks,
-      networks
+      networks,
+      ...(cloudInit === undefined ? {} : { cloudInit })
     },
     ...(printableStatus === undefined ? {} : { printableStatus }),
     deleting: o.metadata.deletionTimestamp !== undefined

@@ -89,7 +89,7 @@ spec:
   template:
     spec:
       domain:
-        cpu: { cores: 2, sockets: 1, threads: 1, model: host-model }
+        cpu: { cores: 2, sockets: 1, threads: 1, model: host-model, features: [{ name: ht, policy: disable }] }
         memory: { guest: 2Gi }
         devices: { disks: [{ name: root, disk: { bus: virtio }, bootOrder: 1 }] }
       volumes: [{ name: root, persistentVolumeClaim: { claimName: web } }]

@@ -19,7 +19,7 @@ describe("run --embedded", () => {
     assert.include(r.out, "Plan: 21 to add, 16 to change, 0 to destroy.")
     // The custom-network example: its NAD is on the embedded remote, so the VM is planned with it and runs.
     assert.include(r.out, "disks=lan-vm networks=pod,lan=vlan100")
-    assert.include(r.out, "disks=test-vm  (VirtualMachine absent)")
+    assert.include(r.out, "disks=test-vm boot=disk,network  (VirtualMachine absent)")
     assert.match(r.out, /default\s+lan-vm\s+Running\s+Running\s+10\.244\./)
     assert.match(r.out, /NAMESPACE\s+NAME\s+PHASE\s+STATE\s+IPS/)
     assert.match(r.out, /my-app\s+app-vm\s+Running\s+Running\s+10\.244\./)
