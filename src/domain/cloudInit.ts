@@ -2,25 +2,18 @@
  * Cloud-init delivery (ADR 0010): the payload (`cloudInitPayload.ts`) goes into a remote Secret
  * `<machine>-cloudinit` with our labels and the payload's digest as an annotation; the VM's cloud-init volume names
  * the Secret, never the content. The step creates the Secret before the VM, patches it when the digest changes (the
- * guest sees it after a restart), and deletes it after the disks on Machine deletion. Domain layer: pure.
+ * guest sees it after a restart), and deletes it after the disks on Machine deletion. It is not watched: the remote
+ * identity may not list or watch Secrets (least privilege), so a change by someone else is seen at the next
+ * reconcile (a resync at the latest). Domain layer: pure.
  */
 import type { Action } from "./Action.ts"
 import type { CloudInitSecretSpec, ObservedSecret } from "./CloudInitSecretSpec.ts"
 import type { CloudInitPayload } from "./cloudInitPayload.ts"
 import { advisory, error, info, waiting } from "./Diagnostic.ts"
-import {
-  isOwnedBy,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  ownerAnnotations,
-  ownerLabels,
-  SOURCE_MACHINE_ANNOTATION,
-  SOURCE_MACHINE_LABEL
-} from "./labels.ts"
+import { isOwnedBy, ownerAnnotations, ownerLabels } from "./labels.ts"
 import { isDeleting, type Machine } from "./Machine.ts"
 import { CLOUD_INIT_DIGEST_ANNOTATION, observeSecret } from "./manifests/CloudInitSecret.ts"
-import { Kinds, refKey, refOf } from "./ObjectRef.ts"
-import type { RemoteWatch } from "./RemoteWatch.ts"
+import { refKey, refOf } from "./ObjectRef.ts"
 import { getOne, type Reads } from "./reads.ts"
 import { shortHash } from "./shortHash.ts"
 import { halted, nothing, type RemoteStep, type StepResult } from "./step.ts"
@@ -56,18 +49,6 @@ export const cloudInitSecretReads = (machine: Machine): Reads<ObservedSecret> | 
   hasCloudInit(machine) || isDeleting(machine)
     ? getOne(refOf("Secret", cloudInitSecretName(machine.metadata.name), machine.metadata.namespace), observeSecret)
     : undefined
-
-/** Our Secrets on each remote: a cloud-init Secret changed or deleted by someone wakes its Machine. */
-export const cloudInitWatches: ReadonlyArray<RemoteWatch> = [
-  {
-    kind: Kinds.Secret,
-    labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
-    toKeys: (o) => {
-      const source = o.metadata.annotations?.[SOURCE_MACHINE_ANNOTATION] ?? o.metadata.labels?.[SOURCE_MACHINE_LABEL]
-      return source === undefined ? [] : [`${o.metadata.namespace}/${source}`]
-    }
-  }
-]
 
 export const cloudInitStep: RemoteStep = {
   scope: "remote",

@@ -4,7 +4,6 @@
  * Secrets) are the operator loop's own.
  */
 import { bootMediaWatches } from "./bootMedia.ts"
-import { cloudInitWatches } from "./cloudInit.ts"
 import { diskWatches } from "./disks.ts"
 import { networkWatches } from "./networks.ts"
 import type { RemoteWatch } from "./RemoteWatch.ts"
@@ -14,6 +13,5 @@ export const REMOTE_WATCHES: ReadonlyArray<RemoteWatch> = [
   ...virtualMachineWatches,
   ...diskWatches,
   ...networkWatches,
-  ...bootMediaWatches,
-  ...cloudInitWatches
+  ...bootMediaWatches
 ]

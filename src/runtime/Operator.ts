@@ -2,13 +2,16 @@
  * The operator loop: informers feed Machine keys into the work queue; N workers reconcile them, never two on one key;
  * the outcome decides the requeue; a periodic resync is the safety net. Runtime layer.
  * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
- * Secrets they reference (only in their namespaces), and on every remote cluster the watches the capabilities declare
- * (`domain/remoteWatches.ts`: our VMs, VMIs and PVCs, every NetworkAttachmentDefinition), one informer each.
+ * Secrets they reference (only in their namespaces), the Secrets and ConfigMaps Machines take cloud-init from (only in
+ * those Machines' namespaces; an event wakes the Machines naming the object, and no value is kept), and on every
+ * remote cluster the watches the capabilities declare (`domain/remoteWatches.ts`), one informer each.
  */
 import { Duration, Effect, FiberMap, Result, Schema } from "effect"
+import { cloudInitReads } from "../domain/cloudInitPayload.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
 import { PLACEMENT_ANNOTATION } from "../domain/labels.ts"
+import { Machine } from "../domain/Machine.ts"
 import { Kinds } from "../domain/ObjectRef.ts"
 import type { PlacedMachines, RemoteWatch } from "../domain/RemoteWatch.ts"
 import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
@@ -64,6 +67,13 @@ const phaseOf = (o: KubeObject): string | undefined => {
 }
 
 const decodeConfig = Schema.decodeUnknownResult(KubevirtConfig)
+const decodeMachine = Schema.decodeUnknownResult(Machine)
+
+/** The supervisor objects a Machine takes cloud-init from, as `Kind/name` (its namespace is the Machine's). */
+const sourcesOf = (o: KubeObject): ReadonlyArray<string> => {
+  const m = decodeMachine(o)
+  return Result.isSuccess(m) ? cloudInitReads(m.success).map((s) => `${s.kind}/${s.name}`) : []
+}
 
 /** One line for the debug log: what ran, what failed, what the planner said. */
 const describeReport = (r: ReconcileReport): string => {
@@ -134,11 +144,15 @@ export const runOperator = (
     const supervisor = yield* Supervisor
     const remotes = yield* Remotes
     const queue = yield* makeWorkQueue(options.queue, options.queueHooks)
-    const machines = new Map<string, { readonly fingerprint: string; readonly cluster: string | undefined }>()
+    const machines = new Map<
+      string,
+      { readonly fingerprint: string; readonly cluster: string | undefined; readonly sources: ReadonlyArray<string> }
+    >()
     const phases = new Map<string, string>()
     const configs = new Map<string, KubevirtConfig>()
     const remoteWatchers = yield* FiberMap.make<string>()
     const secretWatchers = yield* FiberMap.make<string>()
+    const configMapWatchers = yield* FiberMap.make<string>()
     // Ready once both supervisor caches have listed once.
     const syncedInformers = new Set<string>()
     const markSynced = (informer: string) => () =>
@@ -185,7 +199,12 @@ export const runOperator = (
         Effect.asVoid
       )
 
-    // Secrets are watched only in the namespaces KubevirtConfigs point at, and only referenced ones matter.
+    /** The Machines of `namespace` that take cloud-init from `Kind/name`. */
+    const readersOf = (namespace: string, source: string) =>
+      [...machines].filter(([k, m]) => k.startsWith(`${namespace}/`) && m.sources.includes(source)).map(([k]) => k)
+
+    // Secrets are watched only in the namespaces KubevirtConfigs point at or Machines take cloud-init from, and only
+    // referenced ones matter. Nothing of them is kept: an event only wakes who reads them.
     const watchSecrets = (namespace: string) =>
       runInformer(
         supervisor,
@@ -193,16 +212,40 @@ export const runOperator = (
         { namespace },
         {
           onEvent: (_t, o) =>
-            Effect.forEach(
-              [...configs.values()].filter(
-                (c) => c.spec.secretNamespace === namespace && c.spec.kubeconfigSecretRef === o.metadata.name
+            Effect.andThen(
+              Effect.forEach(
+                [...configs.values()].filter(
+                  (c) => c.spec.secretNamespace === namespace && c.spec.kubeconfigSecretRef === o.metadata.name
+                ),
+                (c) => Effect.andThen(restartRemote(c.metadata.name), enqueueCluster(c.metadata.name)),
+                { discard: true }
               ),
-              (c) => Effect.andThen(restartRemote(c.metadata.name), enqueueCluster(c.metadata.name)),
-              { discard: true }
+              Effect.forEach(readersOf(namespace, `Secret/${o.metadata.name}`), queue.add, { discard: true })
             )
         },
         `Secrets in ${namespace}`
       )
+
+    const watchConfigMaps = (namespace: string) =>
+      runInformer(
+        supervisor,
+        Kinds.ConfigMap,
+        { namespace },
+        {
+          onEvent: (_t, o) =>
+            Effect.forEach(readersOf(namespace, `ConfigMap/${o.metadata.name}`), queue.add, { discard: true })
+        },
+        `ConfigMaps in ${namespace}`
+      )
+
+    /** Starts the watches of the kinds a Machine's cloud-init reads in its namespace (once per namespace). */
+    const watchSources = (namespace: string, sources: ReadonlyArray<string>) =>
+      Effect.gen(function* () {
+        if (sources.some((s) => s.startsWith("Secret/")) && !(yield* FiberMap.has(secretWatchers, namespace)))
+          yield* FiberMap.run(secretWatchers, namespace, watchSecrets(namespace))
+        if (sources.some((s) => s.startsWith("ConfigMap/")) && !(yield* FiberMap.has(configMapWatchers, namespace)))
+          yield* FiberMap.run(configMapWatchers, namespace, watchConfigMaps(namespace))
+      })
 
     const onConfig = (type: string, o: KubeObject) =>
       Effect.gen(function* () {
@@ -240,7 +283,9 @@ export const runOperator = (
         }
         const print = fingerprint(o)
         const before = machines.get(key)
-        machines.set(key, { fingerprint: print, cluster: o.metadata.annotations?.[PLACEMENT_ANNOTATION] })
+        const sources = before?.fingerprint === print ? before.sources : sourcesOf(o)
+        machines.set(key, { fingerprint: print, cluster: o.metadata.annotations?.[PLACEMENT_ANNOTATION], sources })
+        if (sources.length > 0) yield* watchSources(o.metadata.namespace ?? "default", sources)
         if (before?.fingerprint !== print) yield* queue.add(key)
       })
 

@@ -8,6 +8,7 @@ import { Cause, Effect, Layer, Logger, References, Result } from "effect"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import { EventRecorder } from "../effects/EventRecorder.ts"
+import { IsoSizeProbe, probeIsoSize } from "../effects/isoSizeProbe.ts"
 import { makeLiveApiFromKubeconfigFile, makeLiveApiInCluster } from "../effects/kube/clients.ts"
 import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
@@ -21,6 +22,8 @@ export interface LiveRunOptions {
   readonly allowExecAuth: boolean
   /** Permit remote kubeconfigs with `http://` servers or `insecure-skip-tls-verify`. */
   readonly allowInsecureRemotes: boolean
+  /** Size installer ISOs by an HTTP HEAD from the operator (ADR 0010); off by default. */
+  readonly isoSizeProbe?: boolean | undefined
   readonly leaderElect: boolean
   readonly leaseNamespace: string
   readonly leaseName: string
@@ -120,6 +123,7 @@ export const liveProgram = (options: LiveRunOptions) =>
     Effect.provide(
       Layer.mergeAll(
         Metrics.layer,
+        Layer.succeed(IsoSizeProbe, options.isoSizeProbe === true ? (url: string) => probeIsoSize(url) : undefined),
         Layer.succeed(References.MinimumLogLevel, options.logLevel),
         Logger.layer([options.logJson ? Logger.consoleJson : Logger.consolePretty()])
       )

@@ -21,7 +21,7 @@ const object = (kind: string, name: string, metadata: Partial<KubeObject["metada
 })
 
 describe("REMOTE_WATCHES", () => {
-  it("watches our VMs, VMIs, PVCs, DataVolumes (optional kind) and Secrets by label, and every NetworkAttachmentDefinition (optional kind)", () => {
+  it("watches our VMs, VMIs, PVCs and DataVolumes (optional kind) by label, and every NetworkAttachmentDefinition (optional kind)", () => {
     assert.deepStrictEqual(
       REMOTE_WATCHES.map((w) => [w.kind.kind, Object.keys(w.labelSelector).length > 0, w.optional !== undefined]),
       [
@@ -29,8 +29,7 @@ describe("REMOTE_WATCHES", () => {
         ["VirtualMachineInstance", true, false],
         ["PersistentVolumeClaim", true, false],
         ["NetworkAttachmentDefinition", false, true],
-        ["DataVolume", true, true],
-        ["Secret", true, false]
+        ["DataVolume", true, true]
       ]
     )
     assert.deepStrictEqual(

@@ -28,7 +28,10 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
                       ALLOW_INSECURE_REMOTES=true); off by default: their credentials would travel in clear or to
                       whoever answers. Remote kubeconfigs never may name local files.
   LOG_LEVEL (Debug, Info, Warning, Error; default Info, Warning when embedded), LOG_JSON (default true).
-  DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL: as in the Go operator.
+  --iso-size-probe    size installer ISOs by an HTTP HEAD of their URL from the operator (env ISO_SIZE_PROBE=true);
+                      off by default: the operator then fetches no URL a Machine names (8Gi or vitistack.io/iso-size).
+  DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL, DISABLE_CPU_HT_FEATURE
+  (default true): as in the Go operator.
 
   --embedded          run against in-memory supervisor and remote clusters seeded from -f (default examples/),
                       with a KubeVirt stand-in; prints the plans and a table of Machines; exits 0 once every
@@ -49,6 +52,7 @@ const parse = (args: ReadonlyArray<string>) =>
       resync: { type: "string" },
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
+      "iso-size-probe": { type: "boolean" },
       file: { type: "string", short: "f", multiple: true },
       "keep-running": { type: "boolean" },
       timeout: { type: "string" },
@@ -108,6 +112,7 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       kubeconfigPath: values.kubeconfig ?? (env.KUBECONFIG === "" ? undefined : env.KUBECONFIG),
       allowExecAuth: values["allow-exec-auth"] === true || env.ALLOW_EXEC_AUTH === "true",
       allowInsecureRemotes: values["allow-insecure-remotes"] === true || env.ALLOW_INSECURE_REMOTES === "true",
+      isoSizeProbe: values["iso-size-probe"] === true || env.ISO_SIZE_PROBE === "true",
       leaderElect: values["leader-elect"] === true || env.LEADER_ELECT === "true",
       leaseNamespace: values["lease-namespace"] ?? env.POD_NAMESPACE ?? "kubevirt-operator",
       leaseName: "kubevirt-operator-leader",
