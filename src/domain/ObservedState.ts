@@ -120,9 +120,7 @@ export class ObservedState extends Schema.Class<ObservedState>("ObservedState")(
    * The supervisor keys the Machine's cloud-init reads (`cloudInitPayload.ts`), by `Secret/name/key`; values stay
    * Redacted and never encode to JSON. A key not in the record was not read: it counts as Absent.
    */
-  cloudInitSources: Schema.optionalKey(
-    Schema.Record(Str, Fact(Schema.Redacted(Str, { label: "cloud-init source", disallowJsonEncode: true })))
-  ),
+  cloudInitSources: Schema.optionalKey(Schema.Record(Str, Fact(Schema.Redacted(Str, { disallowJsonEncode: true })))),
   /** The opt-in ISO size probe's answer (`--iso-size-probe`), a quantity; absent: not probed or no answer. */
   isoSize: Schema.optionalKey(Str)
 }) {}

@@ -30,7 +30,7 @@ export const chooseAccessModes = (
   const fallbackWith = (why: string, reason: "StorageProfileMissing" | "StorageProfileNoMatch"): AccessModeChoice => ({
     _tag: "Chosen",
     modes: [fallback],
-    why: `${why}: PVC_ACCESS_MODE`,
+    why: `PVC_ACCESS_MODE (${why})`,
     diagnostics: [info(reason, `${why}; PVCs use PVC_ACCESS_MODE ${fallback}`)]
   })
   let className = storageClass

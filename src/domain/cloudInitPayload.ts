@@ -106,7 +106,8 @@ export const sourceValue = (o: KubeObject, source: SourceKey): Fact<Redacted.Red
     const v = (o as Record<string, unknown>)[field]
     return v !== null && typeof v === "object" ? (v as Record<string, unknown>)[source.key] : undefined
   }
-  const text = source.kind === "ConfigMap" ? section("data") : undefined
+  // A Secret written with stringData (as in files handed to `plan -f`) holds the text as it is.
+  const text = source.kind === "ConfigMap" ? section("data") : section("stringData")
   if (typeof text === "string") return present(Redacted.make(text))
   const encoded = source.kind === "Secret" ? section("data") : section("binaryData")
   if (typeof encoded !== "string") return absent

@@ -226,7 +226,7 @@ export const disksStep: RemoteStep = {
           cluster,
           target,
           after: { ...want, accessModes: modes.modes as typeof want.accessModes },
-          reason: `disk claim absent (${want.storage}; access modes from ${modes.why})`
+          reason: `disk claim absent (${want.storage}; access modes: ${modes.why})`
         })
         continue
       }

@@ -71,9 +71,27 @@ export const runEmbedded = (options: EmbeddedOptions) =>
           o.apiVersion === Kinds.NetworkAttachmentDefinition.apiVersion
       )
       .map((o) => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? "default" } }))
-    const plans = planDocuments(documents, [...freshCluster(), ...remoteObjects], settings)
+    // The embedded remote is a KubeVirt cluster with CDI: a default StorageClass and its StorageProfile.
+    const storage: ReadonlyArray<KubeObject> = [
+      {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: { name: "local", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+        provisioner: "example.com/local"
+      },
+      {
+        apiVersion: "cdi.kubevirt.io/v1beta1",
+        kind: "StorageProfile",
+        metadata: { name: "local" },
+        spec: {},
+        status: { claimPropertySets: [{ accessModes: ["ReadWriteMany"], volumeMode: "Block" }] }
+      }
+    ]
+    // Secrets and ConfigMaps in the example files are the supervisor's: cloud-init sources of Machines.
+    const sources = documents.objects.filter((o) => o.kind === "Secret" || o.kind === "ConfigMap")
+    const plans = planDocuments(documents, [...freshCluster(), ...storage, ...remoteObjects], settings)
     out(
-      `Plans (what the operator will do, from a fresh remote cluster${remoteObjects.length > 0 ? ` holding ${remoteObjects.length} NetworkAttachmentDefinition(s) from the examples` : ""}):\n`
+      `Plans (what the operator will do, from a fresh remote cluster with CDI${remoteObjects.length > 0 ? ` holding ${remoteObjects.length} NetworkAttachmentDefinition(s) from the examples` : ""}):\n`
     )
     out(renderPlans(plans))
     out("")
@@ -94,6 +112,10 @@ export const runEmbedded = (options: EmbeddedOptions) =>
       ...documents.kubevirtConfigs.map(
         (c) => ({ apiVersion: "vitistack.io/v1alpha1", kind: "KubevirtConfig", ...structuredClone(c) }) as KubeObject
       ),
+      ...sources.map((o) => ({
+        ...structuredClone(o),
+        metadata: { ...o.metadata, namespace: o.metadata.namespace ?? "default" }
+      })),
       ...documents.machines.map(
         (m) =>
           ({
@@ -103,7 +125,12 @@ export const runEmbedded = (options: EmbeddedOptions) =>
           }) as KubeObject
       )
     ])
-    for (const r of Object.values(remotes)) r.seed([...freshCluster(), ...remoteObjects.map((o) => structuredClone(o))])
+    for (const r of Object.values(remotes))
+      r.seed([
+        ...freshCluster(),
+        ...storage.map((o) => structuredClone(o)),
+        ...remoteObjects.map((o) => structuredClone(o))
+      ])
     const layer = Layer.provideMerge(
       Layer.merge(
         EventRecorder.layer,

@@ -29,7 +29,7 @@ describe("chooseAccessModes", () => {
     {
       name: "NoProfileFallsBack",
       storage: facts(absent),
-      want: { tag: "Chosen", modes: ["ReadWriteMany"], why: "no CDI StorageProfile 'fast': PVC_ACCESS_MODE" }
+      want: { tag: "Chosen", modes: ["ReadWriteMany"], why: "PVC_ACCESS_MODE (no CDI StorageProfile 'fast')" }
     },
     {
       name: "NoSetForTheVolumeModeFallsBack",
@@ -37,7 +37,7 @@ describe("chooseAccessModes", () => {
       want: {
         tag: "Chosen",
         modes: ["ReadWriteMany"],
-        why: "StorageProfile 'fast' lists no Block access modes: PVC_ACCESS_MODE"
+        why: "PVC_ACCESS_MODE (StorageProfile 'fast' lists no Block access modes)"
       }
     },
     {
@@ -46,7 +46,7 @@ describe("chooseAccessModes", () => {
       want: {
         tag: "Chosen",
         modes: ["ReadWriteMany"],
-        why: "the remote cluster has no default StorageClass: PVC_ACCESS_MODE"
+        why: "PVC_ACCESS_MODE (the remote cluster has no default StorageClass)"
       }
     },
     { name: "UnreadableProfileBlocks", storage: facts(unknown("forbidden")), want: { tag: "Blocked" } },
