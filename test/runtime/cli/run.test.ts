@@ -16,14 +16,18 @@ describe("run --embedded", () => {
   it("brings every example Machine to Running and exits 0", { timeout: 60_000 }, async () => {
     const r = await run(["--embedded", "-f", "examples/", "--timeout", "45"])
     assert.strictEqual(r.code, 0, r.err)
-    assert.include(r.out, "Plan: 21 to add, 16 to change, 0 to destroy.")
+    assert.include(r.out, "Plan: 25 to add, 20 to change, 0 to destroy.")
     // The custom-network example: its NAD is on the embedded remote, so the VM is planned with it and runs.
     assert.include(r.out, "disks=lan-vm networks=pod,lan=vlan100")
     assert.include(r.out, "disks=test-vm boot=disk,network  (VirtualMachine absent)")
     assert.match(r.out, /default\s+lan-vm\s+Running\s+Running\s+10\.244\./)
     assert.match(r.out, /NAMESPACE\s+NAME\s+PHASE\s+STATE\s+IPS/)
     assert.match(r.out, /my-app\s+app-vm\s+Running\s+Running\s+10\.244\./)
-    assert.include(r.out, "All 8 Machines are Running. Remote: kubevirt-provider: 7 namespaces, 10 PVCs, 8 VMs.")
+    // The boot examples: the cloud image and the ISO are imported (the CDI stand-in), then their VMs run.
+    assert.include(r.out, "importing boot image")
+    assert.match(r.out, /default\s+web-cloud\s+Running\s+Running\s+10\.244\./)
+    assert.match(r.out, /default\s+debian-install\s+Running\s+Running\s+10\.244\./)
+    assert.include(r.out, "All 10 Machines are Running. Remote: kubevirt-provider: 7 namespaces, 13 PVCs, 10 VMs.")
   })
 
   it("refuses input without a KubevirtConfig, and bad live flags", async () => {
