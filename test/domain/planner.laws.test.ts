@@ -11,12 +11,14 @@ import { isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
 import { ObservedState } from "../../src/domain/ObservedState.ts"
 import { decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
 import { plan } from "../../src/domain/planner.ts"
+import { renderAction, renderPlans } from "../../src/domain/render.ts"
 import { Settings } from "../../src/domain/Settings.ts"
 import { simulate, type World } from "../../src/domain/simulate.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
 import { fromSchema, RUNS, scenario } from "../fixtures/arbitraries.ts"
 
 const params = { numRuns: RUNS, verbose: 1 } as const
+const hasBootMedia = (m: Machine) => (m.spec.os?.imageID ?? "") !== "" || (m.spec.os?.isoUri ?? "") !== ""
 const remoteOf = (o: ObservedState) => (o.remote._tag === "Present" ? o.remote.value : undefined)
 
 /** Runs observe→plan→apply rounds on the pure model until the plan is empty or the Machine is gone. */
@@ -56,24 +58,27 @@ describe("planner laws", () => {
     )
   })
 
-  it("convergence: a live Machine's plan, applied, leaves nothing to do (one round)", () => {
+  it("convergence: a live Machine's plan, applied, leaves nothing to do (one round; boot media: at most four)", () => {
     fc.assert(
       fc.property(scenario, ({ machine, observed, settings }) => {
         fc.pre(!isDeleting(machine))
         const first = plan({ machine, observed, settings })
         const after = simulate({ machine, observed }, first.actions)
         assert.isDefined(after.machine)
-        assert.deepStrictEqual(plan({ machine: after.machine!, observed: after.observed, settings }).actions, [])
+        const next = plan({ machine: after.machine!, observed: after.observed, settings }).actions
+        // An image or ISO takes rounds: import, then the VM; an installed OS: CD-ROM out of the VM, the ISO, the mark.
+        if (!hasBootMedia(machine)) assert.deepStrictEqual(next, [])
+        else assert.deepStrictEqual(converge({ machine, observed }, settings, 4).last, [])
       }),
       params
     )
   })
 
-  it("convergence on deletion: at most 3 rounds (VM, PVCs, finalizer) when the remote is readable", () => {
+  it("convergence on deletion: at most 5 rounds (VM, DataVolumes, PVCs, cloud-init Secret, finalizer)", () => {
     fc.assert(
       fc.property(scenario, ({ machine, observed, settings }) => {
         fc.pre(isDeleting(machine))
-        const r = converge({ machine, observed }, settings, 3)
+        const r = converge({ machine, observed }, settings, 5)
         assert.deepStrictEqual(r.last, [])
       }),
       params
@@ -136,8 +141,18 @@ describe("planner laws", () => {
             if (first(t) >= 0) assert.isBelow(first("EnsureNamespace"), first(t))
         if (first("CreateVirtualMachine") >= 0 && first("CreatePvc") >= 0)
           assert.isBelow(last("CreatePvc"), first("CreateVirtualMachine"))
-        // Deletion: the PVCs are never deleted in the same step as the VM, and the finalizer goes alone at the end.
-        assert.isFalse(first("DeleteVirtualMachine") >= 0 && first("DeletePvc") >= 0)
+        // The cloud-init Secret exists before the VM that mounts it; a VM never in the plan that starts its import.
+        if (first("CreateSecret") >= 0 && first("CreateVirtualMachine") >= 0)
+          assert.isBelow(first("CreateSecret"), first("CreateVirtualMachine"))
+        assert.isFalse(first("CreateDataVolume") >= 0 && first("CreateVirtualMachine") >= 0)
+        // Deletion: the VM first, alone; then DataVolumes, then PVCs, then the Secret, each in a round of its own; the
+        // finalizer goes alone at the end.
+        for (const child of ["DeleteDataVolume", "DeletePvc", "DeleteSecret"])
+          assert.isFalse(first("DeleteVirtualMachine") >= 0 && first(child) >= 0, `VM and ${child} in one plan`)
+        if (isDeleting(machine)) {
+          assert.isFalse(first("DeleteDataVolume") >= 0 && first("DeletePvc") >= 0)
+          assert.isFalse(first("DeleteSecret") >= 0 && (first("DeletePvc") >= 0 || first("DeleteDataVolume") >= 0))
+        }
         if (first("RemoveFinalizer") >= 0) assert.strictEqual(first("RemoveFinalizer"), tags.length - 1)
       }),
       params
@@ -174,6 +189,27 @@ describe("planner laws", () => {
                   remote.pvcs.value.some((x) => x.name === a.target.name && ours(x.labels))
               )
               break
+            case "CreateDataVolume":
+              assert.isTrue(
+                remote?.dataVolumes?._tag === "Present" &&
+                  !remote.dataVolumes.value.some((d) => d.name === a.target.name) &&
+                  remote.pvcs._tag === "Present" &&
+                  !remote.pvcs.value.some((x) => x.name === a.target.name)
+              )
+              break
+            case "DeleteDataVolume":
+              assert.isTrue(
+                remote?.dataVolumes?._tag === "Present" &&
+                  remote.dataVolumes.value.some((d) => d.name === a.target.name && ours(d.labels))
+              )
+              break
+            case "CreateSecret":
+              assert.strictEqual(remote?.cloudInitSecret?._tag, "Absent")
+              break
+            case "PatchSecret":
+            case "DeleteSecret":
+              assert.isTrue(remote?.cloudInitSecret?._tag === "Present" && ours(remote.cloudInitSecret.value.labels))
+              break
             case "RemoveFinalizer": {
               const orphan = machine.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Orphan"
               const placed = (machine.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
@@ -182,6 +218,15 @@ describe("planner laws", () => {
                   remote?.vm._tag === "Absent" || (remote?.vm._tag === "Present" && !ours(remote.vm.value.labels))
                 )
                 assert.isTrue(remote?.pvcs._tag === "Present" && !remote.pvcs.value.some((x) => ours(x.labels)))
+                if (remote?.dataVolumes !== undefined)
+                  assert.isTrue(
+                    remote.dataVolumes._tag === "Present" && !remote.dataVolumes.value.some((d) => ours(d.labels))
+                  )
+                if (remote?.cloudInitSecret !== undefined)
+                  assert.isTrue(
+                    remote.cloudInitSecret._tag === "Absent" ||
+                      (remote.cloudInitSecret._tag === "Present" && !ours(remote.cloudInitSecret.value.labels))
+                  )
               }
               break
             }
@@ -189,6 +234,22 @@ describe("planner laws", () => {
               break
           }
         }
+      }),
+      params
+    )
+  })
+
+  it("redaction: a cloud-init source's value never shows in the plan text, its JSON, events or status", () => {
+    fc.assert(
+      fc.property(scenario, ({ machine, observed, settings }) => {
+        const p = plan({ machine, observed, settings })
+        const shown = [
+          renderPlans([p]),
+          JSON.stringify(encodePlanSetJson({ plans: [p] })),
+          ...p.actions.map((a) => renderAction(a)),
+          JSON.stringify(deriveStatus({ machine, observed, plan: p, now: "2026-11-28T00:00:00Z" }))
+        ].join("\n")
+        assert.notInclude(shown, "s3cr3t-cl0ud-init-val")
       }),
       params
     )

@@ -1,0 +1,228 @@
+/**
+ * Boot media (ADR 0010) as planner tables: the boot disk from an image through a DataVolume that the VM waits for, a
+ * collected DataVolume never re-imported, failures with CDI's reason, an installer ISO on a CD-ROM and its removal
+ * once the OS is installed, access modes from the StorageProfile, and the deletion order.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import type { Action } from "../../src/domain/Action.ts"
+import { ISO_DISK } from "../../src/domain/bootMedia.ts"
+import { ISO_CLEANED_UP_ANNOTATION, OS_INSTALLED_ANNOTATION } from "../../src/domain/bootSource.ts"
+import { desiredFor } from "../../src/domain/desired.ts"
+import { absent } from "../../src/domain/Fact.ts"
+import type { KubeObject } from "../../src/domain/KubeObject.ts"
+import { ownerLabels } from "../../src/domain/labels.ts"
+import type { Machine } from "../../src/domain/Machine.ts"
+import { dataVolumeManifest } from "../../src/domain/manifests/DataVolume.ts"
+import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
+import { plan } from "../../src/domain/planner.ts"
+import { defaultSettings } from "../../src/domain/Settings.ts"
+import { deriveStatus } from "../../src/domain/status.ts"
+import { aCluster, aPvc } from "../fixtures/aCluster.ts"
+import { aMachine } from "../fixtures/aMachine.ts"
+
+const IMAGE = "https://images.example/noble.qcow2"
+const ISO = "https://cd.example/debian.iso"
+const withImage = () =>
+  aMachine()
+    .named("web")
+    .withFinalizer()
+    .placedOn("remote-a")
+    .withSpec({ os: { imageID: IMAGE } })
+    .withDisks({ name: "root", sizeGB: 20, boot: true })
+const withIso = () =>
+  aMachine()
+    .named("inst")
+    .withFinalizer()
+    .placedOn("remote-a")
+    .withSpec({ os: { isoUri: ISO } })
+    .withDisks({ name: "root", sizeGB: 20, boot: true })
+
+const dataVolume = (
+  m: Machine,
+  name: string,
+  status: Record<string, unknown>,
+  labels: Record<string, string> = ownerLabels(m.metadata.name)
+): KubeObject => {
+  const d = desiredFor(m, absent, defaultSettings)
+  if (d._tag !== "Ok") throw new Error("fixture must be valid")
+  const spec = d.desired.dataVolumes.find((x) => x.name === name)!
+  const o = dataVolumeManifest(spec)
+  return { ...o, metadata: { ...o.metadata, labels, resourceVersion: "9" }, status }
+}
+const succeeded = { phase: "Succeeded", progress: "100.0%" }
+const liveVm = (m: Machine, mutate: (spec: any) => any = (s) => s): KubeObject => {
+  const d = desiredFor(m, absent, defaultSettings)
+  if (d._tag !== "Ok") throw new Error("fixture must be valid")
+  const o = vmManifest(mutate(d.desired.vm))
+  return { ...o, metadata: { ...o.metadata, resourceVersion: "4" } }
+}
+const run = (m: Machine, ...objects: Array<KubeObject>) =>
+  plan({
+    machine: m,
+    observed: aCluster()
+      .withObjects(...objects)
+      .build(m),
+    settings: defaultSettings
+  })
+const tags = (actions: ReadonlyArray<Action>) => actions.map((a) => a._tag)
+const created = (actions: ReadonlyArray<Action>) => {
+  const a = actions.find((x) => x._tag === "CreateVirtualMachine")
+  return a?._tag === "CreateVirtualMachine" ? a.after : undefined
+}
+
+describe("boot disk from an image", () => {
+  it("ImageCreatesADataVolumeAndTheVmWaitsForTheImport", () => {
+    const m = withImage().build()
+    const p = run(m)
+    assert.deepStrictEqual(tags(p.actions), ["CreateDataVolume"])
+    const dv = p.actions[0]
+    assert.isTrue(dv?._tag === "CreateDataVolume" && dv.after.name === "web" && dv.after.storage === "20Gi")
+    assert.strictEqual(p.diagnostics.find((d) => d.effect === "Waits")?.reason, "ImportPending")
+  })
+
+  it("ImportInProgressShowsItsProgressAsTheStatusMessage", () => {
+    const m = withImage().build()
+    const observed = aCluster()
+      .withObjects(dataVolume(m, "web", { phase: "ImportInProgress", progress: "43.20%" }))
+      .build(m)
+    const p = plan({ machine: m, observed, settings: defaultSettings })
+    assert.deepStrictEqual(p.actions, [])
+    const status = deriveStatus({ machine: m, observed, plan: p, now: "2026-12-02T00:00:00Z" })
+    assert.strictEqual(status.message, "importing boot image 43.20% (ImportInProgress)")
+  })
+
+  it("ImportedImageGivesAVmWhoseBootDiskIsTheDataVolume", () => {
+    const m = withImage().build()
+    const vm = created(run(m, dataVolume(m, "web", succeeded)).actions)
+    assert.deepStrictEqual(vm?.disks, [
+      { name: "root", bus: "virtio", bootOrder: 1, claimName: "web", dataVolume: true }
+    ])
+    assert.deepStrictEqual((vmManifest(vm!).spec as any).template.spec.volumes, [
+      { name: "root", dataVolume: { name: "web" } }
+    ])
+    assert.isUndefined(vm?.networks[0]?.bootOrder, "an image boots from its disk, not the network")
+  })
+
+  it("ACollectedDataVolumeWhoseClaimIsOursIsNeverImportedAgain", () => {
+    const m = withImage().build()
+    assert.deepStrictEqual(tags(run(m, aPvc("web", "default", "20Gi", "web")).actions), ["CreateVirtualMachine"])
+  })
+
+  it("AFailedImportIsAConditionWithCdisReasonAndNoVm", () => {
+    const m = withImage().build()
+    const failed = dataVolume(m, "web", {
+      phase: "Failed",
+      conditions: [
+        { type: "Running", status: "False", reason: "Error", message: "Unable to connect to http data source" }
+      ]
+    })
+    const observed = aCluster().withObjects(failed).build(m)
+    const p = plan({ machine: m, observed, settings: defaultSettings })
+    assert.deepStrictEqual(p.actions, [])
+    const status = deriveStatus({ machine: m, observed, plan: p, now: "2026-12-02T00:00:00Z" })
+    assert.deepStrictEqual([status.phase, status.failureReason], ["Failed", "ImportFailed"])
+    assert.include(status.failureMessage, "Error: Unable to connect to http data source")
+  })
+
+  it("AForeignDataVolumeWithTheNameIsANameClash", () => {
+    const m = withImage().build()
+    const p = run(m, dataVolume(m, "web", succeeded, { app: "theirs" }))
+    assert.deepStrictEqual(p.actions, [])
+    assert.strictEqual(p.diagnostics.find((d) => d.effect === "Blocks")?.reason, "NameClash")
+  })
+
+  it("AChangedImageOnACreatedMachineIsAdvisedNotReimported", () => {
+    const m = withImage().build()
+    const changed = withImage()
+      .withSpec({ os: { imageID: "https://images.example/other.qcow2" } })
+      .build()
+    const p = run(changed, dataVolume(m, "web", succeeded), liveVm(m))
+    assert.isFalse(p.actions.some((a) => a._tag === "CreateDataVolume" || a._tag === "DeleteDataVolume"))
+    assert.strictEqual(p.diagnostics.find((d) => d.reason === "ImageChangeIgnored")?.effect, "Advises")
+  })
+
+  it("ADataSourceIsClonedBySourceRef", () => {
+    const m = withImage()
+      .withSpec({ os: { imageID: "datasource:golden/ubuntu-2404" } })
+      .build()
+    const a = run(m).actions[0]
+    assert.deepStrictEqual(a?._tag === "CreateDataVolume" ? (dataVolumeManifest(a.after).spec as any).sourceRef : {}, {
+      kind: "DataSource",
+      namespace: "golden",
+      name: "ubuntu-2404"
+    })
+  })
+})
+
+describe("installer ISO", () => {
+  it("IsoIsADataVolumeOnASataCdromBehindTheBlankBootDisk", () => {
+    const m = withIso().build()
+    assert.deepStrictEqual(tags(run(m).actions), ["CreatePvc", "CreateDataVolume"])
+    const vm = created(run(m, dataVolume(m, "inst-iso", succeeded)).actions)
+    assert.deepStrictEqual(vm?.disks, [
+      { name: "root", bus: "virtio", bootOrder: 1, claimName: "inst" },
+      { name: ISO_DISK, bus: "sata", bootOrder: 2, claimName: "inst-iso", dataVolume: true, cdrom: true }
+    ])
+    assert.deepStrictEqual((vmManifest(vm!).spec as any).template.spec.domain.devices.disks[1], {
+      name: ISO_DISK,
+      cdrom: { bus: "sata" },
+      bootOrder: 2
+    })
+  })
+
+  it("OsInstalledTakesTheCdromOutThenDeletesTheIsoThenMarksTheMachine", () => {
+    const m = withIso().build()
+    const installed = withIso().annotated(OS_INSTALLED_ANNOTATION, "true").build()
+    const pvc = aPvc("inst", "default", "20Gi", "inst")
+    const iso = dataVolume(m, "inst-iso", succeeded)
+    // 1. The VM still has the CD-ROM: it leaves the spec; the ISO stays while the VM names it.
+    const first = run(installed, pvc, iso, liveVm(m))
+    assert.deepStrictEqual(tags(first.actions), ["PatchVirtualMachine"])
+    // 2. The VM no longer names it: the ISO's DataVolume goes.
+    const second = run(installed, pvc, iso, liveVm(installed))
+    assert.deepStrictEqual(tags(second.actions), ["DeleteDataVolume"])
+    // 3. It is gone: the Machine is marked for the tools that read the Go operator's annotation.
+    const third = run(installed, pvc, liveVm(installed))
+    assert.deepStrictEqual(
+      third.actions.map((a) => (a._tag === "PatchMachineAnnotation" ? `${a.key}=${a.value}` : a._tag)),
+      [`${ISO_CLEANED_UP_ANNOTATION}=true`]
+    )
+    // 4. Marked: nothing left to do.
+    const marked = withIso().annotated(OS_INSTALLED_ANNOTATION, "true").annotated(ISO_CLEANED_UP_ANNOTATION, "true")
+    assert.deepStrictEqual(run(marked.build(), pvc, liveVm(installed)).actions, [])
+  })
+})
+
+describe("storage and deletion", () => {
+  it("AStorageProfileListingOnlyReadWriteOnceBlockGivesAReadWriteOnceClaim", () => {
+    const m = withIso().build()
+    const p = run(
+      m,
+      {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: { name: "local", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } }
+      },
+      {
+        apiVersion: "cdi.kubevirt.io/v1beta1",
+        kind: "StorageProfile",
+        metadata: { name: "local" },
+        status: { claimPropertySets: [{ accessModes: ["ReadWriteOnce"], volumeMode: "Block" }] }
+      }
+    )
+    const pvc = p.actions.find((a) => a._tag === "CreatePvc")
+    assert.deepStrictEqual(pvc?._tag === "CreatePvc" ? pvc.after.accessModes : [], ["ReadWriteOnce"])
+    assert.include(pvc?.reason ?? "", "StorageProfile local")
+  })
+
+  it("DeletionGoesVmThenDataVolumesThenClaimsThenFinalizer", () => {
+    const m = withIso().build()
+    const deleting = withIso().deleting().build()
+    const pvc = aPvc("inst", "default", "20Gi", "inst")
+    const iso = dataVolume(m, "inst-iso", succeeded)
+    assert.deepStrictEqual(tags(run(deleting, pvc, iso, liveVm(m)).actions), ["DeleteVirtualMachine"])
+    assert.deepStrictEqual(tags(run(deleting, pvc, iso).actions), ["DeleteDataVolume"])
+    assert.deepStrictEqual(tags(run(deleting, pvc).actions), ["DeletePvc"])
+    assert.deepStrictEqual(tags(run(deleting).actions), ["RemoveFinalizer"])
+  })
+})
