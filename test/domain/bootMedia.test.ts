@@ -15,7 +15,7 @@ import type { Machine } from "../../src/domain/Machine.ts"
 import { dataVolumeManifest } from "../../src/domain/manifests/DataVolume.ts"
 import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
 import { plan } from "../../src/domain/planner.ts"
-import { defaultSettings } from "../../src/domain/Settings.ts"
+import { defaultSettings, Settings } from "../../src/domain/Settings.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
 import { aCluster, aPvc } from "../fixtures/aCluster.ts"
 import { aMachine } from "../fixtures/aMachine.ts"
@@ -190,6 +190,28 @@ describe("installer ISO", () => {
     // 4. Marked: nothing left to do.
     const marked = withIso().annotated(OS_INSTALLED_ANNOTATION, "true").annotated(ISO_CLEANED_UP_ANNOTATION, "true")
     assert.deepStrictEqual(run(marked.build(), pvc, liveVm(installed)).actions, [])
+  })
+})
+
+describe("CPUs that start on current KubeVirt (reference W22)", () => {
+  it("host-model loses ht; arm64 gets host-passthrough and the arm64 architecture; the setting turns it off", () => {
+    const d = (m: Machine, s = defaultSettings) => {
+      const r = desiredFor(m, absent, s)
+      return r._tag === "Ok" ? r.desired.vm : undefined
+    }
+    assert.deepStrictEqual(d(withIso().build())?.cpu.features, [{ name: "ht", policy: "disable" }])
+    const arm = d(
+      withIso()
+        .withSpec({ os: { isoUri: ISO, architecture: "arm64" } })
+        .build()
+    )
+    assert.deepStrictEqual(
+      [arm?.cpu.model, arm?.cpu.features, arm?.architecture],
+      ["host-passthrough", undefined, "arm64"]
+    )
+    assert.strictEqual((vmManifest(arm!).spec as any).template.spec.architecture, "arm64")
+    const off = d(withIso().build(), Settings.make({ ...defaultSettings, disableCpuHtFeature: false }))
+    assert.isUndefined(off?.cpu.features)
   })
 })
 

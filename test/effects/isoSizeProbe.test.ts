@@ -6,7 +6,9 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import { isoSizeFor, probeIsoSize } from "../../src/effects/isoSizeProbe.ts"
+import { refOf } from "../../src/domain/ObjectRef.ts"
+import { IsoSizeProbe, isoSizeFor, probeIsoSize } from "../../src/effects/isoSizeProbe.ts"
+import { machineObject, reconcileOnce, twoClusters } from "../fixtures/world.ts"
 
 const GiB = 1024 ** 3
 
@@ -66,4 +68,50 @@ describe("probeIsoSize", () => {
       })
     )
   )
+})
+
+describe("the probe in observe (opt-in)", () => {
+  const iso = (annotations: Record<string, string> = {}) =>
+    ({
+      ...machineObject("inst", "default", { os: { isoUri: "https://cd.example/debian.iso" } }),
+      metadata: {
+        name: "inst",
+        namespace: "default",
+        annotations: { "vitistack.io/kubevirt-config": "remote-a", ...annotations }
+      }
+    }) as const
+  const isoSize = (w: ReturnType<typeof twoClusters>) =>
+    (Option.getOrUndefined(w.remote.object(refOf("DataVolume", "inst-iso", "default")))?.spec as any)?.storage.resources
+      .requests.storage
+
+  it.effect("off (the default): 8Gi, and no URL is fetched", () => {
+    const w = twoClusters()
+    w.supervisor.seed([iso()])
+    return Effect.gen(function* () {
+      yield* reconcileOnce("inst", "default")
+      yield* reconcileOnce("inst", "default")
+      assert.strictEqual(isoSize(w), "8Gi")
+    }).pipe(Effect.provide(w.layer))
+  })
+
+  it.effect("on: the probe's size, unless the Machine says its own", () => {
+    const probed: Array<string> = []
+    const probe = (url: string) => Effect.sync(() => (probed.push(url), Option.some("4Gi")))
+    const w = twoClusters()
+    w.supervisor.seed([iso()])
+    return Effect.gen(function* () {
+      yield* reconcileOnce("inst", "default")
+      yield* reconcileOnce("inst", "default")
+      assert.strictEqual(isoSize(w), "4Gi")
+      assert.deepStrictEqual(probed, ["https://cd.example/debian.iso"])
+      const annotated = twoClusters()
+      annotated.supervisor.seed([iso({ "vitistack.io/iso-size": "3Gi" })])
+      yield* Effect.gen(function* () {
+        yield* reconcileOnce("inst", "default")
+        yield* reconcileOnce("inst", "default")
+      }).pipe(Effect.provide(annotated.layer))
+      assert.strictEqual(isoSize(annotated), "3Gi")
+      assert.strictEqual(probed.length, 1)
+    }).pipe(Effect.provide(w.layer), Effect.provideService(IsoSizeProbe, probe))
+  })
 })

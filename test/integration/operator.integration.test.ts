@@ -179,6 +179,15 @@ describe("operator on real apiservers", () => {
       "--resource=virtualmachines.kubevirt.io,virtualmachineinstances.kubevirt.io,persistentvolumeclaims"
     )
     bindToServiceAccount(ns("e2e-vms-only"))
+    // ...and what boot media and cloud-init read and write (deploy/rbac/remote-clusterrole.yaml).
+    kubectl(
+      "create",
+      "clusterrole",
+      ns("e2e-boot-media"),
+      "--verb=get,list,watch,create,patch,delete",
+      "--resource=datavolumes.cdi.kubevirt.io,secrets,storageprofiles.cdi.kubevirt.io,storageclasses.storage.k8s.io"
+    )
+    bindToServiceAccount(ns("e2e-boot-media"))
     const op = startOperator(ctx.supervisor.operatorKubeconfig)
     try {
       await upsert(

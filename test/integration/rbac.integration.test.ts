@@ -55,7 +55,7 @@ describe("remote cluster: operator is least-privilege on namespaces", () => {
     expect(cani.stdout.trim()).toBe("no")
   })
 
-  it("may manage VirtualMachines and PVCs but only read VMIs", async () => {
+  it("may manage VirtualMachines, PVCs, DataVolumes and Secrets by name, but only read VMIs and never list Secrets", async () => {
     const can = async (verb: string, resource: string): Promise<string> =>
       (await k(remote.operatorKubeconfig, ["auth", "can-i", verb, resource, "-n", "default"])).stdout.trim()
     expect(await can("delete", "virtualmachines.kubevirt.io")).toBe("yes")
@@ -63,7 +63,16 @@ describe("remote cluster: operator is least-privilege on namespaces", () => {
     expect(await can("watch", "virtualmachineinstances.kubevirt.io")).toBe("yes")
     expect(await can("delete", "virtualmachineinstances.kubevirt.io")).toBe("no")
     expect(await can("create", "network-attachment-definitions.k8s.cni.cncf.io")).toBe("no")
-    expect(await can("get", "secrets")).toBe("no")
+    expect(await can("update", "virtualmachines.kubevirt.io")).toBe("no")
+    expect(await can("update", "persistentvolumeclaims")).toBe("no")
+    expect(await can("create", "datavolumes.cdi.kubevirt.io")).toBe("yes")
+    expect(await can("patch", "datavolumes.cdi.kubevirt.io")).toBe("no")
+    expect(await can("list", "storageprofiles.cdi.kubevirt.io")).toBe("yes")
+    // The cloud-init Secret: by name only. The remote identity can never enumerate the cluster's Secrets.
+    expect(await can("create", "secrets")).toBe("yes")
+    expect(await can("get", "secrets")).toBe("yes")
+    expect(await can("list", "secrets")).toBe("no")
+    expect(await can("watch", "secrets")).toBe("no")
   })
 })
 

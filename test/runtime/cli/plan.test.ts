@@ -165,5 +165,15 @@ spec:
     const r = await run(["-f", "examples/"])
     assert.strictEqual(r.code, 2, r.err)
     assert.notInclude(r.out, "! Error")
+    // The cloud-image example's cloud-init Secret: shown as a digest and a size, never its content, in text or JSON.
+    assert.match(
+      r.out,
+      /CreateSecret Secret default\/web-cloud-cloudinit @kubevirt-provider kind=NoCloud userdata=sha256:[0-9a-f]{8} \(\d+ B\)/
+    )
+    const json = await run(["-f", "examples/", "-o", "json"])
+    for (const text of [r.out, json.out]) {
+      assert.notInclude(text, "systemctl enable")
+      assert.notInclude(text, "ExampleKeyOnlyForTheExampleFile")
+    }
   })
 })
