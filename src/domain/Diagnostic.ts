@@ -49,6 +49,7 @@ export const WaitingReasons = [
   "PlacementSearchIncomplete",
   "RemoteUnreachable",
   "RemoteNotObserved",
+  "ClusterNotReady",
   "NamespaceUnknown",
   "NamespaceTerminating",
   "PvcsUnknown",

@@ -4,6 +4,7 @@
  * same function serves snapshots for the offline `plan`). Lists are sets: the planner sorts before it decides.
  */
 import { Schema } from "effect"
+import { ClusterHealth } from "./ClusterHealth.ts"
 import { Fact } from "./Fact.ts"
 import { MachineClass } from "./MachineClass.ts"
 import { VmSpec } from "./VmSpec.ts"
@@ -91,5 +92,10 @@ export class ObservedState extends Schema.Class<ObservedState>("ObservedState")(
   /** Per-cluster search results; only gathered when placement needs them. */
   vmSearch: Schema.Array(VmSearch),
   /** The placed cluster's state; Absent when the Machine is not placed yet; Unknown when unreachable. */
-  remote: Fact(RemoteState)
+  remote: Fact(RemoteState),
+  /**
+   * The placed cluster's last health check (ADR 0012), when the operator has one; absent in the offline `plan` and
+   * before the first check. A NotReady cluster holds the Machine back (`placement.ts`, `placedRemote`).
+   */
+  clusterHealth: Schema.optionalKey(ClusterHealth)
 }) {}
