@@ -20,6 +20,7 @@ import {
 import { renderAction } from "../domain/render.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { deriveStatus, sameStatus } from "../domain/status.ts"
+import { ClusterHealthFacts, withClusterHealth } from "./ClusterHealthFacts.ts"
 import { Supervisor } from "./Clusters.ts"
 import { EventRecorder } from "./EventRecorder.ts"
 import { type ExecutionResult, execute, outcomeOf } from "./interpret.ts"
@@ -63,7 +64,7 @@ export const reconcile = Effect.fn("reconcile")(function* (
   // Out of scope: no finalizer, no status, no event (design 3.1).
   if (!inScope(machine)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
 
-  const observed = yield* observe(machine, settings, knownConfigs?.())
+  const observed = withClusterHealth(yield* observe(machine, settings, knownConfigs?.()), yield* ClusterHealthFacts)
   const plan = planMachine({ machine, observed, settings })
   const result = yield* execute(plan)
   const execution = outcomeOf(result)

@@ -19,7 +19,8 @@ import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
-import { type ClusterHealth, makeClusterHealth } from "./clusterHealth.ts"
+import { ClusterHealthFacts } from "../effects/ClusterHealthFacts.ts"
+import { type ClusterHealthMonitor, makeClusterHealth } from "./clusterHealth.ts"
 import { runInformer } from "./informer.ts"
 import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
 
@@ -31,6 +32,8 @@ export interface OperatorOptions {
   readonly resync?: Duration.Input
   readonly queue?: WorkQueueOptions
   readonly queueHooks?: WorkQueueHooks
+  /** Time between two health probes of one remote cluster (ADR 0012). Default 30 seconds. */
+  readonly healthInterval?: Duration.Input | undefined
   /** Called after each reconcile, for metrics and the embedded UI. */
   readonly onReconciled?: (key: string, report: ReconcileReport, seconds: number) => Effect.Effect<void>
   /** Called when the Machine and KubevirtConfig caches have synced once (readiness). */
@@ -86,7 +89,7 @@ const runRemoteWatch = (
   api: KubeApiService,
   cluster: string,
   watch: RemoteWatch,
-  wake: { readonly queue: WorkQueue; readonly machines: PlacedMachines; readonly health: ClusterHealth }
+  wake: { readonly queue: WorkQueue; readonly machines: PlacedMachines; readonly health: ClusterHealthMonitor }
 ): Effect.Effect<void> => {
   const informer = runInformer(
     api,
@@ -159,7 +162,11 @@ export const runOperator = (
         { discard: true }
       )
 
-    const health = makeClusterHealth(supervisor)
+    // Each remote's health: probed, written on its KubevirtConfig, read by the planner (ADR 0012).
+    const health = yield* makeClusterHealth(supervisor, remotes, {
+      interval: options.healthInterval,
+      onReadinessChange: enqueueCluster
+    })
 
     // Per remote cluster, every declared watch. Restarted when the cluster's kubeconfig changes.
     const watchRemote = (cluster: string) =>
@@ -182,6 +189,7 @@ export const runOperator = (
       Effect.logDebug(`(re)starting watches on remote cluster ${cluster}`).pipe(
         Effect.andThen(remotes.invalidate(cluster)),
         Effect.andThen(FiberMap.run(remoteWatchers, cluster, watchRemote(cluster))),
+        Effect.andThen(health.restart(cluster)),
         Effect.asVoid
       )
 
@@ -211,6 +219,7 @@ export const runOperator = (
           configs.delete(name)
           yield* remotes.invalidate(name)
           yield* FiberMap.remove(remoteWatchers, name)
+          yield* health.forget(name)
           return yield* enqueueCluster(name)
         }
         const decoded = decodeConfig(o)
@@ -306,6 +315,6 @@ export const runOperator = (
         ...Array.from({ length: options.workers ?? 4 }, () => worker)
       ],
       { concurrency: "unbounded", discard: true }
-    )
+    ).pipe(Effect.provideService(ClusterHealthFacts, health.lookup))
     return yield* Effect.never
   }).pipe(Effect.scoped)

@@ -18,6 +18,7 @@ import { EventRecorder } from "../effects/EventRecorder.ts"
 import { InMemoryCluster, makeInMemoryApi } from "../effects/kube/clients.ts"
 import { runOperator } from "./Operator.ts"
 import { runKubevirtStandIn } from "./standin/KubevirtStandIn.ts"
+import { kubevirtInstallation } from "./standin/kubevirtInstallation.ts"
 
 export interface EmbeddedOptions {
   readonly documents: Documents
@@ -103,7 +104,9 @@ export const runEmbedded = (options: EmbeddedOptions) =>
           }) as KubeObject
       )
     ])
-    for (const r of Object.values(remotes)) r.seed([...freshCluster(), ...remoteObjects.map((o) => structuredClone(o))])
+    // Each remote has KubeVirt deployed (its KubeVirt resource), as the health check requires.
+    for (const r of Object.values(remotes))
+      r.seed([...freshCluster(), ...kubevirtInstallation(), ...remoteObjects.map((o) => structuredClone(o))])
     const layer = Layer.provideMerge(
       Layer.merge(
         EventRecorder.layer,

@@ -23,7 +23,8 @@ describe("run --embedded", () => {
     assert.match(r.out, /default\s+lan-vm\s+Running\s+Running\s+10\.244\./)
     assert.match(r.out, /NAMESPACE\s+NAME\s+PHASE\s+STATE\s+IPS/)
     assert.match(r.out, /my-app\s+app-vm\s+Running\s+Running\s+10\.244\./)
-    assert.include(r.out, "All 8 Machines are Running. Remote: kubevirt-provider: 7 namespaces, 10 PVCs, 8 VMs.")
+    // 8 namespaces: the system ones, the Machines' and `kubevirt` (where the remote's KubeVirt resource lives).
+    assert.include(r.out, "All 8 Machines are Running. Remote: kubevirt-provider: 8 namespaces, 10 PVCs, 8 VMs.")
   })
 
   it("refuses input without a KubevirtConfig, and bad live flags", async () => {
