@@ -21,3 +21,24 @@ export interface ServedVersion {
 /** The versions of `group` that serve `resource`, in the server's order (its preferred version first). */
 export const versionsServing = (served: ReadonlyArray<ServedVersion>, resource: string): ReadonlyArray<string> =>
   served.filter((v) => v.resources.some((r) => r.name === resource)).map((v) => v.version)
+
+/** Resources a program needs served at one group version. */
+export interface RequiredResources {
+  readonly group: string
+  readonly version: string
+  readonly resources: ReadonlyArray<string>
+}
+
+/**
+ * Which of `required` the server does not serve, as `plural.group/version` (`machines.vitistack.io/v1alpha1`), given
+ * what discovery found for the group (undefined: the group is not served at all).
+ */
+export const missingResources = (
+  required: RequiredResources,
+  served: ReadonlyArray<ServedVersion> | undefined
+): ReadonlyArray<string> => {
+  const version = served?.find((v) => v.version === required.version)
+  return required.resources
+    .filter((r) => version === undefined || !version.resources.some((x) => x.name === r))
+    .map((r) => `${r}.${required.group}/${required.version}`)
+}

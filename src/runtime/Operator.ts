@@ -22,6 +22,8 @@ import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
 import { type ClusterHealthMonitor, makeClusterHealth } from "./clusterHealth.ts"
 import { runInformer } from "./informer.ts"
+import { type MachineProviderOptions, runMachineProvider } from "./machineProvider.ts"
+import { makeMachineTally } from "./machineTally.ts"
 import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
 
 export interface OperatorOptions {
@@ -32,6 +34,11 @@ export interface OperatorOptions {
   readonly resync?: Duration.Input
   readonly queue?: WorkQueueOptions
   readonly queueHooks?: WorkQueueHooks
+  /**
+   * Register the operator as this MachineProvider and keep its status (ADR 0012); omitted: no MachineProvider is
+   * touched (tests, the embedded default).
+   */
+  readonly provider?: MachineProviderOptions | undefined
   /** Time between two health probes of one remote cluster (ADR 0012). Default 30 seconds. */
   readonly healthInterval?: Duration.Input | undefined
   /** Called after each reconcile, for metrics and the embedded UI. */
@@ -139,6 +146,8 @@ export const runOperator = (
     const queue = yield* makeWorkQueue(options.queue, options.queueHooks)
     const machines = new Map<string, { readonly fingerprint: string; readonly cluster: string | undefined }>()
     const phases = new Map<string, string>()
+    // Phases, placement and sizing of the in-scope Machines, for the MachineProvider's status.
+    const tally = makeMachineTally()
     const configs = new Map<string, KubevirtConfig>()
     const remoteWatchers = yield* FiberMap.make<string>()
     const secretWatchers = yield* FiberMap.make<string>()
@@ -243,6 +252,7 @@ export const runOperator = (
         if (phase === undefined) phases.delete(key)
         else phases.set(key, phase)
         if (phase !== phaseBefore) options.onMachinePhase?.(phaseBefore, phase)
+        tally.observe(type as "ADDED" | "MODIFIED" | "DELETED", o)
         if (type === "DELETED") {
           machines.delete(key)
           return
@@ -312,6 +322,17 @@ export const runOperator = (
           "KubevirtConfigs"
         ),
         resync,
+        ...(options.provider === undefined
+          ? []
+          : [
+              runMachineProvider(supervisor, options.provider, {
+                clusters: () => (syncedInformers.size === 2 ? [...configs.keys()] : undefined),
+                config: (name) => configs.get(name),
+                health: health.snapshot,
+                tally,
+                settings: options.settings
+              })
+            ]),
         ...Array.from({ length: options.workers ?? 4 }, () => worker)
       ],
       { concurrency: "unbounded", discard: true }
