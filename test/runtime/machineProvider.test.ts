@@ -115,7 +115,7 @@ describe("MachineProvider in the operator", () => {
       // A third Machine: one more write, with the new counts.
       yield* (yield* Supervisor).create(refOf("Machine", "c", "default"), machineObject("c", "default"))
       yield* until(() => (provider(w.supervisor)?.status as any)?.activeMachines === 3, 1000)
-      assert.strictEqual((provider(w.supervisor)?.status as any).quota.instanceUsed, 3)
+      assert.strictEqual((provider(w.supervisor)!.status as any).quota.instanceUsed, 3)
       yield* Fiber.interrupt(op)
       yield* Fiber.interrupt(standin)
     }).pipe(Effect.provide(w.layer))
@@ -138,7 +138,7 @@ describe("MachineProvider in the operator", () => {
         }
       ])
       yield* until(() => (provider(w.supervisor)?.status as any)?.phase === "Ready", 1000)
-      assert.strictEqual((provider(w.supervisor)?.spec as any).displayName, "KubeVirt")
+      assert.strictEqual((provider(w.supervisor)!.spec as any).displayName, "KubeVirt")
       yield* Fiber.interrupt(op)
     }).pipe(Effect.provide(w.layer))
   })
