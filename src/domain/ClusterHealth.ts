@@ -6,7 +6,8 @@
  * cluster holds back the Machines placed on it, ADR 0012).
  * Phases: Ready; Degraded (usable, something is missing or unknown: CDI, KubeVirt's own Degraded condition, a
  * KubeVirt list that was refused); NotReady (KubeVirt is not installed or not deployed, or VirtualMachine v1 is not
- * served: nothing the operator creates could run); Error (the apiserver does not answer us).
+ * served: nothing the operator creates could run); Error (the apiserver does not answer us); Unknown (configured, not
+ * checked yet: the planner waits for the first check, which starts at once, rather than create on a guess).
  */
 import { Schema } from "effect"
 import { type ServedVersion, versionsServing } from "./ApiDiscovery.ts"
@@ -16,7 +17,7 @@ import { asArray, asRecord, asString } from "./manifests/jsonPath.ts"
 /** The VirtualMachine version the operator writes (manifests/VirtualMachine.ts). */
 export const VM_VERSION = "v1"
 
-export const ClusterPhase = Schema.Literals(["Ready", "Degraded", "NotReady", "Error"])
+export const ClusterPhase = Schema.Literals(["Ready", "Degraded", "NotReady", "Error", "Unknown"])
 export type ClusterPhase = typeof ClusterPhase.Type
 
 /** Why the cluster is in its phase; written as the KubevirtConfig's `status.status` (CamelCase, one word). */
@@ -29,7 +30,8 @@ export const ClusterHealthReason = Schema.Literals([
   "KubevirtNotInstalled",
   "KubevirtNotReady",
   "VirtualMachineNotServed",
-  "Unreachable"
+  "Unreachable",
+  "NotChecked"
 ])
 export type ClusterHealthReason = typeof ClusterHealthReason.Type
 
@@ -95,8 +97,21 @@ export interface ClusterProbe {
   readonly kubevirts?: Answer<ReadonlyArray<KubevirtResource>> | undefined
 }
 
-/** A NotReady cluster holds back the Machines placed on it; every other phase leaves them to their own facts. */
-export const blocksMachines = (h: ClusterHealth): boolean => h.phase === "NotReady"
+/**
+ * A NotReady cluster holds back the Machines placed on it, and so does one not checked yet; Ready, Degraded and Error
+ * leave them to their own facts (an unreachable cluster's facts are Unknown anyway).
+ */
+export const blocksMachines = (h: ClusterHealth): boolean => h.phase === "NotReady" || h.phase === "Unknown"
+
+/** A configured cluster whose first check has not finished. */
+export const uncheckedHealth = (cluster: string): ClusterHealth => ({
+  cluster,
+  phase: "Unknown",
+  reason: "NotChecked",
+  message: "its health has not been checked yet (the first check is under way)",
+  virtualMachineVersions: [],
+  dataVolumeVersions: []
+})
 
 /** Ready and Degraded clusters can run VMs (Degraded: not every kind of Machine). */
 export const isUsable = (h: ClusterHealth): boolean => h.phase === "Ready" || h.phase === "Degraded"

@@ -6,6 +6,7 @@
  * (`domain/remoteWatches.ts`: our VMs, VMIs and PVCs, every NetworkAttachmentDefinition), one informer each.
  */
 import { Duration, Effect, FiberMap, Result, Schema } from "effect"
+import { uncheckedHealth } from "../domain/ClusterHealth.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
 import { PLACEMENT_ANNOTATION } from "../domain/labels.ts"
@@ -336,6 +337,11 @@ export const runOperator = (
         ...Array.from({ length: options.workers ?? 4 }, () => worker)
       ],
       { concurrency: "unbounded", discard: true }
-    ).pipe(Effect.provideService(ClusterHealthFacts, health.lookup))
+    ).pipe(
+      // Until the KubevirtConfigs have been listed, no cluster has been checked: every one counts as unchecked.
+      Effect.provideService(ClusterHealthFacts, (cluster) =>
+        syncedInformers.has("KubevirtConfigs") ? health.lookup(cluster) : uncheckedHealth(cluster)
+      )
+    )
     return yield* Effect.never
   }).pipe(Effect.scoped)

@@ -10,11 +10,13 @@
  */
 import { Duration, Effect, FiberMap, Option, Semaphore } from "effect"
 import {
+  blocksMachines,
   type ClusterHealth,
   ClusterPhase,
   evaluateHealth,
   isUsable,
   kubevirtConfigStatus,
+  uncheckedHealth,
   unreachableHealth
 } from "../domain/ClusterHealth.ts"
 import { refOf } from "../domain/ObjectRef.ts"
@@ -41,7 +43,7 @@ export interface ClusterHealthMonitor {
   readonly restart: (cluster: string) => Effect.Effect<void>
   /** Stops probing `cluster` and forgets it (its KubevirtConfig was deleted). */
   readonly forget: (cluster: string) => Effect.Effect<void>
-  /** The last published health of a cluster, for the planner. */
+  /** The last published health of a cluster, Unknown before its first check; undefined for one never configured. */
   readonly lookup: ClusterHealthLookup
   /** Every published health, by cluster name. */
   readonly snapshot: () => ReadonlyMap<string, ClusterHealth>
@@ -119,7 +121,8 @@ export const makeClusterHealth = (
           if (Option.isSome(metrics))
             for (const phase of ClusterPhase.literals)
               yield* metrics.value.remoteHealth.set({ cluster, phase }, phase === h.phase ? 1 : 0)
-          const blocked = (x: ClusterHealth | undefined) => x?.phase === "NotReady"
+          // Before its first check a cluster holds its Machines back too (uncheckedHealth).
+          const blocked = (x: ClusterHealth | undefined) => x === undefined || blocksMachines(x)
           if (blocked(before) !== blocked(h) && options.onReadinessChange !== undefined)
             yield* options.onReadinessChange(cluster)
         }
@@ -151,7 +154,11 @@ export const makeClusterHealth = (
     const loop = (cluster: string) =>
       Effect.forever(Effect.andThen(probeOnce(cluster), Effect.sleep(interval))).pipe(Effect.annotateLogs({ cluster }))
 
-    const restart = (cluster: string) => Effect.asVoid(FiberMap.run(loops, cluster, loop(cluster)))
+    const restart = (cluster: string) =>
+      Effect.andThen(
+        Effect.sync(() => stateOf(cluster)),
+        Effect.asVoid(FiberMap.run(loops, cluster, loop(cluster)))
+      )
 
     const report = (cluster: string, reachable: boolean, message: string) =>
       Effect.gen(function* () {
@@ -177,7 +184,11 @@ export const makeClusterHealth = (
       report,
       restart,
       forget,
-      lookup: (cluster) => states.get(cluster)?.published,
+      // A configured cluster not checked yet is Unknown, which holds its Machines back until the first check.
+      lookup: (cluster) => {
+        const s = states.get(cluster)
+        return s === undefined ? undefined : (s.published ?? uncheckedHealth(cluster))
+      },
       snapshot: () =>
         new Map(
           [...states].flatMap(([cluster, s]) => (s.published === undefined ? [] : [[cluster, s.published] as const]))

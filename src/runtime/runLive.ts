@@ -36,6 +36,8 @@ export interface LiveRunOptions {
    * omitted: none (ADR 0012).
    */
   readonly provider?: ProviderSettings | undefined
+  /** Time between two health probes of a remote cluster and two MachineProvider checks; default 30 s (tests shorten it). */
+  readonly healthIntervalSeconds?: number | undefined
   /** Told the health server's bound port once it listens (useful with port 0). */
   readonly onListening?: ((port: number) => void) | undefined
 }
@@ -77,7 +79,11 @@ export const liveProgram = (options: LiveRunOptions) =>
     })
     const operator = runOperator({
       settings: options.settings,
-      provider: options.provider === undefined ? undefined : { settings: options.provider },
+      provider:
+        options.provider === undefined
+          ? undefined
+          : { settings: options.provider, interval: `${options.healthIntervalSeconds ?? 30} seconds` },
+      healthInterval: `${options.healthIntervalSeconds ?? 30} seconds`,
       workers: options.workers,
       resync: `${options.resyncSeconds} seconds`,
       onSynced: () => {

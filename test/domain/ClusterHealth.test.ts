@@ -15,7 +15,8 @@ import {
   failed,
   type KubevirtResource,
   kubevirtConfigStatus,
-  kubevirtResourceOf
+  kubevirtResourceOf,
+  uncheckedHealth
 } from "../../src/domain/ClusterHealth.ts"
 import { ObservedState } from "../../src/domain/ObservedState.ts"
 import { plan } from "../../src/domain/planner.ts"
@@ -184,6 +185,7 @@ describe("evaluateHealth", () => {
     assert.deepStrictEqual([h.phase, h.reason], [c.phase, c.reason])
     assert.match(h.message, c.message)
     assert.strictEqual(blocksMachines(h), c.phase === "NotReady")
+    assert.notStrictEqual(h.phase, "Unknown")
   })
 
   it("served versions are reported; the same probe gives an equal health (no write for an unchanged cluster)", () => {
@@ -244,6 +246,15 @@ describe("a NotReady cluster holds back the Machines placed on it", () => {
       [["ClusterNotReady", "Waits"]]
     )
     assert.include(p.diagnostics[0]!.message, "remote cluster 'remote-a' is not ready: KubeVirt is not installed")
+  })
+
+  it("NotCheckedYetWaitsToo: nothing is created on a cluster before its first check", () => {
+    const p = run(m, uncheckedHealth("remote-a"))
+    assert.deepStrictEqual(p.actions, [])
+    assert.strictEqual(
+      p.diagnostics[0]?.message,
+      "remote cluster 'remote-a' is not ready: its health has not been checked yet (the first check is under way)"
+    )
   })
 
   it("SupervisorActionsStillHappen: the finalizer and the automatic placement are recorded", () => {
