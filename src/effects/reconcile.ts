@@ -65,6 +65,10 @@ export const reconcile = Effect.fn("reconcile")(function* (
   if (!inScope(machine)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
 
   const observed = withClusterHealth(yield* observe(machine, settings, knownConfigs?.()), yield* ClusterHealthFacts)
+  // Before its cluster's first health check nothing is decided or written about the Machine (no status that says "not
+  // checked yet" only to be rewritten a second later); the check requeues it (ADR 0012).
+  if (observed.clusterHealth?.phase === "Unknown")
+    return { outcome: { _tag: "Backoff", reason: "ClusterNotChecked" }, statusWritten: false } satisfies ReconcileReport
   const plan = planMachine({ machine, observed, settings })
   const result = yield* execute(plan)
   const execution = outcomeOf(result)

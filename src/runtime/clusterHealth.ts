@@ -29,7 +29,7 @@ import { Metrics } from "./Metrics.ts"
 export interface ClusterHealthOptions {
   /** Time between two probes of one cluster. Default 30 seconds. */
   readonly interval?: Duration.Input | undefined
-  /** The cluster started or stopped holding back the Machines placed on it. */
+  /** The cluster was checked for the first time, or started or stopped holding back the Machines placed on it. */
   readonly onReadinessChange?: ((cluster: string) => Effect.Effect<void>) | undefined
 }
 
@@ -121,9 +121,11 @@ export const makeClusterHealth = (
           if (Option.isSome(metrics))
             for (const phase of ClusterPhase.literals)
               yield* metrics.value.remoteHealth.set({ cluster, phase }, phase === h.phase ? 1 : 0)
-          // Before its first check a cluster holds its Machines back too (uncheckedHealth).
-          const blocked = (x: ClusterHealth | undefined) => x === undefined || blocksMachines(x)
-          if (blocked(before) !== blocked(h) && options.onReadinessChange !== undefined)
+          // The first health also wakes the cluster's Machines: their reconciles waited for it.
+          if (
+            (before === undefined || blocksMachines(before) !== blocksMachines(h)) &&
+            options.onReadinessChange !== undefined
+          )
             yield* options.onReadinessChange(cluster)
         }
         if (s.written !== JSON.stringify(h))
