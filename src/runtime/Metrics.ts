@@ -49,6 +49,11 @@ export interface OperatorMetrics {
    */
   readonly remoteHealth: Gauge<"cluster" | "phase">
   /**
+   * `kubevirt_operator_remote_api_served{cluster,resource,version}`: 1 for each version of `virtualmachines`
+   * (kubevirt.io) and `datavolumes` (cdi.kubevirt.io) the remote cluster serves, from its last health check.
+   */
+  readonly remoteApiServed: Gauge<"cluster" | "resource" | "version">
+  /**
    * `kubevirt_operator_machine_provider_registered`: 1 while the operator's MachineProvider exists and the operator
    * keeps its status; 0 while it cannot (a failure is logged and retried, never fatal).
    */
@@ -104,6 +109,11 @@ export const makeOperatorMetrics = (): OperatorMetrics => {
       `${p}remote_health`,
       "1 for the phase of the remote cluster's last health check (Ready, Degraded, NotReady, Error), 0 for the others.",
       ["cluster", "phase"]
+    ),
+    remoteApiServed: registry.gauge(
+      `${p}remote_api_served`,
+      "1 for each version of virtualmachines (kubevirt.io) and datavolumes (cdi.kubevirt.io) the remote cluster serves.",
+      ["cluster", "resource", "version"]
     ),
     machineProviderRegistered: registry.gauge(
       `${p}machine_provider_registered`,

@@ -24,7 +24,7 @@ import type { ClusterHealthLookup } from "../effects/ClusterHealthFacts.ts"
 import type { RemotesService } from "../effects/Clusters.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
 import { probeCluster } from "../effects/probeCluster.ts"
-import { Metrics } from "./Metrics.ts"
+import { Metrics, type OperatorMetrics } from "./Metrics.ts"
 
 export interface ClusterHealthOptions {
   /** Time between two probes of one cluster. Default 30 seconds. */
@@ -64,6 +64,28 @@ const current = (cluster: string, s: State): ClusterHealth | undefined => {
   const failure = s.reported ?? s.client
   return failure !== undefined ? unreachableHealth(cluster, failure) : s.probed
 }
+
+/** The `remote_api_served` series of a health. */
+const servedSeries = (h: ClusterHealth | undefined) =>
+  h === undefined
+    ? []
+    : [
+        ...h.virtualMachineVersions.map((version) => ({ cluster: h.cluster, resource: "virtualmachines", version })),
+        ...h.dataVolumeVersions.map((version) => ({ cluster: h.cluster, resource: "datavolumes", version }))
+      ]
+
+/** The phase as a state set (1 for the current one), and the served API versions (series that went are removed). */
+const setMetrics = (metrics: OperatorMetrics, before: ClusterHealth | undefined, h: ClusterHealth) =>
+  Effect.gen(function* () {
+    for (const phase of ClusterPhase.literals)
+      yield* metrics.remoteHealth.set({ cluster: h.cluster, phase }, phase === h.phase ? 1 : 0)
+    const now = servedSeries(h)
+    const key = (x: { readonly resource: string; readonly version: string }) => `${x.resource}/${x.version}`
+    const kept = new Set(now.map(key))
+    for (const gone of servedSeries(before).filter((x) => !kept.has(key(x))))
+      yield* metrics.remoteApiServed.remove(gone)
+    for (const series of now) yield* metrics.remoteApiServed.set(series, 1)
+  })
 
 /** A monitor writing through `supervisor`, resolving clients through `remotes`. Needs a Scope for its fibers. */
 export const makeClusterHealth = (
@@ -118,9 +140,7 @@ export const makeClusterHealth = (
             const line = `remote cluster ${cluster} is ${h.phase} (${h.reason}): ${h.message}`
             yield* isUsable(h) ? Effect.logInfo(line) : Effect.logWarning(line)
           }
-          if (Option.isSome(metrics))
-            for (const phase of ClusterPhase.literals)
-              yield* metrics.value.remoteHealth.set({ cluster, phase }, phase === h.phase ? 1 : 0)
+          if (Option.isSome(metrics)) yield* setMetrics(metrics.value, before, h)
           // The first health also wakes the cluster's Machines: their reconciles waited for it.
           if (
             (before === undefined || blocksMachines(before) !== blocksMachines(h)) &&
@@ -177,9 +197,12 @@ export const makeClusterHealth = (
     const forget = (cluster: string) =>
       Effect.gen(function* () {
         yield* FiberMap.remove(loops, cluster)
+        const published = states.get(cluster)?.published
         states.delete(cluster)
-        if (Option.isSome(metrics))
+        if (Option.isSome(metrics)) {
           for (const phase of ClusterPhase.literals) yield* metrics.value.remoteHealth.remove({ cluster, phase })
+          for (const series of servedSeries(published)) yield* metrics.value.remoteApiServed.remove(series)
+        }
       })
 
     const monitor: ClusterHealthMonitor = {

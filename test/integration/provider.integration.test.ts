@@ -178,6 +178,14 @@ describe("remote cluster health and the MachineProvider on real apiservers", () 
       const [leader, other] = /^kubevirt_operator_leader 1/m.test(a) ? [a, b] : [b, a]
       expect(leader).toContain(`kubevirt_operator_remote_health{cluster="${kvNone}",phase="NotReady"} 1`)
       expect(leader).toMatch(/^kubevirt_operator_machine_provider_registered 1$/m)
+      for (const [resource, version] of [
+        ["virtualmachines", "v1"],
+        ["virtualmachines", "v1alpha3"],
+        ["datavolumes", "v1beta1"]
+      ])
+        expect(leader).toContain(
+          `kubevirt_operator_remote_api_served{cluster="${kvReady}",resource="${resource}",version="${version}"} 1`
+        )
       expect(other).not.toContain("kubevirt_operator_remote_health{")
       expect(other).toMatch(/^kubevirt_operator_machine_provider_registered 0$/m)
 

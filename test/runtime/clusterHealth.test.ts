@@ -115,6 +115,12 @@ describe("remote cluster health in the operator", () => {
         const metrics = yield* Metrics
         assert.strictEqual(yield* metrics.remoteHealth.value({ cluster: "no-kv", phase: "NotReady" }), 1)
         assert.strictEqual(yield* metrics.remoteHealth.value({ cluster: "with-kv", phase: "Ready" }), 1)
+        const served = (cluster: string, resource: string, version: string) =>
+          metrics.remoteApiServed.value({ cluster, resource, version })
+        assert.deepStrictEqual(
+          [yield* served("with-kv", "virtualmachines", "v1"), yield* served("with-kv", "datavolumes", "v1beta1")],
+          [1, 1]
+        )
 
         // Steady state: probes keep coming (reads), but nothing is written while nothing changes.
         yield* TestClock.adjust("10 seconds")
