@@ -14,6 +14,7 @@ import type { KubeApiService } from "../src/effects/KubeApi.ts"
 import { InMemoryCluster } from "../src/effects/kube/InMemoryCluster.ts"
 import { makeInMemoryApi } from "../src/effects/kube/inMemoryApi.ts"
 import { runOperator } from "../src/runtime/Operator.ts"
+import { kubevirtInstallation } from "../src/runtime/standin/kubevirtInstallation.ts"
 import { kubevirtConfigObject, namespaceObject } from "../test/fixtures/world.ts"
 import { type BenchMachine, benchNamespaces, keyOf, machinePatch, remoteNamespace } from "./common.ts"
 
@@ -36,7 +37,8 @@ const fresh = (namespaces: ReadonlyArray<string>) => {
     ...namespaces.map((n) => namespaceObject(n)),
     kubevirtConfigObject(CONFIG)
   ])
-  remote.seed([namespaceObject("default")])
+  // KubeVirt deployed (its KubeVirt resource), as the health check requires (ADR 0012).
+  remote.seed([namespaceObject("default"), ...kubevirtInstallation()])
   return { supervisor, remote }
 }
 

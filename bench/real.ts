@@ -82,6 +82,7 @@ const counting = (api: KubeApiService) => {
     apply: counted("apply", api.apply),
     delete: counted("delete", api.delete),
     updateStatus: counted("updateStatus", api.updateStatus),
+    discover: counted("discover", api.discover),
     watch: (...args) => {
       counts.set("watch", (counts.get("watch") ?? 0) + 1)
       return api.watch(...args)

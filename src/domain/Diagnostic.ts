@@ -50,6 +50,7 @@ export const WaitingReasons = [
   "PlacementSearchIncomplete",
   "RemoteUnreachable",
   "RemoteNotObserved",
+  "ClusterNotReady",
   "NamespaceUnknown",
   "NamespaceTerminating",
   "PvcsUnknown",

@@ -32,7 +32,10 @@ export const Kinds = {
   DataVolume: { apiVersion: "cdi.kubevirt.io/v1beta1", kind: "DataVolume" },
   DataSource: { apiVersion: "cdi.kubevirt.io/v1beta1", kind: "DataSource" },
   StorageProfile: { apiVersion: "cdi.kubevirt.io/v1beta1", kind: "StorageProfile" },
-  StorageClass: { apiVersion: "storage.k8s.io/v1", kind: "StorageClass" }
+  StorageClass: { apiVersion: "storage.k8s.io/v1", kind: "StorageClass" },
+  MachineProvider: { apiVersion: "vitistack.io/v1alpha1", kind: "MachineProvider" },
+  Vitistack: { apiVersion: "vitistack.io/v1alpha1", kind: "Vitistack" },
+  KubeVirt: { apiVersion: "kubevirt.io/v1", kind: "KubeVirt" }
 } as const
 
 export type KnownKind = keyof typeof Kinds

@@ -5,6 +5,7 @@
  */
 import { Schema } from "effect"
 import { ObservedSecret } from "./CloudInitSecretSpec.ts"
+import { ClusterHealth } from "./ClusterHealth.ts"
 import { ObservedDataVolume } from "./DataVolumeSpec.ts"
 import { Fact } from "./Fact.ts"
 import { MachineClass } from "./MachineClass.ts"
@@ -122,5 +123,10 @@ export class ObservedState extends Schema.Class<ObservedState>("ObservedState")(
    */
   cloudInitSources: Schema.optionalKey(Schema.Record(Str, Fact(Schema.Redacted(Str, { disallowJsonEncode: true })))),
   /** The opt-in ISO size probe's answer (`--iso-size-probe`), a quantity; absent: not probed or no answer. */
-  isoSize: Schema.optionalKey(Str)
+  isoSize: Schema.optionalKey(Str),
+  /**
+   * The placed cluster's last health check (ADR 0012), when the operator has one; absent in the offline `plan` and
+   * before the first check. A NotReady cluster holds the Machine back (`placement.ts`, `placedRemote`).
+   */
+  clusterHealth: Schema.optionalKey(ClusterHealth)
 }) {}

@@ -5,6 +5,7 @@
  * (`persist: true`, the step's PersistPlacement), so a placement never moves afterwards. Unknown facts give
  * `Undetermined` (wait), never a guess. On deletion, `cleanupTarget` says where the remote objects are, if anywhere.
  */
+import { blocksMachines } from "./ClusterHealth.ts"
 import { error, info, waiting } from "./Diagnostic.ts"
 import type { Fact } from "./Fact.ts"
 import { DELETION_POLICY_ANNOTATION, PLACEMENT_ANNOTATION } from "./labels.ts"
@@ -105,8 +106,9 @@ export const cleanupTarget = (machine: Machine): CleanupTarget => {
 }
 
 /**
- * The placed cluster's facts, or why remote steps cannot run there (it cannot be read, or it has not been observed).
- * On deletion the message says how to stop waiting.
+ * The placed cluster's facts, or why remote steps cannot run there (it cannot be read, it has not been observed, or
+ * its health check found it NotReady: KubeVirt missing or not deployed). On deletion the message says how to stop
+ * waiting; a NotReady cluster does not hold deletion back.
  */
 export const placedRemote = (
   observed: ObservedState,
@@ -129,6 +131,13 @@ export const placedRemote = (
     return {
       _tag: "Unusable",
       result: halted(waiting("RemoteNotObserved", `remote cluster '${cluster}' has not been observed yet`))
+    }
+  // A cluster without a working KubeVirt holds back only the Machines placed on it; deletion still proceeds.
+  const health = observed.clusterHealth
+  if (!deleting && health !== undefined && health.cluster === cluster && blocksMachines(health))
+    return {
+      _tag: "Unusable",
+      result: halted(waiting("ClusterNotReady", `remote cluster '${cluster}' is not ready: ${health.message}`))
     }
   return { _tag: "Usable", remote: r.value }
 }

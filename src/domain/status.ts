@@ -173,7 +173,13 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
   const ready =
     phase === "Running"
       ? cond("Ready", "True", "VirtualMachineRunning", "the VirtualMachineInstance is running")
-      : cond("Ready", "False", failureReason ?? (phase === "Terminating" ? "Terminating" : "Waiting"), message)
+      : cond(
+          "Ready",
+          "False",
+          // What the message says it waits for names the reason too (ClusterNotReady, NetworkAttachmentMissing, ...).
+          failureReason ?? (phase === "Terminating" ? "Terminating" : (warnings[0]?.reason ?? "Waiting")),
+          message
+        )
 
   return {
     phase,

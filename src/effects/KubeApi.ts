@@ -1,11 +1,12 @@
 /**
  * The cluster service: one interface for the supervisor and for every remote cluster (get, list, create,
- * patch, apply, delete, watch, updateStatus), with typed `KubeApiError`s, and its tag. Effects layer.
+ * patch, apply, delete, watch, updateStatus, discover), with typed `KubeApiError`s, and its tag. Effects layer.
  * This file holds the interface and the tag only; the implementations and decorators import it and export their own
  * layers (`kube/liveApi.ts`, `kube/inMemoryApi.ts`, `kube/readOnly.ts`, `kube/FaultInjection.ts`,
  * `kube/instrumented.ts`), and `src/runtime` reaches them through one entry point, `kube/clients.ts` (ADR 0008).
  */
 import { Context, type Effect, type Option, type Stream } from "effect"
+import type { ServedVersion } from "../domain/ApiDiscovery.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import type { ObjectRef } from "../domain/ObjectRef.ts"
 import type { KubeApiError } from "./KubeApiError.ts"
@@ -102,6 +103,12 @@ export interface KubeApiService {
     status: unknown,
     options: UpdateStatusOptions
   ) => Effect.Effect<KubeObject, KubeApiError>
+  /**
+   * API discovery: the versions of the named API group `group` (`kubevirt.io`) the server serves, each with its
+   * resources (`GET /apis/<group>`, then `/apis/<group>/<version>`), or none when it serves no such group. Discovery
+   * needs no RBAC rule of the operator's: every authenticated identity has the default `system:discovery` role.
+   */
+  readonly discover: (group: string) => Effect.Effect<Option.Option<ReadonlyArray<ServedVersion>>, KubeApiError>
 }
 
 /** The cluster service. Provide one instance per cluster (supervisor, each remote). */

@@ -7,7 +7,17 @@
 import { Duration, Option, Predicate, Schema } from "effect"
 
 /** The verbs of the cluster service; they appear in every error message ("cannot create ..."). */
-export const KubeVerb = Schema.Literals(["get", "list", "create", "patch", "apply", "delete", "watch", "updateStatus"])
+export const KubeVerb = Schema.Literals([
+  "get",
+  "list",
+  "create",
+  "patch",
+  "apply",
+  "delete",
+  "watch",
+  "updateStatus",
+  "discover"
+])
 export type KubeVerb = typeof KubeVerb.Type
 
 /** Verbs that change state: the read-only layer refuses them and tests count them as writes. */
@@ -181,6 +191,9 @@ export const describeObject = (ref: {
   readonly namespace?: string | undefined
   readonly name: string
 }): string => `${ref.kind} ${ref.namespace === undefined ? ref.name : `${ref.namespace}/${ref.name}`}`
+
+/** Describes an API group for messages: `API group kubevirt.io`. */
+export const describeGroup = (group: string): string => `API group ${group}`
 
 /** Describes a collection for messages: `VirtualMachine in team-a`, `Namespace in all namespaces`. */
 export const describeCollection = (kind: string, namespace?: string): string =>

@@ -21,6 +21,7 @@ import { renderAction } from "../domain/render.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { deriveStatus, sameStatus } from "../domain/status.ts"
 import { withCloudInitContent } from "./CloudInitContent.ts"
+import { ClusterHealthFacts, withClusterHealth } from "./ClusterHealthFacts.ts"
 import { Supervisor } from "./Clusters.ts"
 import { EventRecorder } from "./EventRecorder.ts"
 import { type ExecutionResult, execute, outcomeOf } from "./interpret.ts"
@@ -64,7 +65,11 @@ export const reconcile = Effect.fn("reconcile")(function* (
   // Out of scope: no finalizer, no status, no event (design 3.1).
   if (!inScope(machine)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
 
-  const observed = yield* observe(machine, settings, knownConfigs?.())
+  const observed = withClusterHealth(yield* observe(machine, settings, knownConfigs?.()), yield* ClusterHealthFacts)
+  // Before its cluster's first health check nothing is decided or written about the Machine (no status that says "not
+  // checked yet" only to be rewritten a second later); the check requeues it (ADR 0012).
+  if (observed.clusterHealth?.phase === "Unknown")
+    return { outcome: { _tag: "Backoff", reason: "ClusterNotChecked" }, statusWritten: false } satisfies ReconcileReport
   const plan = planMachine({ machine, observed, settings })
   const result = yield* execute(plan).pipe(withCloudInitContent(machine, observed))
   const execution = outcomeOf(result)

@@ -43,6 +43,21 @@ export interface OperatorMetrics {
   readonly remoteReachable: Gauge<"cluster">
   /** `kubevirt_operator_machines{phase}`: in-scope Machines in the leader's watch cache by status.phase. */
   readonly machines: Gauge<"phase">
+  /**
+   * `kubevirt_operator_remote_health{cluster,phase}`: 1 for the phase of the remote cluster's last health check
+   * (Ready, Degraded, NotReady, Error), 0 for the others (ADR 0012).
+   */
+  readonly remoteHealth: Gauge<"cluster" | "phase">
+  /**
+   * `kubevirt_operator_remote_api_served{cluster,resource,version}`: 1 for each version of `virtualmachines`
+   * (kubevirt.io) and `datavolumes` (cdi.kubevirt.io) the remote cluster serves, from its last health check.
+   */
+  readonly remoteApiServed: Gauge<"cluster" | "resource" | "version">
+  /**
+   * `kubevirt_operator_machine_provider_registered`: 1 while the operator's MachineProvider exists and the operator
+   * keeps its status; 0 while it cannot (a failure is logged and retried, never fatal).
+   */
+  readonly machineProviderRegistered: Gauge
   /** The registry in text format 0.0.4. */
   readonly expose: Effect.Effect<string>
 }
@@ -89,6 +104,20 @@ export const makeOperatorMetrics = (): OperatorMetrics => {
       `${p}machines`,
       "Machines in scope (spec.provider kubevirt or empty) by status.phase, as the leader's watch cache holds them; Unknown: no phase yet.",
       ["phase"]
+    ),
+    remoteHealth: registry.gauge(
+      `${p}remote_health`,
+      "1 for the phase of the remote cluster's last health check (Ready, Degraded, NotReady, Error), 0 for the others.",
+      ["cluster", "phase"]
+    ),
+    remoteApiServed: registry.gauge(
+      `${p}remote_api_served`,
+      "1 for each version of virtualmachines (kubevirt.io) and datavolumes (cdi.kubevirt.io) the remote cluster serves.",
+      ["cluster", "resource", "version"]
+    ),
+    machineProviderRegistered: registry.gauge(
+      `${p}machine_provider_registered`,
+      "1 while the operator's MachineProvider exists and the operator keeps its status, else 0."
     ),
     expose: registry.expose
   }

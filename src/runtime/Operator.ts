@@ -7,6 +7,7 @@
  * remote cluster the watches the capabilities declare (`domain/remoteWatches.ts`), one informer each.
  */
 import { Duration, Effect, FiberMap, Result, Schema } from "effect"
+import { uncheckedHealth } from "../domain/ClusterHealth.ts"
 import { cloudInitReads } from "../domain/cloudInitPayload.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
@@ -17,13 +18,16 @@ import type { PlacedMachines, RemoteWatch } from "../domain/RemoteWatch.ts"
 import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
 import { REMOTE_WATCHES } from "../domain/remoteWatches.ts"
 import type { Settings } from "../domain/Settings.ts"
+import { ClusterHealthFacts } from "../effects/ClusterHealthFacts.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
-import { type ClusterHealth, makeClusterHealth } from "./clusterHealth.ts"
+import { type ClusterHealthMonitor, makeClusterHealth } from "./clusterHealth.ts"
 import { runInformer } from "./informer.ts"
+import { type MachineProviderOptions, runMachineProvider } from "./machineProvider.ts"
+import { makeMachineTally } from "./machineTally.ts"
 import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
 
 export interface OperatorOptions {
@@ -34,6 +38,13 @@ export interface OperatorOptions {
   readonly resync?: Duration.Input
   readonly queue?: WorkQueueOptions
   readonly queueHooks?: WorkQueueHooks
+  /**
+   * Register the operator as this MachineProvider and keep its status (ADR 0012); omitted: no MachineProvider is
+   * touched (tests, the embedded default).
+   */
+  readonly provider?: MachineProviderOptions | undefined
+  /** Time between two health probes of one remote cluster (ADR 0012). Default 30 seconds. */
+  readonly healthInterval?: Duration.Input | undefined
   /** Called after each reconcile, for metrics and the embedded UI. */
   readonly onReconciled?: (key: string, report: ReconcileReport, seconds: number) => Effect.Effect<void>
   /** Called when the Machine and KubevirtConfig caches have synced once (readiness). */
@@ -96,7 +107,7 @@ const runRemoteWatch = (
   api: KubeApiService,
   cluster: string,
   watch: RemoteWatch,
-  wake: { readonly queue: WorkQueue; readonly machines: PlacedMachines; readonly health: ClusterHealth }
+  wake: { readonly queue: WorkQueue; readonly machines: PlacedMachines; readonly health: ClusterHealthMonitor }
 ): Effect.Effect<void> => {
   const informer = runInformer(
     api,
@@ -149,6 +160,8 @@ export const runOperator = (
       { readonly fingerprint: string; readonly cluster: string | undefined; readonly sources: ReadonlyArray<string> }
     >()
     const phases = new Map<string, string>()
+    // Phases, placement and sizing of the in-scope Machines, for the MachineProvider's status.
+    const tally = makeMachineTally()
     const configs = new Map<string, KubevirtConfig>()
     const remoteWatchers = yield* FiberMap.make<string>()
     const secretWatchers = yield* FiberMap.make<string>()
@@ -173,7 +186,11 @@ export const runOperator = (
         { discard: true }
       )
 
-    const health = makeClusterHealth(supervisor)
+    // Each remote's health: probed, written on its KubevirtConfig, read by the planner (ADR 0012).
+    const health = yield* makeClusterHealth(supervisor, remotes, {
+      interval: options.healthInterval,
+      onReadinessChange: enqueueCluster
+    })
 
     // Per remote cluster, every declared watch. Restarted when the cluster's kubeconfig changes.
     const watchRemote = (cluster: string) =>
@@ -196,6 +213,7 @@ export const runOperator = (
       Effect.logDebug(`(re)starting watches on remote cluster ${cluster}`).pipe(
         Effect.andThen(remotes.invalidate(cluster)),
         Effect.andThen(FiberMap.run(remoteWatchers, cluster, watchRemote(cluster))),
+        Effect.andThen(health.restart(cluster)),
         Effect.asVoid
       )
 
@@ -254,6 +272,7 @@ export const runOperator = (
           configs.delete(name)
           yield* remotes.invalidate(name)
           yield* FiberMap.remove(remoteWatchers, name)
+          yield* health.forget(name)
           return yield* enqueueCluster(name)
         }
         const decoded = decodeConfig(o)
@@ -277,6 +296,7 @@ export const runOperator = (
         if (phase === undefined) phases.delete(key)
         else phases.set(key, phase)
         if (phase !== phaseBefore) options.onMachinePhase?.(phaseBefore, phase)
+        tally.observe(type as "ADDED" | "MODIFIED" | "DELETED", o)
         if (type === "DELETED") {
           machines.delete(key)
           return
@@ -348,9 +368,25 @@ export const runOperator = (
           "KubevirtConfigs"
         ),
         resync,
+        ...(options.provider === undefined
+          ? []
+          : [
+              runMachineProvider(supervisor, options.provider, {
+                clusters: () => (syncedInformers.size === 2 ? [...configs.keys()] : undefined),
+                config: (name) => configs.get(name),
+                health: health.snapshot,
+                tally,
+                settings: options.settings
+              })
+            ]),
         ...Array.from({ length: options.workers ?? 4 }, () => worker)
       ],
       { concurrency: "unbounded", discard: true }
+    ).pipe(
+      // Until the KubevirtConfigs have been listed, no cluster has been checked: every one counts as unchecked.
+      Effect.provideService(ClusterHealthFacts, (cluster) =>
+        syncedInformers.has("KubevirtConfigs") ? health.lookup(cluster) : uncheckedHealth(cluster)
+      )
     )
     return yield* Effect.never
   }).pipe(Effect.scoped)

@@ -18,6 +18,7 @@ import { EventRecorder } from "../effects/EventRecorder.ts"
 import { InMemoryCluster, makeInMemoryApi } from "../effects/kube/clients.ts"
 import { runOperator } from "./Operator.ts"
 import { runKubevirtStandIn } from "./standin/KubevirtStandIn.ts"
+import { kubevirtInstallation } from "./standin/kubevirtInstallation.ts"
 
 export interface EmbeddedOptions {
   readonly documents: Documents
@@ -125,9 +126,11 @@ export const runEmbedded = (options: EmbeddedOptions) =>
           }) as KubeObject
       )
     ])
+    // Each remote has KubeVirt deployed (its KubeVirt resource), as the health check requires, and CDI's storage.
     for (const r of Object.values(remotes))
       r.seed([
         ...freshCluster(),
+        ...kubevirtInstallation(),
         ...storage.map((o) => structuredClone(o)),
         ...remoteObjects.map((o) => structuredClone(o))
       ])

@@ -5,6 +5,7 @@
  * leader redoes safely) and releases the Lease. Runtime layer.
  */
 import { Cause, Effect, Layer, Logger, References, Result } from "effect"
+import type { ProviderSettings } from "../domain/MachineProvider.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import { EventRecorder } from "../effects/EventRecorder.ts"
@@ -14,6 +15,7 @@ import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
 import { instrumentKubeApi, Metrics } from "./Metrics.ts"
 import { runOperator } from "./Operator.ts"
+import { checkSupervisorCrds, supervisorCrdsCheck } from "./supervisorCrds.ts"
 
 export interface LiveRunOptions {
   readonly settings: Settings
@@ -32,6 +34,13 @@ export interface LiveRunOptions {
   readonly resyncSeconds: number
   readonly logLevel: "Debug" | "Info" | "Warn" | "Error"
   readonly logJson: boolean
+  /**
+   * The MachineProvider to register and keep (`NAME_MACHINE_PROVIDER`, `VITISTACK_NAME`, `MACHINE_PROVIDER_REGION`);
+   * omitted: none (ADR 0012).
+   */
+  readonly provider?: ProviderSettings | undefined
+  /** Time between two health probes of a remote cluster and two MachineProvider checks; default 30 s (tests shorten it). */
+  readonly healthIntervalSeconds?: number | undefined
   /** Told the health server's bound port once it listens (useful with port 0). */
   readonly onListening?: ((port: number) => void) | undefined
 }
@@ -63,6 +72,7 @@ export const liveProgram = (options: LiveRunOptions) =>
     const health = HealthServer.layer({
       ...bind.success,
       readiness: [
+        supervisorCrdsCheck(supervisor),
         booleanCheck(
           "informers-synced",
           Effect.sync(() => synced),
@@ -72,6 +82,11 @@ export const liveProgram = (options: LiveRunOptions) =>
     })
     const operator = runOperator({
       settings: options.settings,
+      provider:
+        options.provider === undefined
+          ? undefined
+          : { settings: options.provider, interval: `${options.healthIntervalSeconds ?? 30} seconds` },
+      healthInterval: `${options.healthIntervalSeconds ?? 30} seconds`,
       workers: options.workers,
       resync: `${options.resyncSeconds} seconds`,
       onSynced: () => {
@@ -114,6 +129,8 @@ export const liveProgram = (options: LiveRunOptions) =>
     yield* Effect.logInfo(
       `kubevirt-operator starting (leader election ${options.leaderElect ? "on" : "off"}, ${options.workers} workers)`
     )
+    // Missing supervisor CRDs are a readiness failure, said once here too; never a reason to stop (W6).
+    yield* checkSupervisorCrds(supervisor).pipe(Effect.catch((reason) => Effect.logWarning(`not ready: ${reason}`)))
     const program = Effect.flatMap(HealthServer, (bound) => {
       options.onListening?.(bound.port)
       return leading

@@ -4,8 +4,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
+import { answered, evaluateHealth, uncheckedHealth } from "../../src/domain/ClusterHealth.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { defaultSettings } from "../../src/domain/Settings.ts"
+import { ClusterHealthFacts } from "../../src/effects/ClusterHealthFacts.ts"
 import { reconcile } from "../../src/effects/reconcile.ts"
 import { machineObject, twoClusters } from "../fixtures/world.ts"
 
@@ -37,4 +39,35 @@ describe("reconcile", () => {
       assert.strictEqual(w.supervisor.writeCount() + w.remote.writeCount(), 0)
     }).pipe(Effect.provide(w.layer))
   })
+
+  it.effect(
+    "its cluster not checked yet: no plan, no write, a backoff; NotReady: only supervisor actions and a status",
+    () => {
+      const w = twoClusters()
+      w.supervisor.seed([machineObject("vm-a", "default")])
+      return Effect.gen(function* () {
+        const unchecked = yield* reconcile("default/vm-a", defaultSettings).pipe(
+          Effect.provideService(ClusterHealthFacts, uncheckedHealth)
+        )
+        assert.deepStrictEqual(unchecked.outcome, { _tag: "Backoff", reason: "ClusterNotChecked" })
+        assert.strictEqual(w.supervisor.writeCount() + w.remote.writeCount(), 0)
+
+        const notReady = evaluateHealth("remote-a", {
+          kubevirtGroup: answered([]),
+          cdiGroup: answered([]),
+          kubevirts: undefined
+        })
+        const r = yield* reconcile("default/vm-a", defaultSettings).pipe(
+          Effect.provideService(ClusterHealthFacts, () => notReady)
+        )
+        assert.deepStrictEqual(
+          r.result?.executed.map((a) => a._tag),
+          ["AddFinalizer", "PersistPlacement"]
+        )
+        assert.strictEqual(w.remote.writeCount(), 0)
+        const status = Option.getOrUndefined(w.supervisor.object(refOf("Machine", "vm-a", "default")))?.status as any
+        assert.strictEqual(status.conditions[0].reason, "ClusterNotReady")
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
 })

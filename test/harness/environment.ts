@@ -1,5 +1,6 @@
 // The two-cluster test environment: `supervisor` and `remote`, each with every shared CRD and
-// the shipped RBAC for the restricted user `operator`. Used by globalSetup.ts and scripts/dev-clusters.ts.
+// the shipped RBAC for the restricted user `operator`, and KubeVirt deployed on the remote (its KubeVirt resource).
+// Used by globalSetup.ts and scripts/dev-clusters.ts.
 import { readFileSync } from "node:fs"
 import {
   type Clusters,
@@ -10,6 +11,7 @@ import {
 } from "./clusters.ts"
 import { installCrds } from "./crds.ts"
 import { type ClusterRoleKind, installIdentities, operatorUser } from "./identities.ts"
+import { installKubevirt } from "./kubevirt.ts"
 
 /** JSON-serialisable view of one cluster, as handed to tests through vitest's provide/inject. */
 export interface ClusterContext {
@@ -66,6 +68,8 @@ async function prepare(c: RunningCluster, kind: ClusterRoleKind): Promise<string
   if (kc === undefined) throw new Error(`cluster ${c.name} has no user ${operatorUser}`)
   const crds = await installCrds(c.adminKubeconfigPath)
   await installIdentities(kind, c.adminKubeconfigPath, kc)
+  // KubeVirt is deployed on the remote (its KubeVirt resource; the stand-in plays its controllers).
+  if (kind === "remote") await installKubevirt(c.adminKubeconfigPath)
   return crds
 }
 

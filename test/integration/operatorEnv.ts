@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs"
 import { Effect, Fiber } from "effect"
 import type { KubeObject } from "../../src/domain/KubeObject.ts"
+import type { ProviderSettings } from "../../src/domain/MachineProvider.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { defaultSettings, type Settings } from "../../src/domain/Settings.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
@@ -92,6 +93,9 @@ export const startOperator = (
     readonly leaseName?: string
     readonly settings?: Settings
     readonly resyncSeconds?: number
+    /** Register and keep this MachineProvider (ADR 0012); omitted: none. */
+    readonly provider?: ProviderSettings
+    readonly healthIntervalSeconds?: number
   } = {}
 ): RunningOperator => {
   let resolvePort: (p: number) => void = () => {}
@@ -112,6 +116,8 @@ export const startOperator = (
       resyncSeconds: options.resyncSeconds ?? 600,
       logLevel: (process.env.E2E_LOG_LEVEL as "Debug" | "Info" | "Warn" | "Error" | undefined) ?? "Error",
       logJson: true,
+      provider: options.provider,
+      healthIntervalSeconds: options.healthIntervalSeconds,
       onListening: resolvePort
     })
   )

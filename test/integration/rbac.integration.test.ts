@@ -74,6 +74,16 @@ describe("remote cluster: operator is least-privilege on namespaces", () => {
     expect(await can("list", "secrets")).toBe("no")
     expect(await can("watch", "secrets")).toBe("no")
   })
+
+  it("may read KubeVirt resources for the health check (ADR 0012), not change them", async () => {
+    const can = async (verb: string): Promise<string> =>
+      (
+        await k(remote.operatorKubeconfig, ["auth", "can-i", verb, "kubevirts.kubevirt.io", "--all-namespaces"])
+      ).stdout.trim()
+    expect(await can("list")).toBe("yes")
+    expect(await can("patch")).toBe("no")
+    expect(await can("delete")).toBe("no")
+  })
 })
 
 describe("supervisor cluster: operator role", () => {
@@ -99,6 +109,25 @@ describe("supervisor cluster: operator role", () => {
     expect(await can("list", "secrets")).toBe("yes")
     expect(await can("create", "secrets")).toBe("no")
     expectForbidden(await k(supervisor.operatorKubeconfig, ["create", "namespace", unique("sup")]))
+  })
+
+  it("may create its MachineProvider and write its status, read Vitistacks, and change neither otherwise", async () => {
+    const can = async (verb: string, resource: string, sub?: string): Promise<string> =>
+      (
+        await k(supervisor.operatorKubeconfig, [
+          "auth",
+          "can-i",
+          verb,
+          resource,
+          ...(sub !== undefined ? [`--subresource=${sub}`] : [])
+        ])
+      ).stdout.trim()
+    expect(await can("create", "machineproviders.vitistack.io")).toBe("yes")
+    expect(await can("patch", "machineproviders.vitistack.io", "status")).toBe("yes")
+    expect(await can("patch", "machineproviders.vitistack.io")).toBe("no")
+    expect(await can("delete", "machineproviders.vitistack.io")).toBe("no")
+    expect(await can("get", "vitistacks.vitistack.io")).toBe("yes")
+    expect(await can("update", "vitistacks.vitistack.io")).toBe("no")
   })
 })
 

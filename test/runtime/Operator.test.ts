@@ -58,11 +58,13 @@ describe("runOperator", () => {
         yield* until(() => all.every(([n, ns]) => statusOf(w, n, ns)?.phase === "Running"))
 
         const config = Option.getOrUndefined(w.supervisor.object(refOf("KubevirtConfig", "remote-a")))
+        // The remote's health: KubeVirt deployed (its KubeVirt resource), VirtualMachine and DataVolume APIs served.
         assert.deepStrictEqual(config?.status, {
           name: "remote-a",
           phase: "Ready",
-          status: "Reachable",
-          message: "the remote cluster answers"
+          status: "KubevirtDeployed",
+          message:
+            "KubeVirt kubevirt/kubevirt Deployed (v1.8.2); VirtualMachine kubevirt.io v1; DataVolume cdi.kubevirt.io v1beta1"
         })
         const db = statusOf(w, "db", "shared")!
         assert.isAbove(db.publicIPAddresses.length, 0)

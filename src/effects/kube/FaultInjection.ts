@@ -9,6 +9,7 @@ import { KubeApi, type KubeApiService } from "../KubeApi.ts"
 import {
   Conflict,
   describeCollection,
+  describeGroup,
   describeObject,
   type KubeApiErrorReason,
   type KubeVerb,
@@ -18,6 +19,7 @@ import {
   TooManyRequests,
   Transport
 } from "../KubeApiError.ts"
+import { DISCOVERY_KIND } from "./KindTable.ts"
 
 export type FaultKind = "ServerError" | "TooManyRequests" | "Timeout" | "ConnectionReset" | "Conflict"
 
@@ -190,7 +192,8 @@ export const withFaults = (api: KubeApiService, injector: FaultInjector): KubeAp
       )
     ),
   updateStatus: (ref, status, options) =>
-    injectFault(injector, "updateStatus", ref.kind, describeObject(ref), api.updateStatus(ref, status, options))
+    injectFault(injector, "updateStatus", ref.kind, describeObject(ref), api.updateStatus(ref, status, options)),
+  discover: (group) => injectFault(injector, "discover", DISCOVERY_KIND, describeGroup(group), api.discover(group))
 })
 
 /** Wraps the KubeApi below it with seeded, deterministic failures. */

@@ -8,6 +8,7 @@
  * banners mark them (inspection, operations, internals, the namespace controller).
  */
 import { Option, Result } from "effect"
+import type { ServedVersion } from "../../domain/ApiDiscovery.ts"
 import { isDnsLabel, isDnsSubdomain } from "../../domain/dnsNames.ts"
 import type { KubeObject, ObjectMeta } from "../../domain/KubeObject.ts"
 import type { ObjectRef } from "../../domain/ObjectRef.ts"
@@ -224,6 +225,24 @@ export class InMemoryCluster {
   }
 
   // ---------------------------------------------------------------- API operations (synchronous, atomic)
+
+  /** Discovery from the served kinds: the versions of `group` in table order, each with its resources. */
+  discover(group: string): Op<Option.Option<ReadonlyArray<ServedVersion>>> {
+    const versions = new Map<string, Array<ServedVersion["resources"][number]>>()
+    for (const info of this.kinds.all()) {
+      if (groupOf(info.apiVersion) !== group || group === "") continue
+      const version = info.apiVersion.slice(group.length + 1)
+      versions.set(version, [
+        ...(versions.get(version) ?? []),
+        { name: info.plural, kind: info.kind, namespaced: info.namespaced }
+      ])
+    }
+    return ok(
+      versions.size === 0
+        ? Option.none()
+        : Option.some([...versions].map(([version, resources]) => ({ version, resources })))
+    )
+  }
 
   get(ref: ObjectRef): Op<Option.Option<KubeObject>> {
     return Result.map(this.resolve(ref), () =>

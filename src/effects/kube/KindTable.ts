@@ -144,9 +144,33 @@ export class KindTable {
       plural: "kubevirtconfigs",
       namespaced: false,
       statusSubresource: true
+    },
+    {
+      apiVersion: "vitistack.io/v1alpha1",
+      kind: "MachineProvider",
+      plural: "machineproviders",
+      namespaced: false,
+      statusSubresource: true
+    },
+    {
+      apiVersion: "vitistack.io/v1alpha1",
+      kind: "Vitistack",
+      plural: "vitistacks",
+      namespaced: false,
+      statusSubresource: true
+    },
+    {
+      apiVersion: "kubevirt.io/v1",
+      kind: "KubeVirt",
+      plural: "kubevirts",
+      namespaced: true,
+      statusSubresource: true
     }
   ])
 }
+
+/** The kind that discovery requests count under (request counts, fault rules): what `/apis/<group>` returns. */
+export const DISCOVERY_KIND = "APIGroup"
 
 /** The API group of an apiVersion (`""` for the core group `v1`). */
 export const groupOf = (apiVersion: string): string => {

@@ -8,7 +8,14 @@
  */
 import { Clock, Duration, Effect } from "effect"
 import type { KubeApiService } from "../KubeApi.ts"
-import { describeCollection, describeObject, type KubeApiError, kubeApiError, Unavailable } from "../KubeApiError.ts"
+import {
+  describeCollection,
+  describeGroup,
+  describeObject,
+  type KubeApiError,
+  kubeApiError,
+  Unavailable
+} from "../KubeApiError.ts"
 
 export interface CircuitBreakerOptions {
   /** Consecutive timeouts or transport failures that open the breaker. Default 3. */
@@ -100,6 +107,7 @@ export const withCircuitBreaker = (
     delete: (ref, opts) => guard("delete", describeObject(ref), api.delete(ref, opts)),
     updateStatus: (ref, status, opts) =>
       guard("updateStatus", describeObject(ref), api.updateStatus(ref, status, opts)),
+    discover: (group) => guard("discover", describeGroup(group), api.discover(group)),
     watch: api.watch
   }
 }

@@ -8,6 +8,7 @@ import { Cause, Clock, Context, Effect, Layer, Queue, Result, Stream } from "eff
 import { KubeApi, type KubeApiService, type WatchEvent } from "../KubeApi.ts"
 import {
   describeCollection,
+  describeGroup,
   describeObject,
   type KubeApiError,
   type KubeApiErrorReason,
@@ -16,6 +17,7 @@ import {
 } from "../KubeApiError.ts"
 import { injectFault } from "./FaultInjection.ts"
 import { InMemoryCluster, type InMemoryClusterOptions } from "./InMemoryCluster.ts"
+import { DISCOVERY_KIND } from "./KindTable.ts"
 
 /** The in-memory KubeApi over `cluster`. */
 export const makeInMemoryApi = (cluster: InMemoryCluster): KubeApiService => {
@@ -76,7 +78,8 @@ export const makeInMemoryApi = (cluster: InMemoryCluster): KubeApiService => {
       run("delete", ref.kind, describeObject(ref), (now) => cluster.delete(ref, options ?? {}, now)),
     watch,
     updateStatus: (ref, status, options) =>
-      run("updateStatus", ref.kind, describeObject(ref), (now) => cluster.updateStatus(ref, status, options, now))
+      run("updateStatus", ref.kind, describeObject(ref), (now) => cluster.updateStatus(ref, status, options, now)),
+    discover: (group) => run("discover", DISCOVERY_KIND, describeGroup(group), () => cluster.discover(group))
   }
 }
 

@@ -51,6 +51,7 @@ export const instrumented = (api: KubeApiService, recorder: KubeApiRecorder): Ku
     apply: counted("apply", api.apply),
     delete: counted("delete", api.delete),
     updateStatus: counted("updateStatus", api.updateStatus),
+    discover: counted("discover", api.discover, (found) => (Option.isSome(found) ? "200" : "404")),
     watch: (kind, options) =>
       api.watch(kind, options).pipe(
         Stream.onExit((exit) => {

@@ -7,11 +7,13 @@
  * Every non-2xx response goes through `reasonFromHttp`; nothing here logs requests, tokens or bodies.
  */
 import { Duration, Effect, Option, Predicate, Result, Schema, Stream } from "effect"
+import type { ServedVersion } from "../../domain/ApiDiscovery.ts"
 import { KubeObject } from "../../domain/KubeObject.ts"
 import type { ObjectRef } from "../../domain/ObjectRef.ts"
 import type { DeleteResult, KubeApiService, ListResult } from "../KubeApi.ts"
 import {
   describeCollection,
+  describeGroup,
   describeObject,
   Invalid,
   type KubeApiError,
@@ -76,6 +78,16 @@ const ListBody = Schema.Struct({
   items: Schema.NullOr(Schema.Array(Schema.Record(Schema.String, Schema.Unknown)))
 })
 const decodeList = Schema.decodeUnknownOption(ListBody)
+
+/** Discovery's APIGroup (`/apis/<group>`) and APIResourceList (`/apis/<group>/<version>`), as far as they are read. */
+const ApiGroupBody = Schema.Struct({ versions: Schema.Array(Schema.Struct({ version: Schema.String })) })
+const ApiResourceListBody = Schema.Struct({
+  resources: Schema.NullOr(
+    Schema.Array(Schema.Struct({ name: Schema.String, kind: Schema.String, namespaced: Schema.Boolean }))
+  )
+})
+const decodeApiGroup = Schema.decodeUnknownOption(ApiGroupBody)
+const decodeApiResourceList = Schema.decodeUnknownOption(ApiResourceListBody)
 
 const apiRoot = (info: KindInfo): string =>
   groupOf(info.apiVersion) === "" ? `/api/${info.apiVersion}` : `/apis/${info.apiVersion}`
@@ -360,7 +372,37 @@ export const makeLiveApiFromAccess = (access: ClusterAccess, options: LiveOption
     )
   }
 
-  return { get, list, create, patch, apply, delete: del, watch, updateStatus }
+  const discover: KubeApiService["discover"] = Effect.fn("KubeApi.discover")(function* (group) {
+    const target = yield* annotate(describeGroup(group))
+    // A 404 means the server does not serve the group (or, for one version, no longer does): not an error.
+    const fetch = (path: string) =>
+      send("discover", target, { method: "GET", path }).pipe(
+        Effect.map((r) => Option.some(r.text)),
+        Effect.catchReason("KubeApiError", "NotFound", () => Effect.succeedNone)
+      )
+    const groupText = yield* fetch(`/apis/${encodeURIComponent(group)}`)
+    if (Option.isNone(groupText)) return Option.none()
+    const body = Option.flatMap(decodeJson(groupText.value), decodeApiGroup)
+    if (Option.isNone(body))
+      return yield* Effect.fail(kubeApiError("discover", target, unexpectedBody("not an APIGroup")))
+    const served: Array<ServedVersion> = []
+    for (const { version } of body.value.versions) {
+      const text = yield* fetch(`/apis/${encodeURIComponent(group)}/${encodeURIComponent(version)}`)
+      if (Option.isNone(text)) continue
+      const list = Option.flatMap(decodeJson(text.value), decodeApiResourceList)
+      if (Option.isNone(list))
+        return yield* Effect.fail(kubeApiError("discover", target, unexpectedBody("not an APIResourceList")))
+      served.push({
+        version,
+        resources: (list.value.resources ?? [])
+          .filter((r) => !r.name.includes("/"))
+          .map((r) => ({ name: r.name, kind: r.kind, namespaced: r.namespaced }))
+      })
+    }
+    return Option.some(served)
+  })
+
+  return { get, list, create, patch, apply, delete: del, watch, updateStatus, discover }
 }
 
 /**

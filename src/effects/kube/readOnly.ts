@@ -21,6 +21,7 @@ export const readOnly = (api: KubeApiService): KubeApiService => ({
   get: api.get,
   list: api.list,
   watch: api.watch,
+  discover: api.discover,
   create: (ref) => refuse("create", ref),
   patch: (ref) => refuse("patch", ref),
   apply: (ref) => refuse("apply", ref),

@@ -5,7 +5,9 @@
  */
 import { parseArgs } from "node:util"
 import { Effect, Layer, Logger, References, Result } from "effect"
+import { isDnsSubdomain } from "../../domain/dnsNames.ts"
 import { sortDocuments } from "../../domain/documents.ts"
+import { DEFAULT_PROVIDER_NAME } from "../../domain/MachineProvider.ts"
 import { runEmbedded } from "../embedded.ts"
 import { runLiveProcess } from "../runLive.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
@@ -32,6 +34,9 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
                       off by default: the operator then fetches no URL a Machine names (8Gi or vitistack.io/iso-size).
   DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL, DISABLE_CPU_HT_FEATURE
   (default true): as in the Go operator.
+  NAME_MACHINE_PROVIDER (default kubevirt-provider), VITISTACK_NAME, MACHINE_PROVIDER_REGION: the MachineProvider the
+                      leader registers when none exists and the Vitistack does not list it (region: this, else the
+                      Vitistack's), and whose status it keeps; never fatal (ADR 0012).
 
   --embedded          run against in-memory supervisor and remote clusters seeded from -f (default examples/),
                       with a KubeVirt stand-in; prints the plans and a table of Machines; exits 0 once every
@@ -107,6 +112,12 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       io.err(`error: ${workers === undefined ? "--workers" : "--resync"} must be a positive integer`)
       return 1
     }
+    const set = (name: string) => (env[name] === undefined || env[name] === "" ? undefined : env[name])
+    const providerName = set("NAME_MACHINE_PROVIDER") ?? DEFAULT_PROVIDER_NAME
+    if (!isDnsSubdomain(providerName)) {
+      io.err(`error: NAME_MACHINE_PROVIDER=${providerName} is not a DNS-1123 subdomain (a MachineProvider name)`)
+      return 1
+    }
     return (await runLiveProcess({
       settings,
       kubeconfigPath: values.kubeconfig ?? (env.KUBECONFIG === "" ? undefined : env.KUBECONFIG),
@@ -120,7 +131,8 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       workers,
       resyncSeconds: resync,
       logLevel: level,
-      logJson: env.LOG_JSON !== "false"
+      logJson: env.LOG_JSON !== "false",
+      provider: { name: providerName, vitistack: set("VITISTACK_NAME"), region: set("MACHINE_PROVIDER_REGION") }
     })) as 0 | 1
   }
   const input = readDocuments(values.file ?? ["examples/"])

@@ -29,6 +29,7 @@ const cluster = (script: (call: number) => KubeApiErrorReason | "ok") => {
     apply: unused,
     delete: unused,
     updateStatus: unused,
+    discover: unused,
     watch: () => {
       throw new Error("not used")
     }

@@ -531,6 +531,24 @@ export const kubeApiContract = (
         ),
       timeout
     )
+
+    test(
+      "discovery lists a group's served versions and their resources (no subresources); an unserved group is none",
+      () =>
+        Effect.gen(function* () {
+          const api = yield* KubeApi
+          const kubevirt = Option.getOrThrow(yield* api.discover("kubevirt.io"))
+          const v1 = kubevirt.find((v) => v.version === "v1")
+          assert.deepStrictEqual(
+            v1?.resources.find((r) => r.name === "virtualmachines"),
+            { name: "virtualmachines", kind: "VirtualMachine", namespaced: true }
+          )
+          assert.isTrue(v1?.resources.some((r) => r.name === "kubevirts"))
+          assert.isFalse(kubevirt.some((v) => v.resources.some((r) => r.name.includes("/"))))
+          assert.isTrue(Option.isNone(yield* api.discover("no-such-group.kubevirt-operator.test")))
+        }).pipe(Effect.provide(makeLayer())),
+      timeout
+    )
   })
 }
 

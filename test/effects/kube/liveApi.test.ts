@@ -172,6 +172,77 @@ describe("layerLive against a fake apiserver", () => {
     })
   )
 
+  it.live("discover: GETs the group, then each version; subresources dropped; a version gone since is skipped", () =>
+    Effect.gen(function* () {
+      const { result, seen } = yield* withFake(
+        (req) => {
+          switch (req.url.pathname) {
+            case "/apis/kubevirt.io":
+              return {
+                status: 200,
+                body: {
+                  kind: "APIGroup",
+                  name: "kubevirt.io",
+                  versions: [
+                    { groupVersion: "kubevirt.io/v1", version: "v1" },
+                    { groupVersion: "kubevirt.io/v1alpha3", version: "v1alpha3" }
+                  ],
+                  preferredVersion: { groupVersion: "kubevirt.io/v1", version: "v1" }
+                }
+              }
+            case "/apis/kubevirt.io/v1":
+              return {
+                status: 200,
+                body: {
+                  kind: "APIResourceList",
+                  groupVersion: "kubevirt.io/v1",
+                  resources: [
+                    { name: "virtualmachines", singularName: "", namespaced: true, kind: "VirtualMachine", verbs: [] },
+                    { name: "virtualmachines/status", namespaced: true, kind: "VirtualMachine", verbs: [] }
+                  ]
+                }
+              }
+            default:
+              return {
+                status: 404,
+                body: status(404, "NotFound", "the server could not find the requested resource", {})
+              }
+          }
+        },
+        (api) => Effect.all([api.discover("kubevirt.io"), api.discover("cdi.kubevirt.io")])
+      )
+      assert.deepStrictEqual(result, [
+        Option.some([
+          { version: "v1", resources: [{ name: "virtualmachines", kind: "VirtualMachine", namespaced: true }] }
+        ]),
+        Option.none()
+      ])
+      assert.deepStrictEqual(
+        seen.map((r) => `${r.method} ${r.url.pathname}`),
+        [
+          "GET /apis/kubevirt.io",
+          "GET /apis/kubevirt.io/v1",
+          "GET /apis/kubevirt.io/v1alpha3",
+          "GET /apis/cdi.kubevirt.io"
+        ]
+      )
+    })
+  )
+
+  it.live("discover: a 403 is an error naming the group, never 'not served'", () =>
+    Effect.gen(function* () {
+      const { result } = yield* withFake(
+        () => ({
+          status: 403,
+          body: status(403, "Forbidden", "forbidden: User cannot get path /apis/kubevirt.io", {})
+        }),
+        (api) => Effect.flip(api.discover("kubevirt.io"))
+      )
+      assert.strictEqual(result.reason._tag, "Forbidden")
+      assert.include(result.message, "cannot discover API group kubevirt.io")
+    })
+  )
+
   it.live("list: core URL, label selector, items typed, collection resourceVersion", () =>
     Effect.gen(function* () {
       const { result, seen } = yield* withFake(

@@ -27,7 +27,7 @@ describe("run --embedded", () => {
     assert.include(r.out, "importing boot image")
     assert.match(r.out, /default\s+web-cloud\s+Running\s+Running\s+10\.244\./)
     assert.match(r.out, /default\s+debian-install\s+Running\s+Running\s+10\.244\./)
-    assert.include(r.out, "All 10 Machines are Running. Remote: kubevirt-provider: 7 namespaces, 13 PVCs, 10 VMs.")
+    assert.include(r.out, "All 10 Machines are Running. Remote: kubevirt-provider: 8 namespaces, 13 PVCs, 10 VMs.")
   })
 
   it("refuses input without a KubevirtConfig, and bad live flags", async () => {
