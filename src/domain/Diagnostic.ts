@@ -34,6 +34,7 @@ export const BlockingReasons = [
   "NoKubevirtConfig",
   "AmbiguousPlacement",
   "NameClash",
+  "PvcNameCollision",
   "InvalidImage",
   "InvalidIso",
   "InvalidIsoSize",

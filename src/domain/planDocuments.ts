@@ -4,18 +4,19 @@
  * The snapshot is one cluster's objects: it is the observed remote of whichever cluster each Machine is placed on
  * (no snapshot: a fresh cluster, which holds only the system namespaces). Machines are planned one after another as
  * the operator reconciles them, so a namespace that one Machine's plan creates is seen by the next: it is ensured
- * once.
+ * once. Two Machines whose PVCs would have one name are an Error on both (`claimCollisions.ts`).
  */
+import { claimCollisions } from "./claimCollisions.ts"
 import type { Documents } from "./documents.ts"
 import { absent, type Fact, present, unknown } from "./Fact.ts"
 import type { KubeObject } from "./KubeObject.ts"
-import { requestedClass } from "./Machine.ts"
+import { type Machine, requestedClass } from "./Machine.ts"
 import { namespaceManifest } from "./manifests/Namespace.ts"
 import { ObservedState } from "./ObservedState.ts"
 import { remoteStateFromObjects } from "./observedFromObjects.ts"
 import type { Plan } from "./Plan.ts"
 import { place } from "./placement.ts"
-import { plan } from "./planner.ts"
+import { plan, withDiagnostics } from "./planner.ts"
 import type { Settings } from "./Settings.ts"
 
 /** Namespaces every Kubernetes cluster has. */
@@ -34,25 +35,35 @@ export const planDocuments = (
     docs.kubevirtConfigs.length > 0
       ? present(docs.kubevirtConfigs.map((c) => c.metadata.name))
       : unknown("no KubevirtConfig document was given")
-  const plans = [...docs.machines]
-    .sort((a, b) =>
-      `${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1
-    )
-    .map((machine) => {
-      const className = requestedClass(machine)
-      const mc = docs.machineClasses.find((c) => c.metadata.name === className)
-      const placement = place(machine, configs, [], settings)
-      const observed = ObservedState.make({
-        kubevirtConfigs: configs,
-        machineClass: mc === undefined ? absent : present(mc),
-        vmSearch: [],
-        remote:
-          placement._tag === "Placed" ? present(remoteStateFromObjects(machine, placement.cluster, objects)) : absent
-      })
-      const p = plan({ machine, observed, settings })
-      for (const a of p.actions)
-        if (a._tag === "EnsureNamespace") objects = [...objects, namespaceManifest(a.target.name, a.labels)]
-      return p
+  const machines = [...docs.machines].sort((a, b) =>
+    `${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1
+  )
+  const placementOf = (machine: Machine) => place(machine, configs, [], settings)
+  // Found across Machines before any is planned, so a blocked Machine's namespace is not counted as ensured.
+  const collisions = claimCollisions(
+    machines.map((machine) => {
+      const p = placementOf(machine)
+      return { machine, cluster: p._tag === "Placed" ? p.cluster : undefined }
     })
+  )
+  const plans = machines.map((machine) => {
+    const className = requestedClass(machine)
+    const mc = docs.machineClasses.find((c) => c.metadata.name === className)
+    const placement = placementOf(machine)
+    const observed = ObservedState.make({
+      kubevirtConfigs: configs,
+      machineClass: mc === undefined ? absent : present(mc),
+      vmSearch: [],
+      remote:
+        placement._tag === "Placed" ? present(remoteStateFromObjects(machine, placement.cluster, objects)) : absent
+    })
+    const p = withDiagnostics(
+      plan({ machine, observed, settings }),
+      collisions.get(`${machine.metadata.namespace}/${machine.metadata.name}`) ?? []
+    )
+    for (const a of p.actions)
+      if (a._tag === "EnsureNamespace") objects = [...objects, namespaceManifest(a.target.name, a.labels)]
+    return p
+  })
   return plans
 }

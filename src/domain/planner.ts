@@ -72,16 +72,25 @@ class Acc {
  * Safety: a Machine the planner cannot satisfy (an Error diagnostic, from any step) gets no remote write and no
  * placement; only the finalizer, so a later fix can still be cleaned up (ADR 0001 §6).
  */
-const finish = (m: Machine, acc: Acc, cluster: string | undefined): Plan => {
-  const actions = acc.diagnostics.some(isBlocking)
-    ? acc.actions.filter((a) => !isRemote(a) && a._tag !== "PersistPlacement")
-    : acc.actions
-  return Plan.make({
+const safe = (actions: ReadonlyArray<Action>, diagnostics: ReadonlyArray<Diagnostic>): ReadonlyArray<Action> =>
+  diagnostics.some(isBlocking) ? actions.filter((a) => !isRemote(a) && a._tag !== "PersistPlacement") : actions
+
+const finish = (m: Machine, acc: Acc, cluster: string | undefined): Plan =>
+  Plan.make({
     machine: machineRef(m),
     ...(cluster === undefined ? {} : { cluster }),
-    actions,
+    actions: safe(acc.actions, acc.diagnostics),
     diagnostics: acc.diagnostics
   })
+
+/**
+ * A plan with findings that only a view over several Machines can make (the offline `plan`: two Machines whose PVCs
+ * would have one name), under the same safety rule as the planner's own diagnostics.
+ */
+export const withDiagnostics = (p: Plan, diagnostics: ReadonlyArray<Diagnostic>): Plan => {
+  if (diagnostics.length === 0) return p
+  const all = [...p.diagnostics, ...diagnostics]
+  return Plan.make({ ...p, actions: safe(p.actions, all), diagnostics: all })
 }
 
 const converge = (input: PlanInput): Plan => {

@@ -7,6 +7,7 @@ import { desiredFor } from "../../src/domain/desired.ts"
 import { absent, present, unknown } from "../../src/domain/Fact.ts"
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
 import type { Machine } from "../../src/domain/Machine.ts"
+import { MachineClass } from "../../src/domain/MachineClass.ts"
 import { pvcManifest } from "../../src/domain/manifests/Pvc.ts"
 import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
@@ -287,6 +288,59 @@ describe("sizing, names and bad input (design 3.4, 3.8)", () => {
     const d = p.diagnostics.find((x) => x.severity === "Error")
     assert.strictEqual(d?.reason, reason)
     assert.strictEqual(d?.field, field)
+  })
+  // Values that parse but cannot be a VM's size (issue "Hardening", item 5): each an Error naming the field.
+  const hostileClass = (spec: Partial<MachineClass["spec"]>) =>
+    MachineClass.make({
+      metadata: { name: "odd" },
+      spec: { enabled: true, memory: { quantity: "8Gi" }, cpu: { cores: 2 }, ...spec }
+    })
+  const hostile = [
+    { name: "ClassMemoryOverflows", cls: { memory: { quantity: "1e400" } }, spec: {}, field: "spec.memory.quantity" },
+    { name: "ClassMemoryNegative", cls: { memory: { quantity: "-2Gi" } }, spec: {}, field: "spec.memory.quantity" },
+    { name: "ClassMemoryInfinite", cls: { memory: { quantity: Infinity } }, spec: {}, field: "spec.memory.quantity" },
+    { name: "ClassMemoryTooSmall", cls: { memory: { quantity: "1k" } }, spec: {}, field: "spec.memory.quantity" },
+    { name: "ClassCoresInfinite", cls: { cpu: { cores: Infinity } }, spec: {}, field: "spec.cpu.cores" },
+    { name: "ClassSocketsHuge", cls: { cpu: { cores: 2, sockets: 1e9 } }, spec: {}, field: "spec.cpu.sockets" },
+    { name: "ClassThreadsFraction", cls: { cpu: { cores: 2, threads: 1.5 } }, spec: {}, field: "spec.cpu.threads" }
+  ] as const
+  it.each(hostile)("HostileClass $name: InvalidMachineClass naming the class's field, no remote write", (c) => {
+    const m = aMachine().withFinalizer().placedOn("remote-a").withSpec({ machineClass: "odd" }).build()
+    const p = run(m, aCluster().withClass(hostileClass(c.cls)).build(m))
+    assert.deepStrictEqual(
+      p.actions.map((a) => a._tag),
+      []
+    )
+    const errors = p.diagnostics.filter((d) => d.severity === "Error")
+    assert.deepStrictEqual(
+      errors.map((d) => [d.reason, d.field]),
+      [["InvalidMachineClass", "spec.machineClass"]]
+    )
+    assert.include(errors[0]!.message, `MachineClass 'odd' ${c.field}:`)
+  })
+  const memories = [
+    { name: "Huge", memory: 1e308 },
+    { name: "AbovePebibyte", memory: 2 ** 50 + 2 ** 20 },
+    { name: "Negative", memory: -(2 ** 30) },
+    { name: "Fraction", memory: 2 ** 30 + 0.5 }
+  ]
+  it.each(memories)("HostileMemory $name: spec.memory is an InvalidMemory Error", ({ memory }) => {
+    const m = aMachine().withFinalizer().placedOn("remote-a").withSpec({ memory }).build()
+    const p = run(m, aCluster().build(m))
+    assert.deepStrictEqual(
+      p.actions.map((a) => a._tag),
+      []
+    )
+    assert.deepStrictEqual(
+      p.diagnostics.filter((d) => d.severity === "Error").map((d) => [d.reason, d.field]),
+      [["InvalidMemory", "spec.memory"]]
+    )
+  })
+  it("MemoryAtTheLimits: 1Mi and 1Pi are sizes", () => {
+    for (const memory of [2 ** 20, 2 ** 50]) {
+      const m = aMachine().withFinalizer().placedOn("remote-a").withSpec({ memory }).build()
+      assert.strictEqual(vmOf(run(m, aCluster().build(m)))?.memory, `${memory / 2 ** 20}Mi`)
+    }
   })
   it("InstanceTypeIsAnAliasWithAWarning", () => {
     const m = aMachine().withFinalizer().placedOn("remote-a").withSpec({ instanceType: "small" }).build()
