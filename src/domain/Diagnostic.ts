@@ -69,6 +69,7 @@ export const AdvisoryReasons = [
   "InstanceTypeAlias",
   "UnknownDiskBus",
   "PvcShrinkRefused",
+  "ProviderChanged",
   "CloudInitNotMerged"
 ] as const
 export type AdvisoryReason = (typeof AdvisoryReasons)[number]

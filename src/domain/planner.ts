@@ -22,12 +22,14 @@ import { type Diagnostic, info, isBlocking } from "./Diagnostic.ts"
 import { desiredFor } from "./desired.ts"
 import { disksStep } from "./disks.ts"
 import { finalizerStep } from "./finalizer.ts"
+import { FINALIZER } from "./labels.ts"
 import { lifecycle } from "./lifecycle.ts"
-import { type Machine, machineRef } from "./Machine.ts"
+import { hasFinalizer, type Machine, machineRef } from "./Machine.ts"
 import { namespaceStep } from "./namespace.ts"
 import { networksStep } from "./networks.ts"
 import { Plan } from "./Plan.ts"
 import { cleanupTarget, place, placedRemote, placementStep } from "./placement.ts"
+import { planProviderChanged } from "./providerChange.ts"
 import type { PlanInput, Prerequisite, RemoteCleanupInput, RemoteConvergeInput, Step, StepResult } from "./step.ts"
 import { virtualMachineStep } from "./virtualMachine.ts"
 
@@ -52,6 +54,12 @@ const CLEANUP_STEPS: ReadonlyArray<Step> = [...STEPS].reverse()
 /** In scope: `spec.provider` is `kubevirt` or empty (design 3.1). Others get no finalizer and no write. */
 export const inScope = (m: Machine): boolean =>
   m.spec.provider === undefined || m.spec.provider === "" || m.spec.provider === "kubevirt"
+
+/**
+ * Ours: in scope, or carrying our finalizer whatever `spec.provider` says now. A finalizer means remote objects may
+ * exist, so the Machine is ours until they are gone (`providerChange.ts`); others get no write at all.
+ */
+export const isOurs = (m: Machine): boolean => inScope(m) || hasFinalizer(m, FINALIZER)
 
 /** The actions and diagnostics of the steps so far. */
 class Acc {
@@ -158,7 +166,7 @@ const cleanup = (input: PlanInput): Plan => {
  */
 export const plan = (input: PlanInput): Plan => {
   const m = input.machine
-  if (!inScope(m))
+  if (!isOurs(m))
     return Plan.make({
       machine: machineRef(m),
       actions: [],
@@ -167,7 +175,8 @@ export const plan = (input: PlanInput): Plan => {
   switch (lifecycle(m)) {
     case "NoFinalizerLive":
     case "HasFinalizerLive":
-      return converge(input)
+      // Another provider on a Machine we took on: nothing is converged; deletion still cleans up (below).
+      return inScope(m) ? converge(input) : planProviderChanged(m)
     case "HasFinalizerDeleting":
       return cleanup(input)
     case "NoFinalizerDeleting":

@@ -1,6 +1,9 @@
 /**
  * The operator loop: informers feed Machine keys into the work queue; N workers reconcile them, never two on one key;
  * the outcome decides the requeue; a periodic resync is the safety net. Runtime layer.
+ * One remote cluster may hold at most `perClusterLimit` workers (`clusterSlots.ts`): a Machine whose cluster is at its
+ * limit is parked until one of that cluster's reconciles ends, so a hung cluster does not stall the others. When a
+ * cluster's reachability changes (its health watch starts or stops answering), all its Machines are reconciled once.
  * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
  * Secrets they reference (only in their namespaces), and on every remote cluster the watches the capabilities declare
  * (`domain/remoteWatches.ts`: our VMs, VMIs and PVCs, every NetworkAttachmentDefinition), one informer each.
@@ -8,7 +11,7 @@
 import { Duration, Effect, FiberMap, Result, Schema } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
-import { PLACEMENT_ANNOTATION } from "../domain/labels.ts"
+import { FINALIZER, PLACEMENT_ANNOTATION } from "../domain/labels.ts"
 import { Kinds } from "../domain/ObjectRef.ts"
 import type { PlacedMachines, RemoteWatch } from "../domain/RemoteWatch.ts"
 import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
@@ -20,6 +23,7 @@ import type { KubeApiService } from "../effects/KubeApi.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
 import { type ClusterHealth, makeClusterHealth } from "./clusterHealth.ts"
+import { defaultClusterLimit, makeClusterSlots } from "./clusterSlots.ts"
 import { runInformer } from "./informer.ts"
 import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
 
@@ -27,6 +31,11 @@ export interface OperatorOptions {
   readonly settings: Settings
   /** Concurrent reconciles (never two on the same Machine). Default 4. */
   readonly workers?: number
+  /**
+   * Concurrent reconciles of Machines on one remote cluster, so a hung cluster cannot hold every worker. Default half
+   * the workers, rounded up (`clusterSlots.ts`).
+   */
+  readonly perClusterLimit?: number
   /** Every Machine is reconciled at least this often. Default 10 minutes. */
   readonly resync?: Duration.Input
   readonly queue?: WorkQueueOptions
@@ -55,10 +64,11 @@ const fingerprint = (o: KubeObject) =>
 
 const keyOf = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`
 
-/** The phase a Machine counts under, or undefined when it is out of scope (the planner's `inScope`, on the raw object). */
+/** The phase a Machine counts under, or undefined when it is not ours (the planner's `isOurs`, on the raw object). */
 const phaseOf = (o: KubeObject): string | undefined => {
   const provider = (o.spec as { provider?: unknown } | undefined)?.provider
-  if (provider !== undefined && provider !== "" && provider !== "kubevirt") return undefined
+  const finalized = (o.metadata.finalizers ?? []).includes(FINALIZER)
+  if (provider !== undefined && provider !== "" && provider !== "kubevirt" && !finalized) return undefined
   const phase = (o.status as { phase?: unknown } | undefined)?.phase
   return typeof phase === "string" && phase !== "" ? phase : "Unknown"
 }
@@ -86,7 +96,7 @@ const runRemoteWatch = (
   api: KubeApiService,
   cluster: string,
   watch: RemoteWatch,
-  wake: { readonly queue: WorkQueue; readonly machines: PlacedMachines; readonly health: ClusterHealth }
+  wake: { readonly queue: WorkQueue; readonly machines: PlacedMachines; readonly health: ClusterHealth["report"] }
 ): Effect.Effect<void> => {
   const informer = runInformer(
     api,
@@ -96,8 +106,8 @@ const runRemoteWatch = (
       onEvent: (_t, o) => Effect.forEach(watch.toKeys(o, cluster, wake.machines), wake.queue.add, { discard: true }),
       ...(watch.reportsHealth === true
         ? {
-            onSynced: () => wake.health.report(cluster, true, "the remote cluster answers"),
-            onError: (e) => wake.health.report(cluster, false, e.message)
+            onSynced: () => wake.health(cluster, true, "the remote cluster answers"),
+            onError: (e) => wake.health(cluster, false, e.message)
           }
         : {})
     },
@@ -160,19 +170,40 @@ export const runOperator = (
       )
 
     const health = makeClusterHealth(supervisor)
+    // When a cluster starts or stops answering, every Machine placed there is looked at once, so their
+    // RemoteReachable follows the cluster even when nothing else wakes them (a converged Machine during an outage).
+    // Only transitions wake them: a cluster that stays down costs no writes.
+    const reachability = new Map<string, boolean>()
+    const reportHealth = (cluster: string, reachable: boolean, message: string) =>
+      Effect.gen(function* () {
+        yield* health.report(cluster, reachable, message)
+        const before = reachability.get(cluster)
+        reachability.set(cluster, reachable)
+        if (before !== undefined && before !== reachable) {
+          yield* Effect.logInfo(`remote cluster ${cluster} is ${reachable ? "reachable again" : "unreachable"}`)
+          yield* enqueueCluster(cluster)
+        }
+      })
+    const slots = makeClusterSlots(options.perClusterLimit ?? defaultClusterLimit(options.workers ?? 4))
+    /** The cluster a Machine's reconcile talks to: its placement, or where placement will put it. */
+    const clusterOf = (key: string): string | undefined =>
+      machines.get(key)?.cluster ??
+      (options.settings.defaultKubevirtConfig !== undefined && options.settings.defaultKubevirtConfig !== ""
+        ? options.settings.defaultKubevirtConfig
+        : configs.size === 1
+          ? [...configs.keys()][0]
+          : undefined)
 
     // Per remote cluster, every declared watch. Restarted when the cluster's kubeconfig changes.
     const watchRemote = (cluster: string) =>
       Effect.gen(function* () {
         const api = yield* remotes.get(cluster).pipe(
-          Effect.tapError((e) =>
-            Effect.andThen(Effect.logWarning(e.message), health.report(cluster, false, e.message))
-          ),
+          Effect.tapError((e) => Effect.andThen(Effect.logWarning(e.message), reportHealth(cluster, false, e.message))),
           Effect.retry({ schedule: informerRetry })
         )
         yield* Effect.forEach(
           REMOTE_WATCHES,
-          (watch) => runRemoteWatch(api, cluster, watch, { queue, machines: placed, health }),
+          (watch) => runRemoteWatch(api, cluster, watch, { queue, machines: placed, health: reportHealth }),
           { concurrency: "unbounded", discard: true }
         )
       }).pipe(Effect.annotateLogs({ cluster }))
@@ -209,6 +240,7 @@ export const runOperator = (
         const name = o.metadata.name
         if (type === "DELETED") {
           configs.delete(name)
+          reachability.delete(name)
           yield* remotes.invalidate(name)
           yield* FiberMap.remove(remoteWatchers, name)
           return yield* enqueueCluster(name)
@@ -251,34 +283,56 @@ export const runOperator = (
         case "Requeue":
           return Effect.andThen(queue.forget(key), queue.add(key))
         case "Backoff":
-          return queue.addRateLimited(key)
+          return queue.addRateLimited(
+            key,
+            outcome.maxDelaySeconds === undefined ? undefined : Duration.seconds(outcome.maxDelaySeconds)
+          )
         case "AwaitChange":
           return Effect.andThen(queue.forget(key), queue.addAfter(key, Duration.seconds(outcome.requeueAfterSeconds)))
       }
     }
 
+    const reconcileKey = (key: string) =>
+      Effect.gen(function* () {
+        const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        const report = yield* reconcile(key, options.settings, () =>
+          syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined
+        ).pipe(
+          Effect.catchCause((cause) =>
+            Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
+              outcome: { _tag: "Backoff", reason: "Unexpected" },
+              statusWritten: false
+            } satisfies ReconcileReport)
+          ),
+          Effect.annotateLogs({ machine: key })
+        )
+        const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        yield* Effect.logDebug(
+          `reconciled ${key}: ${report.outcome._tag}${"reason" in report.outcome ? ` (${report.outcome.reason})` : ""}; ` +
+            describeReport(report)
+        )
+        if (options.onReconciled !== undefined) yield* options.onReconciled(key, report, (ended - started) / 1000)
+        yield* apply(key, report.outcome)
+        yield* queue.done(key)
+      })
+
     const worker = Effect.gen(function* () {
       const key = yield* queue.take
-      const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
-      const report = yield* reconcile(key, options.settings, () =>
-        syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined
-      ).pipe(
-        Effect.catchCause((cause) =>
-          Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
-            outcome: { _tag: "Backoff", reason: "Unexpected" },
-            statusWritten: false
-          } satisfies ReconcileReport)
-        ),
-        Effect.annotateLogs({ machine: key })
+      const cluster = clusterOf(key)
+      if (cluster !== undefined && !slots.acquire(cluster, key)) {
+        // Its cluster is at its limit: parked, not waited for; a reconcile of that cluster that ends queues it again.
+        yield* queue.done(key)
+        return
+      }
+      yield* reconcileKey(key).pipe(
+        Effect.ensuring(
+          Effect.suspend(() => {
+            if (cluster === undefined) return Effect.void
+            const next = slots.release(cluster)
+            return next === undefined ? Effect.void : queue.add(next)
+          })
+        )
       )
-      const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
-      yield* Effect.logDebug(
-        `reconciled ${key}: ${report.outcome._tag}${"reason" in report.outcome ? ` (${report.outcome.reason})` : ""}; ` +
-          describeReport(report)
-      )
-      if (options.onReconciled !== undefined) yield* options.onReconciled(key, report, (ended - started) / 1000)
-      yield* apply(key, report.outcome)
-      yield* queue.done(key)
     }).pipe(Effect.forever)
 
     const resync = Effect.gen(function* () {

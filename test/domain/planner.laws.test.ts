@@ -6,11 +6,11 @@ import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { Action } from "../../src/domain/Action.ts"
 import { isRemote } from "../../src/domain/actionInfo.ts"
-import { DELETION_POLICY_ANNOTATION, isOwnedBy, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
-import { isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
+import { DELETION_POLICY_ANNOTATION, FINALIZER, isOwnedBy, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
+import { hasFinalizer, isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
 import { ObservedState } from "../../src/domain/ObservedState.ts"
 import { decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
-import { plan } from "../../src/domain/planner.ts"
+import { inScope, plan } from "../../src/domain/planner.ts"
 import { Settings } from "../../src/domain/Settings.ts"
 import { simulate, type World } from "../../src/domain/simulate.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
@@ -189,6 +189,32 @@ describe("planner laws", () => {
               break
           }
         }
+      }),
+      params
+    )
+  })
+
+  it("scope: another provider's Machine gets nothing unless it carries our finalizer; then it is ours until cleaned up", () => {
+    fc.assert(
+      fc.property(scenario, ({ machine, observed, settings }) => {
+        fc.pre(!inScope(machine))
+        const p = plan({ machine, observed, settings })
+        if (!hasFinalizer(machine, FINALIZER)) {
+          assert.deepStrictEqual(p.actions, [])
+          return
+        }
+        if (!isDeleting(machine)) {
+          // Live: no remote write and no new mark; only the release of a Machine that was never placed.
+          const placed = (machine.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
+          assert.deepStrictEqual(
+            p.actions.map((a) => a._tag),
+            placed ? [] : ["RemoveFinalizer"]
+          )
+          return
+        }
+        // Deleting: the same cleanup as an in-scope Machine's (the provider is not looked at).
+        const asOurs = Machine.make({ ...machine, spec: { ...machine.spec, provider: "kubevirt" } })
+        assert.deepStrictEqual(p.actions, plan({ machine: asOurs, observed, settings }).actions)
       }),
       params
     )

@@ -490,3 +490,93 @@ describe("deletion (design 3.6)", () => {
     )
   })
 })
+
+describe("provider changed after placement (issue 'Hardening', item 6)", () => {
+  const converge = (m: Machine, rounds = 5) => {
+    let world = {
+      machine: m as Machine | undefined,
+      observed: aCluster()
+        .withObjects(...converged(aMachine().build()))
+        .build(m)
+    }
+    const seen: Array<string> = []
+    for (let i = 0; i < rounds && world.machine !== undefined; i++) {
+      const p = plan({ machine: world.machine, observed: world.observed, settings: defaultSettings })
+      if (p.actions.length === 0) break
+      seen.push(...p.actions.map((a) => a._tag))
+      world = simulate(world, p.actions)
+    }
+    return { seen, world }
+  }
+  const moved = aMachine().withFinalizer().placedOn("remote-a").withSpec({ provider: "proxmox" })
+
+  it("PlacedAndLive: nothing remote is created or changed; a ProviderChanged advisory names spec.provider", () => {
+    const m = moved.withSpec({ provider: "proxmox", cpu: { cores: 8 } }).build()
+    const drifted = aCluster()
+      .withObjects(...converged(aMachine().build()))
+      .build(m)
+    const p = run(m, drifted)
+    assert.deepStrictEqual(p.actions, [])
+    assert.strictEqual(p.cluster, "remote-a")
+    assert.deepStrictEqual(
+      p.diagnostics.map((d) => [d.severity, d.effect, d.reason, d.field]),
+      [["Warning", "Advises", "ProviderChanged", "spec.provider"]]
+    )
+    assert.include(p.diagnostics[0]!.message, "'proxmox'")
+  })
+  it("PlacedAndLiveWithNothingRemote: still no write at all (no namespace, PVC or VM is created)", () => {
+    const m = moved.inNamespace("team-a").build()
+    assert.deepStrictEqual(tags(m, aCluster().build(m)), [])
+  })
+  it("NeverPlaced: nothing remote can exist, so the finalizer goes and the Machine is released", () => {
+    const m = aMachine().withFinalizer().withSpec({ provider: "proxmox" }).build()
+    const p = run(m, aCluster().build(m))
+    assert.deepStrictEqual(
+      p.actions.map((a) => a._tag),
+      ["RemoveFinalizer"]
+    )
+    const after = simulate({ machine: m, observed: aCluster().build(m) }, p.actions)
+    assert.deepStrictEqual(tags(after.machine!, after.observed), [])
+  })
+  it("Deleting: cleaned up like any of ours: the VM, then the PVCs, then the finalizer", () => {
+    const { seen, world } = converge(moved.deleting().build())
+    assert.deepStrictEqual(seen, ["DeleteVirtualMachine", "DeletePvc", "RemoveFinalizer"])
+    assert.isUndefined(world.machine)
+    const r = world.observed.remote
+    assert.isTrue(r._tag === "Present" && r.value.vm._tag === "Absent" && r.value.pvcs._tag === "Present")
+    assert.deepStrictEqual(r._tag === "Present" && r.value.pvcs._tag === "Present" && r.value.pvcs.value, [])
+  })
+  it("DeletingWithOrphanPolicy: the remote objects are kept, the finalizer goes", () => {
+    assert.deepStrictEqual(converge(moved.deleting().orphanOnDelete().build()).seen, ["RemoveFinalizer"])
+  })
+  it("WithoutOurFinalizer: another provider's Machine is not ours at all, live or deleting", () => {
+    for (const m of [
+      aMachine().placedOn("remote-a").withSpec({ provider: "proxmox" }).build(),
+      aMachine().placedOn("remote-a").withSpec({ provider: "proxmox" }).deleting().build()
+    ]) {
+      const p = run(
+        m,
+        aCluster()
+          .withObjects(...converged(aMachine().build()))
+          .build(m)
+      )
+      assert.deepStrictEqual(p.actions, [])
+      assert.deepStrictEqual(
+        p.diagnostics.map((d) => d.reason),
+        ["OutOfScope"]
+      )
+    }
+  })
+  it("ProviderSetBack: kubevirt again, the Machine converges as before", () => {
+    const m = moved.withSpec({ provider: "kubevirt", cpu: { cores: 4 } }).build()
+    assert.deepStrictEqual(
+      tags(
+        m,
+        aCluster()
+          .withObjects(...converged(aMachine().build()))
+          .build(m)
+      ),
+      ["PatchVirtualMachine"]
+    )
+  })
+})
