@@ -6,6 +6,7 @@
 import { Schema } from "effect"
 import { Fact } from "./Fact.ts"
 import { MachineClass } from "./MachineClass.ts"
+import { Tenancy } from "./tenancy.ts"
 import { VmSpec } from "./VmSpec.ts"
 
 const Str = Schema.String
@@ -91,5 +92,7 @@ export class ObservedState extends Schema.Class<ObservedState>("ObservedState")(
   /** Per-cluster search results; only gathered when placement needs them. */
   vmSearch: Schema.Array(VmSearch),
   /** The placed cluster's state; Absent when the Machine is not placed yet; Unknown when unreachable. */
-  remote: Fact(RemoteState)
+  remote: Fact(RemoteState),
+  /** Who may use the placed cluster (tenancy.ts); observed for a placed Machine, absent: not restricted. */
+  tenancy: Schema.optionalKey(Fact(Tenancy))
 }) {}

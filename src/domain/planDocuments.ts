@@ -18,6 +18,7 @@ import type { Plan } from "./Plan.ts"
 import { place } from "./placement.ts"
 import { plan, withDiagnostics } from "./planner.ts"
 import type { Settings } from "./Settings.ts"
+import { needsNamespaceLabels, type Tenancy, tenancyAnnotations } from "./tenancy.ts"
 
 /** Namespaces every Kubernetes cluster has. */
 export const SYSTEM_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"] as const
@@ -38,7 +39,26 @@ export const planDocuments = (
   const machines = [...docs.machines].sort((a, b) =>
     `${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1
   )
-  const placementOf = (machine: Machine) => place(machine, configs, [], settings)
+  // Tenancy from the KubevirtConfig documents' annotations; a selector is decided on the labels of the supervisor
+  // Namespace given as a document (-f), or waits for it.
+  const tenancyOf = (machine: Machine): Fact<Tenancy> | undefined => {
+    const chosen = place(machine, configs, [], settings)
+    if (chosen._tag !== "Placed") return undefined
+    const config = docs.kubevirtConfigs.find((c) => c.metadata.name === chosen.cluster)
+    if (config === undefined) return undefined
+    const policy = tenancyAnnotations(chosen.cluster, config.metadata.annotations)
+    const ns = machine.metadata.namespace
+    if (!needsNamespaceLabels(policy, ns)) return present(policy)
+    const namespace = docs.objects.find((o) => o.kind === "Namespace" && o.metadata.name === ns)
+    return present({
+      ...policy,
+      namespaceLabels:
+        namespace === undefined
+          ? unknown(`no Namespace document '${ns}' was given (its labels decide the selector)`)
+          : present({ ...(namespace.metadata.labels ?? {}) })
+    })
+  }
+  const placementOf = (machine: Machine) => place(machine, configs, [], settings, tenancyOf(machine))
   // Found across Machines before any is planned, so a blocked Machine's namespace is not counted as ensured.
   const collisions = claimCollisions(
     machines.map((machine) => {
@@ -50,12 +70,14 @@ export const planDocuments = (
     const className = requestedClass(machine)
     const mc = docs.machineClasses.find((c) => c.metadata.name === className)
     const placement = placementOf(machine)
+    const tenancy = tenancyOf(machine)
     const observed = ObservedState.make({
       kubevirtConfigs: configs,
       machineClass: mc === undefined ? absent : present(mc),
       vmSearch: [],
       remote:
-        placement._tag === "Placed" ? present(remoteStateFromObjects(machine, placement.cluster, objects)) : absent
+        placement._tag === "Placed" ? present(remoteStateFromObjects(machine, placement.cluster, objects)) : absent,
+      ...(tenancy === undefined ? {} : { tenancy })
     })
     const p = withDiagnostics(
       plan({ machine, observed, settings }),

@@ -104,7 +104,7 @@ export const withDiagnostics = (p: Plan, diagnostics: ReadonlyArray<Diagnostic>)
 const converge = (input: PlanInput): Plan => {
   const { machine: m, observed, settings } = input
   const desired = desiredFor(m, observed.machineClass, settings)
-  const placement = place(m, observed.kubevirtConfigs, observed.vmSearch, settings)
+  const placement = place(m, observed.kubevirtConfigs, observed.vmSearch, settings, observed.tenancy)
   const cluster = placement._tag === "Placed" ? placement.cluster : undefined
   const acc = new Acc(desired.diagnostics)
   const prerequisites: Array<Prerequisite> = []
@@ -117,7 +117,7 @@ const converge = (input: PlanInput): Plan => {
     if (remote === undefined) {
       // Remote steps need a valid Machine (its diagnostics are in already) and the placed cluster's facts.
       if (cluster === undefined || desired._tag !== "Ok") break
-      const facts = placedRemote(observed, cluster, false)
+      const facts = placedRemote(observed, cluster, false, m.metadata.namespace)
       if (facts._tag === "Unusable") {
         acc.add(facts.result)
         break
@@ -145,7 +145,7 @@ const cleanup = (input: PlanInput): Plan => {
     // Orphaned or never placed: nothing remote is ours to clean up.
     if (cluster === undefined) continue
     if (remote === undefined) {
-      const facts = placedRemote(observed, cluster, true)
+      const facts = placedRemote(observed, cluster, true, m.metadata.namespace)
       if (facts._tag === "Unusable") {
         acc.add(facts.result)
         break

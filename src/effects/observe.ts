@@ -18,6 +18,7 @@ import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "./Clusters.ts"
 import type { KubeApiService } from "./KubeApi.ts"
 import type { KubeApiError } from "./KubeApiError.ts"
+import { observeTenancy } from "./observeTenancy.ts"
 import { apiRetry, retryApi } from "./retry.ts"
 
 /** Runs a read with retries; a failure becomes Unknown with the error's message. */
@@ -98,7 +99,10 @@ export const observe = Effect.fn("observe")(function* (
         ),
       { concurrency: 4 }
     )
-  const placement = place(machine, kubevirtConfigs, vmSearch, settings)
+  const chosen = place(machine, kubevirtConfigs, vmSearch, settings)
+  // Tenancy (ADR 0011): a cluster this Machine's namespace may not use is not read for it either.
+  const tenancy = chosen._tag === "Placed" ? yield* observeTenancy(machine, chosen.cluster) : undefined
+  const placement = place(machine, kubevirtConfigs, vmSearch, settings, tenancy)
   const remote: Fact<RemoteState> =
     placement._tag !== "Placed"
       ? absent
@@ -107,5 +111,11 @@ export const observe = Effect.fn("observe")(function* (
           Effect.map((r) => present(r) as Fact<RemoteState>),
           Effect.catch((e) => Effect.succeed(unknown(e.message) as Fact<RemoteState>))
         )
-  return ObservedState.make({ kubevirtConfigs, machineClass, vmSearch, remote })
+  return ObservedState.make({
+    kubevirtConfigs,
+    machineClass,
+    vmSearch,
+    remote,
+    ...(tenancy === undefined ? {} : { tenancy })
+  })
 })

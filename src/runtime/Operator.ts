@@ -8,7 +8,7 @@
  * Secrets they reference (only in their namespaces), and on every remote cluster the watches the capabilities declare
  * (`domain/remoteWatches.ts`: our VMs, VMIs and PVCs, every NetworkAttachmentDefinition), one informer each.
  */
-import { Duration, Effect, FiberMap, Result, Schema } from "effect"
+import { Duration, Effect, FiberMap, Option, Result, Schema } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
 import { FINALIZER, PLACEMENT_ANNOTATION } from "../domain/labels.ts"
@@ -17,9 +17,11 @@ import type { PlacedMachines, RemoteWatch } from "../domain/RemoteWatch.ts"
 import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
 import { REMOTE_WATCHES } from "../domain/remoteWatches.ts"
 import type { Settings } from "../domain/Settings.ts"
+import { tenancyAnnotations } from "../domain/tenancy.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
+import { SupervisorCache, type SupervisorCacheService } from "../effects/observeTenancy.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
 import { type ClusterHealth, makeClusterHealth } from "./clusterHealth.ts"
@@ -149,6 +151,7 @@ export const runOperator = (
     const configs = new Map<string, KubevirtConfig>()
     const remoteWatchers = yield* FiberMap.make<string>()
     const secretWatchers = yield* FiberMap.make<string>()
+    const namespaceWatcher = yield* FiberMap.make<string>()
     // Ready once both supervisor caches have listed once.
     const syncedInformers = new Set<string>()
     const markSynced = (informer: string) => () =>
@@ -252,11 +255,61 @@ export const runOperator = (
         configs.set(name, decoded.success)
         const ns = decoded.success.spec.secretNamespace
         if (!(yield* FiberMap.has(secretWatchers, ns))) yield* FiberMap.run(secretWatchers, ns, watchSecrets(ns))
+        const tenancy = tenancyAnnotations(name, decoded.success.metadata.annotations)
+        if (tenancy.allowedNamespaceSelector !== undefined) yield* watchNamespaces
         if (before === undefined || JSON.stringify(before.spec) !== JSON.stringify(decoded.success.spec)) {
           yield* restartRemote(name)
           yield* enqueueCluster(name)
-        }
+        } else if (JSON.stringify(tenancyAnnotations(name, before.metadata.annotations)) !== JSON.stringify(tenancy))
+          // Who may use the cluster changed: its Machines (and those not placed yet) are decided again.
+          yield* enqueueCluster(name)
       })
+
+    // Supervisor Namespaces' labels, for tenancy selectors (ADR 0011): watched from the first KubevirtConfig that has a
+    // selector (so the operator needs namespaces list/watch on the supervisor only then); a change of a namespace's
+    // labels wakes its Machines.
+    const namespaceLabels = new Map<string, Readonly<Record<string, string>>>()
+    let namespacesSynced = false
+    const onNamespace = (type: string, o: KubeObject) =>
+      Effect.gen(function* () {
+        const name = o.metadata.name
+        const before = namespaceLabels.get(name)
+        const labels = o.metadata.labels ?? {}
+        if (type === "DELETED") namespaceLabels.delete(name)
+        else namespaceLabels.set(name, labels)
+        if (namespacesSynced && JSON.stringify(before) !== JSON.stringify(type === "DELETED" ? undefined : labels))
+          yield* Effect.forEach(
+            [...machines.keys()].filter((k) => k.startsWith(`${name}/`)),
+            (k) => queue.add(k),
+            { discard: true }
+          )
+      })
+    const watchNamespaces = Effect.gen(function* () {
+      if (yield* FiberMap.has(namespaceWatcher, "namespaces")) return
+      yield* FiberMap.run(
+        namespaceWatcher,
+        "namespaces",
+        runInformer(
+          supervisor,
+          Kinds.Namespace,
+          {},
+          {
+            onEvent: onNamespace,
+            onSynced: () =>
+              Effect.sync(() => {
+                namespacesSynced = true
+              })
+          },
+          "Namespaces"
+        )
+      )
+    })
+    // What the watch caches know, for observe (tenancy): nothing until the informer has listed once.
+    const supervisorCache: SupervisorCacheService = {
+      kubevirtConfig: (name) =>
+        syncedInformers.has("KubevirtConfigs") ? Option.fromNullishOr(configs.get(name)) : undefined,
+      namespaceLabels: (name) => (namespacesSynced ? Option.fromNullishOr(namespaceLabels.get(name)) : undefined)
+    }
 
     const onMachine = (type: string, o: KubeObject) =>
       Effect.gen(function* () {
@@ -298,6 +351,7 @@ export const runOperator = (
         const report = yield* reconcile(key, options.settings, () =>
           syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined
         ).pipe(
+          Effect.provideService(SupervisorCache, supervisorCache),
           Effect.catchCause((cause) =>
             Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
               outcome: { _tag: "Backoff", reason: "Unexpected" },

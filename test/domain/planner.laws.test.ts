@@ -14,6 +14,7 @@ import { inScope, plan } from "../../src/domain/planner.ts"
 import { Settings } from "../../src/domain/Settings.ts"
 import { simulate, type World } from "../../src/domain/simulate.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
+import { decideTenancy } from "../../src/domain/tenancy.ts"
 import { fromSchema, RUNS, scenario } from "../fixtures/arbitraries.ts"
 
 const params = { numRuns: RUNS, verbose: 1 } as const
@@ -151,6 +152,16 @@ describe("planner laws", () => {
         const remote = remoteOf(observed)
         const ours = (labels: Readonly<Record<string, string>>) => isOwnedBy(labels, machine.metadata.name)
         if (hasErrors(p)) assert.isFalse(p.actions.some(isRemote), "a plan with an Error has no remote write")
+        // Tenancy: a cluster this namespace may not use (or whose policy is unread) gets no write and no placement.
+        const cluster = p.cluster ?? machine.metadata.annotations?.[PLACEMENT_ANNOTATION]
+        if (
+          cluster !== undefined &&
+          decideTenancy(observed.tenancy, cluster, machine.metadata.namespace)._tag !== "Allowed"
+        )
+          assert.isFalse(
+            p.actions.some((a) => isRemote(a) || a._tag === "PersistPlacement"),
+            "no remote write or placement on a cluster the namespace may not use"
+          )
         for (const a of p.actions) {
           switch (a._tag) {
             case "EnsureNamespace":

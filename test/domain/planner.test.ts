@@ -6,7 +6,7 @@ import type { Action } from "../../src/domain/Action.ts"
 import { desiredFor } from "../../src/domain/desired.ts"
 import { absent, present, unknown } from "../../src/domain/Fact.ts"
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
-import type { Machine } from "../../src/domain/Machine.ts"
+import { isDeleting, type Machine } from "../../src/domain/Machine.ts"
 import { MachineClass } from "../../src/domain/MachineClass.ts"
 import { pvcManifest } from "../../src/domain/manifests/Pvc.ts"
 import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
@@ -15,6 +15,7 @@ import type { ObservedState } from "../../src/domain/ObservedState.ts"
 import { plan } from "../../src/domain/planner.ts"
 import { defaultSettings, Settings } from "../../src/domain/Settings.ts"
 import { simulate } from "../../src/domain/simulate.ts"
+import { tenancyAnnotations } from "../../src/domain/tenancy.ts"
 import { aClass, aCluster, aPvc } from "../fixtures/aCluster.ts"
 import { aMachine } from "../fixtures/aMachine.ts"
 
@@ -578,5 +579,122 @@ describe("provider changed after placement (issue 'Hardening', item 6)", () => {
       ),
       ["PatchVirtualMachine"]
     )
+  })
+})
+
+describe("tenancy (issue 'Hardening', item 10; ADR 0011)", () => {
+  const LIST = "vitistack.io/allowed-namespaces"
+  const SELECTOR = "vitistack.io/allowed-namespace-selector"
+  const policy = (annotations: Record<string, string>, labels?: Record<string, string>) =>
+    present({
+      ...tenancyAnnotations("remote-a", annotations),
+      ...(labels === undefined ? {} : { namespaceLabels: present(labels) })
+    })
+  const cases = [
+    {
+      name: "ListedNamespaceConverges",
+      machine: aMachine().inNamespace("team-a").withFinalizer().placedOn("remote-a"),
+      tenancy: policy({ [LIST]: "team-a" }),
+      want: ["EnsureNamespace", "CreatePvc", "CreateVirtualMachine"],
+      error: undefined
+    },
+    {
+      name: "UnlistedNamespaceGetsNoRemoteWrite",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a"),
+      tenancy: policy({ [LIST]: "team-a" }),
+      want: [],
+      error: "NamespaceNotAllowed"
+    },
+    {
+      name: "AutomaticPlacementIsNotRecordedWhenDenied",
+      machine: aMachine().inNamespace("team-b"),
+      tenancy: policy({ [LIST]: "team-a" }),
+      want: ["AddFinalizer"],
+      error: "NamespaceNotAllowed"
+    },
+    {
+      name: "SelectorMatchesTheNamespaceLabels",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a"),
+      tenancy: policy({ [SELECTOR]: "tenant=blue" }, { tenant: "blue" }),
+      want: ["EnsureNamespace", "CreatePvc", "CreateVirtualMachine"],
+      error: undefined
+    },
+    {
+      name: "SelectorDoesNotMatch",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a"),
+      tenancy: policy({ [SELECTOR]: "tenant=blue" }, { tenant: "red" }),
+      want: [],
+      error: "NamespaceNotAllowed"
+    },
+    {
+      name: "UnreadableLabelsWait",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a"),
+      tenancy: present({
+        ...tenancyAnnotations("remote-a", { [SELECTOR]: "tenant=blue" }),
+        namespaceLabels: unknown("Forbidden")
+      }),
+      want: [],
+      error: undefined
+    },
+    {
+      name: "DeletionOfADeniedMachineWaits",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a").deleting(),
+      tenancy: policy({ [LIST]: "team-a" }),
+      want: [],
+      error: "NamespaceNotAllowed"
+    },
+    {
+      name: "OrphanedDeletionOfADeniedMachineTouchesNothingRemote",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a").deleting().orphanOnDelete(),
+      tenancy: policy({ [LIST]: "team-a" }),
+      want: ["RemoveFinalizer"],
+      error: undefined
+    }
+  ]
+  it.each(cases)("$name", ({ machine, tenancy, want, error }) => {
+    const m = machine.build()
+    // The remote holds this Machine's objects (an earlier, allowed time): still nothing is written for a denied one.
+    const observed = aCluster()
+      .withObjects(...converged(aMachine().inNamespace(m.metadata.namespace).build()))
+      .withTenancy(tenancy)
+      .build(m)
+    const fresh = aCluster().withTenancy(tenancy).build(m)
+    const p = run(m, isDeleting(m) ? observed : fresh)
+    assert.deepStrictEqual(
+      p.actions.map((a) => a._tag),
+      want
+    )
+    assert.strictEqual(p.diagnostics.find((d) => d.severity === "Error")?.reason, error)
+    if (error !== undefined) {
+      assert.strictEqual(p.diagnostics.find((d) => d.severity === "Error")?.field, "metadata.namespace")
+      // Live and denied: not placed (the Placed condition says why).
+      if (!isDeleting(m)) assert.isUndefined(p.cluster)
+    }
+  })
+  it("UnreadableLabelsWait says so and names the namespace", () => {
+    const m = aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a").build()
+    const p = run(
+      m,
+      aCluster()
+        .withTenancy(
+          present({ ...tenancyAnnotations("remote-a", { [SELECTOR]: "t=1" }), namespaceLabels: unknown("Forbidden") })
+        )
+        .build(m)
+    )
+    assert.deepStrictEqual(
+      p.diagnostics.map((d) => [d.effect, d.reason]),
+      [["Waits", "TenancyUnknown"]]
+    )
+    assert.include(p.diagnostics[0]!.message, "namespace 'team-b'")
+  })
+  it("a denied deletion says how to stop waiting", () => {
+    const m = aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a").deleting().build()
+    const p = run(
+      m,
+      aCluster()
+        .withTenancy(policy({ [LIST]: "team-a" }))
+        .build(m)
+    )
+    assert.match(p.diagnostics[0]!.message, /deletion waits \(annotate vitistack.io\/deletion-policy: Orphan/)
   })
 })

@@ -461,3 +461,55 @@ describe("runOperator: status that follows the remote (issue 'Hardening', items 
     }
   )
 })
+
+describe("runOperator: tenancy (issue 'Hardening', item 10; ADR 0011)", () => {
+  it.effect(
+    "a namespace the KubevirtConfig does not allow gets a condition and no remote write; allowing it by a selector on its labels wakes it",
+    () => {
+      const w = twoClusters()
+      w.supervisor.seed([
+        namespaceObject("team-a"),
+        namespaceObject("team-b", { tenant: "red" }),
+        {
+          ...kubevirtConfigObject("remote-a"),
+          metadata: { name: "remote-a", annotations: { "vitistack.io/allowed-namespaces": "team-a" } }
+        },
+        machineObject("ok", "team-a"),
+        machineObject("outside", "team-b")
+      ])
+      return Effect.gen(function* () {
+        const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, resync: "1 hour" }))
+        const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+        yield* until(() => statusOf(w, "ok", "team-a")?.phase === "Running")
+        yield* until(() => statusOf(w, "outside", "team-b")?.failureReason === "NamespaceNotAllowed")
+        const s = statusOf(w, "outside", "team-b")!
+        assert.strictEqual(s.phase, "Failed")
+        assert.include(s.failureMessage, "metadata.namespace: namespace 'team-b' may not use KubevirtConfig 'remote-a'")
+        assert.deepStrictEqual(
+          [condition(w, "outside", "team-b", "Placed")?.status, condition(w, "outside", "team-b", "Placed")?.reason],
+          ["False", "NamespaceNotAllowed"]
+        )
+        // Nothing remote for it: no namespace, no PVC, no VM; and its placement was not recorded.
+        assert.isFalse(w.remote.objects({ kind: "Namespace" }).some((n) => n.metadata.name === "team-b"))
+        assert.deepStrictEqual(w.remote.objects({ namespace: "team-b" }), [])
+        const machine = Option.getOrUndefined(w.supervisor.object(refOf("Machine", "outside", "team-b")))
+        assert.isUndefined(machine?.metadata.annotations?.["vitistack.io/kubevirt-config"])
+
+        const supervisor = yield* Supervisor
+        // The cluster's owner allows namespaces labelled tenant=blue: team-b is red, so it stays outside.
+        yield* supervisor.patch(refOf("KubevirtConfig", "remote-a"), {
+          metadata: { annotations: { "vitistack.io/allowed-namespace-selector": "tenant=blue" } }
+        })
+        yield* pass(30)
+        assert.strictEqual(statusOf(w, "outside", "team-b")?.failureReason, "NamespaceNotAllowed")
+        assert.deepStrictEqual(w.remote.objects({ namespace: "team-b" }), [])
+        // Relabelling the namespace wakes its Machines at once (no resync, and the 5-minute safety requeue is far).
+        yield* supervisor.patch(refOf("Namespace", "team-b"), { metadata: { labels: { tenant: "blue" } } })
+        const took = yield* timeUntil(() => statusOf(w, "outside", "team-b")?.phase === "Running", 60_000)
+        assert.isAtMost(took, 5_000)
+        yield* Fiber.interrupt(op)
+        yield* Fiber.interrupt(standin)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
+})

@@ -214,6 +214,34 @@ spec:
     )
   })
 
+  it("tenancy from the KubevirtConfig's annotations: an outside namespace exits 1; a selector reads the Namespace documents", async () => {
+    const restricted = (annotations: string) => `apiVersion: vitistack.io/v1alpha1
+kind: KubevirtConfig
+metadata: { name: remote-a, annotations: { ${annotations} } }
+spec: { name: remote-a, secretNamespace: vitistack, kubeconfigSecretRef: remote-a }
+`
+    const listed = await run([
+      "-f",
+      file("t1.yaml", restricted(`vitistack.io/allowed-namespaces: "team-a"`) + machine("web", "team-b"))
+    ])
+    assert.strictEqual(listed.code, 1)
+    assert.include(
+      listed.out,
+      "! Error NamespaceNotAllowed [metadata.namespace]: namespace 'team-b' may not use KubevirtConfig 'remote-a'"
+    )
+    assert.notInclude(listed.out, "EnsureNamespace")
+    const selector = restricted(`vitistack.io/allowed-namespace-selector: "tenant=blue"`)
+    const ns = (labels: string) =>
+      `---\napiVersion: v1\nkind: Namespace\nmetadata: { name: team-b, labels: { ${labels} } }\n`
+    const blue = await run(["-f", file("t2.yaml", selector + ns("tenant: blue") + machine("web", "team-b"))])
+    assert.strictEqual(blue.code, 2, blue.out)
+    const red = await run(["-f", file("t3.yaml", selector + ns("tenant: red") + machine("web", "team-b"))])
+    assert.strictEqual(red.code, 1)
+    const unknown = await run(["-f", file("t4.yaml", selector + machine("web", "team-b"))])
+    assert.include(unknown.out, "TenancyUnknown")
+    assert.include(unknown.out, "no Namespace document 'team-b' was given")
+  })
+
   it("instanceType is accepted as machineClass with a warning", async () => {
     const cls =
       "---\napiVersion: vitistack.io/v1alpha1\nkind: MachineClass\nmetadata: { name: small }\nspec: { enabled: true, cpu: { cores: 3 }, memory: { quantity: 4Gi } }\n"
