@@ -1,8 +1,9 @@
 /**
  * The operator loop: informers feed Machine keys into the work queue; N workers reconcile them, never two on one key;
  * the outcome decides the requeue; a periodic resync is the safety net. Runtime layer.
- * One remote cluster may hold at most `perClusterLimit` workers (`clusterSlots.ts`): a Machine whose cluster is at its
- * limit is parked until one of that cluster's reconciles ends, so a hung cluster does not stall the others. When a
+ * While there are several remote clusters, one may hold at most `perClusterLimit` workers (`clusterSlots.ts`): a
+ * Machine whose cluster is at its limit is parked until one of that cluster's reconciles ends, so a hung cluster does
+ * not stall the others. When a
  * cluster's reachability changes (its health watch starts or stops answering), all its Machines are reconciled once.
  * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
  * Secrets they reference (only in their namespaces), and on every remote cluster the watches the capabilities declare
@@ -34,8 +35,8 @@ export interface OperatorOptions {
   /** Concurrent reconciles (never two on the same Machine). Default 4. */
   readonly workers?: number
   /**
-   * Concurrent reconciles of Machines on one remote cluster, so a hung cluster cannot hold every worker. Default half
-   * the workers, rounded up (`clusterSlots.ts`).
+   * Concurrent reconciles of Machines on one remote cluster while there are several, so a hung cluster cannot hold
+   * every worker. Default half the workers, rounded up (`clusterSlots.ts`).
    */
   readonly perClusterLimit?: number
   /** Every Machine is reconciled at least this often. Default 10 minutes. */
@@ -372,7 +373,8 @@ export const runOperator = (
 
     const worker = Effect.gen(function* () {
       const key = yield* queue.take
-      const cluster = clusterOf(key)
+      // With one cluster there is no other to keep workers for: its Machines may use all of them.
+      const cluster = configs.size > 1 ? clusterOf(key) : undefined
       if (cluster !== undefined && !slots.acquire(cluster, key)) {
         // Its cluster is at its limit: parked, not waited for; a reconcile of that cluster that ends queues it again.
         yield* queue.done(key)

@@ -115,16 +115,15 @@ const hungCluster = (deadline: Duration.Input | undefined): KubeApiService => {
   }
 }
 
-/** A supervisor with KubevirtConfigs `remote-a` (healthy, with the stand-in) and `remote-hung`. */
-const world = (hung: KubeApiService) => {
+/** A supervisor with KubevirtConfigs `remote-a` (healthy, with the stand-in) and `remote-hung` (or only the latter). */
+const world = (hung: KubeApiService, configs: ReadonlyArray<string> = ["remote-a", "remote-hung"]) => {
   const supervisor = InMemoryCluster.make()
   const remote = InMemoryCluster.make()
   supervisor.seed([
     namespaceObject("default"),
     namespaceObject("hung"),
     namespaceObject("vitistack"),
-    kubevirtConfigObject("remote-a"),
-    kubevirtConfigObject("remote-hung")
+    ...configs.map(kubevirtConfigObject)
   ])
   remote.seed([namespaceObject("default")])
   const layer = Layer.provideMerge(
@@ -223,4 +222,18 @@ describe("a hung remote does not stall the others", () => {
         yield* Fiber.interrupt(beside.standin)
       })
   )
+
+  it.effect("with a single cluster there is nobody to keep workers for: its Machines may use all of them", () => {
+    inFlight.clear()
+    mostMachinesAtOnce = 0
+    const w = world(hungCluster(undefined), ["remote-hung"])
+    w.supervisor.seed(Array.from({ length: 8 }, (_, i) => machine(`hung-${i}`, "hung", "remote-hung")))
+    return Effect.gen(function* () {
+      const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, workers: 4, resync: "1 hour" }))
+      yield* TestClock.adjust("5 seconds")
+      yield* Effect.yieldNow
+      assert.strictEqual(mostMachinesAtOnce, 4)
+      yield* Fiber.interrupt(op)
+    }).pipe(Effect.provide(w.layer))
+  })
 })
