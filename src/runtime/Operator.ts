@@ -3,11 +3,13 @@
  * the outcome decides the requeue; a periodic resync is the safety net. Runtime layer.
  * While there are several remote clusters, one may hold at most `perClusterLimit` workers (`clusterSlots.ts`): a
  * Machine whose cluster is at its limit is parked until one of that cluster's reconciles ends, so a hung cluster does
- * not stall the others. When a
- * cluster's reachability changes (its health watch starts or stops answering), all its Machines are reconciled once.
+ * not stall the others. When a cluster's reachability changes (its health watch starts or stops answering), all its
+ * Machines are reconciled once (ADR 0011).
  * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
- * Secrets they reference (only in their namespaces), and on every remote cluster the watches the capabilities declare
- * (`domain/remoteWatches.ts`: our VMs, VMIs and PVCs, every NetworkAttachmentDefinition), one informer each.
+ * Secrets they reference (only in their namespaces), supervisor Namespaces once a KubevirtConfig has a tenancy
+ * selector, and on every remote cluster the watches the capabilities declare (`domain/remoteWatches.ts`: our VMs, VMIs
+ * and PVCs, every NetworkAttachmentDefinition), one informer each. KubevirtConfigs and Namespaces are served to
+ * observe from these caches (`SupervisorCache`).
  */
 import { Duration, Effect, FiberMap, Option, Result, Schema } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
@@ -385,7 +387,9 @@ export const runOperator = (
           Effect.suspend(() => {
             if (cluster === undefined) return Effect.void
             const next = slots.release(cluster)
-            return next === undefined ? Effect.void : queue.add(next)
+            // Down to one cluster meanwhile: nothing will take a slot again, so every parked key goes back now.
+            const again = [...(next === undefined ? [] : [next]), ...(configs.size > 1 ? [] : slots.drain(cluster))]
+            return Effect.forEach(again, queue.add, { discard: true })
           })
         )
       )

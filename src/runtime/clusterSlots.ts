@@ -18,6 +18,8 @@ export interface ClusterSlots {
   readonly inFlight: (cluster: string) => number
   /** Keys waiting for a slot of `cluster`, oldest first. */
   readonly parked: (cluster: string) => ReadonlyArray<string>
+  /** Every key parked on `cluster`, which is no longer limited (to be queued again). */
+  readonly drain: (cluster: string) => ReadonlyArray<string>
 }
 
 /** The default limit: half the workers, rounded up (4 workers: 2 per cluster; 1 worker: 1). */
@@ -52,6 +54,11 @@ export const makeClusterSlots = (limit: number): ClusterSlots => {
       return next.value
     },
     inFlight: (cluster) => running.get(cluster) ?? 0,
-    parked: (cluster) => [...(waiting.get(cluster) ?? [])]
+    parked: (cluster) => [...(waiting.get(cluster) ?? [])],
+    drain: (cluster) => {
+      const keys = [...(waiting.get(cluster) ?? [])]
+      waiting.delete(cluster)
+      return keys
+    }
   }
 }

@@ -51,6 +51,16 @@ describe("makeClusterSlots", () => {
     assert.strictEqual(slots.release("ok"), undefined)
   })
 
+  it("drain hands back every parked key of a cluster that is no longer limited", () => {
+    const slots = makeClusterSlots(1)
+    assert.isTrue(slots.acquire("c", "a"))
+    assert.isFalse(slots.acquire("c", "b"))
+    assert.isFalse(slots.acquire("c", "d"))
+    assert.deepStrictEqual(slots.drain("c"), ["b", "d"])
+    assert.deepStrictEqual(slots.parked("c"), [])
+    assert.strictEqual(slots.release("c"), undefined)
+  })
+
   const limits = [
     { workers: 1, want: 1 },
     { workers: 2, want: 1 },
