@@ -9,6 +9,7 @@ import { ClusterHealth } from "./ClusterHealth.ts"
 import { ObservedDataVolume } from "./DataVolumeSpec.ts"
 import { Fact } from "./Fact.ts"
 import { MachineClass } from "./MachineClass.ts"
+import { Tenancy } from "./tenancy.ts"
 import { VmSpec } from "./VmSpec.ts"
 
 const Str = Schema.String
@@ -128,5 +129,7 @@ export class ObservedState extends Schema.Class<ObservedState>("ObservedState")(
    * The placed cluster's last health check (ADR 0012), when the operator has one; absent in the offline `plan` and
    * before the first check. A NotReady cluster holds the Machine back (`placement.ts`, `placedRemote`).
    */
-  clusterHealth: Schema.optionalKey(ClusterHealth)
+  clusterHealth: Schema.optionalKey(ClusterHealth),
+  /** Who may use the placed cluster (tenancy.ts); observed for a placed Machine, absent: not restricted. */
+  tenancy: Schema.optionalKey(Fact(Tenancy))
 }) {}

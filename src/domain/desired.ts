@@ -26,6 +26,15 @@ export type { Desired, DesiredResult } from "./step.ts"
 
 const isInt = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max
 
+/**
+ * Guest memory the operator will put in a VM: at least 1 MiB, at most 1 PiB (no host comes near it; beyond it the
+ * value is a typo or an attack, and `1e308` bytes would render as an invalid quantity).
+ */
+const MIN_MEMORY_BYTES = 2 ** 20
+const MAX_MEMORY_BYTES = 2 ** 50
+const MEMORY_RANGE = "1Mi..1Pi"
+const isMemorySize = (bytes: number) => bytes >= MIN_MEMORY_BYTES && bytes <= MAX_MEMORY_BYTES
+
 interface Sizing {
   readonly cores: number
   readonly sockets: number
@@ -53,14 +62,25 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
       const mc = machineClass.value
       if (mc.spec.enabled === false)
         diags.push(error("MachineClassDisabled", `MachineClass '${className}' is not enabled`, field))
-      if (parseQuantity(mc.spec.memory.quantity) === undefined)
-        diags.push(
-          error("InvalidMachineClass", `MachineClass '${className}' has an invalid spec.memory.quantity`, field)
-        )
-      memory = String(mc.spec.memory.quantity)
+      // The class's values reach the VM as they are: each is checked here, naming the class's own field.
+      const invalidClass = (classField: string, problem: string) =>
+        diags.push(error("InvalidMachineClass", `MachineClass '${className}' ${classField}: ${problem}`, field))
+      const quantity = mc.spec.memory.quantity
+      const bytes = parseQuantity(quantity)
+      if (bytes === undefined) invalidClass("spec.memory.quantity", `'${String(quantity)}' is not a finite quantity`)
+      else if (!isMemorySize(bytes))
+        invalidClass("spec.memory.quantity", `'${String(quantity)}' is not in ${MEMORY_RANGE}`)
+      memory = String(quantity)
       cores = mc.spec.cpu.cores
-      if ((mc.spec.cpu.sockets ?? 0) > 0) sockets = mc.spec.cpu.sockets!
-      if ((mc.spec.cpu.threads ?? 0) > 0) threads = mc.spec.cpu.threads!
+      if (!isInt(cores, 1, 256)) invalidClass("spec.cpu.cores", `${cores} is not an integer in 1..256`)
+      const classSockets = mc.spec.cpu.sockets ?? 0
+      if (classSockets !== 0 && !isInt(classSockets, 1, 16))
+        invalidClass("spec.cpu.sockets", `${classSockets} is not an integer in 1..16`)
+      else if (classSockets > 0) sockets = classSockets
+      const classThreads = mc.spec.cpu.threads ?? 0
+      if (classThreads !== 0 && !isInt(classThreads, 1, 8))
+        invalidClass("spec.cpu.threads", `${classThreads} is not an integer in 1..8`)
+      else if (classThreads > 0) threads = classThreads
     }
   }
   const cpu = machine.spec.cpu
@@ -72,16 +92,15 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
     }
     return value
   }
+  // The class's values were checked above; an override is checked as it is applied.
   cores = override(cpu?.cores, "spec.cpu.cores", 256, cores)
   sockets = override(cpu?.sockets, "spec.cpu.sockets", 16, sockets)
   threads = override(cpu?.threadsPerCore, "spec.cpu.threadsPerCore", 8, threads)
-  if (!isInt(cores, 1, 256))
-    diags.push(error("InvalidCpu", `cores ${cores} is not an integer in 1..256`, "spec.cpu.cores"))
   const bytes = machine.spec.memory
   if (bytes !== undefined && bytes !== 0) {
-    if (!Number.isInteger(bytes) || bytes < 2 ** 20)
+    if (!Number.isInteger(bytes) || !isMemorySize(bytes))
       diags.push(
-        error("InvalidMemory", `memory ${bytes} is not a whole number of bytes of at least 1Mi`, "spec.memory")
+        error("InvalidMemory", `memory ${bytes} is not a whole number of bytes in ${MEMORY_RANGE}`, "spec.memory")
       )
     else memory = toMebibytes(bytes)
   }

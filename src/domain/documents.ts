@@ -51,20 +51,44 @@ const expand = (d: SourceDocument): Array<SourceDocument> => {
   return r.kind === "List" && Array.isArray(r.items) ? r.items.map((value) => ({ ...d, value })) : [d]
 }
 
+/** The apiVersion of the vitistack kinds this tool reads; a `Machine` of another group is someone else's kind. */
+export const VITISTACK_API_VERSION = "vitistack.io/v1alpha1"
+const VITISTACK_KINDS: ReadonlySet<string> = new Set(["Machine", "MachineClass", "KubevirtConfig"])
+
 export const sortDocuments = (docs: ReadonlyArray<SourceDocument>): Documents => {
   const machines: Array<Machine> = []
   const machineClasses: Array<MachineClass> = []
   const kubevirtConfigs: Array<KubevirtConfig> = []
   const objects: Array<KubeObject> = []
   const problems: Array<string> = []
+  // The first document of each object (apiVersion, kind, namespace, name): a second one is an error, not a second plan.
+  const seen = new Map<string, string>()
   for (const doc of docs.flatMap(expand)) {
     if (doc.value === null || doc.value === undefined) continue
     const r = asRecord(doc.value)
     const kind = asString(r.kind)
+    const apiVersion = asString(r.apiVersion)
     const meta = asRecord(r.metadata)
     const name = asString(meta.name)
-    const ns = asString(meta.namespace)
-    const where = `${doc.source}#${doc.index}${kind === undefined ? "" : ` (${kind}${name === undefined ? "" : ` ${ns === undefined ? "" : `${ns}/`}${name}`})`}`
+    const given = asString(meta.namespace)
+    // A Machine without a namespace is in `default`, as kubectl would put it.
+    const ns = given ?? (kind === "Machine" ? "default" : undefined)
+    const where = `${doc.source}#${doc.index}${kind === undefined ? "" : ` (${kind}${name === undefined ? "" : ` ${given === undefined ? "" : `${given}/`}${name}`})`}`
+    if (kind !== undefined && VITISTACK_KINDS.has(kind) && apiVersion !== VITISTACK_API_VERSION) {
+      problems.push(
+        `${where}: apiVersion: ${apiVersion === undefined ? "missing" : `'${apiVersion}'`}; a ${kind} of this tool is ${VITISTACK_API_VERSION}`
+      )
+      continue
+    }
+    if (kind !== undefined && name !== undefined) {
+      const identity = JSON.stringify([apiVersion, kind, ns, name])
+      const first = seen.get(identity)
+      if (first !== undefined) {
+        problems.push(`${where}: duplicate of ${first}; each object may be given once`)
+        continue
+      }
+      seen.set(identity, `${doc.source}#${doc.index}`)
+    }
     const take = <A>(schema: Schema.Codec<A, any>, into: Array<A>, value: unknown = doc.value) => {
       const out = decode(schema, value, where)
       if (Array.isArray(out)) problems.push(...out)
@@ -72,8 +96,7 @@ export const sortDocuments = (docs: ReadonlyArray<SourceDocument>): Documents =>
     }
     switch (kind) {
       case "Machine":
-        // Namespace defaults as kubectl does, so example files need not repeat it.
-        take(Machine, machines, ns === undefined ? { ...r, metadata: { ...meta, namespace: "default" } } : r)
+        take(Machine, machines, given === undefined ? { ...r, metadata: { ...meta, namespace: ns } } : r)
         break
       case "MachineClass":
         take(MachineClass, machineClasses)

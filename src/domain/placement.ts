@@ -21,6 +21,7 @@ import {
   type StepResult,
   type SupervisorStep
 } from "./step.ts"
+import { decideTenancy, type Tenancy } from "./tenancy.ts"
 
 export type { CleanupTarget, Placement, PlacementSource } from "./step.ts"
 
@@ -28,9 +29,31 @@ const FIX = `set the annotation '${PLACEMENT_ANNOTATION}' on the Machine or DEFA
 
 /**
  * Decides placement. The annotation wins even when the config list is unknown; a named config that is known not to
- * exist is `Unplaced` (a clear error), so nothing is created against a cluster that is not configured.
+ * exist is `Unplaced` (a clear error), so nothing is created against a cluster that is not configured. A cluster the
+ * Machine's namespace may not use (`tenancy`, ADR 0011) is `Unplaced` too, and one whose policy cannot be read is
+ * `Undetermined`; without `tenancy` (not observed) the cluster is not restricted.
  */
 export const place = (
+  machine: Machine,
+  configs: Fact<ReadonlyArray<string>>,
+  vmSearch: ReadonlyArray<VmSearch>,
+  settings: Settings,
+  tenancy?: Fact<Tenancy>
+): Placement => {
+  const chosen = choose(machine, configs, vmSearch, settings)
+  if (chosen._tag !== "Placed") return chosen
+  const decision = decideTenancy(tenancy, chosen.cluster, machine.metadata.namespace)
+  switch (decision._tag) {
+    case "Allowed":
+      return chosen
+    case "Denied":
+      return { _tag: "Unplaced", reason: "NamespaceNotAllowed", message: decision.message }
+    case "Unknown":
+      return { _tag: "Undetermined", reason: "TenancyUnknown", message: decision.message }
+  }
+}
+
+const choose = (
   machine: Machine,
   configs: Fact<ReadonlyArray<string>>,
   vmSearch: ReadonlyArray<VmSearch>,
@@ -113,10 +136,24 @@ export const cleanupTarget = (machine: Machine): CleanupTarget => {
 export const placedRemote = (
   observed: ObservedState,
   cluster: string,
-  deleting: boolean
+  deleting: boolean,
+  namespace: string
 ):
   | { readonly _tag: "Usable"; readonly remote: RemoteState }
   | { readonly _tag: "Unusable"; readonly result: StepResult } => {
+  // Tenancy first: a namespace that may not use the cluster gets no remote write, deletes included (ADR 0011).
+  const decision = decideTenancy(observed.tenancy, cluster, namespace)
+  const orphan = `; deletion waits (annotate ${DELETION_POLICY_ANNOTATION}: Orphan to leave the remote objects)`
+  if (decision._tag === "Denied")
+    return {
+      _tag: "Unusable",
+      result: halted(error("NamespaceNotAllowed", `${decision.message}${deleting ? orphan : ""}`, "metadata.namespace"))
+    }
+  if (decision._tag === "Unknown")
+    return {
+      _tag: "Unusable",
+      result: halted(waiting("TenancyUnknown", `${decision.message}${deleting ? orphan : ""}`))
+    }
   const r = observed.remote
   if (r._tag === "Unknown") {
     const hint = deleting
@@ -149,7 +186,15 @@ export const placementStep: SupervisorStep = {
   converge: ({ machine, placement }): StepResult => {
     switch (placement._tag) {
       case "Unplaced":
-        return halted(error(placement.reason, placement.message, `metadata.annotations[${PLACEMENT_ANNOTATION}]`))
+        return halted(
+          error(
+            placement.reason,
+            placement.message,
+            placement.reason === "NamespaceNotAllowed"
+              ? "metadata.namespace"
+              : `metadata.annotations[${PLACEMENT_ANNOTATION}]`
+          )
+        )
       case "Undetermined":
         return halted(waiting(placement.reason, placement.message))
       case "Placed":

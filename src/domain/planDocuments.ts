@@ -4,20 +4,22 @@
  * The snapshot is one cluster's objects: it is the observed remote of whichever cluster each Machine is placed on
  * (no snapshot: a fresh cluster, which holds only the system namespaces). Machines are planned one after another as
  * the operator reconciles them, so a namespace that one Machine's plan creates is seen by the next: it is ensured
- * once.
+ * once. Two Machines whose PVCs would have one name are an Error on both (`claimCollisions.ts`).
  */
+import { claimCollisions } from "./claimCollisions.ts"
 import { cloudInitSourcesFrom } from "./cloudInitPayload.ts"
 import type { Documents } from "./documents.ts"
 import { absent, type Fact, present, unknown } from "./Fact.ts"
 import type { KubeObject } from "./KubeObject.ts"
-import { requestedClass } from "./Machine.ts"
+import { type Machine, requestedClass } from "./Machine.ts"
 import { namespaceManifest } from "./manifests/Namespace.ts"
 import { ObservedState } from "./ObservedState.ts"
 import { remoteStateFromObjects } from "./observedFromObjects.ts"
 import type { Plan } from "./Plan.ts"
 import { place } from "./placement.ts"
-import { plan } from "./planner.ts"
+import { plan, withDiagnostics } from "./planner.ts"
 import type { Settings } from "./Settings.ts"
+import { needsNamespaceLabels, type Tenancy, tenancyAnnotations } from "./tenancy.ts"
 
 /** Namespaces every Kubernetes cluster has. */
 export const SYSTEM_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"] as const
@@ -35,29 +37,60 @@ export const planDocuments = (
     docs.kubevirtConfigs.length > 0
       ? present(docs.kubevirtConfigs.map((c) => c.metadata.name))
       : unknown("no KubevirtConfig document was given")
-  const plans = [...docs.machines]
-    .sort((a, b) =>
-      `${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1
-    )
-    .map((machine) => {
-      const className = requestedClass(machine)
-      const mc = docs.machineClasses.find((c) => c.metadata.name === className)
-      const placement = place(machine, configs, [], settings)
-      const observed = ObservedState.make({
-        kubevirtConfigs: configs,
-        machineClass: mc === undefined ? absent : present(mc),
-        vmSearch: [],
-        remote:
-          placement._tag === "Placed"
-            ? present(remoteStateFromObjects(machine, placement.cluster, objects, settings))
-            : absent,
-        // Secrets and ConfigMaps among the files are the supervisor's: cloud-init sources.
-        cloudInitSources: cloudInitSourcesFrom(machine, docs.objects)
-      })
-      const p = plan({ machine, observed, settings })
-      for (const a of p.actions)
-        if (a._tag === "EnsureNamespace") objects = [...objects, namespaceManifest(a.target.name, a.labels)]
-      return p
+  const machines = [...docs.machines].sort((a, b) =>
+    `${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1
+  )
+  // Tenancy from the KubevirtConfig documents' annotations; a selector is decided on the labels of the supervisor
+  // Namespace given as a document (-f), or waits for it.
+  const tenancyOf = (machine: Machine): Fact<Tenancy> | undefined => {
+    const chosen = place(machine, configs, [], settings)
+    if (chosen._tag !== "Placed") return undefined
+    const config = docs.kubevirtConfigs.find((c) => c.metadata.name === chosen.cluster)
+    if (config === undefined) return undefined
+    const policy = tenancyAnnotations(chosen.cluster, config.metadata.annotations)
+    const ns = machine.metadata.namespace
+    if (!needsNamespaceLabels(policy, ns)) return present(policy)
+    const namespace = docs.objects.find((o) => o.kind === "Namespace" && o.metadata.name === ns)
+    return present({
+      ...policy,
+      namespaceLabels:
+        namespace === undefined
+          ? unknown(`no Namespace document '${ns}' was given (its labels decide the selector)`)
+          : present({ ...(namespace.metadata.labels ?? {}) })
     })
+  }
+  const placementOf = (machine: Machine) => place(machine, configs, [], settings, tenancyOf(machine))
+  // Found across Machines before any is planned, so a blocked Machine's namespace is not counted as ensured.
+  const collisions = claimCollisions(
+    machines.map((machine) => {
+      const p = placementOf(machine)
+      return { machine, cluster: p._tag === "Placed" ? p.cluster : undefined }
+    })
+  )
+  const plans = machines.map((machine) => {
+    const className = requestedClass(machine)
+    const mc = docs.machineClasses.find((c) => c.metadata.name === className)
+    const placement = placementOf(machine)
+    const tenancy = tenancyOf(machine)
+    const observed = ObservedState.make({
+      kubevirtConfigs: configs,
+      machineClass: mc === undefined ? absent : present(mc),
+      vmSearch: [],
+      remote:
+        placement._tag === "Placed"
+          ? present(remoteStateFromObjects(machine, placement.cluster, objects, settings))
+          : absent,
+      // Secrets and ConfigMaps among the files are the supervisor's: cloud-init sources.
+      cloudInitSources: cloudInitSourcesFrom(machine, docs.objects),
+      ...(tenancy === undefined ? {} : { tenancy })
+    })
+    const p = withDiagnostics(
+      plan({ machine, observed, settings }),
+      collisions.get(`${machine.metadata.namespace}/${machine.metadata.name}`) ?? []
+    )
+    for (const a of p.actions)
+      if (a._tag === "EnsureNamespace") objects = [...objects, namespaceManifest(a.target.name, a.labels)]
+    return p
+  })
   return plans
 }

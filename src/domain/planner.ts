@@ -24,12 +24,14 @@ import { type Diagnostic, info, isBlocking } from "./Diagnostic.ts"
 import { desiredFor } from "./desired.ts"
 import { disksStep } from "./disks.ts"
 import { finalizerStep } from "./finalizer.ts"
+import { FINALIZER } from "./labels.ts"
 import { lifecycle } from "./lifecycle.ts"
-import { type Machine, machineRef } from "./Machine.ts"
+import { hasFinalizer, type Machine, machineRef } from "./Machine.ts"
 import { namespaceStep } from "./namespace.ts"
 import { networksStep } from "./networks.ts"
 import { Plan } from "./Plan.ts"
 import { cleanupTarget, place, placedRemote, placementStep } from "./placement.ts"
+import { planProviderChanged } from "./providerChange.ts"
 import type { PlanInput, Prerequisite, RemoteCleanupInput, RemoteConvergeInput, Step, StepResult } from "./step.ts"
 import { virtualMachineStep } from "./virtualMachine.ts"
 
@@ -57,6 +59,12 @@ const CLEANUP_STEPS: ReadonlyArray<Step> = [...STEPS].reverse()
 export const inScope = (m: Machine): boolean =>
   m.spec.provider === undefined || m.spec.provider === "" || m.spec.provider === "kubevirt"
 
+/**
+ * Ours: in scope, or carrying our finalizer whatever `spec.provider` says now. A finalizer means remote objects may
+ * exist, so the Machine is ours until they are gone (`providerChange.ts`); others get no write at all.
+ */
+export const isOurs = (m: Machine): boolean => inScope(m) || hasFinalizer(m, FINALIZER)
+
 /** The actions and diagnostics of the steps so far. */
 class Acc {
   readonly actions: Array<Action> = []
@@ -76,16 +84,25 @@ class Acc {
  * Safety: a Machine the planner cannot satisfy (an Error diagnostic, from any step) gets no remote write and no
  * placement; only the finalizer, so a later fix can still be cleaned up (ADR 0001 §6).
  */
-const finish = (m: Machine, acc: Acc, cluster: string | undefined): Plan => {
-  const actions = acc.diagnostics.some(isBlocking)
-    ? acc.actions.filter((a) => !isRemote(a) && a._tag !== "PersistPlacement")
-    : acc.actions
-  return Plan.make({
+const safe = (actions: ReadonlyArray<Action>, diagnostics: ReadonlyArray<Diagnostic>): ReadonlyArray<Action> =>
+  diagnostics.some(isBlocking) ? actions.filter((a) => !isRemote(a) && a._tag !== "PersistPlacement") : actions
+
+const finish = (m: Machine, acc: Acc, cluster: string | undefined): Plan =>
+  Plan.make({
     machine: machineRef(m),
     ...(cluster === undefined ? {} : { cluster }),
-    actions,
+    actions: safe(acc.actions, acc.diagnostics),
     diagnostics: acc.diagnostics
   })
+
+/**
+ * A plan with findings that only a view over several Machines can make (the offline `plan`: two Machines whose PVCs
+ * would have one name), under the same safety rule as the planner's own diagnostics.
+ */
+export const withDiagnostics = (p: Plan, diagnostics: ReadonlyArray<Diagnostic>): Plan => {
+  if (diagnostics.length === 0) return p
+  const all = [...p.diagnostics, ...diagnostics]
+  return Plan.make({ ...p, actions: safe(p.actions, all), diagnostics: all })
 }
 
 const converge = (input: PlanInput): Plan => {
@@ -94,7 +111,7 @@ const converge = (input: PlanInput): Plan => {
     cloudInitSources: observed.cloudInitSources,
     isoSize: observed.isoSize
   })
-  const placement = place(m, observed.kubevirtConfigs, observed.vmSearch, settings)
+  const placement = place(m, observed.kubevirtConfigs, observed.vmSearch, settings, observed.tenancy)
   const cluster = placement._tag === "Placed" ? placement.cluster : undefined
   const acc = new Acc(desired.diagnostics)
   const prerequisites: Array<Prerequisite> = []
@@ -107,7 +124,7 @@ const converge = (input: PlanInput): Plan => {
     if (remote === undefined) {
       // Remote steps need a valid Machine (its diagnostics are in already) and the placed cluster's facts.
       if (cluster === undefined || desired._tag !== "Ok") break
-      const facts = placedRemote(observed, cluster, false)
+      const facts = placedRemote(observed, cluster, false, m.metadata.namespace)
       if (facts._tag === "Unusable") {
         acc.add(facts.result)
         break
@@ -135,7 +152,7 @@ const cleanup = (input: PlanInput): Plan => {
     // Orphaned or never placed: nothing remote is ours to clean up.
     if (cluster === undefined) continue
     if (remote === undefined) {
-      const facts = placedRemote(observed, cluster, true)
+      const facts = placedRemote(observed, cluster, true, m.metadata.namespace)
       if (facts._tag === "Unusable") {
         acc.add(facts.result)
         break
@@ -156,7 +173,7 @@ const cleanup = (input: PlanInput): Plan => {
  */
 export const plan = (input: PlanInput): Plan => {
   const m = input.machine
-  if (!inScope(m))
+  if (!isOurs(m))
     return Plan.make({
       machine: machineRef(m),
       actions: [],
@@ -165,7 +182,8 @@ export const plan = (input: PlanInput): Plan => {
   switch (lifecycle(m)) {
     case "NoFinalizerLive":
     case "HasFinalizerLive":
-      return converge(input)
+      // Another provider on a Machine we took on: nothing is converged; deletion still cleans up (below).
+      return inScope(m) ? converge(input) : planProviderChanged(m)
     case "HasFinalizerDeleting":
       return cleanup(input)
     case "NoFinalizerDeleting":

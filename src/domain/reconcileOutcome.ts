@@ -2,20 +2,26 @@
  * What the runtime does after a reconcile, as a pure policy (style G8, kube-rs `error_policy`). Domain layer.
  * - Requeue: actions ran; look again at once to confirm (and to take the next step of a deletion).
  * - Backoff: a retryable failure, or waiting on something that should come right (an unreachable remote, a VM being
- *   deleted): per-key exponential backoff.
+ *   deleted), or something no watch reports (a Forbidden write, a name clash with a foreign object): per-key
+ *   exponential backoff (for a clash capped at CLASH_RECHECK_SECONDS).
  * - AwaitChange: a failure or bad input that retrying cannot fix; a watch event (or the periodic resync) brings the
  *   Machine back, and a long requeue stays as a safety net.
  * - Done: converged.
  * `outcomeFor` decides after a plan ran; the named outcomes below cover a reconcile that could not plan.
  */
 import { isBlocking, isWaiting } from "./Diagnostic.ts"
-import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
+import type { ActionFailure, ExecutionOutcome } from "./ExecutionOutcome.ts"
 import type { Plan } from "./Plan.ts"
 
 export type ReconcileOutcome =
   | { readonly _tag: "Done" }
   | { readonly _tag: "Requeue" }
-  | { readonly _tag: "Backoff"; readonly reason: string }
+  | {
+      readonly _tag: "Backoff"
+      readonly reason: string
+      /** A cap on this key's backoff below the queue's own (a clash is looked at again at least this often). */
+      readonly maxDelaySeconds?: number
+    }
   | { readonly _tag: "AwaitChange"; readonly reason: string; readonly requeueAfterSeconds: number }
 
 /** Safety-net requeue for terminal failures. */
@@ -34,16 +40,36 @@ export const undecodableMachine: ReconcileOutcome = {
   requeueAfterSeconds: AWAIT_CHANGE_SECONDS
 }
 
+/**
+ * A failed action that is looked at again with backoff rather than left to a change the operator would see:
+ * retryable reasons; Forbidden, since an RBAC change on the remote is not watched (design 3.3: a namespace create
+ * that is refused is retried with backoff); and a name taken by someone else's object, which nothing we watch
+ * reports gone (NotOurs, see CLASH_RECHECK_SECONDS).
+ */
+export const failureBacksOff = (failed: ActionFailure): boolean =>
+  failed.retryable || failed.reason === "Forbidden" || failed.reason === "NotOurs"
+
+/**
+ * The longest wait between two looks at a Machine whose name is taken on the remote by an object that is not ours
+ * (NameClash, NotOurs): only our own objects are watched, so the foreign one's deletion wakes nobody; the clash is
+ * looked at again with backoff capped here, and clears within this long once the object is gone.
+ */
+export const CLASH_RECHECK_SECONDS = 30
+
 export const outcomeFor = (plan: Plan, execution: ExecutionOutcome | undefined): ReconcileOutcome => {
   const failed = execution?.failed
   if (failed !== undefined)
-    return failed.retryable
-      ? { _tag: "Backoff", reason: failed.reason }
-      : { _tag: "AwaitChange", reason: failed.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
+    return failed.reason === "NotOurs"
+      ? { _tag: "Backoff", reason: failed.reason, maxDelaySeconds: CLASH_RECHECK_SECONDS }
+      : failureBacksOff(failed)
+        ? { _tag: "Backoff", reason: failed.reason }
+        : { _tag: "AwaitChange", reason: failed.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
   if ((execution?.executed ?? 0) > 0) return { _tag: "Requeue" }
   const error = plan.diagnostics.find(isBlocking)
   if (error !== undefined)
-    return { _tag: "AwaitChange", reason: error.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
+    return plan.diagnostics.some((d) => isBlocking(d) && d.reason === "NameClash")
+      ? { _tag: "Backoff", reason: "NameClash", maxDelaySeconds: CLASH_RECHECK_SECONDS }
+      : { _tag: "AwaitChange", reason: error.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
   const waiting = plan.diagnostics.find(isWaiting)
   if (waiting !== undefined) return { _tag: "Backoff", reason: waiting.reason }
   return { _tag: "Done" }

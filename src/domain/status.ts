@@ -2,6 +2,8 @@
  * Derives the Machine's status from the Machine, what was observed, the plan and what executing it did
  * (design 3.5). Domain layer: pure; `now` is an input and only stamps conditions that changed status.
  * Only fields of the CRD schema are produced. `sameStatus` tells the runtime whether a write is needed at all.
+ * Conditions: Ready, Placed, RemoteReachable; and SpecApplied once an advisory finding (part of the spec not applied
+ * as written) has appeared.
  */
 import { actionInfo } from "./actionInfo.ts"
 import { isBlocking, isWaiting } from "./Diagnostic.ts"
@@ -9,6 +11,7 @@ import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
 import { type Condition, isDeleting, type Machine, type MachineStatus, type Phase } from "./Machine.ts"
 import type { ObservedState, ObservedVmi } from "./ObservedState.ts"
 import type { Plan } from "./Plan.ts"
+import { failureBacksOff } from "./reconcileOutcome.ts"
 
 export interface StatusInput {
   readonly machine: Machine
@@ -118,7 +121,7 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
       : phase === "Terminating"
         ? (warnings[0]?.message ?? "deleting remote objects (VirtualMachine, then PVCs; the namespace is kept)")
         : failureMessage !== undefined
-          ? outcome?.failed?.retryable === false || errors.length > 0
+          ? errors.length > 0 || (outcome?.failed !== undefined && !failureBacksOff(outcome.failed))
             ? `${failureMessage}; waiting for a change`
             : `${failureMessage}; retrying`
           : warnings[0] !== undefined
@@ -180,6 +183,50 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
           failureReason ?? (phase === "Terminating" ? "Terminating" : (warnings[0]?.reason ?? "Waiting")),
           message
         )
+  // Part of the spec not applied as written (a refused shrink, a bus replaced, a provider change, design 3.7): said in
+  // a condition that appears with the first such finding and then stays, True once everything is applied again.
+  const advisories = plan.diagnostics.filter((d) => d.severity === "Warning" && d.effect === "Advises")
+  const specApplied =
+    advisories.length > 0
+      ? cond(
+          "SpecApplied",
+          "False",
+          advisories[0]!.reason,
+          advisories.map((d) => (d.field === undefined ? d.message : `${d.field}: ${d.message}`)).join("; ")
+        )
+      : previous.some((c) => c.type === "SpecApplied")
+        ? cond("SpecApplied", "True", "Applied", "the spec is applied as written")
+        : undefined
+
+  // The placed cluster's VM cannot be read (unreachable, a rejected token, a hung cluster): nothing is known about the
+  // VM now, so the last known phase, state, addresses and failure stay, Ready is Unknown (as a node's Ready is when
+  // its kubelet stops reporting), and RemoteReachable says why. A Running Machine does not flip to Creating, and a
+  // new one on a cluster that never answered is Pending, not Failed.
+  const unread =
+    !isDeleting(machine) &&
+    errors.length === 0 &&
+    outcome?.failed === undefined &&
+    plan.cluster !== undefined &&
+    (observed.remote._tag === "Unknown" ||
+      (remote !== undefined && (remote.vm._tag === "Unknown" || remote.vmi._tag === "Unknown")))
+  if (unread) {
+    const last = machine.status ?? {}
+    const lastPhase = KEPT_PHASES.find((p) => p === last.phase) ?? "Pending"
+    const why = warnings[0]?.message ?? reachable.message
+    const lastSpecApplied = previous.find((c) => c.type === "SpecApplied")
+    return {
+      ...Object.fromEntries(Object.entries(last).filter(([k]) => KEPT_FIELDS.has(k))),
+      phase: lastPhase,
+      message: `${why}; phase ${lastPhase} is the last known`,
+      provider: "kubevirt",
+      conditions: [
+        cond("Ready", "Unknown", reachable.reason, `the remote cluster cannot be read: ${reachable.message}`),
+        placed,
+        reachable,
+        ...(lastSpecApplied === undefined ? [] : [lastSpecApplied])
+      ]
+    }
+  }
 
   return {
     phase,
@@ -189,9 +236,25 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
     ...(failureReason === undefined ? {} : { failureReason }),
     ...(failureMessage === undefined ? {} : { failureMessage }),
     ...(running && vmi !== undefined ? runtimeFields(vmi) : {}),
-    conditions: [ready, placed, reachable]
+    conditions: [ready, placed, reachable, ...(specApplied === undefined ? [] : [specApplied])]
   }
 }
+
+/** Phases a Machine keeps while its remote cannot be read (Terminating is only ever derived from the Machine). */
+const KEPT_PHASES: ReadonlyArray<Phase> = ["Pending", "Creating", "Running", "Stopping", "Stopped", "Failed"]
+
+/** Status fields that describe the remote VM, kept as last seen while it cannot be read. */
+const KEPT_FIELDS: ReadonlySet<string> = new Set([
+  "state",
+  "failureReason",
+  "failureMessage",
+  "ipAddresses",
+  "ipv6Addresses",
+  "publicIPAddresses",
+  "privateIPAddresses",
+  "networkInterfaces",
+  "disks"
+])
 
 const canonical = (s: MachineStatus | undefined): string =>
   JSON.stringify(s ?? {}, (_k, v) =>

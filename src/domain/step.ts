@@ -46,12 +46,15 @@ export type Placement =
   | { readonly _tag: "Placed"; readonly cluster: string; readonly source: PlacementSource; readonly persist: boolean }
   | {
       readonly _tag: "Unplaced"
-      readonly reason: Extract<BlockingReason, "KubevirtConfigNotFound" | "NoKubevirtConfig" | "AmbiguousPlacement">
+      readonly reason: Extract<
+        BlockingReason,
+        "KubevirtConfigNotFound" | "NoKubevirtConfig" | "AmbiguousPlacement" | "NamespaceNotAllowed"
+      >
       readonly message: string
     }
   | {
       readonly _tag: "Undetermined"
-      readonly reason: Extract<WaitingReason, "KubevirtConfigsUnknown" | "PlacementSearchIncomplete">
+      readonly reason: Extract<WaitingReason, "KubevirtConfigsUnknown" | "PlacementSearchIncomplete" | "TenancyUnknown">
       readonly message: string
     }
 

@@ -22,6 +22,7 @@ import { Remotes, Supervisor } from "./Clusters.ts"
 import { IsoSizeProbe } from "./isoSizeProbe.ts"
 import type { KubeApiService } from "./KubeApi.ts"
 import type { KubeApiError } from "./KubeApiError.ts"
+import { observeTenancy } from "./observeTenancy.ts"
 import { apiRetry, retryApi } from "./retry.ts"
 
 /** Runs a read with retries; a failure becomes Unknown with the error's message. */
@@ -148,7 +149,10 @@ export const observe = Effect.fn("observe")(function* (
         ),
       { concurrency: 4 }
     )
-  const placement = place(machine, kubevirtConfigs, vmSearch, settings)
+  const chosen = place(machine, kubevirtConfigs, vmSearch, settings)
+  // Tenancy (ADR 0011): a cluster this Machine's namespace may not use is not read for it either.
+  const tenancy = chosen._tag === "Placed" ? yield* observeTenancy(machine, chosen.cluster) : undefined
+  const placement = place(machine, kubevirtConfigs, vmSearch, settings, tenancy)
   const [remote, cloudInitSources] = yield* Effect.all(
     [
       placement._tag !== "Placed"
@@ -169,6 +173,7 @@ export const observe = Effect.fn("observe")(function* (
     vmSearch,
     remote,
     ...(Object.keys(cloudInitSources).length === 0 ? {} : { cloudInitSources }),
-    ...(isoSize === undefined ? {} : { isoSize })
+    ...(isoSize === undefined ? {} : { isoSize }),
+    ...(tenancy === undefined ? {} : { tenancy })
   })
 })

@@ -9,7 +9,7 @@ import { isBlocking } from "../domain/Diagnostic.ts"
 import { Machine } from "../domain/Machine.ts"
 import { refOf } from "../domain/ObjectRef.ts"
 import type { Plan } from "../domain/Plan.ts"
-import { inScope, plan as planMachine } from "../domain/planner.ts"
+import { isOurs, plan as planMachine } from "../domain/planner.ts"
 import {
   done,
   outcomeFor,
@@ -62,8 +62,9 @@ export const reconcile = Effect.fn("reconcile")(function* (
     return { outcome: undecodableMachine, statusWritten: false } satisfies ReconcileReport
   }
   const machine = decoded.success
-  // Out of scope: no finalizer, no status, no event (design 3.1).
-  if (!inScope(machine)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
+  // Out of scope: no finalizer, no status, no event (design 3.1). A Machine with our finalizer stays ours whatever
+  // its provider says now, until its remote objects are gone (issue "Hardening", item 6).
+  if (!isOurs(machine)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
 
   const observed = withClusterHealth(yield* observe(machine, settings, knownConfigs?.()), yield* ClusterHealthFacts)
   // Before its cluster's first health check nothing is decided or written about the Machine (no status that says "not

@@ -1,30 +1,39 @@
 /**
  * The operator loop: informers feed Machine keys into the work queue; N workers reconcile them, never two on one key;
  * the outcome decides the requeue; a periodic resync is the safety net. Runtime layer.
+ * While there are several remote clusters, one may hold at most `perClusterLimit` workers (`clusterSlots.ts`): a
+ * Machine whose cluster is at its limit is parked until one of that cluster's reconciles ends, so a hung cluster does
+ * not stall the others. When a cluster's reachability changes (its health watch starts or stops answering), all its
+ * Machines are reconciled once (ADR 0011).
  * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
  * Secrets they reference (only in their namespaces), the Secrets and ConfigMaps Machines take cloud-init from (only in
- * those Machines' namespaces; an event wakes the Machines naming the object, and no value is kept), and on every
- * remote cluster the watches the capabilities declare (`domain/remoteWatches.ts`), one informer each.
+ * those Machines' namespaces; an event wakes the Machines naming the object, and no value is kept), supervisor
+ * Namespaces once a KubevirtConfig has a tenancy selector, and on every remote cluster the watches the capabilities
+ * declare (`domain/remoteWatches.ts`), one informer each. KubevirtConfigs and Namespaces are served to observe from
+ * these caches (`SupervisorCache`).
  */
-import { Duration, Effect, FiberMap, Result, Schema } from "effect"
+import { Duration, Effect, FiberMap, Option, Result, Schema } from "effect"
 import { uncheckedHealth } from "../domain/ClusterHealth.ts"
 import { cloudInitReads } from "../domain/cloudInitPayload.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
-import { PLACEMENT_ANNOTATION } from "../domain/labels.ts"
+import { FINALIZER, PLACEMENT_ANNOTATION } from "../domain/labels.ts"
 import { Machine } from "../domain/Machine.ts"
 import { Kinds } from "../domain/ObjectRef.ts"
 import type { PlacedMachines, RemoteWatch } from "../domain/RemoteWatch.ts"
 import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
 import { REMOTE_WATCHES } from "../domain/remoteWatches.ts"
 import type { Settings } from "../domain/Settings.ts"
+import { tenancyAnnotations } from "../domain/tenancy.ts"
 import { ClusterHealthFacts } from "../effects/ClusterHealthFacts.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
+import { SupervisorCache, type SupervisorCacheService } from "../effects/observeTenancy.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
 import { type ClusterHealthMonitor, makeClusterHealth } from "./clusterHealth.ts"
+import { defaultClusterLimit, makeClusterSlots } from "./clusterSlots.ts"
 import { runInformer } from "./informer.ts"
 import { type MachineProviderOptions, runMachineProvider } from "./machineProvider.ts"
 import { makeMachineTally } from "./machineTally.ts"
@@ -34,6 +43,11 @@ export interface OperatorOptions {
   readonly settings: Settings
   /** Concurrent reconciles (never two on the same Machine). Default 4. */
   readonly workers?: number
+  /**
+   * Concurrent reconciles of Machines on one remote cluster while there are several, so a hung cluster cannot hold
+   * every worker. Default half the workers, rounded up (`clusterSlots.ts`).
+   */
+  readonly perClusterLimit?: number
   /** Every Machine is reconciled at least this often. Default 10 minutes. */
   readonly resync?: Duration.Input
   readonly queue?: WorkQueueOptions
@@ -69,10 +83,11 @@ const fingerprint = (o: KubeObject) =>
 
 const keyOf = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`
 
-/** The phase a Machine counts under, or undefined when it is out of scope (the planner's `inScope`, on the raw object). */
+/** The phase a Machine counts under, or undefined when it is not ours (the planner's `isOurs`, on the raw object). */
 const phaseOf = (o: KubeObject): string | undefined => {
   const provider = (o.spec as { provider?: unknown } | undefined)?.provider
-  if (provider !== undefined && provider !== "" && provider !== "kubevirt") return undefined
+  const finalized = (o.metadata.finalizers ?? []).includes(FINALIZER)
+  if (provider !== undefined && provider !== "" && provider !== "kubevirt" && !finalized) return undefined
   const phase = (o.status as { phase?: unknown } | undefined)?.phase
   return typeof phase === "string" && phase !== "" ? phase : "Unknown"
 }
@@ -107,7 +122,11 @@ const runRemoteWatch = (
   api: KubeApiService,
   cluster: string,
   watch: RemoteWatch,
-  wake: { readonly queue: WorkQueue; readonly machines: PlacedMachines; readonly health: ClusterHealthMonitor }
+  wake: {
+    readonly queue: WorkQueue
+    readonly machines: PlacedMachines
+    readonly health: ClusterHealthMonitor["report"]
+  }
 ): Effect.Effect<void> => {
   const informer = runInformer(
     api,
@@ -117,8 +136,8 @@ const runRemoteWatch = (
       onEvent: (_t, o) => Effect.forEach(watch.toKeys(o, cluster, wake.machines), wake.queue.add, { discard: true }),
       ...(watch.reportsHealth === true
         ? {
-            onSynced: () => wake.health.report(cluster, true, "the remote cluster answers"),
-            onError: (e) => wake.health.report(cluster, false, e.message)
+            onSynced: () => wake.health(cluster, true, "the remote cluster answers"),
+            onError: (e) => wake.health(cluster, false, e.message)
           }
         : {})
     },
@@ -166,6 +185,7 @@ export const runOperator = (
     const remoteWatchers = yield* FiberMap.make<string>()
     const secretWatchers = yield* FiberMap.make<string>()
     const configMapWatchers = yield* FiberMap.make<string>()
+    const namespaceWatcher = yield* FiberMap.make<string>()
     // Ready once both supervisor caches have listed once.
     const syncedInformers = new Set<string>()
     const markSynced = (informer: string) => () =>
@@ -191,19 +211,40 @@ export const runOperator = (
       interval: options.healthInterval,
       onReadinessChange: enqueueCluster
     })
+    // When a cluster starts or stops answering, every Machine placed there is looked at once, so their
+    // RemoteReachable follows the cluster even when nothing else wakes them (a converged Machine during an outage).
+    // Only transitions wake them: a cluster that stays down costs no writes.
+    const reachability = new Map<string, boolean>()
+    const reportHealth = (cluster: string, reachable: boolean, message: string) =>
+      Effect.gen(function* () {
+        yield* health.report(cluster, reachable, message)
+        const before = reachability.get(cluster)
+        reachability.set(cluster, reachable)
+        if (before !== undefined && before !== reachable) {
+          yield* Effect.logInfo(`remote cluster ${cluster} is ${reachable ? "reachable again" : "unreachable"}`)
+          yield* enqueueCluster(cluster)
+        }
+      })
+    const slots = makeClusterSlots(options.perClusterLimit ?? defaultClusterLimit(options.workers ?? 4))
+    /** The cluster a Machine's reconcile talks to: its placement, or where placement will put it. */
+    const clusterOf = (key: string): string | undefined =>
+      machines.get(key)?.cluster ??
+      (options.settings.defaultKubevirtConfig !== undefined && options.settings.defaultKubevirtConfig !== ""
+        ? options.settings.defaultKubevirtConfig
+        : configs.size === 1
+          ? [...configs.keys()][0]
+          : undefined)
 
     // Per remote cluster, every declared watch. Restarted when the cluster's kubeconfig changes.
     const watchRemote = (cluster: string) =>
       Effect.gen(function* () {
         const api = yield* remotes.get(cluster).pipe(
-          Effect.tapError((e) =>
-            Effect.andThen(Effect.logWarning(e.message), health.report(cluster, false, e.message))
-          ),
+          Effect.tapError((e) => Effect.andThen(Effect.logWarning(e.message), reportHealth(cluster, false, e.message))),
           Effect.retry({ schedule: informerRetry })
         )
         yield* Effect.forEach(
           REMOTE_WATCHES,
-          (watch) => runRemoteWatch(api, cluster, watch, { queue, machines: placed, health }),
+          (watch) => runRemoteWatch(api, cluster, watch, { queue, machines: placed, health: reportHealth }),
           { concurrency: "unbounded", discard: true }
         )
       }).pipe(Effect.annotateLogs({ cluster }))
@@ -270,6 +311,7 @@ export const runOperator = (
         const name = o.metadata.name
         if (type === "DELETED") {
           configs.delete(name)
+          reachability.delete(name)
           yield* remotes.invalidate(name)
           yield* FiberMap.remove(remoteWatchers, name)
           yield* health.forget(name)
@@ -282,11 +324,61 @@ export const runOperator = (
         configs.set(name, decoded.success)
         const ns = decoded.success.spec.secretNamespace
         if (!(yield* FiberMap.has(secretWatchers, ns))) yield* FiberMap.run(secretWatchers, ns, watchSecrets(ns))
+        const tenancy = tenancyAnnotations(name, decoded.success.metadata.annotations)
+        if (tenancy.allowedNamespaceSelector !== undefined) yield* watchNamespaces
         if (before === undefined || JSON.stringify(before.spec) !== JSON.stringify(decoded.success.spec)) {
           yield* restartRemote(name)
           yield* enqueueCluster(name)
-        }
+        } else if (JSON.stringify(tenancyAnnotations(name, before.metadata.annotations)) !== JSON.stringify(tenancy))
+          // Who may use the cluster changed: its Machines (and those not placed yet) are decided again.
+          yield* enqueueCluster(name)
       })
+
+    // Supervisor Namespaces' labels, for tenancy selectors (ADR 0011): watched from the first KubevirtConfig that has a
+    // selector (so the operator needs namespaces list/watch on the supervisor only then); a change of a namespace's
+    // labels wakes its Machines.
+    const namespaceLabels = new Map<string, Readonly<Record<string, string>>>()
+    let namespacesSynced = false
+    const onNamespace = (type: string, o: KubeObject) =>
+      Effect.gen(function* () {
+        const name = o.metadata.name
+        const before = namespaceLabels.get(name)
+        const labels = o.metadata.labels ?? {}
+        if (type === "DELETED") namespaceLabels.delete(name)
+        else namespaceLabels.set(name, labels)
+        if (namespacesSynced && JSON.stringify(before) !== JSON.stringify(type === "DELETED" ? undefined : labels))
+          yield* Effect.forEach(
+            [...machines.keys()].filter((k) => k.startsWith(`${name}/`)),
+            (k) => queue.add(k),
+            { discard: true }
+          )
+      })
+    const watchNamespaces = Effect.gen(function* () {
+      if (yield* FiberMap.has(namespaceWatcher, "namespaces")) return
+      yield* FiberMap.run(
+        namespaceWatcher,
+        "namespaces",
+        runInformer(
+          supervisor,
+          Kinds.Namespace,
+          {},
+          {
+            onEvent: onNamespace,
+            onSynced: () =>
+              Effect.sync(() => {
+                namespacesSynced = true
+              })
+          },
+          "Namespaces"
+        )
+      )
+    })
+    // What the watch caches know, for observe (tenancy): nothing until the informer has listed once.
+    const supervisorCache: SupervisorCacheService = {
+      kubevirtConfig: (name) =>
+        syncedInformers.has("KubevirtConfigs") ? Option.fromNullishOr(configs.get(name)) : undefined,
+      namespaceLabels: (name) => (namespacesSynced ? Option.fromNullishOr(namespaceLabels.get(name)) : undefined)
+    }
 
     const onMachine = (type: string, o: KubeObject) =>
       Effect.gen(function* () {
@@ -316,34 +408,60 @@ export const runOperator = (
         case "Requeue":
           return Effect.andThen(queue.forget(key), queue.add(key))
         case "Backoff":
-          return queue.addRateLimited(key)
+          return queue.addRateLimited(
+            key,
+            outcome.maxDelaySeconds === undefined ? undefined : Duration.seconds(outcome.maxDelaySeconds)
+          )
         case "AwaitChange":
           return Effect.andThen(queue.forget(key), queue.addAfter(key, Duration.seconds(outcome.requeueAfterSeconds)))
       }
     }
 
+    const reconcileKey = (key: string) =>
+      Effect.gen(function* () {
+        const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        const report = yield* reconcile(key, options.settings, () =>
+          syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined
+        ).pipe(
+          Effect.provideService(SupervisorCache, supervisorCache),
+          Effect.catchCause((cause) =>
+            Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
+              outcome: { _tag: "Backoff", reason: "Unexpected" },
+              statusWritten: false
+            } satisfies ReconcileReport)
+          ),
+          Effect.annotateLogs({ machine: key })
+        )
+        const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        yield* Effect.logDebug(
+          `reconciled ${key}: ${report.outcome._tag}${"reason" in report.outcome ? ` (${report.outcome.reason})` : ""}; ` +
+            describeReport(report)
+        )
+        if (options.onReconciled !== undefined) yield* options.onReconciled(key, report, (ended - started) / 1000)
+        yield* apply(key, report.outcome)
+        yield* queue.done(key)
+      })
+
     const worker = Effect.gen(function* () {
       const key = yield* queue.take
-      const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
-      const report = yield* reconcile(key, options.settings, () =>
-        syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined
-      ).pipe(
-        Effect.catchCause((cause) =>
-          Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
-            outcome: { _tag: "Backoff", reason: "Unexpected" },
-            statusWritten: false
-          } satisfies ReconcileReport)
-        ),
-        Effect.annotateLogs({ machine: key })
+      // With one cluster there is no other to keep workers for: its Machines may use all of them.
+      const cluster = configs.size > 1 ? clusterOf(key) : undefined
+      if (cluster !== undefined && !slots.acquire(cluster, key)) {
+        // Its cluster is at its limit: parked, not waited for; a reconcile of that cluster that ends queues it again.
+        yield* queue.done(key)
+        return
+      }
+      yield* reconcileKey(key).pipe(
+        Effect.ensuring(
+          Effect.suspend(() => {
+            if (cluster === undefined) return Effect.void
+            const next = slots.release(cluster)
+            // Down to one cluster meanwhile: nothing will take a slot again, so every parked key goes back now.
+            const again = [...(next === undefined ? [] : [next]), ...(configs.size > 1 ? [] : slots.drain(cluster))]
+            return Effect.forEach(again, queue.add, { discard: true })
+          })
+        )
       )
-      const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
-      yield* Effect.logDebug(
-        `reconciled ${key}: ${report.outcome._tag}${"reason" in report.outcome ? ` (${report.outcome.reason})` : ""}; ` +
-          describeReport(report)
-      )
-      if (options.onReconciled !== undefined) yield* options.onReconciled(key, report, (ended - started) / 1000)
-      yield* apply(key, report.outcome)
-      yield* queue.done(key)
     }).pipe(Effect.forever)
 
     const resync = Effect.gen(function* () {

@@ -34,8 +34,8 @@ export interface WorkQueue {
   readonly add: (key: string) => Effect.Effect<void>
   /** Queue the key after `delay`; an earlier pending time for the same key wins. */
   readonly addAfter: (key: string, delay: Duration.Input) => Effect.Effect<void>
-  /** Queue the key after its backoff (which grows with each call until `forget`). */
-  readonly addRateLimited: (key: string) => Effect.Effect<void>
+  /** Queue the key after its backoff (which grows with each call until `forget`), capped at `maxDelay` when given. */
+  readonly addRateLimited: (key: string, maxDelay?: Duration.Input) => Effect.Effect<void>
   /** Reset the key's failure count. */
   readonly forget: (key: string) => Effect.Effect<void>
   /** The number of failures recorded for the key. */
@@ -103,12 +103,13 @@ export const makeWorkQueue = (
         )
       })
 
-    const addRateLimited = (key: string) =>
+    const addRateLimited = (key: string, maxDelay?: Duration.Input) =>
       Effect.gen(function* () {
         hooks.onRetry?.(key)
         const n = failureCount.get(key) ?? 0
         failureCount.set(key, n + 1)
-        const perKey = exponentialDelayMillis(base, max, n)
+        const cap = maxDelay === undefined ? max : Math.min(max, Duration.toMillis(Duration.fromInputUnsafe(maxDelay)))
+        const perKey = exponentialDelayMillis(base, cap, n)
         const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
         tokens = Math.min(burst, tokens + ((now - tokensAt) / 1000) * qps)
         tokensAt = now

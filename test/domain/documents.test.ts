@@ -67,6 +67,44 @@ describe("sortDocuments", () => {
     assert.match(d.problems[0]!, /^m\.yaml#2 \(Machine web\): spec\.cpu\.cores: /)
   })
 
+  it("a Machine, MachineClass or KubevirtConfig of another apiVersion is refused, naming the document", () => {
+    const d = sortDocuments([
+      doc({ ...machine("capi"), apiVersion: "cluster.x-k8s.io/v1beta1" }, 0),
+      doc({ ...machine("bare"), apiVersion: undefined }, 1),
+      doc({ apiVersion: "example.com/v1", kind: "MachineClass", metadata: { name: "small" } }, 2),
+      doc(machine("ours"), 3)
+    ])
+    assert.deepStrictEqual(
+      d.machines.map((m) => m.metadata.name),
+      ["ours"]
+    )
+    assert.deepStrictEqual(d.problems, [
+      "m.yaml#0 (Machine capi): apiVersion: 'cluster.x-k8s.io/v1beta1'; a Machine of this tool is vitistack.io/v1alpha1",
+      "m.yaml#1 (Machine bare): apiVersion: missing; a Machine of this tool is vitistack.io/v1alpha1",
+      "m.yaml#2 (MachineClass small): apiVersion: 'example.com/v1'; a MachineClass of this tool is vitistack.io/v1alpha1"
+    ])
+  })
+
+  it("the same object twice is an error naming both documents (a Machine without a namespace is in default)", () => {
+    const d = sortDocuments([
+      doc(machine("web"), 0),
+      doc(machine("web"), 1),
+      doc(machine("web", { namespace: "default" }), 2),
+      doc(machine("web", { namespace: "other" }), 3),
+      doc({ apiVersion: "v1", kind: "Namespace", metadata: { name: "a" } }, 4),
+      doc({ apiVersion: "v1", kind: "Namespace", metadata: { name: "a" } }, 5)
+    ])
+    assert.deepStrictEqual(
+      d.machines.map((m) => `${m.metadata.namespace}/${m.metadata.name}`),
+      ["default/web", "other/web"]
+    )
+    assert.deepStrictEqual(d.problems, [
+      "m.yaml#1 (Machine web): duplicate of m.yaml#0; each object may be given once",
+      "m.yaml#2 (Machine default/web): duplicate of m.yaml#0; each object may be given once",
+      "m.yaml#5 (Namespace a): duplicate of m.yaml#4; each object may be given once"
+    ])
+  })
+
   it("a document without a kind is a problem", () => {
     assert.deepStrictEqual(sortDocuments([doc({ metadata: { name: "x" } }, 4)]).problems, ["m.yaml#4: kind: missing"])
   })

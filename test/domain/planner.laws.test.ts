@@ -6,15 +6,16 @@ import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { Action } from "../../src/domain/Action.ts"
 import { isRemote } from "../../src/domain/actionInfo.ts"
-import { DELETION_POLICY_ANNOTATION, isOwnedBy, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
-import { isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
+import { DELETION_POLICY_ANNOTATION, FINALIZER, isOwnedBy, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
+import { hasFinalizer, isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
 import { ObservedState } from "../../src/domain/ObservedState.ts"
 import { decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
-import { plan } from "../../src/domain/planner.ts"
+import { inScope, plan } from "../../src/domain/planner.ts"
 import { renderAction, renderPlans } from "../../src/domain/render.ts"
 import { Settings } from "../../src/domain/Settings.ts"
 import { simulate, type World } from "../../src/domain/simulate.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
+import { decideTenancy } from "../../src/domain/tenancy.ts"
 import { fromSchema, RUNS, scenario } from "../fixtures/arbitraries.ts"
 
 const params = { numRuns: RUNS, verbose: 1 } as const
@@ -166,6 +167,16 @@ describe("planner laws", () => {
         const remote = remoteOf(observed)
         const ours = (labels: Readonly<Record<string, string>>) => isOwnedBy(labels, machine.metadata.name)
         if (hasErrors(p)) assert.isFalse(p.actions.some(isRemote), "a plan with an Error has no remote write")
+        // Tenancy: a cluster this namespace may not use (or whose policy is unread) gets no write and no placement.
+        const cluster = p.cluster ?? machine.metadata.annotations?.[PLACEMENT_ANNOTATION]
+        if (
+          cluster !== undefined &&
+          decideTenancy(observed.tenancy, cluster, machine.metadata.namespace)._tag !== "Allowed"
+        )
+          assert.isFalse(
+            p.actions.some((a) => isRemote(a) || a._tag === "PersistPlacement"),
+            "no remote write or placement on a cluster the namespace may not use"
+          )
         for (const a of p.actions) {
           switch (a._tag) {
             case "EnsureNamespace":
@@ -250,6 +261,32 @@ describe("planner laws", () => {
           JSON.stringify(deriveStatus({ machine, observed, plan: p, now: "2026-11-28T00:00:00Z" }))
         ].join("\n")
         assert.notInclude(shown, "s3cr3t-cl0ud-init-val")
+      }),
+      params
+    )
+  })
+
+  it("scope: another provider's Machine gets nothing unless it carries our finalizer; then it is ours until cleaned up", () => {
+    fc.assert(
+      fc.property(scenario, ({ machine, observed, settings }) => {
+        fc.pre(!inScope(machine))
+        const p = plan({ machine, observed, settings })
+        if (!hasFinalizer(machine, FINALIZER)) {
+          assert.deepStrictEqual(p.actions, [])
+          return
+        }
+        if (!isDeleting(machine)) {
+          // Live: no remote write and no new mark; only the release of a Machine that was never placed.
+          const placed = (machine.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
+          assert.deepStrictEqual(
+            p.actions.map((a) => a._tag),
+            placed ? [] : ["RemoveFinalizer"]
+          )
+          return
+        }
+        // Deleting: the same cleanup as an in-scope Machine's (the provider is not looked at).
+        const asOurs = Machine.make({ ...machine, spec: { ...machine.spec, provider: "kubevirt" } })
+        assert.deepStrictEqual(p.actions, plan({ machine: asOurs, observed, settings }).actions)
       }),
       params
     )

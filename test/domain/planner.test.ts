@@ -6,7 +6,8 @@ import type { Action } from "../../src/domain/Action.ts"
 import { desiredFor } from "../../src/domain/desired.ts"
 import { absent, present, unknown } from "../../src/domain/Fact.ts"
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
-import type { Machine } from "../../src/domain/Machine.ts"
+import { isDeleting, type Machine } from "../../src/domain/Machine.ts"
+import { MachineClass } from "../../src/domain/MachineClass.ts"
 import { pvcManifest } from "../../src/domain/manifests/Pvc.ts"
 import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
@@ -14,6 +15,7 @@ import type { ObservedState } from "../../src/domain/ObservedState.ts"
 import { plan } from "../../src/domain/planner.ts"
 import { defaultSettings, Settings } from "../../src/domain/Settings.ts"
 import { simulate } from "../../src/domain/simulate.ts"
+import { tenancyAnnotations } from "../../src/domain/tenancy.ts"
 import { aClass, aCluster, aPvc } from "../fixtures/aCluster.ts"
 import { aMachine } from "../fixtures/aMachine.ts"
 
@@ -301,6 +303,59 @@ describe("sizing, names and bad input (design 3.4, 3.8)", () => {
     assert.strictEqual(d?.reason, reason)
     assert.strictEqual(d?.field, field)
   })
+  // Values that parse but cannot be a VM's size (issue "Hardening", item 5): each an Error naming the field.
+  const hostileClass = (spec: Partial<MachineClass["spec"]>) =>
+    MachineClass.make({
+      metadata: { name: "odd" },
+      spec: { enabled: true, memory: { quantity: "8Gi" }, cpu: { cores: 2 }, ...spec }
+    })
+  const hostile = [
+    { name: "ClassMemoryOverflows", cls: { memory: { quantity: "1e400" } }, spec: {}, field: "spec.memory.quantity" },
+    { name: "ClassMemoryNegative", cls: { memory: { quantity: "-2Gi" } }, spec: {}, field: "spec.memory.quantity" },
+    { name: "ClassMemoryInfinite", cls: { memory: { quantity: Infinity } }, spec: {}, field: "spec.memory.quantity" },
+    { name: "ClassMemoryTooSmall", cls: { memory: { quantity: "1k" } }, spec: {}, field: "spec.memory.quantity" },
+    { name: "ClassCoresInfinite", cls: { cpu: { cores: Infinity } }, spec: {}, field: "spec.cpu.cores" },
+    { name: "ClassSocketsHuge", cls: { cpu: { cores: 2, sockets: 1e9 } }, spec: {}, field: "spec.cpu.sockets" },
+    { name: "ClassThreadsFraction", cls: { cpu: { cores: 2, threads: 1.5 } }, spec: {}, field: "spec.cpu.threads" }
+  ] as const
+  it.each(hostile)("HostileClass $name: InvalidMachineClass naming the class's field, no remote write", (c) => {
+    const m = aMachine().withFinalizer().placedOn("remote-a").withSpec({ machineClass: "odd" }).build()
+    const p = run(m, aCluster().withClass(hostileClass(c.cls)).build(m))
+    assert.deepStrictEqual(
+      p.actions.map((a) => a._tag),
+      []
+    )
+    const errors = p.diagnostics.filter((d) => d.severity === "Error")
+    assert.deepStrictEqual(
+      errors.map((d) => [d.reason, d.field]),
+      [["InvalidMachineClass", "spec.machineClass"]]
+    )
+    assert.include(errors[0]!.message, `MachineClass 'odd' ${c.field}:`)
+  })
+  const memories = [
+    { name: "Huge", memory: 1e308 },
+    { name: "AbovePebibyte", memory: 2 ** 50 + 2 ** 20 },
+    { name: "Negative", memory: -(2 ** 30) },
+    { name: "Fraction", memory: 2 ** 30 + 0.5 }
+  ]
+  it.each(memories)("HostileMemory $name: spec.memory is an InvalidMemory Error", ({ memory }) => {
+    const m = aMachine().withFinalizer().placedOn("remote-a").withSpec({ memory }).build()
+    const p = run(m, aCluster().build(m))
+    assert.deepStrictEqual(
+      p.actions.map((a) => a._tag),
+      []
+    )
+    assert.deepStrictEqual(
+      p.diagnostics.filter((d) => d.severity === "Error").map((d) => [d.reason, d.field]),
+      [["InvalidMemory", "spec.memory"]]
+    )
+  })
+  it("MemoryAtTheLimits: 1Mi and 1Pi are sizes", () => {
+    for (const memory of [2 ** 20, 2 ** 50]) {
+      const m = aMachine().withFinalizer().placedOn("remote-a").withSpec({ memory }).build()
+      assert.strictEqual(vmOf(run(m, aCluster().build(m)))?.memory, `${memory / 2 ** 20}Mi`)
+    }
+  })
   it("InstanceTypeIsAnAliasWithAWarning", () => {
     const m = aMachine().withFinalizer().placedOn("remote-a").withSpec({ instanceType: "small" }).build()
     const p = run(m, aCluster().withClass(aClass("small", 6)).build(m))
@@ -447,5 +502,212 @@ describe("deletion (design 3.6)", () => {
       ),
       ["RemoveFinalizer"]
     )
+  })
+})
+
+describe("provider changed after placement (issue 'Hardening', item 6)", () => {
+  const converge = (m: Machine, rounds = 5) => {
+    let world = {
+      machine: m as Machine | undefined,
+      observed: aCluster()
+        .withObjects(...converged(aMachine().build()))
+        .build(m)
+    }
+    const seen: Array<string> = []
+    for (let i = 0; i < rounds && world.machine !== undefined; i++) {
+      const p = plan({ machine: world.machine, observed: world.observed, settings: defaultSettings })
+      if (p.actions.length === 0) break
+      seen.push(...p.actions.map((a) => a._tag))
+      world = simulate(world, p.actions)
+    }
+    return { seen, world }
+  }
+  const moved = aMachine().withFinalizer().placedOn("remote-a").withSpec({ provider: "proxmox" })
+
+  it("PlacedAndLive: nothing remote is created or changed; a ProviderChanged advisory names spec.provider", () => {
+    const m = moved.withSpec({ provider: "proxmox", cpu: { cores: 8 } }).build()
+    const drifted = aCluster()
+      .withObjects(...converged(aMachine().build()))
+      .build(m)
+    const p = run(m, drifted)
+    assert.deepStrictEqual(p.actions, [])
+    assert.strictEqual(p.cluster, "remote-a")
+    assert.deepStrictEqual(
+      p.diagnostics.map((d) => [d.severity, d.effect, d.reason, d.field]),
+      [["Warning", "Advises", "ProviderChanged", "spec.provider"]]
+    )
+    assert.include(p.diagnostics[0]!.message, "'proxmox'")
+  })
+  it("PlacedAndLiveWithNothingRemote: still no write at all (no namespace, PVC or VM is created)", () => {
+    const m = moved.inNamespace("team-a").build()
+    assert.deepStrictEqual(tags(m, aCluster().build(m)), [])
+  })
+  it("NeverPlaced: nothing remote can exist, so the finalizer goes and the Machine is released", () => {
+    const m = aMachine().withFinalizer().withSpec({ provider: "proxmox" }).build()
+    const p = run(m, aCluster().build(m))
+    assert.deepStrictEqual(
+      p.actions.map((a) => a._tag),
+      ["RemoveFinalizer"]
+    )
+    const after = simulate({ machine: m, observed: aCluster().build(m) }, p.actions)
+    assert.deepStrictEqual(tags(after.machine!, after.observed), [])
+  })
+  it("Deleting: cleaned up like any of ours: the VM, then the PVCs, then the finalizer", () => {
+    const { seen, world } = converge(moved.deleting().build())
+    assert.deepStrictEqual(seen, ["DeleteVirtualMachine", "DeletePvc", "RemoveFinalizer"])
+    assert.isUndefined(world.machine)
+    const r = world.observed.remote
+    assert.isTrue(r._tag === "Present" && r.value.vm._tag === "Absent" && r.value.pvcs._tag === "Present")
+    assert.deepStrictEqual(r._tag === "Present" && r.value.pvcs._tag === "Present" && r.value.pvcs.value, [])
+  })
+  it("DeletingWithOrphanPolicy: the remote objects are kept, the finalizer goes", () => {
+    assert.deepStrictEqual(converge(moved.deleting().orphanOnDelete().build()).seen, ["RemoveFinalizer"])
+  })
+  it("WithoutOurFinalizer: another provider's Machine is not ours at all, live or deleting", () => {
+    for (const m of [
+      aMachine().placedOn("remote-a").withSpec({ provider: "proxmox" }).build(),
+      aMachine().placedOn("remote-a").withSpec({ provider: "proxmox" }).deleting().build()
+    ]) {
+      const p = run(
+        m,
+        aCluster()
+          .withObjects(...converged(aMachine().build()))
+          .build(m)
+      )
+      assert.deepStrictEqual(p.actions, [])
+      assert.deepStrictEqual(
+        p.diagnostics.map((d) => d.reason),
+        ["OutOfScope"]
+      )
+    }
+  })
+  it("ProviderSetBack: kubevirt again, the Machine converges as before", () => {
+    const m = moved.withSpec({ provider: "kubevirt", cpu: { cores: 4 } }).build()
+    assert.deepStrictEqual(
+      tags(
+        m,
+        aCluster()
+          .withObjects(...converged(aMachine().build()))
+          .build(m)
+      ),
+      ["PatchVirtualMachine"]
+    )
+  })
+})
+
+describe("tenancy (issue 'Hardening', item 10; ADR 0011)", () => {
+  const LIST = "vitistack.io/allowed-namespaces"
+  const SELECTOR = "vitistack.io/allowed-namespace-selector"
+  const policy = (annotations: Record<string, string>, labels?: Record<string, string>) =>
+    present({
+      ...tenancyAnnotations("remote-a", annotations),
+      ...(labels === undefined ? {} : { namespaceLabels: present(labels) })
+    })
+  const cases = [
+    {
+      name: "ListedNamespaceConverges",
+      machine: aMachine().inNamespace("team-a").withFinalizer().placedOn("remote-a"),
+      tenancy: policy({ [LIST]: "team-a" }),
+      want: ["EnsureNamespace", "CreatePvc", "CreateVirtualMachine"],
+      error: undefined
+    },
+    {
+      name: "UnlistedNamespaceGetsNoRemoteWrite",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a"),
+      tenancy: policy({ [LIST]: "team-a" }),
+      want: [],
+      error: "NamespaceNotAllowed"
+    },
+    {
+      name: "AutomaticPlacementIsNotRecordedWhenDenied",
+      machine: aMachine().inNamespace("team-b"),
+      tenancy: policy({ [LIST]: "team-a" }),
+      want: ["AddFinalizer"],
+      error: "NamespaceNotAllowed"
+    },
+    {
+      name: "SelectorMatchesTheNamespaceLabels",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a"),
+      tenancy: policy({ [SELECTOR]: "tenant=blue" }, { tenant: "blue" }),
+      want: ["EnsureNamespace", "CreatePvc", "CreateVirtualMachine"],
+      error: undefined
+    },
+    {
+      name: "SelectorDoesNotMatch",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a"),
+      tenancy: policy({ [SELECTOR]: "tenant=blue" }, { tenant: "red" }),
+      want: [],
+      error: "NamespaceNotAllowed"
+    },
+    {
+      name: "UnreadableLabelsWait",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a"),
+      tenancy: present({
+        ...tenancyAnnotations("remote-a", { [SELECTOR]: "tenant=blue" }),
+        namespaceLabels: unknown("Forbidden")
+      }),
+      want: [],
+      error: undefined
+    },
+    {
+      name: "DeletionOfADeniedMachineWaits",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a").deleting(),
+      tenancy: policy({ [LIST]: "team-a" }),
+      want: [],
+      error: "NamespaceNotAllowed"
+    },
+    {
+      name: "OrphanedDeletionOfADeniedMachineTouchesNothingRemote",
+      machine: aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a").deleting().orphanOnDelete(),
+      tenancy: policy({ [LIST]: "team-a" }),
+      want: ["RemoveFinalizer"],
+      error: undefined
+    }
+  ]
+  it.each(cases)("$name", ({ machine, tenancy, want, error }) => {
+    const m = machine.build()
+    // The remote holds this Machine's objects (an earlier, allowed time): still nothing is written for a denied one.
+    const observed = aCluster()
+      .withObjects(...converged(aMachine().inNamespace(m.metadata.namespace).build()))
+      .withTenancy(tenancy)
+      .build(m)
+    const fresh = aCluster().withTenancy(tenancy).build(m)
+    const p = run(m, isDeleting(m) ? observed : fresh)
+    assert.deepStrictEqual(
+      p.actions.map((a) => a._tag),
+      want
+    )
+    assert.strictEqual(p.diagnostics.find((d) => d.severity === "Error")?.reason, error)
+    if (error !== undefined) {
+      assert.strictEqual(p.diagnostics.find((d) => d.severity === "Error")?.field, "metadata.namespace")
+      // Live and denied: not placed (the Placed condition says why).
+      if (!isDeleting(m)) assert.isUndefined(p.cluster)
+    }
+  })
+  it("UnreadableLabelsWait says so and names the namespace", () => {
+    const m = aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a").build()
+    const p = run(
+      m,
+      aCluster()
+        .withTenancy(
+          present({ ...tenancyAnnotations("remote-a", { [SELECTOR]: "t=1" }), namespaceLabels: unknown("Forbidden") })
+        )
+        .build(m)
+    )
+    assert.deepStrictEqual(
+      p.diagnostics.map((d) => [d.effect, d.reason]),
+      [["Waits", "TenancyUnknown"]]
+    )
+    assert.include(p.diagnostics[0]!.message, "namespace 'team-b'")
+  })
+  it("a denied deletion says how to stop waiting", () => {
+    const m = aMachine().inNamespace("team-b").withFinalizer().placedOn("remote-a").deleting().build()
+    const p = run(
+      m,
+      aCluster()
+        .withTenancy(policy({ [LIST]: "team-a" }))
+        .build(m)
+    )
+    assert.match(p.diagnostics[0]!.message, /deletion waits \(annotate vitistack.io\/deletion-policy: Orphan/)
   })
 })

@@ -4,27 +4,26 @@ import { advisory, error, waiting } from "../../src/domain/Diagnostic.ts"
 import type { ExecutionOutcome } from "../../src/domain/ExecutionOutcome.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { Plan } from "../../src/domain/Plan.ts"
-import { outcomeFor } from "../../src/domain/reconcileOutcome.ts"
+import { CLASH_RECHECK_SECONDS, outcomeFor } from "../../src/domain/reconcileOutcome.ts"
 
 const planWith = (diagnostics: Plan["diagnostics"]) =>
   Plan.make({ machine: refOf("Machine", "m", "default"), actions: [], diagnostics })
-const failed = (retryable: boolean): ExecutionOutcome => ({
-  executed: 0,
-  failed: {
-    action: "EnsureNamespace",
-    target: "x",
-    reason: retryable ? "ServerError" : "Forbidden",
-    message: "m",
-    retryable
-  }
-})
+const failed = (reason: string, retryable: boolean, action: "EnsureNamespace" | "CreatePvc" = "EnsureNamespace") =>
+  ({ executed: 0, failed: { action, target: "x", reason, message: "m", retryable } }) satisfies ExecutionOutcome
 
 describe("outcomeFor", () => {
   const cases = [
     { name: "Converged", plan: planWith([]), execution: { executed: 0 }, want: "Done" },
     { name: "ActionsRan", plan: planWith([]), execution: { executed: 3 }, want: "Requeue" },
-    { name: "RetryableFailure", plan: planWith([]), execution: failed(true), want: "Backoff" },
-    { name: "TerminalFailure", plan: planWith([]), execution: failed(false), want: "AwaitChange" },
+    { name: "RetryableFailure", plan: planWith([]), execution: failed("ServerError", true), want: "Backoff" },
+    // Design 3.3: a refused namespace create is retried with backoff (RBAC changes are not watched), not left 300 s.
+    { name: "ForbiddenNamespaceCreate", plan: planWith([]), execution: failed("Forbidden", false), want: "Backoff" },
+    {
+      name: "TerminalFailure",
+      plan: planWith([]),
+      execution: failed("Invalid", false, "CreatePvc"),
+      want: "AwaitChange"
+    },
     {
       name: "BadInput",
       plan: planWith([error("MachineClassNotFound", "x", "spec.machineClass")]),
@@ -46,5 +45,29 @@ describe("outcomeFor", () => {
   ] as const
   it.each(cases)("$name → $want", ({ plan, execution, want }) =>
     assert.strictEqual(outcomeFor(plan, execution)._tag, want)
+  )
+
+  // Only our own objects are watched: a foreign object's deletion wakes nobody, so a clash is looked at again with a
+  // backoff capped well below the 5-minute safety requeue.
+  const clashes = [
+    {
+      name: "NameClashInThePlan",
+      plan: planWith([error("NameClash", "x", "metadata.name")]),
+      execution: { executed: 0 },
+      reason: "NameClash"
+    },
+    {
+      name: "NotOursAtExecution",
+      plan: planWith([]),
+      execution: failed("NotOurs", false, "CreatePvc"),
+      reason: "NotOurs"
+    }
+  ] as const
+  it.each(clashes)("$name → Backoff capped at CLASH_RECHECK_SECONDS", ({ plan, execution, reason }) =>
+    assert.deepStrictEqual(outcomeFor(plan, execution), {
+      _tag: "Backoff",
+      reason,
+      maxDelaySeconds: CLASH_RECHECK_SECONDS
+    })
   )
 })

@@ -1,17 +1,26 @@
 /**
- * The operator as an attacker would try it, end to end on the real apiservers (issue "Hardening"): KubevirtConfig
- * Secrets that name local files or run code, pointed at a TLS capture server on 127.0.0.1 that would accept any
- * request. Nothing of the files reaches it (nothing reaches it at all), no plugin runs, and each Machine's status
- * names the KubevirtConfig and the field without echoing a path or a value.
+ * The operator as an attacker or an unlucky operator would try it, end to end on the real apiservers (issue
+ * "Hardening"):
+ * - KubevirtConfig Secrets that name local files or run code, pointed at a TLS capture server on 127.0.0.1 that would
+ *   accept any request. Nothing of the files reaches it (nothing reaches it at all), no plugin runs, and each
+ *   Machine's status names the KubevirtConfig and the field without echoing a path or a value (item 1).
+ * - A remote behind a TCP proxy that accepts connections and never answers, with 8 Machines on it: a Machine on the
+ *   healthy remote runs in its normal time, and the hung cluster's Machines say it is unreachable (item 2).
+ * - A Machine whose spec.provider changes after placement: its VM is left alone, a condition says so, and deleting
+ *   it removes the VM and PVCs and releases it (item 6).
+ * - Tenancy: a namespace a KubevirtConfig does not allow gets a condition and nothing on the remote; allowing it by a
+ *   selector on its (supervisor) labels lets it run, with the shipped supervisor ClusterRole (item 10).
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { createServer, type Server } from "node:https"
-import type { AddressInfo } from "node:net"
+import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
+import { Effect } from "effect"
 import { dump, load } from "js-yaml"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import type { KubeObject } from "../../src/domain/KubeObject.ts"
+import { refOf } from "../../src/domain/ObjectRef.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
 import {
   eventually,
@@ -19,7 +28,9 @@ import {
   installKubevirtConfig,
   kubeconfigYaml,
   liveClient,
+  run,
   startOperator,
+  startStandIn,
   upsert
 } from "./operatorEnv.ts"
 
@@ -135,6 +146,251 @@ describe("hostile KubevirtConfig Secrets on real apiservers", () => {
       expect(existsSync(marker)).toBe(false)
     } finally {
       await op.stop()
+    }
+  })
+})
+
+// Items 2, 6 and 10 share the real remote (with the KubeVirt stand-in) and one helper set.
+const placedMachine = (
+  name: string,
+  namespace: string,
+  config: string,
+  spec: Record<string, unknown> = {}
+): KubeObject => ({
+  apiVersion: "vitistack.io/v1alpha1",
+  kind: "Machine",
+  metadata: { name, namespace, annotations: { "vitistack.io/kubevirt-config": config } },
+  spec: { provider: "kubevirt", ...spec }
+})
+const statusOf = async (name: string, namespace: string) =>
+  (await getObject(supervisor, "Machine", name, namespace))?.status as Record<string, any> | undefined
+const conditionOf = async (name: string, namespace: string, type: string) =>
+  ((await statusOf(name, namespace))?.conditions as Array<Record<string, string>> | undefined)?.find(
+    (c) => c.type === type
+  )
+const isRunning = async (name: string, namespace: string) => {
+  const s = await statusOf(name, namespace)
+  return s?.phase === "Running" && (s.publicIPAddresses?.length ?? 0) > 0 ? true : undefined
+}
+/** Deletes Machines (orphaning their remote objects when asked) and waits until the operator released them. */
+const release = async (machines: ReadonlyArray<readonly [string, string]>, orphan = false) => {
+  for (const [n, where] of machines) {
+    if (orphan)
+      await run(
+        supervisor
+          .patch(refOf("Machine", n, where), {
+            metadata: { annotations: { "vitistack.io/deletion-policy": "Orphan" } }
+          })
+          .pipe(Effect.ignore)
+      )
+    await run(supervisor.delete(refOf("Machine", n, where)).pipe(Effect.ignore))
+  }
+  for (const [n, where] of machines)
+    await eventually(`${where}/${n} released`, async () =>
+      (await getObject(supervisor, "Machine", n, where)) === undefined ? true : undefined
+    )
+}
+const removeConfigs = async (names: ReadonlyArray<string>) => {
+  for (const n of names) await run(supervisor.delete(refOf("KubevirtConfig", n)).pipe(Effect.ignore))
+}
+const remoteNames = async (
+  remote: KubeApiService,
+  kind: "VirtualMachine" | "PersistentVolumeClaim",
+  namespace: string
+) =>
+  (
+    await run(remote.list({ apiVersion: kind === "VirtualMachine" ? "kubevirt.io/v1" : "v1", kind }, { namespace }))
+  ).items
+    .map((o) => o.metadata.name)
+    .sort()
+
+describe("a hung remote does not stall the healthy one (item 2)", () => {
+  let blackHole: ReturnType<typeof createTcpServer>
+  const sockets = new Set<Socket>()
+  let accepted = 0
+
+  beforeAll(async () => {
+    // Accepts every connection and never sends a byte: TLS handshakes and requests hang until the client gives up.
+    blackHole = createTcpServer((socket) => {
+      accepted++
+      sockets.add(socket)
+      socket.on("error", () => {})
+      socket.on("close", () => sockets.delete(socket))
+    })
+    await new Promise<void>((r) => blackHole.listen(0, "127.0.0.1", r))
+  })
+  afterAll(async () => {
+    for (const s of sockets) s.destroy()
+    await new Promise((r) => blackHole?.close(r))
+  })
+
+  it("8 Machines on a cluster that never answers: a Machine on the healthy cluster runs in its normal time; theirs say unreachable, not Failed", async () => {
+    const remote = await liveClient(ctx.remote.adminKubeconfig)
+    const healthy = `healthy-${id}`
+    const hung = `hung-${id}`
+    const hungUrl = `https://127.0.0.1:${(blackHole.address() as AddressInfo).port}`
+    await installKubevirtConfig(supervisor, healthy, kubeconfigYaml(ctx.remote, ctx.remote.operatorTokens.primary))
+    await installKubevirtConfig(
+      supervisor,
+      hung,
+      kubeconfigYaml({ ...ctx.remote, server: hungUrl }, ctx.remote.operatorTokens.primary)
+    )
+    const okNs = `e2e-healthy-${id}`
+    const hungNs = `e2e-hung-${id}`
+    for (const n of [okNs, hungNs])
+      await upsert(supervisor, { apiVersion: "v1", kind: "Namespace", metadata: { name: n } })
+    const standin = startStandIn(remote)
+    const op = startOperator(ctx.supervisor.operatorKubeconfig)
+    const hungMachines = Array.from({ length: 8 }, (_, i) => [`stuck-${i}`, hungNs] as const)
+    const late = ["late-0", "late-1", "late-2"]
+    try {
+      // The normal time, measured now on this machine: one Machine on the healthy cluster, nothing hung.
+      let t = Date.now()
+      await upsert(supervisor, placedMachine("baseline", okNs, healthy))
+      await eventually("baseline Running", () => isRunning("baseline", okNs))
+      const alone = Date.now() - t
+
+      for (const [n, where] of hungMachines) await upsert(supervisor, placedMachine(n, where, hung))
+      // The hung cluster's reconciles are under way (their requests sit in the black hole) when the others arrive.
+      await eventually("requests in the black hole", async () => (accepted >= 2 ? true : undefined), 20_000)
+      t = Date.now()
+      for (const n of late) await upsert(supervisor, placedMachine(n, okNs, healthy))
+      for (const n of late) await eventually(`${n} Running`, () => isRunning(n, okNs), 60_000)
+      const beside = Date.now() - t
+      process.stderr.write(`[hung remote] healthy Machine alone ${alone} ms; 3 beside 8 hung ones ${beside} ms\n`)
+      expect(beside).toBeLessThan(alone + 5000)
+      expect(sockets.size).toBeGreaterThan(0)
+
+      // The hung cluster's Machines: Pending (nothing known yet), the cluster unreachable, Ready Unknown; not Failed.
+      for (const [n, where] of hungMachines) {
+        const reachable = await eventually(
+          `${n} RemoteReachable False`,
+          async () => {
+            const c = await conditionOf(n, where, "RemoteReachable")
+            return c?.status === "False" ? c : undefined
+          },
+          90_000
+        )
+        expect(reachable.message).toMatch(/timed out|not answering|Timeout|timeout/i)
+        const s = await statusOf(n, where)
+        expect(s?.phase).toBe("Pending")
+        expect(s?.failureReason).toBeUndefined()
+        expect((await conditionOf(n, where, "Ready"))?.status).toBe("Unknown")
+      }
+      expect(await remoteNames(remote, "VirtualMachine", hungNs)).toEqual([])
+      await release([["baseline", okNs], ...late.map((n) => [n, okNs] as const)])
+      await release(hungMachines, true)
+    } finally {
+      await op.stop()
+      await standin.stop()
+      await removeConfigs([healthy, hung])
+    }
+  })
+})
+
+describe("spec.provider changed after placement (item 6)", () => {
+  it("the VM is left as it is and SpecApplied says why; deleting the Machine removes its VM and PVCs and releases it", async () => {
+    const remote = await liveClient(ctx.remote.adminKubeconfig)
+    const config = `moved-${id}`
+    const where = `e2e-moved-${id}`
+    await installKubevirtConfig(supervisor, config, kubeconfigYaml(ctx.remote, ctx.remote.operatorTokens.primary))
+    await upsert(supervisor, { apiVersion: "v1", kind: "Namespace", metadata: { name: where } })
+    const standin = startStandIn(remote)
+    const op = startOperator(ctx.supervisor.operatorKubeconfig)
+    try {
+      await upsert(
+        supervisor,
+        placedMachine("moved", where, config, {
+          disks: [
+            { name: "root", sizeGB: 1, boot: true },
+            { name: "data", sizeGB: 1 }
+          ]
+        })
+      )
+      await eventually("moved Running", () => isRunning("moved", where))
+      expect(await remoteNames(remote, "PersistentVolumeClaim", where)).toEqual(["moved", "moved-data"])
+      // Another provider takes the Machine over (and asks for more cores): nothing remote changes.
+      await run(
+        supervisor.patch(refOf("Machine", "moved", where), { spec: { provider: "proxmox", cpu: { cores: 8 } } })
+      )
+      const c = await eventually("SpecApplied False", async () => {
+        const x = await conditionOf("moved", where, "SpecApplied")
+        return x?.status === "False" ? x : undefined
+      })
+      expect(c.reason).toBe("ProviderChanged")
+      expect(c.message).toContain("spec.provider")
+      await new Promise((r) => setTimeout(r, 3000))
+      const vm = await getObject(remote, "VirtualMachine", "moved", where)
+      expect((vm?.spec as any)?.template?.spec?.domain?.cpu?.cores).toBe(2)
+      const m = await getObject(supervisor, "Machine", "moved", where)
+      expect(m?.metadata.finalizers).toContain("machine.vitistack.io/finalizer")
+
+      // Deleted: cleaned up as any Machine of ours, then released (it was stranded with its finalizer before).
+      await run(supervisor.delete(refOf("Machine", "moved", where)))
+      await eventually("moved released", async () =>
+        (await getObject(supervisor, "Machine", "moved", where)) === undefined ? true : undefined
+      )
+      await eventually("VM and PVCs gone", async () =>
+        (await remoteNames(remote, "VirtualMachine", where)).length === 0 &&
+        (await remoteNames(remote, "PersistentVolumeClaim", where)).length === 0
+          ? true
+          : undefined
+      )
+    } finally {
+      await op.stop()
+      await standin.stop()
+      await removeConfigs([config])
+    }
+  })
+})
+
+describe("tenancy (item 10)", () => {
+  it("a namespace the KubevirtConfig does not allow gets a condition and nothing remote; a selector on its labels lets it in", async () => {
+    const remote = await liveClient(ctx.remote.adminKubeconfig)
+    const config = `tenancy-${id}`
+    const allowed = `e2e-ten-a-${id}`
+    const outside = `e2e-ten-b-${id}`
+    await installKubevirtConfig(supervisor, config, kubeconfigYaml(ctx.remote, ctx.remote.operatorTokens.primary))
+    await run(
+      supervisor.patch(refOf("KubevirtConfig", config), {
+        metadata: { annotations: { "vitistack.io/allowed-namespaces": allowed } }
+      })
+    )
+    for (const n of [allowed, outside])
+      await upsert(supervisor, { apiVersion: "v1", kind: "Namespace", metadata: { name: n } })
+    const standin = startStandIn(remote)
+    const op = startOperator(ctx.supervisor.operatorKubeconfig)
+    try {
+      await upsert(supervisor, placedMachine("in", allowed, config))
+      await upsert(supervisor, placedMachine("out", outside, config))
+      await eventually("in Running", () => isRunning("in", allowed))
+      const s = await eventually("out refused", async () => {
+        const x = await statusOf("out", outside)
+        return x?.failureReason === "NamespaceNotAllowed" ? x : undefined
+      })
+      expect(s.phase).toBe("Failed")
+      expect(s.failureMessage).toContain(`namespace '${outside}' may not use KubevirtConfig '${config}'`)
+      expect((await conditionOf("out", outside, "Placed"))?.status).toBe("False")
+      expect(await getObject(remote, "Namespace", outside)).toBeUndefined()
+
+      // The cluster's owner allows namespaces with a label; the namespace gets it: the Machine runs.
+      await run(
+        supervisor.patch(refOf("KubevirtConfig", config), {
+          metadata: { annotations: { "vitistack.io/allowed-namespace-selector": `tenant-${id}=blue` } }
+        })
+      )
+      await new Promise((r) => setTimeout(r, 2000))
+      expect(await getObject(remote, "Namespace", outside)).toBeUndefined()
+      await run(supervisor.patch(refOf("Namespace", outside), { metadata: { labels: { [`tenant-${id}`]: "blue" } } }))
+      await eventually("out Running", () => isRunning("out", outside))
+      await release([
+        ["in", allowed],
+        ["out", outside]
+      ])
+    } finally {
+      await op.stop()
+      await standin.stop()
+      await removeConfigs([config])
     }
   })
 })

@@ -166,4 +166,35 @@ describe("plan --kubeconfig", () => {
     const remote = await liveClient(ctx.remote.adminKubeconfig)
     expect((await run(remote.get(refOf("Namespace", `plan-${id}`))))._tag).toBe("None")
   })
+
+  it("a remote it cannot read (a rejected token) exits 1 naming the facts and the reason, not 0", async () => {
+    const supervisor = await liveClient(ctx.supervisor.adminKubeconfig)
+    const config = `plan-denied-${id}`
+    await installKubevirtConfig(supervisor, config, kubeconfigYaml(ctx.remote, "not-a-valid-token"))
+    const ns = `plan-denied-${id}`
+    await upsert(supervisor, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } })
+    // Finalizer and placement already there: with the remote unread, the plan has no action to show.
+    await upsert(supervisor, {
+      apiVersion: "vitistack.io/v1alpha1",
+      kind: "Machine",
+      metadata: {
+        name: "web",
+        namespace: ns,
+        annotations: { "vitistack.io/kubevirt-config": config },
+        finalizers: ["machine.vitistack.io/finalizer"]
+      },
+      spec: { provider: "kubevirt" }
+    })
+    const out: Array<string> = []
+    const err: Array<string> = []
+    const code = await runPlan(["--kubeconfig", ctx.supervisor.operatorKubeconfig, `${ns}/web`], {
+      out: (s) => out.push(s),
+      err: (s) => err.push(s),
+      env: {}
+    })
+    expect(code).toBe(1)
+    expect(err.join("\n")).toContain(`error: Machine ${ns}/web: cannot read remote.namespace:`)
+    expect(err.join("\n")).toContain("Unauthorized")
+    expect(out.join("\n")).toContain("NamespaceUnknown")
+  })
 })

@@ -4,12 +4,20 @@
  * namespace and releases the finalizer; a VM that fails to schedule shows Failed.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option } from "effect"
+import { Effect, Fiber, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { defaultSettings } from "../../src/domain/Settings.ts"
 import { Supervisor } from "../../src/effects/Clusters.ts"
-import { Forbidden, kubeApiError } from "../../src/effects/KubeApiError.ts"
+import type { KubeApiService } from "../../src/effects/KubeApi.ts"
+import {
+  Forbidden,
+  type KubeApiError,
+  type KubeVerb,
+  kubeApiError,
+  Transport,
+  Unauthorized
+} from "../../src/effects/KubeApiError.ts"
 import { makeInMemoryApi } from "../../src/effects/kube/inMemoryApi.ts"
 import { runOperator } from "../../src/runtime/Operator.ts"
 import { FAIL_ANNOTATION, runKubevirtStandIn } from "../../src/runtime/standin/KubevirtStandIn.ts"
@@ -228,6 +236,280 @@ describe("runOperator", () => {
           nadObject("vlan100", "default")
         )
         yield* until(() => statusOf(w, "net-vm", "default")?.phase === "Running", 6300)
+        yield* Fiber.interrupt(op)
+        yield* Fiber.interrupt(standin)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
+})
+
+/** Virtual milliseconds until `done` holds, stepping 100 ms (fails after `limitMs`). */
+const timeUntil = (done: () => boolean, limitMs: number) =>
+  Effect.gen(function* () {
+    let elapsed = 0
+    while (!done() && elapsed < limitMs) {
+      yield* TestClock.adjust("100 millis")
+      yield* Effect.yieldNow
+      elapsed += 100
+    }
+    assert.isTrue(done(), `condition not reached within ${limitMs} ms of virtual time`)
+    return elapsed
+  })
+
+/** Advances virtual time by `seconds`, in steps of 10 seconds. */
+const pass = (seconds: number) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < seconds / 10; i++) {
+      yield* TestClock.adjust("10 seconds")
+      yield* Effect.yieldNow
+    }
+  })
+
+const condition = (w: ReturnType<typeof twoClusters>, name: string, ns: string, type: string) =>
+  (statusOf(w, name, ns)?.conditions as Array<Record<string, string>> | undefined)?.find((c) => c.type === type)
+
+/**
+ * A remote that can be switched into an outage: every request fails (connection refused, or a rejected token) and its
+ * open watches end with that failure, as a real remote's would.
+ */
+const switchableRemote = () => {
+  let mode: "ok" | "down" | "unauthorized" = "ok"
+  const failure = (verb: KubeVerb, target: string) =>
+    kubeApiError(
+      verb,
+      target,
+      mode === "down"
+        ? new Transport({ message: "connect ECONNREFUSED 10.0.0.1:6443" })
+        : new Unauthorized({ message: "Unauthorized" })
+    )
+  const gate =
+    (verb: KubeVerb) =>
+    <A>(target: string, e: Effect.Effect<A, KubeApiError>): Effect.Effect<A, KubeApiError> =>
+      Effect.suspend(() => (mode === "ok" ? e : Effect.fail(failure(verb, target))))
+  const broken = (target: string): Stream.Stream<never, KubeApiError> =>
+    Stream.fromEffect(
+      Effect.gen(function* () {
+        while (mode === "ok") yield* Effect.sleep("100 millis")
+        return yield* Effect.fail(failure("watch", target))
+      })
+    )
+  const wrap = (api: KubeApiService): KubeApiService => ({
+    get: (ref) => gate("get")(ref.name, api.get(ref)),
+    list: (kind, o) => gate("list")(kind.kind, api.list(kind, o)),
+    create: (ref, body) => gate("create")(ref.name, api.create(ref, body)),
+    patch: (ref, p, o) => gate("patch")(ref.name, api.patch(ref, p, o)),
+    apply: (ref, b, o) => gate("apply")(ref.name, api.apply(ref, b, o)),
+    delete: (ref, o) => gate("delete")(ref.name, api.delete(ref, o)),
+    updateStatus: (ref, s, o) => gate("updateStatus")(ref.name, api.updateStatus(ref, s, o)),
+    discover: (group) => gate("discover")(group, api.discover(group)),
+    watch: (kind, o) =>
+      Stream.unwrap(
+        Effect.sync(() =>
+          mode === "ok" ? Stream.merge(api.watch(kind, o), broken(kind.kind)) : Stream.fail(failure("watch", kind.kind))
+        )
+      )
+  })
+  return {
+    wrap,
+    set: (m: typeof mode) => {
+      mode = m
+    }
+  }
+}
+
+describe("runOperator: status that follows the remote (issue 'Hardening', items 6, 7, 9)", () => {
+  const outages = [
+    { name: "the remote goes down", mode: "down", reason: "RemoteUnreadable", says: "ECONNREFUSED" },
+    { name: "its token is rejected", mode: "unauthorized", reason: "RemoteUnreadable", says: "Unauthorized" }
+  ] as const
+  it.effect.each(outages)(
+    "$name: every Machine of the cluster, converged or not, shows it at once, keeps Running, and costs one write per transition",
+    ({ mode, says }) => {
+      const remote = switchableRemote()
+      const w = twoClusters({ wrapRemote: remote.wrap })
+      const names = ["a", "b", "c"]
+      w.supervisor.seed(names.map((n) => machineObject(n, "default")))
+      return Effect.gen(function* () {
+        // No resync and no backoff within the test: only the cluster's transition can bring converged Machines back.
+        const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, resync: "1 hour" }))
+        const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+        yield* until(() => names.every((n) => statusOf(w, n, "default")?.phase === "Running"))
+        yield* pass(30)
+        const converged = w.supervisor.writeCount("Machine")
+
+        remote.set(mode)
+        yield* timeUntil(
+          () => names.every((n) => condition(w, n, "default", "RemoteReachable")?.status === "False"),
+          60_000
+        )
+        for (const n of names) {
+          assert.strictEqual(statusOf(w, n, "default")?.phase, "Running", `${n} keeps its last known phase`)
+          assert.strictEqual(condition(w, n, "default", "Ready")?.status, "Unknown")
+          assert.include(condition(w, n, "default", "RemoteReachable")?.message, says)
+          assert.isAbove(statusOf(w, n, "default")?.publicIPAddresses.length, 0)
+        }
+        // A cluster that stays down costs nothing more: one status write per Machine for the transition.
+        yield* pass(600)
+        assert.strictEqual(w.supervisor.writeCount("Machine") - converged, names.length)
+
+        remote.set("ok")
+        yield* timeUntil(() => names.every((n) => condition(w, n, "default", "Ready")?.status === "True"), 120_000)
+        yield* pass(600)
+        for (const n of names) assert.strictEqual(condition(w, n, "default", "RemoteReachable")?.status, "True")
+        assert.strictEqual(w.supervisor.writeCount("Machine") - converged, 2 * names.length)
+        yield* Fiber.interrupt(op)
+        yield* Fiber.interrupt(standin)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
+
+  it.effect("a NameClash clears within 30 s of the foreign object's deletion, however long it lasted", () => {
+    const w = twoClusters()
+    w.supervisor.seed([machineObject("clash", "default")])
+    w.remote.seed([
+      {
+        apiVersion: "kubevirt.io/v1",
+        kind: "VirtualMachine",
+        metadata: { name: "clash", namespace: "default", labels: { app: "someone-else" } },
+        spec: { runStrategy: "Halted", template: { spec: {} } }
+      }
+    ])
+    return Effect.gen(function* () {
+      const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, resync: "1 hour" }))
+      const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+      yield* until(() => statusOf(w, "clash", "default")?.failureReason === "NameClash")
+      yield* pass(1200)
+      assert.strictEqual(statusOf(w, "clash", "default")?.failureReason, "NameClash")
+      assert.strictEqual(
+        w.remote.objects({ kind: "PersistentVolumeClaim" }).length,
+        0,
+        "nothing created while clashing"
+      )
+      yield* makeInMemoryApi(w.remote).delete(refOf("VirtualMachine", "clash", "default"))
+      const took = yield* timeUntil(() => statusOf(w, "clash", "default")?.phase === "Running", 60_000)
+      assert.isAtMost(took, 31_000)
+      yield* Fiber.interrupt(op)
+      yield* Fiber.interrupt(standin)
+    }).pipe(Effect.provide(w.layer))
+  })
+
+  it.effect(
+    "a Forbidden namespace create is retried with backoff (design 3.3): allowed after a minute, the Machine runs within a minute",
+    () => {
+      let forbid = true
+      const w = twoClusters({
+        wrapRemote: (api) => ({
+          ...api,
+          create: (ref, body) =>
+            ref.kind === "Namespace" && forbid
+              ? Effect.fail(
+                  kubeApiError(
+                    "create",
+                    `Namespace ${ref.name}`,
+                    new Forbidden({ message: 'namespaces is forbidden: User "operator" cannot create' })
+                  )
+                )
+              : api.create(ref, body)
+        })
+      })
+      w.supervisor.seed([namespaceObject("team-x"), machineObject("vm", "team-x")])
+      return Effect.gen(function* () {
+        const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, resync: "1 hour" }))
+        const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+        yield* until(() => String(statusOf(w, "vm", "team-x")?.failureMessage).includes("failed to create namespace"))
+        assert.match(statusOf(w, "vm", "team-x")?.message, /; retrying$/)
+        yield* pass(60)
+        forbid = false
+        const took = yield* timeUntil(() => statusOf(w, "vm", "team-x")?.phase === "Running", 300_000)
+        assert.isAtMost(took, 60_000)
+        yield* Fiber.interrupt(op)
+        yield* Fiber.interrupt(standin)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
+
+  it.effect(
+    "spec.provider changed after placement: the VM is left as it is and a condition says so; deletion cleans up",
+    () => {
+      const w = twoClusters()
+      w.supervisor.seed([
+        machineObject("moved", "default", {
+          disks: [
+            { name: "root", sizeGB: 10, boot: true },
+            { name: "data", sizeGB: 5 }
+          ]
+        })
+      ])
+      return Effect.gen(function* () {
+        const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, resync: "1 hour" }))
+        const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+        yield* until(() => statusOf(w, "moved", "default")?.phase === "Running")
+        const supervisor = yield* Supervisor
+        yield* supervisor.patch(refOf("Machine", "moved", "default"), {
+          spec: { provider: "proxmox", cpu: { cores: 8 } }
+        })
+        const vmBefore = w.remote.objects({ kind: "VirtualMachine" })[0]!.metadata.resourceVersion
+        yield* until(() => condition(w, "moved", "default", "SpecApplied")?.reason === "ProviderChanged")
+        yield* pass(60)
+        assert.strictEqual(w.remote.objects({ kind: "VirtualMachine" })[0]!.metadata.resourceVersion, vmBefore)
+        assert.strictEqual(statusOf(w, "moved", "default")?.phase, "Running")
+
+        yield* supervisor.delete(refOf("Machine", "moved", "default"))
+        yield* until(() => Option.isNone(w.supervisor.object(refOf("Machine", "moved", "default"))))
+        assert.deepStrictEqual(w.remote.objects({ kind: "VirtualMachine" }), [])
+        assert.deepStrictEqual(w.remote.objects({ kind: "PersistentVolumeClaim" }), [])
+        yield* Fiber.interrupt(op)
+        yield* Fiber.interrupt(standin)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
+})
+
+describe("runOperator: tenancy (issue 'Hardening', item 10; ADR 0011)", () => {
+  it.effect(
+    "a namespace the KubevirtConfig does not allow gets a condition and no remote write; allowing it by a selector on its labels wakes it",
+    () => {
+      const w = twoClusters()
+      w.supervisor.seed([
+        namespaceObject("team-a"),
+        namespaceObject("team-b", { tenant: "red" }),
+        {
+          ...kubevirtConfigObject("remote-a"),
+          metadata: { name: "remote-a", annotations: { "vitistack.io/allowed-namespaces": "team-a" } }
+        },
+        machineObject("ok", "team-a"),
+        machineObject("outside", "team-b")
+      ])
+      return Effect.gen(function* () {
+        const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, resync: "1 hour" }))
+        const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+        yield* until(() => statusOf(w, "ok", "team-a")?.phase === "Running")
+        yield* until(() => statusOf(w, "outside", "team-b")?.failureReason === "NamespaceNotAllowed")
+        const s = statusOf(w, "outside", "team-b")!
+        assert.strictEqual(s.phase, "Failed")
+        assert.include(s.failureMessage, "metadata.namespace: namespace 'team-b' may not use KubevirtConfig 'remote-a'")
+        assert.deepStrictEqual(
+          [condition(w, "outside", "team-b", "Placed")?.status, condition(w, "outside", "team-b", "Placed")?.reason],
+          ["False", "NamespaceNotAllowed"]
+        )
+        // Nothing remote for it: no namespace, no PVC, no VM; and its placement was not recorded.
+        assert.isFalse(w.remote.objects({ kind: "Namespace" }).some((n) => n.metadata.name === "team-b"))
+        assert.deepStrictEqual(w.remote.objects({ namespace: "team-b" }), [])
+        const machine = Option.getOrUndefined(w.supervisor.object(refOf("Machine", "outside", "team-b")))
+        assert.isUndefined(machine?.metadata.annotations?.["vitistack.io/kubevirt-config"])
+
+        const supervisor = yield* Supervisor
+        // The cluster's owner allows namespaces labelled tenant=blue: team-b is red, so it stays outside.
+        yield* supervisor.patch(refOf("KubevirtConfig", "remote-a"), {
+          metadata: { annotations: { "vitistack.io/allowed-namespace-selector": "tenant=blue" } }
+        })
+        yield* pass(30)
+        assert.strictEqual(statusOf(w, "outside", "team-b")?.failureReason, "NamespaceNotAllowed")
+        assert.deepStrictEqual(w.remote.objects({ namespace: "team-b" }), [])
+        // Relabelling the namespace wakes its Machines at once (no resync, and the 5-minute safety requeue is far).
+        yield* supervisor.patch(refOf("Namespace", "team-b"), { metadata: { labels: { tenant: "blue" } } })
+        const took = yield* timeUntil(() => statusOf(w, "outside", "team-b")?.phase === "Running", 60_000)
+        assert.isAtMost(took, 5_000)
         yield* Fiber.interrupt(op)
         yield* Fiber.interrupt(standin)
       }).pipe(Effect.provide(w.layer))

@@ -1,7 +1,8 @@
 /**
  * `kubevirt-operator plan`: observe → plan → render, never execute. Runtime layer.
  * Offline form: `plan -f FILE... [--observed SNAPSHOT] [--output text|json]`.
- * Exit codes: 0 no changes, 2 changes pending, 1 error (unreadable input, or a Machine the planner cannot satisfy).
+ * Exit codes: 0 no changes, 2 changes pending, 1 error (unreadable input, a Machine the planner cannot satisfy, or a
+ * live fact that could not be read).
  */
 import { parseArgs } from "node:util"
 import { Effect, Result } from "effect"
@@ -27,7 +28,7 @@ export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--obser
   --allow-insecure-remotes   accept remote kubeconfigs with http:// servers or insecure-skip-tls-verify.
   -o, --output FMT    text (default) or json (decodes back to the same plan).
 
-exit codes: 0 no changes, 2 changes pending, 1 error`
+exit codes: 0 no changes, 2 changes pending, 1 error (bad input; live: a fact that could not be read)`
 
 export interface CliIo {
   readonly out: (s: string) => void

@@ -1,14 +1,16 @@
 /**
  * `kubevirt-operator plan --kubeconfig FILE (NAMESPACE/NAME | --all)`: the dry run against live clusters. Runtime
  * layer. The supervisor and every remote are wrapped read-only, so this path cannot write even by mistake; it runs
- * the same observe and plan as the operator loop.
+ * the same observe and plan as the operator loop. A fact it could not read (an unreachable remote, a forbidden list)
+ * is a problem: the command exits 1 naming it rather than reporting "no changes" from what it did not see.
  */
 import { Effect, Layer, Result, Schema } from "effect"
 import { Machine } from "../../domain/Machine.ts"
-import { Kinds, refOf } from "../../domain/ObjectRef.ts"
+import { Kinds, refKey, refOf } from "../../domain/ObjectRef.ts"
 import type { Plan } from "../../domain/Plan.ts"
 import { plan } from "../../domain/planner.ts"
 import type { Settings } from "../../domain/Settings.ts"
+import { unknownFacts } from "../../domain/unknownFacts.ts"
 import { Remotes, Supervisor } from "../../effects/Clusters.ts"
 import { makeLiveApiFromKubeconfigFile, readOnly } from "../../effects/kube/clients.ts"
 import { observe } from "../../effects/observe.ts"
@@ -66,10 +68,19 @@ export const planLive = (target: LiveTarget, settings: Settings): Effect.Effect<
       }),
       Supervisor.layer(supervisor)
     )
-    const plans = yield* Effect.forEach(
+    const planned = yield* Effect.forEach(
       machines,
-      (machine) => Effect.map(observe(machine, settings), (observed) => plan({ machine, observed, settings })),
+      (machine) =>
+        Effect.map(observe(machine, settings), (observed) => ({
+          plan: plan({ machine, observed, settings }),
+          observed
+        })),
       { concurrency: 4 }
     ).pipe(Effect.provide(layer))
-    return { plans, problems }
+    // A plan made from facts that could not be read says nothing about what would change: exit 1 with the reasons.
+    for (const { plan: p, observed } of planned)
+      if (!p.diagnostics.some((d) => d.reason === "OutOfScope"))
+        for (const u of unknownFacts(observed))
+          problems.push(`Machine ${refKey(p.machine)}: cannot read ${u.path}: ${u.reason}`)
+    return { plans: planned.map((x) => x.plan), problems }
   })

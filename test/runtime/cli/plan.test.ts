@@ -143,6 +143,105 @@ spec:
     assert.include(r2.err, `${second}#1: not valid YAML/JSON`)
   })
 
+  it("values that slip through (issue 'Hardening', item 5) exit 1 naming file, document and field; nothing planned", async () => {
+    const cls = (quantity: string) =>
+      `---\napiVersion: vitistack.io/v1alpha1\nkind: MachineClass\nmetadata: { name: odd }\nspec: { enabled: true, cpu: { cores: 2 }, memory: { quantity: "${quantity}" } }\n`
+    for (const q of ["1e400", "-2Gi"]) {
+      const r = await run([
+        "-f",
+        file(`q${q}.yaml`, CONFIG + cls(q) + machine("web", "default", "  machineClass: odd\n"))
+      ])
+      assert.strictEqual(r.code, 1, q)
+      assert.include(r.out, `! Error InvalidMachineClass [spec.machineClass]: MachineClass 'odd' spec.memory.quantity:`)
+      assert.notInclude(r.out, "CreateVirtualMachine")
+    }
+    const huge = await run(["-f", file("mem.yaml", CONFIG + machine("web", "default", "  memory: 1e308\n"))])
+    assert.strictEqual(huge.code, 1)
+    assert.include(huge.out, "! Error InvalidMemory [spec.memory]")
+    assert.notInclude(huge.out, "CreateVirtualMachine")
+
+    const foreign = file(
+      "capi.yaml",
+      `${CONFIG}---\napiVersion: cluster.x-k8s.io/v1beta1\nkind: Machine\nmetadata: { name: web }\nspec: {}\n`
+    )
+    const f = await run(["-f", foreign])
+    assert.strictEqual(f.code, 1)
+    assert.include(f.err, `${foreign}#1 (Machine web): apiVersion: 'cluster.x-k8s.io/v1beta1'`)
+    assert.strictEqual(f.out, "")
+
+    const twice = file("twice.yaml", CONFIG + machine("web", "default") + machine("web", "default"))
+    const t = await run(["-f", twice])
+    assert.strictEqual(t.code, 1)
+    assert.include(t.err, `${twice}#2 (Machine default/web): duplicate of ${twice}#1`)
+    assert.strictEqual(t.out, "")
+  })
+
+  it("two Machines whose PVC names collide (a with disk b, and a-b): an Error on both naming the fields, no remote action", async () => {
+    const r = await run([
+      "-f",
+      file(
+        "collide.yaml",
+        CONFIG +
+          machine("a", "team", "  disks: [{ name: root, sizeGB: 10, boot: true }, { name: b, sizeGB: 5 }]\n") +
+          machine("a-b", "team") +
+          machine("c", "team")
+      ),
+      "-o",
+      "json"
+    ])
+    assert.strictEqual(r.code, 1)
+    const plans = decodePlanSetJson(JSON.parse(r.out)).plans
+    const byName = (n: string) => plans.find((p) => p.machine.name === n)!
+    for (const [n, field] of [
+      ["a", "spec.disks[1].name"],
+      ["a-b", "metadata.name"]
+    ] as const) {
+      assert.deepStrictEqual(
+        byName(n)
+          .diagnostics.filter((d) => d.severity === "Error")
+          .map((d) => [d.reason, d.field]),
+        [["PvcNameCollision", field]]
+      )
+      assert.deepStrictEqual(
+        byName(n).actions.map((a) => a._tag),
+        ["AddFinalizer"]
+      )
+    }
+    // The Machine that collides with nobody is planned, and it ensures the namespace the blocked ones did not.
+    assert.deepStrictEqual(
+      byName("c").actions.map((a) => a._tag),
+      ["AddFinalizer", "PersistPlacement", "EnsureNamespace", "CreatePvc", "CreateVirtualMachine"]
+    )
+  })
+
+  it("tenancy from the KubevirtConfig's annotations: an outside namespace exits 1; a selector reads the Namespace documents", async () => {
+    const restricted = (annotations: string) => `apiVersion: vitistack.io/v1alpha1
+kind: KubevirtConfig
+metadata: { name: remote-a, annotations: { ${annotations} } }
+spec: { name: remote-a, secretNamespace: vitistack, kubeconfigSecretRef: remote-a }
+`
+    const listed = await run([
+      "-f",
+      file("t1.yaml", restricted(`vitistack.io/allowed-namespaces: "team-a"`) + machine("web", "team-b"))
+    ])
+    assert.strictEqual(listed.code, 1)
+    assert.include(
+      listed.out,
+      "! Error NamespaceNotAllowed [metadata.namespace]: namespace 'team-b' may not use KubevirtConfig 'remote-a'"
+    )
+    assert.notInclude(listed.out, "EnsureNamespace")
+    const selector = restricted(`vitistack.io/allowed-namespace-selector: "tenant=blue"`)
+    const ns = (labels: string) =>
+      `---\napiVersion: v1\nkind: Namespace\nmetadata: { name: team-b, labels: { ${labels} } }\n`
+    const blue = await run(["-f", file("t2.yaml", selector + ns("tenant: blue") + machine("web", "team-b"))])
+    assert.strictEqual(blue.code, 2, blue.out)
+    const red = await run(["-f", file("t3.yaml", selector + ns("tenant: red") + machine("web", "team-b"))])
+    assert.strictEqual(red.code, 1)
+    const unknown = await run(["-f", file("t4.yaml", selector + machine("web", "team-b"))])
+    assert.include(unknown.out, "TenancyUnknown")
+    assert.include(unknown.out, "no Namespace document 'team-b' was given")
+  })
+
   it("instanceType is accepted as machineClass with a warning", async () => {
     const cls =
       "---\napiVersion: vitistack.io/v1alpha1\nkind: MachineClass\nmetadata: { name: small }\nspec: { enabled: true, cpu: { cores: 3 }, memory: { quantity: 4Gi } }\n"
