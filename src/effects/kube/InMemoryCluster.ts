@@ -105,6 +105,46 @@ const notServed = (kind: KindRef) =>
     status: 404
   })
 
+/** The stored objects by key, and by kind, so a list or watch of one kind does not scan every object. */
+class IndexedStore {
+  private readonly all = new Map<string, KubeObject>()
+  private readonly byKind = new Map<string, Map<string, KubeObject>>()
+
+  get(key: string): KubeObject | undefined {
+    return this.all.get(key)
+  }
+
+  has(key: string): boolean {
+    return this.all.has(key)
+  }
+
+  set(key: string, o: KubeObject): void {
+    this.all.set(key, o)
+    let kind = this.byKind.get(o.kind)
+    if (kind === undefined) {
+      kind = new Map()
+      this.byKind.set(o.kind, kind)
+    }
+    kind.set(key, o)
+  }
+
+  delete(key: string): void {
+    const o = this.all.get(key)
+    if (o === undefined) return
+    this.all.delete(key)
+    this.byKind.get(o.kind)?.delete(key)
+  }
+
+  values(): IterableIterator<KubeObject> {
+    return this.all.values()
+  }
+
+  /** The objects of one kind (any apiVersion). */
+  ofKind(kind: string): IterableIterator<KubeObject> {
+    return (this.byKind.get(kind) ?? new Map<string, KubeObject>()).values()
+  }
+}
+
 /**
  * The in-memory cluster. Build one with `InMemoryCluster.make()`, seed it, give it to
  * `layerInMemoryFrom` (inMemoryApi.ts), then read `objects()` / `requestCount()` in assertions.
@@ -113,8 +153,10 @@ export class InMemoryCluster {
   readonly kinds: KindTable
   readonly faults: FaultInjector | undefined
   private readonly historyLimit: number
-  private readonly store = new Map<string, KubeObject>()
+  private readonly store = new IndexedStore()
+  /** The watch history is `history` from `historyStart` on (dropping from the front is amortised O(1)). */
   private readonly history: Array<ClusterEvent> = []
+  private historyStart = 0
   private readonly listeners = new Set<(event: ClusterEvent) => void>()
   private readonly counts = new Map<string, number>()
   private revision = 0
@@ -141,11 +183,10 @@ export class InMemoryCluster {
 
   /** A copy of every stored object matching the filter, ordered by kind, namespace, name. */
   objects(filter: ObjectFilter = {}): ReadonlyArray<KubeObject> {
-    return [...this.store.values()]
+    return [...(filter.kind === undefined ? this.store.values() : this.store.ofKind(filter.kind))]
       .filter(
         (o) =>
           (filter.apiVersion === undefined || o.apiVersion === filter.apiVersion) &&
-          (filter.kind === undefined || o.kind === filter.kind) &&
           (filter.namespace === undefined || o.metadata.namespace === filter.namespace)
       )
       .sort((a, b) => (keyOfObject(a) < keyOfObject(b) ? -1 : 1))
@@ -215,6 +256,7 @@ export class InMemoryCluster {
   /** Drops the whole watch history: a watch from any earlier resourceVersion now fails with Gone. */
   compact(): void {
     this.history.length = 0
+    this.historyStart = 0
     this.compactedThrough = this.revision
   }
 
@@ -253,7 +295,7 @@ export class InMemoryCluster {
   list(kind: KindRef, options: ListOptions = {}): Op<ListResult> {
     const checked = this.checkCollection(kind, options)
     if (Result.isFailure(checked)) return fail(checked.failure)
-    const items = [...this.store.values()]
+    const items = [...this.store.ofKind(kind.kind)]
       .filter((o) => this.inCollection(o, kind, options))
       .sort((a, b) => (keyOfObject(a) < keyOfObject(b) ? -1 : 1))
       .map(clone)
@@ -377,7 +419,7 @@ export class InMemoryCluster {
     const from = options.resourceVersion
     let initial: Array<WatchEvent>
     if (from === undefined || from === "" || from === "0") {
-      initial = [...this.store.values()]
+      initial = [...this.store.ofKind(kind.kind)]
         .filter((o) => this.inCollection(o, kind, options))
         .sort((a, b) => (keyOfObject(a) < keyOfObject(b) ? -1 : 1))
         .map((o) => ({ type: "ADDED", object: clone(o) }))
@@ -394,7 +436,10 @@ export class InMemoryCluster {
           })
         )
       }
-      initial = this.history.filter((e) => e.resourceVersion > since).flatMap((e) => this.translate(e, kind, options))
+      initial = this.history
+        .slice(this.historyStart)
+        .filter((e) => e.resourceVersion > since)
+        .flatMap((e) => this.translate(e, kind, options))
     }
     const listener = (event: ClusterEvent) => {
       for (const e of this.translate(event, kind, options)) onEvent(e)
@@ -660,8 +705,8 @@ export class InMemoryCluster {
    * namespace once it is empty and has no metadata finalizers left.
    */
   private runNamespaceController(now: number): void {
-    const terminating = [...this.store.values()].filter(
-      (o) => o.apiVersion === "v1" && o.kind === "Namespace" && o.metadata.deletionTimestamp !== undefined
+    const terminating = [...this.store.ofKind(NAMESPACE.kind)].filter(
+      (o) => o.apiVersion === "v1" && o.metadata.deletionTimestamp !== undefined
     )
     for (const ns of terminating) {
       const name = ns.metadata.name
@@ -680,9 +725,14 @@ export class InMemoryCluster {
 
   private emit(event: ClusterEvent): void {
     this.history.push(event)
-    if (this.history.length > this.historyLimit) {
-      const dropped = this.history.splice(0, this.history.length - this.historyLimit)
-      this.compactedThrough = dropped[dropped.length - 1]!.resourceVersion
+    while (this.history.length - this.historyStart > this.historyLimit) {
+      this.compactedThrough = this.history[this.historyStart]!.resourceVersion
+      this.historyStart++
+    }
+    // Drop the consumed front in one go once it is as long as the window: amortised O(1) per event.
+    if (this.historyStart > 0 && this.historyStart >= this.historyLimit) {
+      this.history.splice(0, this.historyStart)
+      this.historyStart = 0
     }
     for (const listener of [...this.listeners]) listener(event)
   }
