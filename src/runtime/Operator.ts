@@ -9,16 +9,22 @@
  * Secrets they reference (only in their namespaces), the Secrets and ConfigMaps Machines take cloud-init from (only in
  * those Machines' namespaces; an event wakes the Machines naming the object, and no value is kept), supervisor
  * Namespaces once a KubevirtConfig has a tenancy selector, and on every remote cluster the watches the capabilities
- * declare (`domain/remoteWatches.ts`), one informer each. KubevirtConfigs and Namespaces are served to observe from
- * these caches (`SupervisorCache`).
+ * declare (`domain/remoteWatches.ts`), one informer each, plus every remote Namespace. KubevirtConfigs and Namespaces
+ * are served to tenancy from these caches (`SupervisorCache`).
+ * Reads from the watch caches (ADR 0013): the informers fill `WatchCaches` (Machines, KubevirtConfigs,
+ * MachineClasses, the cloud-init sources Machines name; on each remote every declared kind and the Namespaces), and
+ * reconciles get clients that answer reads from them (`effects/cache/cachedApi.ts`), so a steady-state reconcile
+ * sends no request. A cluster's Machines wait until its caches have listed once (reconciles back off as for a cluster
+ * not checked yet, and are queued when the lists are in). Wake-ups from remote objects go ahead of the backlog (the
+ * queue's high priority), as do the confirmations right after a reconcile acted.
  */
-import { Duration, Effect, FiberMap, Option, Result, Schema } from "effect"
+import { Clock, Duration, Effect, FiberMap, Option, Result, Schema } from "effect"
 import { uncheckedHealth } from "../domain/ClusterHealth.ts"
 import { cloudInitReads } from "../domain/cloudInitPayload.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
-import { FINALIZER, PLACEMENT_ANNOTATION } from "../domain/labels.ts"
-import { Machine } from "../domain/Machine.ts"
+import { FINALIZER, PLACEMENT_ANNOTATION, SOURCE_MACHINE_LABEL } from "../domain/labels.ts"
+import { Machine, requestedClass } from "../domain/Machine.ts"
 import { Kinds } from "../domain/ObjectRef.ts"
 import type { PlacedMachines, RemoteWatch } from "../domain/RemoteWatch.ts"
 import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
@@ -26,7 +32,11 @@ import { REMOTE_WATCHES } from "../domain/remoteWatches.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { tenancyAnnotations } from "../domain/tenancy.ts"
 import { ClusterHealthFacts } from "../effects/ClusterHealthFacts.ts"
-import { Remotes, Supervisor } from "../effects/Clusters.ts"
+import { Remotes, type RemotesService, Supervisor } from "../effects/Clusters.ts"
+import { type CacheReadResult, cachedApi } from "../effects/cache/cachedApi.ts"
+import { slimFor } from "../effects/cache/slim.ts"
+import { matchesSelector } from "../effects/cache/WatchCache.ts"
+import { type ClusterCaches, WatchCaches } from "../effects/cache/WatchCaches.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
 import { SupervisorCache, type SupervisorCacheService } from "../effects/observeTenancy.ts"
@@ -38,6 +48,9 @@ import { runInformer } from "./informer.ts"
 import { type MachineProviderOptions, runMachineProvider } from "./machineProvider.ts"
 import { makeMachineTally } from "./machineTally.ts"
 import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
+
+/** How long a watch cache whose watch is failing is still read; after it, its facts are Unknown (ADR 0013). */
+export const CACHE_STALE_AFTER = Duration.seconds(30)
 
 export interface OperatorOptions {
   readonly settings: Settings
@@ -68,6 +81,12 @@ export interface OperatorOptions {
    * in the cache or out of scope), so a gauge of Machines by phase can be kept without counting the cache.
    */
   readonly onMachinePhase?: (before: string | undefined, after: string | undefined) => void
+  /** How long a failing watch's cache is still read before its facts are Unknown. Default `CACHE_STALE_AFTER`. */
+  readonly cacheStaleAfter?: Duration.Input | undefined
+  /** Told each read a reconcile made through a watch cache: answered from memory, asked live, or Unknown. */
+  readonly onCacheRead?: ((cluster: string, kind: string, result: CacheReadResult) => void) | undefined
+  /** Given the watch caches once they exist (the benchmark reports objects held by kind). */
+  readonly onCaches?: ((caches: WatchCaches) => void) | undefined
 }
 
 /** What in a Machine change is worth a reconcile: everything except status. */
@@ -95,10 +114,39 @@ const phaseOf = (o: KubeObject): string | undefined => {
 const decodeConfig = Schema.decodeUnknownResult(KubevirtConfig)
 const decodeMachine = Schema.decodeUnknownResult(Machine)
 
-/** The supervisor objects a Machine takes cloud-init from, as `Kind/name` (its namespace is the Machine's). */
-const sourcesOf = (o: KubeObject): ReadonlyArray<string> => {
+const noSources: ReadonlyArray<string> = []
+
+/**
+ * The supervisor objects a Machine takes cloud-init from, as `Kind/name` (its namespace is the Machine's), and the
+ * MachineClass it names.
+ */
+const referencesOf = (o: KubeObject): { readonly sources: ReadonlyArray<string>; readonly machineClass?: string } => {
   const m = decodeMachine(o)
-  return Result.isSuccess(m) ? cloudInitReads(m.success).map((s) => `${s.kind}/${s.name}`) : []
+  if (Result.isFailure(m)) return { sources: noSources }
+  const sources = cloudInitReads(m.success).map((s) => `${s.kind}/${s.name}`)
+  const machineClass = requestedClass(m.success)
+  return {
+    sources: sources.length === 0 ? noSources : sources,
+    ...(machineClass === undefined ? {} : { machineClass })
+  }
+}
+
+/**
+ * The remote kinds read by name where someone else's object of that name is a clash (the VM, the claims, the
+ * DataVolumes): their informers watch the whole kind and keep the names of the objects that are not ours, so a clash is
+ * seen before anything is created, as it was when every reconcile read them live (ADR 0013).
+ */
+const FOREIGN_NAMES: ReadonlyArray<{ readonly apiVersion: string; readonly kind: string }> = [
+  Kinds.VirtualMachine,
+  Kinds.PersistentVolumeClaim,
+  Kinds.DataVolume
+]
+
+/** Remote Namespaces: the operator's own watch on each remote, for its cache (observe reads the Machine's namespace). */
+const namespaceWatch: RemoteWatch = {
+  kind: Kinds.Namespace,
+  labelSelector: {},
+  toKeys: (o, cluster, machines) => machines.inNamespace(cluster, o.metadata.name)
 }
 
 /** One line for the debug log: what ran, what failed, what the planner said. */
@@ -126,23 +174,57 @@ const runRemoteWatch = (
     readonly queue: WorkQueue
     readonly machines: PlacedMachines
     readonly health: ClusterHealthMonitor["report"]
+    readonly caches: ClusterCaches
+    /** A cache its Machines wait for has listed. */
+    readonly synced: () => Effect.Effect<void>
+    /** The informer failed: its cache will turn Unknown unless it recovers in time. */
+    readonly failing: () => Effect.Effect<void>
+    /** A cache that had turned Unknown has listed again. */
+    readonly recovered: () => Effect.Effect<void>
   }
 ): Effect.Effect<void> => {
-  const informer = runInformer(
-    api,
-    watch.kind,
-    Object.keys(watch.labelSelector).length === 0 ? {} : { labelSelector: watch.labelSelector },
-    {
-      onEvent: (_t, o) => Effect.forEach(watch.toKeys(o, cluster, wake.machines), wake.queue.add, { discard: true }),
-      ...(watch.reportsHealth === true
-        ? {
-            onSynced: () => wake.health(cluster, true, "the remote cluster answers"),
-            onError: (e) => wake.health(cluster, false, e.message)
-          }
-        : {})
-    },
-    `${cluster}/${watch.kind.kind}s`
-  )
+  const foreignNames = FOREIGN_NAMES.some((k) => k.apiVersion === watch.kind.apiVersion && k.kind === watch.kind.kind)
+  const selected = Object.keys(watch.labelSelector).length > 0 && !foreignNames
+  const informer = Effect.suspend(() => {
+    // The cache is registered when its informer starts: before that (an optional kind being probed) reads go live.
+    const cache = wake.caches.register({
+      kind: watch.kind,
+      labelSelector: watch.labelSelector,
+      complete: true,
+      foreignNames,
+      slim: slimFor(watch.kind),
+      indexLabel: SOURCE_MACHINE_LABEL,
+      gatesReconciles: watch.optional === undefined
+    })
+    return runInformer(
+      api,
+      watch.kind,
+      selected ? { labelSelector: watch.labelSelector } : {},
+      {
+        // A change of a Machine's remote objects (a VM's status above all) goes ahead of the backlog. Of someone
+        // else's objects only their coming and going matters (a name clash that starts or ends).
+        onEvent: (type, o) =>
+          type === "MODIFIED" && !matchesSelector(watch.labelSelector, o.metadata.labels)
+            ? Effect.void
+            : Effect.forEach(watch.toKeys(o, cluster, wake.machines), (k) => wake.queue.add(k, "high"), {
+                discard: true
+              }),
+        onSynced: () =>
+          Effect.andThen(
+            // The cluster's caches answered Unknown and answer again: the Machines that saw them Unknown look again.
+            wake.caches.takeRecovered() ? wake.recovered() : watch.optional === undefined ? wake.synced() : Effect.void,
+            watch.reportsHealth === true ? wake.health(cluster, true, "the remote cluster answers") : Effect.void
+          ),
+        onError: (e) =>
+          Effect.andThen(
+            wake.failing(),
+            watch.reportsHealth === true ? wake.health(cluster, false, e.message) : Effect.void
+          )
+      },
+      `${cluster}/${watch.kind.kind}s`,
+      cache
+    )
+  })
   const optional = watch.optional
   if (optional === undefined) return informer
   const probe = (said: boolean): Effect.Effect<void> =>
@@ -173,12 +255,38 @@ export const runOperator = (
   Effect.gen(function* () {
     const supervisor = yield* Supervisor
     const remotes = yield* Remotes
+    const clock = yield* Clock.Clock
+    const scope = yield* Effect.scope
     const queue = yield* makeWorkQueue(options.queue, options.queueHooks)
+    const caches = new WatchCaches({
+      staleAfterMillis: Duration.toMillis(Duration.fromInputUnsafe(options.cacheStaleAfter ?? CACHE_STALE_AFTER))
+    })
+    options.onCaches?.(caches)
+    const supervisorCaches = caches.cluster("supervisor")
+    // What the operator keeps of each Machine beyond its cached object: where it is placed and what it names.
     const machines = new Map<
       string,
-      { readonly fingerprint: string; readonly cluster: string | undefined; readonly sources: ReadonlyArray<string> }
+      { readonly cluster: string | undefined; readonly sources: ReadonlyArray<string>; readonly machineClass?: string }
     >()
-    const phases = new Map<string, string>()
+    // The keys of the Machines placed on a cluster, by namespace (a NAD or Namespace event wakes them).
+    const placedIndex = new Map<string, Set<string>>()
+    const indexKey = (cluster: string, namespace: string) => `${cluster}\u0000${namespace}`
+    const unindex = (key: string, cluster: string | undefined) => {
+      if (cluster === undefined) return
+      const k = indexKey(cluster, key.slice(0, key.indexOf("/")))
+      placedIndex.get(k)?.delete(key)
+      if (placedIndex.get(k)?.size === 0) placedIndex.delete(k)
+    }
+    const index = (key: string, cluster: string | undefined) => {
+      if (cluster === undefined) return
+      const k = indexKey(cluster, key.slice(0, key.indexOf("/")))
+      let set = placedIndex.get(k)
+      if (set === undefined) {
+        set = new Set()
+        placedIndex.set(k, set)
+      }
+      set.add(key)
+    }
     // Phases, placement and sizing of the in-scope Machines, for the MachineProvider's status.
     const tally = makeMachineTally()
     const configs = new Map<string, KubevirtConfig>()
@@ -195,8 +303,7 @@ export const runOperator = (
       })
 
     const placed: PlacedMachines = {
-      inNamespace: (cluster, namespace) =>
-        [...machines].filter(([k, m]) => m.cluster === cluster && k.startsWith(`${namespace}/`)).map(([k]) => k)
+      inNamespace: (cluster, namespace) => [...(placedIndex.get(indexKey(cluster, namespace)) ?? [])]
     }
 
     const enqueueCluster = (cluster: string) =>
@@ -235,16 +342,57 @@ export const runOperator = (
           ? [...configs.keys()][0]
           : undefined)
 
-    // Per remote cluster, every declared watch. Restarted when the cluster's kubeconfig changes.
+    // Per remote cluster, every declared watch and the Namespaces, each filling a fresh cache. Restarted when the
+    // cluster's kubeconfig changes (a new client may see another cluster: nothing cached before is kept).
     const watchRemote = (cluster: string) =>
       Effect.gen(function* () {
         const api = yield* remotes.get(cluster).pipe(
           Effect.tapError((e) => Effect.andThen(Effect.logWarning(e.message), reportHealth(cluster, false, e.message))),
           Effect.retry({ schedule: informerRetry })
         )
+        caches.forget(cluster)
+        const clusterCaches = caches.cluster(cluster)
+        // Once every cache its Machines wait for has listed, they are queued (they backed off meanwhile).
+        let wasSynced = false
+        const synced = () =>
+          Effect.suspend(() => {
+            if (wasSynced || !clusterCaches.hasSynced()) return Effect.void
+            wasSynced = true
+            return enqueueCluster(cluster)
+          })
+        // A failing informer's cache turns Unknown after the bound: its Machines are looked at again then, so their
+        // status says the cluster cannot be read (one wake per outage, not per failure).
+        let staleWake = false
+        const failing = () =>
+          Effect.suspend(() => {
+            if (staleWake) return Effect.void
+            staleWake = true
+            return Effect.forkIn(
+              Effect.sleep(Duration.sum(Duration.millis(caches.staleAfterMillis), Duration.seconds(1))).pipe(
+                Effect.andThen(
+                  Effect.suspend(() => {
+                    staleWake = false
+                    return clusterCaches.unknownReason(clock.currentTimeMillisUnsafe()) === undefined
+                      ? Effect.void
+                      : enqueueCluster(cluster)
+                  })
+                )
+              ),
+              scope
+            ).pipe(Effect.asVoid)
+          })
         yield* Effect.forEach(
-          REMOTE_WATCHES,
-          (watch) => runRemoteWatch(api, cluster, watch, { queue, machines: placed, health: reportHealth }),
+          [...REMOTE_WATCHES, namespaceWatch],
+          (watch) =>
+            runRemoteWatch(api, cluster, watch, {
+              queue,
+              machines: placed,
+              health: reportHealth,
+              caches: clusterCaches,
+              synced,
+              failing,
+              recovered: () => enqueueCluster(cluster)
+            }),
           { concurrency: "unbounded", discard: true }
         )
       }).pipe(Effect.annotateLogs({ cluster }))
@@ -262,8 +410,15 @@ export const runOperator = (
     const readersOf = (namespace: string, source: string) =>
       [...machines].filter(([k, m]) => k.startsWith(`${namespace}/`) && m.sources.includes(source)).map(([k]) => k)
 
+    /** Some Machine of `namespace` takes cloud-init from `Kind/name`: the source's cache keeps it. */
+    const isRead = (namespace: string, source: string) => {
+      for (const [k, m] of machines) if (m.sources.includes(source) && k.startsWith(`${namespace}/`)) return true
+      return false
+    }
+
     // Secrets are watched only in the namespaces KubevirtConfigs point at or Machines take cloud-init from, and only
-    // referenced ones matter. Nothing of them is kept: an event only wakes who reads them.
+    // referenced ones matter. The cache keeps those Machines name (their values, for cloud-init); an event on any
+    // wakes who reads it.
     const watchSecrets = (namespace: string) =>
       runInformer(
         supervisor,
@@ -279,10 +434,18 @@ export const runOperator = (
                 (c) => Effect.andThen(restartRemote(c.metadata.name), enqueueCluster(c.metadata.name)),
                 { discard: true }
               ),
-              Effect.forEach(readersOf(namespace, `Secret/${o.metadata.name}`), queue.add, { discard: true })
+              Effect.forEach(readersOf(namespace, `Secret/${o.metadata.name}`), (k) => queue.add(k), { discard: true })
             )
         },
-        `Secrets in ${namespace}`
+        `Secrets in ${namespace}`,
+        supervisorCaches.register({
+          kind: Kinds.Secret,
+          namespace,
+          labelSelector: {},
+          complete: false,
+          keep: (o) => isRead(namespace, `Secret/${o.metadata.name}`),
+          slim: slimFor(Kinds.Secret)
+        })
       )
 
     const watchConfigMaps = (namespace: string) =>
@@ -292,9 +455,19 @@ export const runOperator = (
         { namespace },
         {
           onEvent: (_t, o) =>
-            Effect.forEach(readersOf(namespace, `ConfigMap/${o.metadata.name}`), queue.add, { discard: true })
+            Effect.forEach(readersOf(namespace, `ConfigMap/${o.metadata.name}`), (k) => queue.add(k), {
+              discard: true
+            })
         },
-        `ConfigMaps in ${namespace}`
+        `ConfigMaps in ${namespace}`,
+        supervisorCaches.register({
+          kind: Kinds.ConfigMap,
+          namespace,
+          labelSelector: {},
+          complete: false,
+          keep: (o) => isRead(namespace, `ConfigMap/${o.metadata.name}`),
+          slim: slimFor(Kinds.ConfigMap)
+        })
       )
 
     /** Starts the watches of the kinds a Machine's cloud-init reads in its namespace (once per namespace). */
@@ -312,6 +485,7 @@ export const runOperator = (
         if (type === "DELETED") {
           configs.delete(name)
           reachability.delete(name)
+          caches.forget(name)
           yield* remotes.invalidate(name)
           yield* FiberMap.remove(remoteWatchers, name)
           yield* health.forget(name)
@@ -380,33 +554,51 @@ export const runOperator = (
       namespaceLabels: (name) => (namespacesSynced ? Option.fromNullishOr(namespaceLabels.get(name)) : undefined)
     }
 
-    const onMachine = (type: string, o: KubeObject) =>
+    const onMachine = (type: string, o: KubeObject, previous: KubeObject | undefined) =>
       Effect.gen(function* () {
         const key = keyOf(o)
-        const phaseBefore = phases.get(key)
+        const phaseBefore = previous === undefined ? undefined : phaseOf(previous)
         const phase = type === "DELETED" ? undefined : phaseOf(o)
-        if (phase === undefined) phases.delete(key)
-        else phases.set(key, phase)
         if (phase !== phaseBefore) options.onMachinePhase?.(phaseBefore, phase)
         tally.observe(type as "ADDED" | "MODIFIED" | "DELETED", o)
+        const before = machines.get(key)
         if (type === "DELETED") {
+          unindex(key, before?.cluster)
           machines.delete(key)
           return
         }
-        const print = fingerprint(o)
-        const before = machines.get(key)
-        const sources = before?.fingerprint === print ? before.sources : sourcesOf(o)
-        machines.set(key, { fingerprint: print, cluster: o.metadata.annotations?.[PLACEMENT_ANNOTATION], sources })
-        if (sources.length > 0) yield* watchSources(o.metadata.namespace ?? "default", sources)
-        if (before?.fingerprint !== print) yield* queue.add(key)
+        // Status-only changes (our own status writes) wake nothing.
+        const changed = previous === undefined || before === undefined || fingerprint(previous) !== fingerprint(o)
+        if (!changed) return
+        const references = referencesOf(o)
+        const cluster = o.metadata.annotations?.[PLACEMENT_ANNOTATION]
+        if (before?.cluster !== cluster) {
+          unindex(key, before?.cluster)
+          index(key, cluster)
+        }
+        machines.set(key, { cluster, ...references })
+        if (references.sources.length > 0) yield* watchSources(o.metadata.namespace ?? "default", references.sources)
+        yield* queue.add(key)
       })
+
+    // MachineClasses (cluster-scoped, few): cached for observe; a change wakes the Machines naming the class.
+    let machineClassesSynced = false
+    const onMachineClass = (_type: string, o: KubeObject) =>
+      machineClassesSynced
+        ? Effect.forEach(
+            [...machines].filter(([, m]) => m.machineClass === o.metadata.name),
+            ([k]) => queue.add(k),
+            { discard: true }
+          )
+        : Effect.void
 
     const apply = (key: string, outcome: ReconcileOutcome) => {
       switch (outcome._tag) {
         case "Done":
           return queue.forget(key)
         case "Requeue":
-          return Effect.andThen(queue.forget(key), queue.add(key))
+          // Actions ran: the confirmation (from the caches, which already hold what was written) goes first.
+          return Effect.andThen(queue.forget(key), queue.add(key, "high"))
         case "Backoff":
           return queue.addRateLimited(
             key,
@@ -417,6 +609,23 @@ export const runOperator = (
       }
     }
 
+    // Reconciles read through the caches: one client per cluster client, built once.
+    const cachedClients = new Map<string, { readonly raw: KubeApiService; readonly cached: KubeApiService }>()
+    const cachedClient = (cluster: string, raw: KubeApiService) => {
+      const known = cachedClients.get(cluster)
+      if (known?.raw === raw) return known.cached
+      const cached = cachedApi(raw, caches.cluster(cluster), {
+        onRead: options.onCacheRead === undefined ? undefined : (kind, r) => options.onCacheRead?.(cluster, kind, r)
+      })
+      cachedClients.set(cluster, { raw, cached })
+      return cached
+    }
+    const cachedSupervisor = cachedClient("supervisor", supervisor)
+    const cachedRemotes: RemotesService = {
+      get: (cluster) => Effect.map(remotes.get(cluster), (api) => cachedClient(cluster, api)),
+      invalidate: remotes.invalidate
+    }
+
     const reconcileKey = (key: string) =>
       Effect.gen(function* () {
         const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
@@ -424,6 +633,8 @@ export const runOperator = (
           syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined
         ).pipe(
           Effect.provideService(SupervisorCache, supervisorCache),
+          Effect.provideService(Supervisor, cachedSupervisor),
+          Effect.provideService(Remotes, cachedRemotes),
           Effect.catchCause((cause) =>
             Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
               outcome: { _tag: "Backoff", reason: "Unexpected" },
@@ -458,7 +669,7 @@ export const runOperator = (
             const next = slots.release(cluster)
             // Down to one cluster meanwhile: nothing will take a slot again, so every parked key goes back now.
             const again = [...(next === undefined ? [] : [next]), ...(configs.size > 1 ? [] : slots.drain(cluster))]
-            return Effect.forEach(again, queue.add, { discard: true })
+            return Effect.forEach(again, (k) => queue.add(k), { discard: true })
           })
         )
       )
@@ -469,6 +680,21 @@ export const runOperator = (
       yield* Effect.forEach([...machines.keys()], (k) => queue.add(k), { discard: true })
     }).pipe(Effect.forever)
 
+    /**
+     * The health a reconcile sees: every cluster counts as not checked until the KubevirtConfigs have been listed,
+     * and while its watch caches are filling (ADR 0013), so its Machines wait without a write instead of being
+     * decided on reads the caches cannot answer yet.
+     */
+    const healthFor = (cluster: string) => {
+      if (!syncedInformers.has("KubevirtConfigs")) return uncheckedHealth(cluster)
+      if (caches.find(cluster)?.isFilling(clock.currentTimeMillisUnsafe()) === true)
+        return {
+          ...uncheckedHealth(cluster),
+          message: "its watch caches are being filled (the first list of its objects is under way)"
+        }
+      return health.lookup(cluster)
+    }
+
     yield* Effect.all(
       [
         runInformer(
@@ -476,14 +702,45 @@ export const runOperator = (
           Kinds.Machine,
           {},
           { onEvent: onMachine, onSynced: markSynced("Machines") },
-          "Machines"
+          "Machines",
+          supervisorCaches.register({
+            kind: Kinds.Machine,
+            labelSelector: {},
+            complete: true,
+            slim: slimFor(Kinds.Machine)
+          })
         ),
         runInformer(
           supervisor,
           Kinds.KubevirtConfig,
           {},
           { onEvent: onConfig, onSynced: markSynced("KubevirtConfigs") },
-          "KubevirtConfigs"
+          "KubevirtConfigs",
+          supervisorCaches.register({
+            kind: Kinds.KubevirtConfig,
+            labelSelector: {},
+            complete: true,
+            slim: slimFor(Kinds.KubevirtConfig)
+          })
+        ),
+        runInformer(
+          supervisor,
+          Kinds.MachineClass,
+          {},
+          {
+            onEvent: onMachineClass,
+            onSynced: () =>
+              Effect.sync(() => {
+                machineClassesSynced = true
+              })
+          },
+          "MachineClasses",
+          supervisorCaches.register({
+            kind: Kinds.MachineClass,
+            labelSelector: {},
+            complete: true,
+            slim: slimFor(Kinds.MachineClass)
+          })
         ),
         resync,
         ...(options.provider === undefined
@@ -500,11 +757,6 @@ export const runOperator = (
         ...Array.from({ length: options.workers ?? 4 }, () => worker)
       ],
       { concurrency: "unbounded", discard: true }
-    ).pipe(
-      // Until the KubevirtConfigs have been listed, no cluster has been checked: every one counts as unchecked.
-      Effect.provideService(ClusterHealthFacts, (cluster) =>
-        syncedInformers.has("KubevirtConfigs") ? health.lookup(cluster) : uncheckedHealth(cluster)
-      )
-    )
+    ).pipe(Effect.provideService(ClusterHealthFacts, healthFor))
     return yield* Effect.never
   }).pipe(Effect.scoped)

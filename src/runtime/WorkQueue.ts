@@ -5,6 +5,9 @@
  * - Delayed adds keep the earliest time (kube-rs `scheduler_dedupe_should_keep_earlier_item`).
  * - Per-key exponential backoff (base × 2^failures, capped) for failures, reset by `forget`, combined with a global
  *   token bucket so a storm of failures cannot hammer the API servers.
+ * - Two priorities: a key added as `"high"` (a change of its remote objects, a confirmation right after its actions)
+ *   is taken before every `"normal"` one, and a waiting key added again as high moves ahead. A VM's status therefore
+ *   reaches its Machine while a backlog of new Machines waits (ADR 0013); within a priority, first in, first out.
  * Time comes from Effect's Clock, so tests run it on the TestClock.
  */
 import { Duration, Effect, Queue, type Scope } from "effect"
@@ -29,9 +32,12 @@ export interface WorkQueueHooks {
   readonly onLatency?: (seconds: number) => void
 }
 
+/** `high` is taken before every `normal` key. */
+export type Priority = "high" | "normal"
+
 export interface WorkQueue {
-  /** Queue the key now (deduplicated). */
-  readonly add: (key: string) => Effect.Effect<void>
+  /** Queue the key now (deduplicated); `high` moves it ahead of every normal key. Default normal. */
+  readonly add: (key: string, priority?: Priority) => Effect.Effect<void>
   /** Queue the key after `delay`; an earlier pending time for the same key wins. */
   readonly addAfter: (key: string, delay: Duration.Input) => Effect.Effect<void>
   /** Queue the key after its backoff (which grows with each call until `forget`), capped at `maxDelay` when given. */
@@ -55,8 +61,39 @@ export const makeWorkQueue = (
 ): Effect.Effect<WorkQueue, never, Scope.Scope> =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
-    const ready = yield* Queue.unbounded<string>()
-    const dirty = new Set<string>()
+    // One token per key in a lane; `lanes[0]` (high) is emptied first. A key moved to the high lane leaves a stale
+    // entry in the normal lane, skipped when reached (`laneOf` says where a key really is).
+    const ready = yield* Queue.unbounded<void>()
+    const lanes: [Array<string>, Array<string>] = [[], []]
+    const heads = [0, 0]
+    const laneOf = new Map<string, 0 | 1>()
+    const toLane = (key: string, lane: 0 | 1) =>
+      Effect.suspend(() => {
+        const at = laneOf.get(key)
+        if (at !== undefined && at <= lane) return Effect.void
+        laneOf.set(key, lane)
+        lanes[lane].push(key)
+        return at === undefined ? Queue.offer(ready, undefined).pipe(Effect.asVoid) : Effect.void
+      })
+    const next = (): string => {
+      for (const lane of [0, 1] as const) {
+        const queue = lanes[lane]
+        while (heads[lane]! < queue.length) {
+          const key = queue[heads[lane]!]!
+          heads[lane]!++
+          if (laneOf.get(key) === lane) {
+            laneOf.delete(key)
+            if (heads[lane]! > 1024 && heads[lane]! * 2 > queue.length) {
+              queue.splice(0, heads[lane]!)
+              heads[lane] = 0
+            }
+            return key
+          }
+        }
+      }
+      throw new Error("work queue: a token without a key")
+    }
+    const dirty = new Map<string, 0 | 1>()
     const processing = new Set<string>()
     const queuedAt = new Map<string, number>()
     const pendingUntil = new Map<string, number>()
@@ -68,14 +105,16 @@ export const makeWorkQueue = (
     let tokens = burst
     let tokensAt = 0
 
-    const add = (key: string) =>
+    const add = (key: string, priority: Priority = "normal") =>
       Effect.gen(function* () {
         hooks.onAdd?.(key)
-        if (dirty.has(key)) return
-        dirty.add(key)
-        queuedAt.set(key, yield* Effect.clockWith((c) => c.currentTimeMillis))
+        const lane = priority === "high" ? 0 : 1
+        const before = dirty.get(key)
+        if (before !== undefined && before <= lane) return
+        dirty.set(key, lane)
+        if (before === undefined) queuedAt.set(key, yield* Effect.clockWith((c) => c.currentTimeMillis))
         // A key being processed is re-queued by `done`, so a second worker never gets it.
-        if (!processing.has(key)) yield* Queue.offer(ready, key)
+        if (!processing.has(key)) yield* toLane(key, lane)
         hooks.onDepth?.(dirty.size)
       })
 
@@ -119,7 +158,8 @@ export const makeWorkQueue = (
       })
 
     const take = Effect.gen(function* () {
-      const key = yield* Queue.take(ready)
+      yield* Queue.take(ready)
+      const key = next()
       dirty.delete(key)
       processing.add(key)
       const since = queuedAt.get(key)
@@ -133,7 +173,8 @@ export const makeWorkQueue = (
     const done = (key: string) =>
       Effect.suspend(() => {
         processing.delete(key)
-        return dirty.has(key) ? Queue.offer(ready, key).pipe(Effect.asVoid) : Effect.void
+        const lane = dirty.get(key)
+        return lane === undefined ? Effect.void : toLane(key, lane)
       })
 
     return {

@@ -4,16 +4,25 @@
  * resourceVersion when a watch ends, relists on 410 Gone, and after any other failure waits (`informerRetry` in
  * effects/retry.ts: jittered, growing, capped) and relists. `managedFields` is stripped before objects reach the
  * handler. It runs until interrupted.
+ * With a watch cache (`effects/cache/WatchCache.ts`) it fills the cache, as client-go's informer fills its store: the
+ * cache's transform slims objects before they reach the handler, a relist delivers only what changed (and DELETED for
+ * what vanished while the watch was down), and failures mark the cache broken until a list succeeds.
  */
-import { Effect, Stream } from "effect"
+import { Clock, Effect, Stream } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
+import type { WatchCache } from "../effects/cache/WatchCache.ts"
 import type { KubeApiService, ListOptions, ListResult, WatchEventType } from "../effects/KubeApi.ts"
 import type { KubeApiError } from "../effects/KubeApiError.ts"
 import type { KindRef } from "../effects/kube/clients.ts"
 import { informerRetry } from "../effects/retry.ts"
 
 export interface InformerHandlers {
-  readonly onEvent: (type: Exclude<WatchEventType, "BOOKMARK">, object: KubeObject) => Effect.Effect<void>
+  /** `previous`: the object as the cache held it before this event (only with a cache). */
+  readonly onEvent: (
+    type: Exclude<WatchEventType, "BOOKMARK">,
+    object: KubeObject,
+    previous?: KubeObject | undefined
+  ) => Effect.Effect<void>
   /** Called after every successful list (first sync and every relist). */
   readonly onSynced?: () => Effect.Effect<void>
   /** Called when a list or watch fails (not for 410 Gone, which is a normal relist). */
@@ -34,14 +43,20 @@ export const runInformer = (
   kind: KindRef,
   options: ListOptions,
   handlers: InformerHandlers,
-  label: string
+  label: string,
+  cache?: WatchCache | undefined
 ): Effect.Effect<never> => {
   // 410 Gone is not a failure: the informer relists at once.
   const report = (e: KubeApiError) =>
     e.reason._tag === "Gone"
       ? Effect.void
       : Effect.andThen(
-          handlers.onError === undefined ? Effect.void : handlers.onError(e),
+          Effect.andThen(
+            cache === undefined
+              ? Effect.void
+              : Effect.map(Clock.currentTimeMillis, (now) => cache.failed(e.message, now)),
+            handlers.onError === undefined ? Effect.void : handlers.onError(e)
+          ),
           Effect.logWarning(`${label}: ${e.message}; relisting after backoff`)
         )
 
@@ -55,7 +70,9 @@ export const runInformer = (
     const attempt = Effect.suspend(() => {
       const failed = pending
       pending = undefined
-      return failed === undefined ? api.list(kind, options).pipe(Effect.tapError(report)) : Effect.fail(failed)
+      if (failed !== undefined) return Effect.fail(failed)
+      cache?.beginList()
+      return api.list(kind, options).pipe(Effect.tapError(report))
     })
     return Effect.retry(attempt, { schedule: informerRetry, while: (e) => e.reason._tag !== "Gone" })
   }
@@ -63,7 +80,11 @@ export const runInformer = (
   /** Delivers a list, then watches from its resourceVersion until a watch fails (Gone included). */
   const watchFrom = (list: ListResult) =>
     Effect.gen(function* () {
-      for (const o of list.items) yield* handlers.onEvent("ADDED", strip(o))
+      if (cache === undefined) for (const o of list.items) yield* handlers.onEvent("ADDED", strip(o))
+      else {
+        const now = yield* Clock.currentTimeMillis
+        for (const c of cache.replace(list.items, now)) yield* handlers.onEvent(c.type, c.object, c.previous)
+      }
       if (handlers.onSynced !== undefined) yield* handlers.onSynced()
       let resourceVersion = list.resourceVersion
       for (;;) {
@@ -74,7 +95,12 @@ export const runInformer = (
             Effect.gen(function* () {
               events++
               resourceVersion = event.object.metadata.resourceVersion ?? resourceVersion
-              if (event.type !== "BOOKMARK") yield* handlers.onEvent(event.type, strip(event.object))
+              if (event.type === "BOOKMARK") return
+              if (cache === undefined) return yield* handlers.onEvent(event.type, strip(event.object))
+              const { namespace, name } = event.object.metadata
+              const previous = cache.peek(namespace, name)
+              const kept = cache.apply(event.type, event.object)
+              yield* handlers.onEvent(event.type, kept ?? strip(event.object), previous)
             })
           ),
           Effect.tapError(report)

@@ -1,0 +1,164 @@
+/**
+ * The operator's watch caches, by cluster (`supervisor` or a KubevirtConfig name) and kind: which cache answers a
+ * read (`cachedApi.ts`), and whether a cluster's caches are still filling (its Machines wait, ADR 0013). Effects layer.
+ * The operator registers a cache when it starts the informer that fills it and drops a cluster's caches when its
+ * KubevirtConfig goes.
+ */
+import type { KindOf } from "../../domain/reads.ts"
+import {
+  type LabelSelector,
+  matchesSelector,
+  type SharedFate,
+  WatchCache,
+  type WatchCacheOptions
+} from "./WatchCache.ts"
+
+const kindKey = (k: KindOf) => `${k.apiVersion}|${k.kind}`
+
+/** Whether a query's selector asks for a subset of what the cache holds (it contains the cache's selector). */
+const within = (cache: LabelSelector, query: LabelSelector) => matchesSelector(cache, query)
+
+export interface RegisterOptions extends Omit<WatchCacheOptions, "staleAfterMillis" | "fate"> {
+  /** The cluster's reconciles wait until this cache has listed once (the kinds every Machine reads). */
+  readonly gatesReconciles?: boolean | undefined
+}
+
+/** One cluster's caches. */
+export class ClusterCaches {
+  readonly cluster: string
+  private readonly staleAfterMillis: number
+  private readonly caches = new Map<string, Array<{ readonly cache: WatchCache; readonly gates: boolean }>>()
+  /** The outage of the caches that gate reconciles: from their first failure until every one has listed again. */
+  private outage: { readonly since: number; readonly reason: string } | undefined
+  /** The outage lasted long enough for reads to answer Unknown (see `takeRecovered`). */
+  private recovered = false
+
+  constructor(cluster: string, staleAfterMillis: number) {
+    this.cluster = cluster
+    this.staleAfterMillis = staleAfterMillis
+  }
+
+  private readonly fate: SharedFate = {
+    failed: (reason, now) => {
+      if (this.outage === undefined) this.outage = { since: now, reason }
+    },
+    relisted: (now) => {
+      if (this.outage === undefined) return
+      for (const list of this.caches.values())
+        for (const c of list) if (c.gates && (c.cache.isBroken() || !c.cache.hasSynced())) return
+      if (now - this.outage.since > this.staleAfterMillis) this.recovered = true
+      this.outage = undefined
+    },
+    unknownReason: (now) =>
+      this.outage === undefined || now - this.outage.since <= this.staleAfterMillis
+        ? undefined
+        : `cannot watch remote cluster '${this.cluster}': ${this.outage.reason}`
+  }
+
+  /** The caches' reads are Unknown now (an outage longer than the bound), with the reason. */
+  unknownReason(now: number): string | undefined {
+    return this.fate.unknownReason(now)
+  }
+
+  /** Whether an outage during which reads answered Unknown has ended, since the last call. */
+  takeRecovered(): boolean {
+    const r = this.recovered
+    this.recovered = false
+    return r
+  }
+
+  /** A new cache for the kind (and namespace), replacing one registered before for the same. */
+  register(options: RegisterOptions): WatchCache {
+    const cache = new WatchCache({
+      ...options,
+      staleAfterMillis: this.staleAfterMillis,
+      ...(options.gatesReconciles === true ? { fate: this.fate } : {})
+    })
+    const key = kindKey(options.kind)
+    const others = (this.caches.get(key) ?? []).filter((c) => c.cache.namespace !== options.namespace)
+    this.caches.set(key, [...others, { cache, gates: options.gatesReconciles === true }])
+    return cache
+  }
+
+  /** Forgets a cache (its informer stopped). */
+  unregister(cache: WatchCache): void {
+    const key = kindKey(cache.kind)
+    const left = (this.caches.get(key) ?? []).filter((c) => c.cache !== cache)
+    if (left.length === 0) this.caches.delete(key)
+    else this.caches.set(key, left)
+  }
+
+  /** The cache that holds the object `ref` names, if any: one of its namespace first, else a cluster-wide one. */
+  forObject(ref: KindOf & { readonly namespace?: string | undefined }): WatchCache | undefined {
+    const candidates = this.caches.get(kindKey(ref))
+    if (candidates === undefined) return undefined
+    return (
+      candidates.find((c) => c.cache.namespace !== undefined && c.cache.namespace === ref.namespace)?.cache ??
+      candidates.find((c) => c.cache.namespace === undefined)?.cache
+    )
+  }
+
+  /** The cache that can answer a list of `kind` in `namespace` with `selector`, if any. */
+  forList(kind: KindOf, namespace: string | undefined, selector: LabelSelector): WatchCache | undefined {
+    const candidates = this.caches.get(kindKey(kind)) ?? []
+    return (
+      candidates.find(
+        (c) =>
+          c.cache.namespace !== undefined && c.cache.namespace === namespace && within(c.cache.labelSelector, selector)
+      )?.cache ??
+      candidates.find((c) => c.cache.namespace === undefined && within(c.cache.labelSelector, selector))?.cache
+    )
+  }
+
+  /** Some cache its Machines need has not listed yet (and has not been failing for longer than the bound). */
+  isFilling(now: number): boolean {
+    for (const list of this.caches.values()) for (const c of list) if (c.gates && c.cache.isFilling(now)) return true
+    return false
+  }
+
+  /** Every cache that gates reconciles has listed once. */
+  hasSynced(): boolean {
+    for (const list of this.caches.values()) for (const c of list) if (c.gates && !c.cache.hasSynced()) return false
+    return true
+  }
+
+  /** Objects held by kind (and namespace), for the heap-by-kind figures and metrics. */
+  sizes(): ReadonlyArray<{ readonly kind: string; readonly namespace: string | undefined; readonly objects: number }> {
+    return [...this.caches.values()].flatMap((list) =>
+      list.map((c) => ({ kind: c.cache.kind.kind, namespace: c.cache.namespace, objects: c.cache.size() }))
+    )
+  }
+}
+
+/** Every cluster's caches. */
+export class WatchCaches {
+  readonly staleAfterMillis: number
+  private readonly clusters = new Map<string, ClusterCaches>()
+
+  constructor(options: { readonly staleAfterMillis: number }) {
+    this.staleAfterMillis = options.staleAfterMillis
+  }
+
+  cluster(name: string): ClusterCaches {
+    let c = this.clusters.get(name)
+    if (c === undefined) {
+      c = new ClusterCaches(name, this.staleAfterMillis)
+      this.clusters.set(name, c)
+    }
+    return c
+  }
+
+  /** The cluster's caches, if it has any (a lookup that does not create them). */
+  find(name: string): ClusterCaches | undefined {
+    return this.clusters.get(name)
+  }
+
+  /** A KubevirtConfig went: its caches go with it. */
+  forget(name: string): void {
+    this.clusters.delete(name)
+  }
+
+  names(): ReadonlyArray<string> {
+    return [...this.clusters.keys()]
+  }
+}
