@@ -11,7 +11,7 @@ import { refKey } from "../domain/ObjectRef.ts"
 import type { Plan } from "../domain/Plan.ts"
 import type { Remotes, Supervisor } from "./Clusters.ts"
 import { type ExecutionError, isRetryable, reasonOf } from "./ExecutionError.ts"
-import { executeAddFinalizer } from "./executors/AddFinalizer.ts"
+import { executeAddFinalizer, finalizerChange } from "./executors/AddFinalizer.ts"
 import { executeCreateDataVolume } from "./executors/CreateDataVolume.ts"
 import { executeCreatePvc } from "./executors/CreatePvc.ts"
 import { executeCreateSecret } from "./executors/CreateSecret.ts"
@@ -25,7 +25,8 @@ import { executeExpandPvc } from "./executors/ExpandPvc.ts"
 import { executePatchMachineAnnotation } from "./executors/PatchMachineAnnotation.ts"
 import { executePatchSecret } from "./executors/PatchSecret.ts"
 import { executePatchVirtualMachine } from "./executors/PatchVirtualMachine.ts"
-import { executePersistPlacement } from "./executors/PersistPlacement.ts"
+import { executePersistPlacement, placementChange } from "./executors/PersistPlacement.ts"
+import { combinedChange, patchMachine } from "./executors/patchMachine.ts"
 import { executeRemoveFinalizer } from "./executors/RemoveFinalizer.ts"
 
 type Executor<T extends ActionTag> = (
@@ -63,11 +64,25 @@ export interface ExecutionResult {
   readonly skipped: ReadonlyArray<Action>
 }
 
+/**
+ * AddFinalizer followed by PersistPlacement on the same Machine: one merge patch with both (ADR 0013), one write
+ * instead of two. The order of effects is kept (both land before any remote action), and a failure is reported as
+ * the AddFinalizer's, with PersistPlacement skipped, as when the first of two patches failed.
+ */
+const finalizerWithPlacement = (a: Action, b: Action | undefined) =>
+  a._tag === "AddFinalizer" && b?._tag === "PersistPlacement" && refKey(a.target) === refKey(b.target)
+    ? Effect.fn("Executor.AddFinalizer+PersistPlacement")(function* () {
+        yield* patchMachine(a.target, combinedChange(finalizerChange(a), placementChange(b)))
+      })().pipe(Effect.annotateLogs({ action: "AddFinalizer+PersistPlacement", target: refKey(a.target) }))
+    : undefined
+
 /** Runs the plan's actions in order; stops at the first failure. Never fails itself: the result says what happened. */
 export const execute = Effect.fn("execute")(function* (plan: Plan) {
   const executed: Array<Action> = []
-  for (const [i, action] of plan.actions.entries()) {
-    const exit = yield* Effect.exit(executeAction(action))
+  for (let i = 0; i < plan.actions.length; i++) {
+    const action = plan.actions[i]!
+    const both = finalizerWithPlacement(action, plan.actions[i + 1])
+    const exit = yield* Effect.exit(both ?? executeAction(action))
     if (exit._tag === "Failure") {
       const error = exit.cause.reasons.find((r) => r._tag === "Fail")
       if (error === undefined) return yield* Effect.failCause(exit.cause as never)
@@ -78,6 +93,7 @@ export const execute = Effect.fn("execute")(function* (plan: Plan) {
       } satisfies ExecutionResult
     }
     executed.push(action)
+    if (both !== undefined) executed.push(plan.actions[++i]!)
   }
   return { executed, failed: undefined, skipped: [] } satisfies ExecutionResult
 })

@@ -33,6 +33,18 @@ export interface ReconcileReport {
   readonly plan?: Plan | undefined
   readonly result?: ExecutionResult | undefined
   readonly statusWritten: boolean
+  /** Every action ran and the status was left to the confirming reconcile (`ReconcileOptions.deferStatus`). */
+  readonly statusDeferred?: boolean | undefined
+}
+
+export interface ReconcileOptions {
+  /**
+   * When every planned action ran, leave the status to the reconcile that confirms them (queued at once, ahead of the
+   * backlog, by the operator): it derives the same status from what the actions made, so the Machine costs one status
+   * write instead of two ("creating remote objects", then "waiting for VirtualMachine to run"). The operator passes it
+   * only when the key's previous reconcile did not defer, so a status is never held back twice in a row (ADR 0013).
+   */
+  readonly deferStatus?: boolean | undefined
 }
 
 const decodeMachine = Schema.decodeUnknownResult(Machine)
@@ -46,7 +58,8 @@ export const reconcile = Effect.fn("reconcile")(function* (
   key: string,
   settings: Settings,
   /** KubevirtConfig names from the caller's synced watch cache, so steady-state reconciles do not list them. */
-  knownConfigs?: () => ReadonlyArray<string> | undefined
+  knownConfigs?: () => ReadonlyArray<string> | undefined,
+  options: ReconcileOptions = {}
 ) {
   const supervisor = yield* Supervisor
   const events = yield* EventRecorder
@@ -78,6 +91,15 @@ export const reconcile = Effect.fn("reconcile")(function* (
   for (const a of result.executed) yield* events.record(target, "Normal", a._tag, renderAction(a).trim())
   if (result.failed !== undefined)
     yield* events.record(target, "Warning", `${result.failed.action._tag}Failed`, result.failed.error.message)
+
+  if (options.deferStatus === true && result.failed === undefined && result.executed.length > 0)
+    return {
+      outcome: outcomeFor(plan, execution),
+      plan,
+      result,
+      statusWritten: false,
+      statusDeferred: true
+    } satisfies ReconcileReport
 
   // Status is derived against the object as it now is. Our own actions on the Machine (finalizer, placement) changed
   // its resourceVersion, so it is read again; otherwise the first read stands (one GET less per reconcile, which is

@@ -52,6 +52,12 @@ import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptio
 /** How long a watch cache whose watch is failing is still read; after it, its facts are Unknown (ADR 0013). */
 export const CACHE_STALE_AFTER = Duration.seconds(30)
 
+/**
+ * How long a remote's StorageClass and StorageProfile lists are reused for new claims' access modes (ADR 0013): the
+ * remote identity may only get and list them (ADR 0010), and they change rarely.
+ */
+export const STORAGE_FACTS_TTL = Duration.seconds(30)
+
 export interface OperatorOptions {
   readonly settings: Settings
   /** Concurrent reconciles (never two on the same Machine). Default 4. */
@@ -615,7 +621,8 @@ export const runOperator = (
       const known = cachedClients.get(cluster)
       if (known?.raw === raw) return known.cached
       const cached = cachedApi(raw, caches.cluster(cluster), {
-        onRead: options.onCacheRead === undefined ? undefined : (kind, r) => options.onCacheRead?.(cluster, kind, r)
+        onRead: options.onCacheRead === undefined ? undefined : (kind, r) => options.onCacheRead?.(cluster, kind, r),
+        listMemo: { kinds: [Kinds.StorageClass, Kinds.StorageProfile], millis: Duration.toMillis(STORAGE_FACTS_TTL) }
       })
       cachedClients.set(cluster, { raw, cached })
       return cached
@@ -626,11 +633,16 @@ export const runOperator = (
       invalidate: remotes.invalidate
     }
 
+    // Keys whose last reconcile left the status to the next one: that one writes it whatever it does.
+    const deferredStatus = new Set<string>()
     const reconcileKey = (key: string) =>
       Effect.gen(function* () {
         const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
-        const report = yield* reconcile(key, options.settings, () =>
-          syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined
+        const report: ReconcileReport = yield* reconcile(
+          key,
+          options.settings,
+          () => (syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined),
+          { deferStatus: !deferredStatus.has(key) }
         ).pipe(
           Effect.provideService(SupervisorCache, supervisorCache),
           Effect.provideService(Supervisor, cachedSupervisor),
@@ -643,6 +655,8 @@ export const runOperator = (
           ),
           Effect.annotateLogs({ machine: key })
         )
+        if (report.statusDeferred === true) deferredStatus.add(key)
+        else deferredStatus.delete(key)
         const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
         yield* Effect.logDebug(
           `reconciled ${key}: ${report.outcome._tag}${"reason" in report.outcome ? ` (${report.outcome.reason})` : ""}; ` +

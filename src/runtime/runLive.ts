@@ -10,7 +10,12 @@ import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import { EventRecorder } from "../effects/EventRecorder.ts"
 import { IsoSizeProbe, probeIsoSize } from "../effects/isoSizeProbe.ts"
-import { makeLiveApiFromKubeconfigFile, makeLiveApiInCluster } from "../effects/kube/clients.ts"
+import {
+  makeLiveApiFromKubeconfigFile,
+  makeLiveApiInCluster,
+  type RateLimit,
+  rateLimited
+} from "../effects/kube/clients.ts"
 import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
 import { instrumentKubeApi, Metrics } from "./Metrics.ts"
@@ -32,6 +37,8 @@ export interface LiveRunOptions {
   readonly healthBindAddress: string
   readonly workers: number
   readonly resyncSeconds: number
+  /** Requests per second and burst to each remote cluster (`--remote-qps`, `--remote-burst`). Default `REMOTE_RATE`. */
+  readonly remoteRate?: RateLimit | undefined
   readonly logLevel: "Debug" | "Info" | "Warn" | "Error"
   readonly logJson: boolean
   /**
@@ -44,6 +51,14 @@ export interface LiveRunOptions {
   /** Told the health server's bound port once it listens (useful with port 0). */
   readonly onListening?: ((port: number) => void) | undefined
 }
+
+/**
+ * The default token bucket of each remote client (ADR 0013). A kube-apiserver with priority and fairness answers 429
+ * only once a flow's queues are full (6 queues of 50 requests by default); 4 workers and the event writer cannot
+ * fill them, and a bulk create of 1,000 Machines sends about 170 requests a second to the remote on the dev machine.
+ * The bucket bounds a storm, not normal work.
+ */
+export const REMOTE_RATE: RateLimit = { qps: 200, burst: 400 }
 
 /** The operator program; runs until interrupted or leadership is lost. */
 export const liveProgram = (options: LiveRunOptions) =>
@@ -62,7 +77,8 @@ export const liveProgram = (options: LiveRunOptions) =>
           cache: "untilInvalidated",
           allowExecAuth: options.allowExecAuth,
           allowInsecure: options.allowInsecureRemotes,
-          wrap: (cluster, api) => instrumentKubeApi(api, cluster, metrics)
+          wrap: (cluster, api) =>
+            instrumentKubeApi(rateLimited(api, options.remoteRate ?? REMOTE_RATE), cluster, metrics)
         })
       ),
       Supervisor.layer(supervisor)

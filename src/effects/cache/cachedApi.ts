@@ -8,7 +8,8 @@
  * turns that into an Unknown fact, never Absent (ADR 0013).
  */
 import { Clock, Effect, Option } from "effect"
-import type { KubeApiService } from "../KubeApi.ts"
+import type { KindOf } from "../../domain/reads.ts"
+import type { KubeApiService, ListResult } from "../KubeApi.ts"
 import { describeCollection, describeObject, kubeApiError, Unavailable } from "../KubeApiError.ts"
 import type { CacheRead } from "./WatchCache.ts"
 import type { ClusterCaches } from "./WatchCaches.ts"
@@ -18,6 +19,12 @@ export type CacheReadResult = "hit" | "live" | "unknown"
 export interface CachedApiOptions {
   /** Told each read's outcome (for `kubevirt_operator_cache_reads_total`). */
   readonly onRead?: ((kind: string, result: CacheReadResult) => void) | undefined
+  /**
+   * Kinds no cache holds whose lists are kept for `millis` after a live list answered (the storage facts: a
+   * StorageClass or StorageProfile list per claim created would be two requests per new Machine in a bulk create, for
+   * objects that change a few times a year). Failures are not kept.
+   */
+  readonly listMemo?: { readonly kinds: ReadonlyArray<KindOf>; readonly millis: number } | undefined
 }
 
 const resultOf = (r: CacheRead<unknown>): CacheReadResult =>
@@ -54,10 +61,28 @@ export const cachedApi = (
       }
     })
 
+  const memo = new Map<string, { readonly at: number; readonly result: ListResult }>()
+  const memoized = options.listMemo
+  const liveList: KubeApiService["list"] = (kind, listOptions = {}) => {
+    if (memoized === undefined || !memoized.kinds.some((k) => k.apiVersion === kind.apiVersion && k.kind === kind.kind))
+      return api.list(kind, listOptions)
+    const key = JSON.stringify([
+      kind.apiVersion,
+      kind.kind,
+      listOptions.namespace ?? "",
+      listOptions.labelSelector ?? {}
+    ])
+    return Effect.flatMap(now, (t) => {
+      const kept = memo.get(key)
+      if (kept !== undefined && t - kept.at < memoized.millis) return Effect.succeed(kept.result)
+      return Effect.tap(api.list(kind, listOptions), (result) => Effect.sync(() => memo.set(key, { at: t, result })))
+    })
+  }
+
   const list: KubeApiService["list"] = (kind, options = {}) =>
     Effect.flatMap(now, (t) => {
       const cache = caches.forList(kind, options.namespace, options.labelSelector ?? {})
-      if (cache === undefined) return api.list(kind, options)
+      if (cache === undefined) return liveList(kind, options)
       const read = cache.list(options.namespace, options.labelSelector ?? {}, t)
       told(kind.kind, read)
       switch (read._tag) {

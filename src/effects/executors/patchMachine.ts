@@ -23,3 +23,20 @@ export const patchMachine = (ref: ObjectRef, change: (fresh: KubeObject) => Merg
     })
     yield* Effect.retry(attempt, { schedule: conflictRetry, while: (e) => e.reason._tag === "Conflict" })
   })
+
+/**
+ * Several metadata changes as one: each sees the fresh Machine, and their patches are merged (they touch different
+ * fields: finalizers, annotations). Undefined when none has anything to change.
+ */
+export const combinedChange =
+  (...changes: ReadonlyArray<(fresh: KubeObject) => MergePatch | undefined>) =>
+  (fresh: KubeObject): MergePatch | undefined => {
+    const patches = changes.flatMap((c) => {
+      const p = c(fresh)
+      return p === undefined ? [] : [p]
+    })
+    if (patches.length === 0) return undefined
+    const metadata: Record<string, unknown> = {}
+    for (const p of patches) Object.assign(metadata, (p as { readonly metadata?: object }).metadata ?? {})
+    return { metadata }
+  }

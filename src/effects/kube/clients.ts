@@ -23,6 +23,7 @@ export { ClusterState, layerInMemory, layerInMemoryFrom, makeInMemoryApi } from 
 export { instrumented, type KubeApiRecorder } from "./instrumented.ts"
 export type { KindRef } from "./KindTable.ts"
 export { type LiveOptions, makeLiveApi, makeLiveApiFromKubeconfigFile, makeLiveApiInCluster } from "./liveApi.ts"
+export { type RateLimit, rateLimited } from "./rateLimited.ts"
 export { layerReadOnly, readOnly } from "./readOnly.ts"
 
 /**

@@ -9,7 +9,7 @@ import { isDnsSubdomain } from "../../domain/dnsNames.ts"
 import { sortDocuments } from "../../domain/documents.ts"
 import { DEFAULT_PROVIDER_NAME } from "../../domain/MachineProvider.ts"
 import { runEmbedded } from "../embedded.ts"
-import { runLiveProcess } from "../runLive.ts"
+import { REMOTE_RATE, runLiveProcess } from "../runLive.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
 import { parseFlags } from "./CliError.ts"
 import type { CliIo } from "./plan.ts"
@@ -24,6 +24,8 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
   --health-bind-address ADDR   /healthz, /readyz, /metrics (env HEALTH_BIND_ADDRESS; default :8080).
   --workers N         concurrent reconciles, never two on one Machine (env MAX_CONCURRENT_RECONCILES; default 4).
   --resync SECONDS    every Machine is reconciled at least this often (env RESYNC_SECONDS; default 600).
+  --remote-qps N, --remote-burst N   requests per second to each remote cluster and the burst above it (env
+                      REMOTE_QPS, REMOTE_BURST; default 200 and 400): a client-side token bucket; requests wait.
   --allow-exec-auth   accept kubeconfigs with exec/auth-provider users (env ALLOW_EXEC_AUTH=true); off by default,
                       since whoever can write a KubevirtConfig Secret could otherwise run code in the operator.
   --allow-insecure-remotes   accept remote kubeconfigs with http:// servers or insecure-skip-tls-verify (env
@@ -55,6 +57,8 @@ const parse = (args: ReadonlyArray<string>) =>
       "health-bind-address": { type: "string" },
       workers: { type: "string" },
       resync: { type: "string" },
+      "remote-qps": { type: "string" },
+      "remote-burst": { type: "string" },
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
       "iso-size-probe": { type: "boolean" },
@@ -112,6 +116,19 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       io.err(`error: ${workers === undefined ? "--workers" : "--resync"} must be a positive integer`)
       return 1
     }
+    const positive = (flag: string | undefined, name: string, fallback: number) => {
+      const raw = flag ?? env[name]
+      const n = raw === undefined || raw === "" ? fallback : Number(raw)
+      return Number.isFinite(n) && n > 0 ? n : undefined
+    }
+    const qps = positive(values["remote-qps"], "REMOTE_QPS", REMOTE_RATE.qps)
+    const burst = int(values["remote-burst"], "REMOTE_BURST", REMOTE_RATE.burst)
+    if (qps === undefined || burst === undefined) {
+      io.err(
+        `error: ${qps === undefined ? "--remote-qps must be a positive number" : "--remote-burst must be a positive integer"}`
+      )
+      return 1
+    }
     const set = (name: string) => (env[name] === undefined || env[name] === "" ? undefined : env[name])
     const providerName = set("NAME_MACHINE_PROVIDER") ?? DEFAULT_PROVIDER_NAME
     if (!isDnsSubdomain(providerName)) {
@@ -130,6 +147,7 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       healthBindAddress: values["health-bind-address"] ?? env.HEALTH_BIND_ADDRESS ?? ":8080",
       workers,
       resyncSeconds: resync,
+      remoteRate: { qps, burst },
       logLevel: level,
       logJson: env.LOG_JSON !== "false",
       provider: { name: providerName, vitistack: set("VITISTACK_NAME"), region: set("MACHINE_PROVIDER_REGION") }
