@@ -82,7 +82,7 @@ export const operatorInMemory = (machines: ReadonlyArray<BenchMachine>, quietMs 
     const { supervisor, remote } = fresh(benchNamespaces("bench"))
     supervisor.seed(machines.map((b) => structuredClone(b.object)))
     const layer = Layer.provideMerge(
-      Layer.merge(EventRecorder.layer, Remotes.layerFromMap({ [CONFIG]: makeInMemoryApi(remote) })),
+      Layer.merge(EventRecorder.layerAsync(), Remotes.layerFromMap({ [CONFIG]: makeInMemoryApi(remote) })),
       Supervisor.layer(makeInMemoryApi(supervisor))
     )
     const started = performance.now()

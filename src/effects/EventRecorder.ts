@@ -3,12 +3,17 @@
  * one Event instead of creating one per retry. Effects layer. It needs only `create` and `patch` on events (no
  * reads): counts are remembered in a bounded in-process cache, as client-go's recorder does. Recording never fails a
  * reconcile: a failed write is logged and dropped. Messages come from actions and errors, never from Secrets.
+ * `layerAsync` (the operator's) takes events off the reconcile's path (ADR 0013): `record` only puts the event in a
+ * bounded pending set, where the same reason and message within the window become one write with a count (client-go's
+ * correlator); a writer fiber sends them; when the set is full an event is dropped and counted, never waited for.
+ * `layer` writes inline (tests that read the Event right after recording it).
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer, Queue } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { refOf } from "../domain/ObjectRef.ts"
 import { shortHash } from "../domain/shortHash.ts"
 import { Supervisor } from "./Clusters.ts"
+import type { KubeApiService } from "./KubeApi.ts"
 
 export const EVENT_SOURCE = "kubevirt-operator"
 const CACHE_LIMIT = 10_000
@@ -24,64 +29,109 @@ export type EventType = "Normal" | "Warning"
 const eventName = (t: EventTarget, reason: string, message: string) =>
   `${t.name}.${shortHash(`${t.uid ?? ""}/${reason}/${message}`)}`
 
+/** The Event object of a first recording. */
+const eventObject = (
+  name: string,
+  target: EventTarget,
+  type: EventType,
+  reason: string,
+  message: string,
+  count: number,
+  first: string,
+  last: string
+): KubeObject => ({
+  apiVersion: "v1",
+  kind: "Event",
+  metadata: { name, namespace: target.namespace },
+  involvedObject: {
+    apiVersion: "vitistack.io/v1alpha1",
+    kind: "Machine",
+    name: target.name,
+    namespace: target.namespace,
+    ...(target.uid === undefined ? {} : { uid: target.uid })
+  },
+  type,
+  reason,
+  message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
+  count,
+  firstTimestamp: first,
+  lastTimestamp: last,
+  source: { component: EVENT_SOURCE },
+  reportingComponent: EVENT_SOURCE
+})
+
+/**
+ * Writes `count` more occurrences of an event: creates it, or bumps the count of the one recorded before (the count
+ * is remembered in a bounded cache, so no read is needed).
+ */
+const makeWriter = (supervisor: KubeApiService) => {
+  const counts = new Map<string, number>()
+  const remember = (name: string, count: number) => {
+    counts.delete(name)
+    counts.set(name, count)
+    if (counts.size > CACHE_LIMIT) counts.delete(counts.keys().next().value!)
+  }
+  return (
+    target: EventTarget,
+    type: EventType,
+    reason: string,
+    message: string,
+    occurrences: { readonly count: number; readonly first: string; readonly last: string }
+  ) => {
+    const ref = refOf("Event", eventName(target, reason, message), target.namespace)
+    const create = () =>
+      supervisor
+        .create(
+          ref,
+          eventObject(ref.name, target, type, reason, message, occurrences.count, occurrences.first, occurrences.last)
+        )
+        .pipe(
+          Effect.tap(() => Effect.sync(() => remember(ref.name, occurrences.count))),
+          // Recorded before (another replica, or before a restart): bump its time; the count restarts here.
+          Effect.catchReason("KubeApiError", "AlreadyExists", () =>
+            Effect.tap(supervisor.patch(ref, { lastTimestamp: occurrences.last }), () =>
+              Effect.sync(() => remember(ref.name, occurrences.count))
+            )
+          )
+        )
+    const known = counts.get(ref.name)
+    return (
+      known === undefined
+        ? create()
+        : supervisor.patch(ref, { count: known + occurrences.count, lastTimestamp: occurrences.last }).pipe(
+            Effect.tap(() => Effect.sync(() => remember(ref.name, known + occurrences.count))),
+            // Events expire (1 h by default): record it anew.
+            Effect.catchReason("KubeApiError", "NotFound", () => create())
+          )
+    ).pipe(Effect.asVoid)
+  }
+}
+
+export interface AsyncEventOptions {
+  /** Distinct events waiting to be written at most; more are dropped (counted). Default 1,000. */
+  readonly capacity?: number | undefined
+  /** How long an event waits for the same one before it is written (the correlation window). Default 1 second. */
+  readonly window?: Duration.Input | undefined
+  /** Events written at once. Default 2. */
+  readonly concurrency?: number | undefined
+  /** An event was dropped: the pending set was full, or its write failed. */
+  readonly onDropped?: ((reason: "full" | "failed") => void) | undefined
+}
+
 export class EventRecorder extends Context.Service<
   EventRecorder,
   { readonly record: (target: EventTarget, type: EventType, reason: string, message: string) => Effect.Effect<void> }
 >()("kubevirt-operator/effects/EventRecorder") {
+  /** Writes each event as it is recorded (the reconcile waits for it). */
   static readonly layer: Layer.Layer<EventRecorder, never, Supervisor> = Layer.effect(
     EventRecorder,
     Effect.gen(function* () {
-      const supervisor = yield* Supervisor
-      const counts = new Map<string, number>()
-      const remember = (name: string, count: number) => {
-        counts.delete(name)
-        counts.set(name, count)
-        if (counts.size > CACHE_LIMIT) counts.delete(counts.keys().next().value!)
-      }
+      const write = makeWriter(yield* Supervisor)
       const record = (target: EventTarget, type: EventType, reason: string, message: string) =>
         Effect.gen(function* () {
           const now = new Date(yield* Effect.clockWith((c) => c.currentTimeMillis)).toISOString()
-          const ref = refOf("Event", eventName(target, reason, message), target.namespace)
-          const create = () => {
-            const event: KubeObject = {
-              apiVersion: "v1",
-              kind: "Event",
-              metadata: { name: ref.name, namespace: target.namespace },
-              involvedObject: {
-                apiVersion: "vitistack.io/v1alpha1",
-                kind: "Machine",
-                name: target.name,
-                namespace: target.namespace,
-                ...(target.uid === undefined ? {} : { uid: target.uid })
-              },
-              type,
-              reason,
-              message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
-              count: 1,
-              firstTimestamp: now,
-              lastTimestamp: now,
-              source: { component: EVENT_SOURCE },
-              reportingComponent: EVENT_SOURCE
-            }
-            return supervisor.create(ref, event).pipe(
-              Effect.tap(() => Effect.sync(() => remember(ref.name, 1))),
-              // Recorded before (another replica, or before a restart): bump its time; the count restarts here.
-              Effect.catchReason("KubeApiError", "AlreadyExists", () =>
-                Effect.tap(supervisor.patch(ref, { lastTimestamp: now }), () =>
-                  Effect.sync(() => remember(ref.name, 1))
-                )
-              )
-            )
-          }
-          const known = counts.get(ref.name)
-          if (known === undefined) return yield* create()
-          yield* supervisor.patch(ref, { count: known + 1, lastTimestamp: now }).pipe(
-            Effect.tap(() => Effect.sync(() => remember(ref.name, known + 1))),
-            // Events expire (1 h by default): record it anew.
-            Effect.catchReason("KubeApiError", "NotFound", () => create())
-          )
+          yield* write(target, type, reason, message, { count: 1, first: now, last: now })
         }).pipe(
-          Effect.asVoid,
           Effect.catch((e) =>
             Effect.logWarning(
               `cannot record event ${reason} on Machine ${target.namespace}/${target.name}: ${e.message}`
@@ -91,4 +141,75 @@ export class EventRecorder extends Context.Service<
       return EventRecorder.of({ record })
     })
   )
+
+  /** Records without waiting: events are written by a fiber of the layer's scope, aggregated within a window. */
+  static readonly layerAsync = (options: AsyncEventOptions = {}): Layer.Layer<EventRecorder, never, Supervisor> =>
+    Layer.effect(
+      EventRecorder,
+      Effect.gen(function* () {
+        const write = makeWriter(yield* Supervisor)
+        const capacity = options.capacity ?? 1000
+        const window = options.window ?? Duration.seconds(1)
+        const pending = new Map<
+          string,
+          {
+            readonly target: EventTarget
+            readonly type: EventType
+            readonly reason: string
+            readonly message: string
+            count: number
+            readonly first: string
+            last: string
+          }
+        >()
+        // One signal at most: the writer drains everything pending when it wakes.
+        const signal = yield* Queue.dropping<void>(1)
+        const flush = Effect.suspend(() => {
+          const batch = [...pending.values()]
+          pending.clear()
+          return Effect.forEach(
+            batch,
+            (e) =>
+              write(e.target, e.type, e.reason, e.message, e).pipe(
+                Effect.catch((error) =>
+                  Effect.andThen(
+                    Effect.sync(() => options.onDropped?.("failed")),
+                    Effect.logWarning(
+                      `cannot record event ${e.reason} on Machine ${e.target.namespace}/${e.target.name}: ${error.message}`
+                    )
+                  )
+                )
+              ),
+            { concurrency: options.concurrency ?? 2, discard: true }
+          )
+        })
+        yield* Effect.forkScoped(
+          Effect.forever(Queue.take(signal).pipe(Effect.andThen(Effect.sleep(window)), Effect.andThen(flush)))
+        )
+        // Stopping: what is pending is written (for a few seconds at most).
+        yield* Effect.addFinalizer(() => flush.pipe(Effect.timeoutOption("5 seconds"), Effect.asVoid))
+        const record = (target: EventTarget, type: EventType, reason: string, message: string) =>
+          Effect.flatMap(
+            Effect.clockWith((c) => c.currentTimeMillis),
+            (millis) =>
+              Effect.sync(() => {
+                const now = new Date(millis).toISOString()
+                const key = `${target.namespace}/${eventName(target, reason, message)}`
+                const same = pending.get(key)
+                if (same !== undefined) {
+                  same.count++
+                  same.last = now
+                  return
+                }
+                if (pending.size >= capacity) {
+                  options.onDropped?.("full")
+                  return
+                }
+                pending.set(key, { target, type, reason, message, count: 1, first: now, last: now })
+                Queue.offerUnsafe(signal, undefined)
+              })
+          )
+        return EventRecorder.of({ record })
+      })
+    )
 }

@@ -58,6 +58,13 @@ export interface OperatorMetrics {
    * keeps its status; 0 while it cannot (a failure is logged and retried, never fatal).
    */
   readonly machineProviderRegistered: Gauge
+  /**
+   * `kubevirt_operator_events_dropped_total{reason}`: Events not written, `full` (the pending set was full: the
+   * recorder never makes a reconcile wait) or `failed` (the write failed).
+   */
+  readonly eventsDropped: Counter<"reason">
+  /** `kubevirt_operator_cache_reads_total{cluster,kind,result}`: reconcile reads through the watch caches. */
+  readonly cacheReads: Counter<"cluster" | "kind" | "result">
   /** The registry in text format 0.0.4. */
   readonly expose: Effect.Effect<string>
 }
@@ -118,6 +125,16 @@ export const makeOperatorMetrics = (): OperatorMetrics => {
     machineProviderRegistered: registry.gauge(
       `${p}machine_provider_registered`,
       "1 while the operator's MachineProvider exists and the operator keeps its status, else 0."
+    ),
+    eventsDropped: registry.counter(
+      `${p}events_dropped_total`,
+      "Events not written: the pending set was full (reconciles never wait for events), or the write failed.",
+      ["reason"]
+    ),
+    cacheReads: registry.counter(
+      `${p}cache_reads_total`,
+      "Reads of reconciles through the watch caches: hit (answered from memory), live (asked the API), unknown (a watch failing for too long).",
+      ["cluster", "kind", "result"]
     ),
     expose: registry.expose
   }

@@ -136,7 +136,7 @@ export const runEmbedded = (options: EmbeddedOptions) =>
       ])
     const layer = Layer.provideMerge(
       Layer.merge(
-        EventRecorder.layer,
+        EventRecorder.layerAsync(),
         Remotes.layerFromMap(Object.fromEntries(Object.entries(remotes).map(([n, c]) => [n, makeInMemoryApi(c)])))
       ),
       Supervisor.layer(makeInMemoryApi(supervisor))

@@ -72,7 +72,7 @@ export const liveProgram = (options: LiveRunOptions) =>
     let synced = false
     const clusters = Layer.provideMerge(
       Layer.merge(
-        EventRecorder.layer,
+        EventRecorder.layerAsync({ onDropped: (reason) => metrics.eventsDropped.incUnsafe({ reason }) }),
         Remotes.layerFromKubevirtConfigs({
           cache: "untilInvalidated",
           allowExecAuth: options.allowExecAuth,
@@ -108,6 +108,7 @@ export const liveProgram = (options: LiveRunOptions) =>
       onSynced: () => {
         synced = true
       },
+      onCacheRead: (cluster, kind, result) => metrics.cacheReads.incUnsafe({ cluster, kind, result }),
       onMachinePhase: (before, after) => {
         if (before !== undefined) metrics.machines.decUnsafe({ phase: before })
         if (after !== undefined) metrics.machines.incUnsafe({ phase: after })
