@@ -4,8 +4,9 @@
  * reads): counts are remembered in a bounded in-process cache, as client-go's recorder does. Recording never fails a
  * reconcile: a failed write is logged and dropped. Messages come from actions and errors, never from Secrets.
  * `layerAsync` (the operator's) takes events off the reconcile's path (ADR 0013): `record` only puts the event in a
- * bounded pending set, where the same reason and message within the window become one write with a count (client-go's
- * correlator); a writer fiber sends them; when the set is full an event is dropped and counted, never waited for.
+ * bounded pending set; a writer fiber sends it, and the same reason and message again within a window of its last write
+ * become one write with a count (client-go's correlator); when the set is full an event is dropped and counted, never
+ * waited for.
  * `layer` writes inline (tests that read the Event right after recording it).
  */
 import { Context, Duration, Effect, Layer, Queue } from "effect"
@@ -108,11 +109,11 @@ const makeWriter = (supervisor: KubeApiService) => {
 }
 
 export interface AsyncEventOptions {
-  /** Distinct events waiting to be written at most; more are dropped (counted). Default 1,000. */
+  /** Distinct events waiting to be written at most; more are dropped (counted). Default 4,096 (client-go's cache). */
   readonly capacity?: number | undefined
   /** How long an event waits for the same one before it is written (the correlation window). Default 1 second. */
   readonly window?: Duration.Input | undefined
-  /** Events written at once. Default 2. */
+  /** Events written at once. Default 4. */
   readonly concurrency?: number | undefined
   /** An event was dropped: the pending set was full, or its write failed. */
   readonly onDropped?: ((reason: "full" | "failed") => void) | undefined
@@ -142,52 +143,84 @@ export class EventRecorder extends Context.Service<
     })
   )
 
-  /** Records without waiting: events are written by a fiber of the layer's scope, aggregated within a window. */
+  /**
+   * Records without waiting: a writer fiber of the layer's scope sends the events. A new event goes out at once; the
+   * same reason and message again within `window` of its last write is held until the window has passed and then
+   * written once with the count of its occurrences (a retry storm costs one write per window).
+   */
   static readonly layerAsync = (options: AsyncEventOptions = {}): Layer.Layer<EventRecorder, never, Supervisor> =>
     Layer.effect(
       EventRecorder,
       Effect.gen(function* () {
         const write = makeWriter(yield* Supervisor)
-        const capacity = options.capacity ?? 1000
-        const window = options.window ?? Duration.seconds(1)
-        const pending = new Map<
-          string,
-          {
-            readonly target: EventTarget
-            readonly type: EventType
-            readonly reason: string
-            readonly message: string
-            count: number
-            readonly first: string
-            last: string
-          }
-        >()
-        // One signal at most: the writer drains everything pending when it wakes.
+        const capacity = options.capacity ?? 4096
+        const windowMillis = Duration.toMillis(Duration.fromInputUnsafe(options.window ?? Duration.seconds(1)))
+        interface Pending {
+          readonly target: EventTarget
+          readonly type: EventType
+          readonly reason: string
+          readonly message: string
+          count: number
+          readonly first: string
+          last: string
+          /** Not written before this time (the window after its last write). */
+          readonly due: number
+        }
+        const pending = new Map<string, Pending>()
+        /** When each event was last written (bounded, oldest forgotten first). */
+        const writtenAt = new Map<string, number>()
+        const wrote = (key: string, at: number) => {
+          writtenAt.delete(key)
+          writtenAt.set(key, at)
+          if (writtenAt.size > capacity) writtenAt.delete(writtenAt.keys().next().value!)
+        }
+        // One signal at most: the writer sends everything due when it wakes.
         const signal = yield* Queue.dropping<void>(1)
-        const flush = Effect.suspend(() => {
-          const batch = [...pending.values()]
-          pending.clear()
-          return Effect.forEach(
-            batch,
-            (e) =>
-              write(e.target, e.type, e.reason, e.message, e).pipe(
-                Effect.catch((error) =>
-                  Effect.andThen(
-                    Effect.sync(() => options.onDropped?.("failed")),
-                    Effect.logWarning(
-                      `cannot record event ${e.reason} on Machine ${e.target.namespace}/${e.target.name}: ${error.message}`
-                    )
-                  )
+        const send = (key: string, e: Pending) =>
+          write(e.target, e.type, e.reason, e.message, e).pipe(
+            Effect.andThen(Effect.clockWith((c) => c.currentTimeMillis)),
+            Effect.map((at) => wrote(key, at)),
+            Effect.catch((error) =>
+              Effect.andThen(
+                Effect.sync(() => options.onDropped?.("failed")),
+                Effect.logWarning(
+                  `cannot record event ${e.reason} on Machine ${e.target.namespace}/${e.target.name}: ${error.message}`
                 )
-              ),
-            { concurrency: options.concurrency ?? 2, discard: true }
+              )
+            )
           )
-        })
+        /** Sends what is due (all, when `everything`); returns when the next held event is due. */
+        const flush = (everything: boolean) =>
+          Effect.gen(function* () {
+            const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+            const due = [...pending].filter(([, e]) => everything || e.due <= now)
+            for (const [key] of due) pending.delete(key)
+            yield* Effect.forEach(due, ([key, e]) => send(key, e), {
+              concurrency: options.concurrency ?? 4,
+              discard: true
+            })
+            let next: number | undefined
+            for (const e of pending.values()) next = next === undefined ? e.due : Math.min(next, e.due)
+            return next
+          })
         yield* Effect.forkScoped(
-          Effect.forever(Queue.take(signal).pipe(Effect.andThen(Effect.sleep(window)), Effect.andThen(flush)))
+          Effect.forever(
+            Effect.gen(function* () {
+              yield* Queue.take(signal)
+              const next = yield* flush(false)
+              if (next === undefined) return
+              // Held events: wake again when the first is due.
+              const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+              yield* Effect.forkScoped(
+                Effect.sleep(Duration.millis(Math.max(0, next - now))).pipe(
+                  Effect.andThen(Effect.sync(() => Queue.offerUnsafe(signal, undefined)))
+                )
+              )
+            })
+          )
         )
         // Stopping: what is pending is written (for a few seconds at most).
-        yield* Effect.addFinalizer(() => flush.pipe(Effect.timeoutOption("5 seconds"), Effect.asVoid))
+        yield* Effect.addFinalizer(() => flush(true).pipe(Effect.timeoutOption("5 seconds"), Effect.asVoid))
         const record = (target: EventTarget, type: EventType, reason: string, message: string) =>
           Effect.flatMap(
             Effect.clockWith((c) => c.currentTimeMillis),
@@ -205,7 +238,9 @@ export class EventRecorder extends Context.Service<
                   options.onDropped?.("full")
                   return
                 }
-                pending.set(key, { target, type, reason, message, count: 1, first: now, last: now })
+                const last = writtenAt.get(key)
+                const due = last === undefined || millis - last >= windowMillis ? millis : last + windowMillis
+                pending.set(key, { target, type, reason, message, count: 1, first: now, last: now, due })
                 Queue.offerUnsafe(signal, undefined)
               })
           )
