@@ -1,19 +1,25 @@
 /**
  * The real-apiserver half of the operator benchmark: two kube-apiservers from the test harness, the operator run
- * in-process through `startOperator` (restricted identity, 4 workers) until the bench Machines are converged, the
- * floor (a bare client doing the same writes with the same identity), and the peak RSS of the operator holding
- * 10,000 Machines, measured in a child process (bench/rss.ts). Not a test.
+ * in-process through `startOperator` (restricted identity, 4 workers) until the bench Machines are converged, a full
+ * resync of them, the floor (a bare client doing the same writes with the same identity), a bulk create with the
+ * KubeVirt stand-in (VMI Running → Machine Running), and the RSS of the operator holding 10,000 Machines, measured in
+ * a child process (bench/rss.ts) run as in a pod: in-cluster credentials, no client-node, the image's V8 flags.
+ * Not a test.
  */
 import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect } from "effect"
+import { Effect, Fiber, Queue, Stream } from "effect"
+import { IMAGE_NODE_FLAGS } from "../scripts/image/nodeFlags.ts"
 import type { KubeObject } from "../src/domain/KubeObject.ts"
 import { FINALIZER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../src/domain/labels.ts"
 import { Kinds, refOf } from "../src/domain/ObjectRef.ts"
 import type { KubeApiService } from "../src/effects/KubeApi.ts"
 import type { KubeVerb } from "../src/effects/KubeApiError.ts"
-import { type Environment, startEnvironment } from "../test/harness/environment.ts"
+import { runKubevirtStandIn } from "../src/runtime/standin/KubevirtStandIn.ts"
+import { type ClusterContext, type Environment, startEnvironment } from "../test/harness/environment.ts"
 import {
   installKubevirtConfig,
   kubeconfigYaml,
@@ -36,7 +42,7 @@ import {
   seconds,
   sleep
 } from "./common.ts"
-import { floorWrites } from "./inMemory.ts"
+import { floorWrites, percentile } from "./inMemory.ts"
 
 const CONFIG = "remote-a"
 /** Written by the floor if the operator run left no status to copy (it did not converge). */
@@ -186,13 +192,23 @@ export interface RealOptions {
 
 const here = dirname(fileURLToPath(import.meta.url))
 
-/** Runs bench/rss.ts as a child process and returns its JSON report. */
-const rssChild = (kubeconfig: string, expectMachines: number, timeoutMs: number, windowMs: number) =>
+/**
+ * Runs bench/rss.ts as a child process, as the operator runs in a pod: in-cluster credentials (the operator's token
+ * and the CA in a service-account directory, KUBERNETES_SERVICE_HOST/PORT), so client-node is not loaded, and the
+ * image's V8 flags. Returns its JSON report.
+ */
+const rssChild = (cluster: ClusterContext, expectMachines: number, timeoutMs: number, windowMs: number) =>
   new Promise<Record<string, number | string | boolean>>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", join(here, "rss.ts")], {
+    const dir = mkdtempSync(join(tmpdir(), "kvo-sa-"))
+    writeFileSync(join(dir, "token"), cluster.operatorTokens.primary)
+    writeFileSync(join(dir, "ca.crt"), readFileSync(cluster.caFile))
+    const url = new URL(cluster.server)
+    const child = spawn(process.execPath, ["--expose-gc", ...IMAGE_NODE_FLAGS, join(here, "rss.ts")], {
       env: {
         ...process.env,
-        RSS_KUBECONFIG: kubeconfig,
+        KUBERNETES_SERVICE_HOST: url.hostname,
+        KUBERNETES_SERVICE_PORT: url.port,
+        RSS_SERVICE_ACCOUNT_DIR: dir,
         RSS_EXPECT_MACHINES: String(expectMachines),
         RSS_TIMEOUT_MS: String(timeoutMs),
         RSS_WINDOW_MS: String(windowMs)
@@ -214,6 +230,39 @@ const rssChild = (kubeconfig: string, expectMachines: number, timeoutMs: number,
       }
     })
   })
+
+/** The first time each object of `kind` is seen satisfying `when`, from a watch (admin client), by namespace/name. */
+const firstSeen = (
+  api: KubeApiService,
+  kind: { readonly apiVersion: string; readonly kind: string },
+  when: (o: KubeObject) => boolean
+) => {
+  const at = new Map<string, number>()
+  const fiber = Effect.runFork(
+    Effect.forever(
+      api.watch(kind, { allowBookmarks: true, timeoutSeconds: 300 }).pipe(
+        Stream.runForEach((e) =>
+          Effect.sync(() => {
+            const key = keyOf(e.object)
+            if (!at.has(key) && e.type !== "DELETED" && e.type !== "BOOKMARK" && when(e.object))
+              at.set(key, performance.now())
+          })
+        ),
+        Effect.ignore
+      )
+    )
+  )
+  return { at, stop: () => run(Fiber.interrupt(fiber)) }
+}
+
+const phaseIs = (phase: string) => (o: KubeObject) => (o.status as { phase?: string } | undefined)?.phase === phase
+
+/** Requests by verb, from the operator's metrics, per Machine. */
+const perMachineByVerb = (s: ReturnType<typeof summarise>, n: number) =>
+  s.byVerb
+    .filter(([, v]) => v >= n / 100)
+    .map(([k, v]) => `${k} ${(v / n).toFixed(1)}`)
+    .join(", ")
 
 export const realBench = async (options: RealOptions) => {
   const { note } = options
@@ -241,7 +290,8 @@ export const realBench = async (options: RealOptions) => {
 
     // The operator, in-process, restricted identity.
     const started = performance.now()
-    const op = startOperator(ctx.supervisor.operatorKubeconfig)
+    const resyncNow = await run(Queue.unbounded<void>())
+    const op = startOperator(ctx.supervisor.operatorKubeconfig, { operator: { resyncNow } })
     let statuses = new Map<string, unknown>()
     try {
       const ms = await awaitConvergence(
@@ -257,7 +307,11 @@ export const realBench = async (options: RealOptions) => {
         note
       )
       const s = summarise(requestSeries(await op.metrics()))
-      const reconciles = /kubevirt_operator_reconcile_total\{result="success"\} (\d+)/.exec(await op.metrics())
+      const reconciles = (text: string) =>
+        text
+          .split("\n")
+          .filter((l) => l.startsWith("kubevirt_operator_reconcile_total{"))
+          .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0)
       if (ms === undefined) {
         row(
           `operator, real apiservers, ${int(n)} Machines`,
@@ -270,7 +324,37 @@ export const realBench = async (options: RealOptions) => {
         )
       }
       note(
-        `  operator requests by cluster and verb (non-2xx codes shown): ${s.byVerb.map(([k, v]) => `${k} ${int(v)}`).join(", ")}${reconciles === null ? "" : `; ${int(Number(reconciles[1]))} successful reconciles`}`
+        `  real apiservers, requests per Machine by cluster and verb (non-2xx codes shown): ${perMachineByVerb(s, n)}`
+      )
+      note(
+        `  real apiservers, all requests: ${s.byVerb.map(([k, v]) => `${k} ${int(v)}`).join(", ")}; ${int(reconciles(await op.metrics()))} reconciles`
+      )
+
+      // A full resync of the converged fleet: every Machine reconciled once more.
+      const metricsBefore = await op.metrics()
+      const before = summarise(requestSeries(metricsBefore))
+      const reconcilesBefore = reconciles(metricsBefore)
+      const resyncStarted = performance.now()
+      await run(Queue.offer(resyncNow, undefined))
+      let resyncMs = Number.NaN
+      while (performance.now() - resyncStarted < 120_000) {
+        await sleep(100)
+        if (reconciles(await op.metrics()) - reconcilesBefore >= n) {
+          resyncMs = performance.now() - resyncStarted
+          break
+        }
+      }
+      await sleep(1000)
+      const after = summarise(requestSeries(await op.metrics()))
+      const delta = after.byVerb
+        .map(([k, v]) => [k, v - (before.byVerb.find(([b]) => b === k)?.[1] ?? 0)] as const)
+        .filter(([, v]) => v > 0)
+      row(
+        `full resync of the ${int(n)} converged Machines, real apiservers`,
+        `${int(after.total - before.total)} API requests, ${int(after.writes - before.writes)} writes; every Machine reconciled in ${seconds(resyncMs)}`
+      )
+      note(
+        `  real resync window requests (health probes included): ${delta.length === 0 ? "none" : delta.map(([k, v]) => `${k} ${v}`).join(", ")}`
       )
     } finally {
       await op.stop()
@@ -299,7 +383,10 @@ export const realBench = async (options: RealOptions) => {
       `${seconds(floorMs)}; ${int(floorRequests)} API requests (${int(floorRequests)} writes)${check.missing === 0 ? "" : ` — ${check.missing} Machines incomplete!`}`
     )
 
-    // Peak RSS of the operator holding 10,000 Machines, in a child process.
+    // A bulk create with the KubeVirt stand-in making VMs run: how long after its VMI a Machine shows Running.
+    await lagPhase(ctx, supAdmin, remAdmin, n, options)
+
+    // RSS of the operator holding 10,000 Machines, in a child process.
     if (options.skipRss) {
       row("operator RSS with 10,000 Machines", "skipped (BENCH_RSS=0)")
       return
@@ -311,18 +398,21 @@ export const realBench = async (options: RealOptions) => {
     note(
       `  (created ${int(extra)} more Machines in ${seconds(extraMs)}, 16 concurrent, placed on KubevirtConfig 'no-such-config', which does not exist: ${int(present + extra)} Machines on the supervisor)`
     )
-    const report = await rssChild(ctx.supervisor.operatorKubeconfig, present + extra, 180_000, options.rssWindowMs)
+    const report = await rssChild(ctx.supervisor, present + extra, 240_000, options.rssWindowMs)
     const r = (k: string) => Number(report[k])
     row(
-      `operator RSS holding ${int(r("machines"))} Machines, caches synced (child process)`,
-      `${mib(r("rssAtReady"))} (VmHWM ${mib(r("hwmAtReady"))}; ready ${seconds(r("readyMs"))} after start; Node baseline before start ${mib(r("baselineRss"))})`
+      `operator RSS holding ${int(r("machines"))} Machines, caches synced (child process, as in a pod)`,
+      `${mib(r("rssAtReady"))} (ready ${seconds(r("readyMs"))} after start; Node before start ${mib(r("baselineRss"))})`
     )
     row(
       `operator peak RSS while reconciling them`,
       `${mib(r("hwm"))} VmHWM, ${int(r("reconciles"))} reconciles and ${int(r("writes"))} writes ${report.drained === true ? `until the queue drained (${seconds(r("drainedMs"))} after start)` : `in the ${seconds(r("windowMs"))} sampled after ready (queue not drained)`}`
     )
     note(
-      `  RSS Machines: ${int(n)} converged, ${int(n)} from the floor, ${int(extra)} on a missing KubevirtConfig; heapUsed at ready ${mib(r("heapUsedAtReady"))} (${mib(r("retainedAtReady"))} after a full GC), at the end ${mib(r("heapUsedEnd"))} (${mib(r("retainedEnd"))} after a full GC), heapTotal ${mib(r("heapTotalEnd"))}, external ${mib(r("externalEnd"))} (arrayBuffers ${mib(r("arrayBuffersEnd"))}); max sampled RSS ${mib(r("maxRss"))}, final ${mib(r("rssEnd"))}`
+      `  RSS Machines: ${int(n)} converged, ${int(n)} from the floor, ${int(n)} Running from the stand-in run, ${int(extra)} on a missing KubevirtConfig; heapUsed at ready ${mib(r("heapUsedAtReady"))} (${mib(r("retainedAtReady"))} after a full GC), at the end ${mib(r("heapUsedEnd"))} (${mib(r("retainedEnd"))} after a full GC), heapTotal ${mib(r("heapTotalEnd"))}, external ${mib(r("externalEnd"))} (arrayBuffers ${mib(r("arrayBuffersEnd"))}); max sampled RSS ${mib(r("maxRss"))}, final ${mib(r("rssEnd"))}; @kubernetes/client-node loaded: ${report.clientNodeLoaded}`
+    )
+    note(
+      `  heap by object kind at the end (each kind's cached objects, measured as the retained size of a deep copy): ${report.heapByKind}`
     )
     const supMem = procMemory(env.clusters.supervisor.pid)
     const remMem = procMemory(env.clusters.remote.pid)
@@ -333,5 +423,45 @@ export const realBench = async (options: RealOptions) => {
       )
   } finally {
     await env.stop()
+  }
+}
+
+/**
+ * The stand-in (admin rights on the remote) makes every VM run; the operator restarts (it lists the fleet again) and
+ * `n` new Machines are created at once. For each new Machine: the time its VMI was first seen Running and the time
+ * the Machine was first seen Running, from watches.
+ */
+const lagPhase = async (
+  ctx: Environment["context"],
+  supAdmin: KubeApiService,
+  remAdmin: KubeApiService,
+  n: number,
+  options: RealOptions
+) => {
+  const standIn = Effect.runFork(runKubevirtStandIn(remAdmin, { step: "300 millis" }))
+  const vmis = firstSeen(remAdmin, Kinds.VirtualMachineInstance, phaseIs("Running"))
+  const machinesRunning = firstSeen(supAdmin, Kinds.Machine, phaseIs("Running"))
+  const op = startOperator(ctx.supervisor.operatorKubeconfig)
+  try {
+    const lagMachines = benchMachines("lag", n, CONFIG)
+    const started = performance.now()
+    await createMachines(supAdmin, "lag", lagMachines, 16)
+    const keys = lagMachines.map((b) => `${b.namespace}/${b.name}`)
+    while (performance.now() - started < options.convergeTimeoutMs) {
+      await sleep(500)
+      if (keys.every((k) => machinesRunning.at.has(k))) break
+    }
+    const lags = keys
+      .filter((k) => machinesRunning.at.has(k) && vmis.at.has(k))
+      .map((k) => machinesRunning.at.get(k)! - vmis.at.get(k)!)
+    row(
+      `real apiservers with the KubeVirt stand-in, ${int(n)} Machines created at once (the other ${int(2 * n)} listed again): VMI Running → Machine Running`,
+      `p50 ${int(percentile(lags, 50))} ms, p95 ${int(percentile(lags, 95))} ms, max ${int(percentile(lags, 100))} ms (${int(lags.length)} of ${int(n)} Machines Running after ${seconds(performance.now() - started)})`
+    )
+  } finally {
+    await op.stop()
+    await vmis.stop()
+    await machinesRunning.stop()
+    await run(Fiber.interrupt(standIn))
   }
 }

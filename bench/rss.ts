@@ -1,17 +1,29 @@
 /**
- * Child process of bench/operator.bench.ts: runs the operator (`liveProgram`, as `run` does: metrics, health server,
- * 4 workers, no leader election) against the supervisor in $RSS_KUBECONFIG, waits until /readyz answers 200 (the
- * Machine and KubevirtConfig caches have synced), samples its own RSS, then keeps sampling while it reconciles every
- * Machine (until the work queue is drained and writes stop, or $RSS_WINDOW_MS after ready), and prints one JSON line
- * prefixed `RSS_RESULT `. Its RSS is the operator's own. Not a test.
+ * Child process of bench/operator.bench.ts: runs the operator (`liveProgram`, as `run` does in a pod: in-cluster
+ * credentials from $RSS_SERVICE_ACCOUNT_DIR and KUBERNETES_SERVICE_HOST/PORT, metrics, health server, 4 workers, no
+ * leader election), waits until /readyz answers 200 and every remote cache has listed (everything is cached), samples
+ * its own RSS and the heap its cached objects take by kind, then keeps sampling while it reconciles every Machine
+ * (until the work queue is drained and writes stop, or $RSS_WINDOW_MS after ready), and prints one JSON line prefixed
+ * `RSS_RESULT `. Its RSS is the operator's own. Not a test.
  */
+import { registerHooks } from "node:module"
 import { Effect, Fiber } from "effect"
 import { defaultSettings } from "../src/domain/Settings.ts"
+import type { WatchCaches } from "../src/effects/cache/WatchCaches.ts"
 import { liveProgram } from "../src/runtime/runLive.ts"
-import { procMemory, sleep } from "./common.ts"
+import { mib, procMemory, sleep } from "./common.ts"
 
-const kubeconfig = process.env.RSS_KUBECONFIG
-if (kubeconfig === undefined) throw new Error("RSS_KUBECONFIG is required")
+// Whether @kubernetes/client-node is ever loaded (it must not be, on the in-cluster path).
+let clientNodeLoaded = false
+registerHooks({
+  load(url, context, nextLoad) {
+    if (url.includes("@kubernetes/client-node")) clientNodeLoaded = true
+    return nextLoad(url, context)
+  }
+})
+
+const serviceAccountDir = process.env.RSS_SERVICE_ACCOUNT_DIR
+if (serviceAccountDir === undefined) throw new Error("RSS_SERVICE_ACCOUNT_DIR is required")
 const expect = Number(process.env.RSS_EXPECT_MACHINES ?? 0)
 const timeoutMs = Number(process.env.RSS_TIMEOUT_MS ?? 180_000)
 const windowMs = Number(process.env.RSS_WINDOW_MS ?? 60_000)
@@ -27,10 +39,17 @@ const port = new Promise<number>((r) => {
   resolvePort = r
 })
 const started = performance.now()
+let caches: WatchCaches | undefined
 const fiber = Effect.runFork(
   liveProgram({
     settings: defaultSettings,
-    kubeconfigPath: kubeconfig,
+    kubeconfigPath: undefined,
+    serviceAccountDir,
+    operator: {
+      onCaches: (c) => {
+        caches = c
+      }
+    },
     allowExecAuth: false,
     allowInsecureRemotes: false,
     leaderElect: false,
@@ -46,9 +65,13 @@ const fiber = Effect.runFork(
 )
 const base = `http://127.0.0.1:${await port}`
 
+const remotesSynced = () => {
+  const names = (caches?.names() ?? []).filter((c) => c !== "supervisor")
+  return names.length > 0 && names.every((c) => caches?.find(c)?.hasSynced() === true)
+}
 for (;;) {
   const res = await fetch(`${base}/readyz`).catch(() => undefined)
-  if (res?.status === 200) break
+  if (res?.status === 200 && remotesSynced()) break
   if (performance.now() - started > timeoutMs) throw new Error("operator not ready in time")
   await sleep(50)
 }
@@ -64,6 +87,28 @@ const retainedHeap = () => {
   return process.memoryUsage().heapUsed
 }
 const retainedAtReady = retainedHeap()
+
+/** The heap each kind's cached objects take, measured as the retained size of a deep copy of them. */
+const heapByKind = () => {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) return "(needs --expose-gc)"
+  return (caches?.names() ?? [])
+    .flatMap((cluster) =>
+      (caches?.find(cluster)?.all() ?? []).map((cache) => {
+        const objects = [...cache.values()]
+        gc()
+        const before = process.memoryUsage().heapUsed
+        const copy = structuredClone(objects)
+        gc()
+        const bytes = process.memoryUsage().heapUsed - before
+        const kept = copy.length
+        return { what: `${cluster} ${cache.kind.kind}${cache.namespace ? ` in ${cache.namespace}` : ""}`, kept, bytes }
+      })
+    )
+    .filter((k) => k.kept > 0)
+    .map((k) => `${k.what}: ${k.kept} objects, ${mib(k.bytes)} (${Math.round(k.bytes / k.kept)} B each)`)
+    .join("; ")
+}
 
 const sum = (text: string, metric: string, filter: (line: string) => boolean = () => true) =>
   text
@@ -101,6 +146,8 @@ clearInterval(sampler)
 const end = process.memoryUsage()
 const procEnd = procMemory("self")
 const retainedEnd = retainedHeap()
+// Measured last: the copies it makes must not count in the peak.
+const byKind = heapByKind()
 await Effect.runPromise(Fiber.interrupt(fiber))
 console.log(
   `RSS_RESULT ${JSON.stringify({
@@ -123,7 +170,9 @@ console.log(
     drained,
     drainedMs,
     reconciles,
-    writes
+    writes,
+    heapByKind: byKind,
+    clientNodeLoaded
   })}`
 )
 process.exit(0)

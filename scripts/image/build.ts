@@ -12,9 +12,9 @@
  *   layer 4  the app: src/ and bin/
  *
  * Config: User 65532:65532, WorkingDir /app, Entrypoint ["node", "src/runtime/main.ts"], Cmd ["run",
- * "--leader-elect"], Env PATH and NODE_ENV=production: the Dockerfile's. Layers are gzip'd tars written by
- * scripts/image/tar.ts with fixed owners, modes and mtimes (SOURCE_DATE_EPOCH, else the last commit's time), so the
- * same inputs give the same digests.
+ * "--leader-elect"], Env PATH, NODE_ENV=production and NODE_OPTIONS (nodeFlags.ts): the Dockerfile's. Layers are
+ * gzip'd tars written by scripts/image/tar.ts with fixed owners, modes and mtimes (SOURCE_DATE_EPOCH, else the last
+ * commit's time), so the same inputs give the same digests.
  *
  *   node scripts/image/build.ts [--out FILE] [--name REPOSITORY]
  *   default: dist/kubevirt-operator-<version>.oci.tar, ghcr.io/vitistack/kubevirt-operator-ts
@@ -44,6 +44,7 @@ import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { gzipSync } from "node:zlib"
+import { IMAGE_NODE_FLAGS } from "./nodeFlags.ts"
 import { type TarEntry, tar } from "./tar.ts"
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
@@ -278,7 +279,7 @@ const config = {
   os: "linux",
   config: {
     User: `${user.uid}:${user.gid}`,
-    Env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production"],
+    Env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production", `NODE_OPTIONS=${IMAGE_NODE_FLAGS.join(" ")}`],
     Entrypoint: ["node", "src/runtime/main.ts"],
     Cmd: ["run", "--leader-elect"],
     WorkingDir: "/app",

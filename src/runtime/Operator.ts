@@ -18,7 +18,7 @@
  * not checked yet, and are queued when the lists are in). Wake-ups from remote objects go ahead of the backlog (the
  * queue's high priority), as do the confirmations right after a reconcile acted.
  */
-import { Clock, Duration, Effect, FiberMap, Option, Result, Schema } from "effect"
+import { Clock, Duration, Effect, FiberMap, Option, Queue, Result, Schema } from "effect"
 import { uncheckedHealth } from "../domain/ClusterHealth.ts"
 import { cloudInitReads } from "../domain/cloudInitPayload.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
@@ -91,6 +91,8 @@ export interface OperatorOptions {
   readonly cacheStaleAfter?: Duration.Input | undefined
   /** Told each read a reconcile made through a watch cache: answered from memory, asked live, or Unknown. */
   readonly onCacheRead?: ((cluster: string, kind: string, result: CacheReadResult) => void) | undefined
+  /** Every value taken from it triggers a resync at once, besides the periodic one (the benchmark's full resync). */
+  readonly resyncNow?: Queue.Dequeue<void> | undefined
   /** Given the watch caches once they exist (the benchmark reports objects held by kind). */
   readonly onCaches?: ((caches: WatchCaches) => void) | undefined
 }
@@ -689,10 +691,15 @@ export const runOperator = (
       )
     }).pipe(Effect.forever)
 
+    const resyncAll = Effect.suspend(() => Effect.forEach([...machines.keys()], (k) => queue.add(k), { discard: true }))
     const resync = Effect.gen(function* () {
       yield* Effect.sleep(options.resync ?? "10 minutes")
-      yield* Effect.forEach([...machines.keys()], (k) => queue.add(k), { discard: true })
+      yield* resyncAll
     }).pipe(Effect.forever)
+    const resyncOnDemand =
+      options.resyncNow === undefined
+        ? Effect.void
+        : Effect.forever(Effect.andThen(Queue.take(options.resyncNow), resyncAll))
 
     /**
      * The health a reconcile sees: every cluster counts as not checked until the KubevirtConfigs have been listed,
@@ -757,6 +764,7 @@ export const runOperator = (
           })
         ),
         resync,
+        resyncOnDemand,
         ...(options.provider === undefined
           ? []
           : [

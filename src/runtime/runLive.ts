@@ -19,7 +19,7 @@ import {
 import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
 import { instrumentKubeApi, Metrics } from "./Metrics.ts"
-import { runOperator } from "./Operator.ts"
+import { type OperatorOptions, runOperator } from "./Operator.ts"
 import { checkSupervisorCrds, supervisorCrdsCheck } from "./supervisorCrds.ts"
 
 export interface LiveRunOptions {
@@ -48,6 +48,10 @@ export interface LiveRunOptions {
   readonly provider?: ProviderSettings | undefined
   /** Time between two health probes of a remote cluster and two MachineProvider checks; default 30 s (tests shorten it). */
   readonly healthIntervalSeconds?: number | undefined
+  /** With no kubeconfig: where the service account is mounted (the benchmark runs the in-cluster path this way). */
+  readonly serviceAccountDir?: string | undefined
+  /** Passed to the operator loop (the benchmark: the caches, to report what they hold; an on-demand resync). */
+  readonly operator?: Pick<OperatorOptions, "onCaches" | "resyncNow" | "cacheStaleAfter"> | undefined
   /** Told the health server's bound port once it listens (useful with port 0). */
   readonly onListening?: ((port: number) => void) | undefined
 }
@@ -66,7 +70,9 @@ export const liveProgram = (options: LiveRunOptions) =>
     const metrics = yield* Metrics
     // The operator's own kubeconfig is trusted configuration: certificate and token file references are fine.
     const supervisorApi = yield* options.kubeconfigPath === undefined
-      ? makeLiveApiInCluster()
+      ? makeLiveApiInCluster(
+          options.serviceAccountDir === undefined ? {} : { serviceAccountDir: options.serviceAccountDir }
+        )
       : makeLiveApiFromKubeconfigFile(options.kubeconfigPath, { allowExecAuth: options.allowExecAuth })
     const supervisor = instrumentKubeApi(supervisorApi, "supervisor", metrics)
     let synced = false
@@ -97,6 +103,7 @@ export const liveProgram = (options: LiveRunOptions) =>
       ]
     })
     const operator = runOperator({
+      ...options.operator,
       settings: options.settings,
       provider:
         options.provider === undefined

@@ -11,7 +11,7 @@ import { refOf } from "../../src/domain/ObjectRef.ts"
 import { defaultSettings, type Settings } from "../../src/domain/Settings.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
 import { makeLiveApiFromKubeconfigFile } from "../../src/effects/kube/liveApi.ts"
-import { liveProgram } from "../../src/runtime/runLive.ts"
+import { type LiveRunOptions, liveProgram } from "../../src/runtime/runLive.ts"
 import { runKubevirtStandIn } from "../../src/runtime/standin/KubevirtStandIn.ts"
 import type { ClusterContext } from "../harness/environment.ts"
 
@@ -96,6 +96,8 @@ export const startOperator = (
     /** Register and keep this MachineProvider (ADR 0012); omitted: none. */
     readonly provider?: ProviderSettings
     readonly healthIntervalSeconds?: number
+    /** Passed to the operator loop (the benchmark's on-demand resync; a test's short cache bound). */
+    readonly operator?: LiveRunOptions["operator"]
   } = {}
 ): RunningOperator => {
   let resolvePort: (p: number) => void = () => {}
@@ -118,6 +120,7 @@ export const startOperator = (
       logJson: true,
       provider: options.provider,
       healthIntervalSeconds: options.healthIntervalSeconds,
+      operator: options.operator,
       onListening: resolvePort
     })
   )

@@ -272,6 +272,11 @@ export class WatchCache {
     return this.objects.size
   }
 
+  /** The objects held (watched ones): for measuring what the cache costs. */
+  values(): IterableIterator<KubeObject> {
+    return this.objects.values()
+  }
+
   // ------------------------------------------------------------------ the operator's own requests
 
   /** An object a write of ours returned: seen by reads at once, until the watch delivers it (or a newer one). */

@@ -122,6 +122,11 @@ export class ClusterCaches {
     return true
   }
 
+  /** Every cache of the cluster. */
+  all(): ReadonlyArray<WatchCache> {
+    return [...this.caches.values()].flatMap((list) => list.map((c) => c.cache))
+  }
+
   /** Objects held by kind (and namespace), for the heap-by-kind figures and metrics. */
   sizes(): ReadonlyArray<{ readonly kind: string; readonly namespace: string | undefined; readonly objects: number }> {
     return [...this.caches.values()].flatMap((list) =>
