@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect, Fiber, Queue, Stream } from "effect"
+import { Effect, Fiber, Queue, References, Stream } from "effect"
 import { IMAGE_NODE_FLAGS } from "../scripts/image/nodeFlags.ts"
 import type { KubeObject } from "../src/domain/KubeObject.ts"
 import { FINALIZER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../src/domain/labels.ts"
@@ -438,7 +438,11 @@ const lagPhase = async (
   n: number,
   options: RealOptions
 ) => {
-  const standIn = Effect.runFork(runKubevirtStandIn(remAdmin, { step: "300 millis" }))
+  const standIn = Effect.runFork(
+    runKubevirtStandIn(remAdmin, { step: "300 millis", concurrency: 32 }).pipe(
+      Effect.provideService(References.MinimumLogLevel, "Error")
+    )
+  )
   const vmis = firstSeen(remAdmin, Kinds.VirtualMachineInstance, phaseIs("Running"))
   const machinesRunning = firstSeen(supAdmin, Kinds.Machine, phaseIs("Running"))
   const op = startOperator(ctx.supervisor.operatorKubeconfig)

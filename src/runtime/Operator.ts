@@ -35,8 +35,8 @@ import { ClusterHealthFacts } from "../effects/ClusterHealthFacts.ts"
 import { Remotes, type RemotesService, Supervisor } from "../effects/Clusters.ts"
 import { type CacheReadResult, cachedApi } from "../effects/cache/cachedApi.ts"
 import { slimFor } from "../effects/cache/slim.ts"
-import { matchesSelector } from "../effects/cache/WatchCache.ts"
-import { type ClusterCaches, WatchCaches } from "../effects/cache/WatchCaches.ts"
+import { matchesSelector, type WatchCache } from "../effects/cache/WatchCache.ts"
+import { type ClusterCaches, type RegisterOptions, WatchCaches } from "../effects/cache/WatchCaches.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
 import { SupervisorCache, type SupervisorCacheService } from "../effects/observeTenancy.ts"
@@ -150,6 +150,17 @@ const FOREIGN_NAMES: ReadonlyArray<{ readonly apiVersion: string; readonly kind:
   Kinds.DataVolume
 ]
 
+/** The cache a remote watch fills (ADR 0013). */
+const remoteCacheOptions = (watch: RemoteWatch): RegisterOptions => ({
+  kind: watch.kind,
+  labelSelector: watch.labelSelector,
+  complete: true,
+  foreignNames: FOREIGN_NAMES.some((k) => k.apiVersion === watch.kind.apiVersion && k.kind === watch.kind.kind),
+  slim: slimFor(watch.kind),
+  indexLabel: SOURCE_MACHINE_LABEL,
+  gatesReconciles: watch.optional === undefined
+})
+
 /** Remote Namespaces: the operator's own watch on each remote, for its cache (observe reads the Machine's namespace). */
 const namespaceWatch: RemoteWatch = {
   kind: Kinds.Namespace,
@@ -189,25 +200,17 @@ const runRemoteWatch = (
     readonly failing: () => Effect.Effect<void>
     /** A cache that had turned Unknown has listed again. */
     readonly recovered: () => Effect.Effect<void>
-  }
+  },
+  /** The cache registered for it already (the kinds every Machine reads are registered before the client exists). */
+  registered: WatchCache | undefined
 ): Effect.Effect<void> => {
-  const foreignNames = FOREIGN_NAMES.some((k) => k.apiVersion === watch.kind.apiVersion && k.kind === watch.kind.kind)
-  const selected = Object.keys(watch.labelSelector).length > 0 && !foreignNames
   const informer = Effect.suspend(() => {
-    // The cache is registered when its informer starts: before that (an optional kind being probed) reads go live.
-    const cache = wake.caches.register({
-      kind: watch.kind,
-      labelSelector: watch.labelSelector,
-      complete: true,
-      foreignNames,
-      slim: slimFor(watch.kind),
-      indexLabel: SOURCE_MACHINE_LABEL,
-      gatesReconciles: watch.optional === undefined
-    })
+    // An optional kind's cache is registered when its informer starts: before that (while it is probed) reads go live.
+    const cache = registered ?? wake.caches.register(remoteCacheOptions(watch))
     return runInformer(
       api,
       watch.kind,
-      selected ? { labelSelector: watch.labelSelector } : {},
+      cache.watchesEverything() ? {} : { labelSelector: watch.labelSelector },
       {
         // A change of a Machine's remote objects (a VM's status above all) goes ahead of the backlog. Of someone
         // else's objects only their coming and going matters (a name clash that starts or ends).
@@ -351,15 +354,21 @@ export const runOperator = (
           : undefined)
 
     // Per remote cluster, every declared watch and the Namespaces, each filling a fresh cache. Restarted when the
-    // cluster's kubeconfig changes (a new client may see another cluster: nothing cached before is kept).
-    const watchRemote = (cluster: string) =>
+    // cluster's kubeconfig changes (a new client may see another cluster: nothing cached before is kept). The caches
+    // every Machine reads are registered at once, before the client is built, so the cluster's Machines wait for their
+    // first lists (and, if the client cannot be built, turn Unknown after the bound instead of waiting forever).
+    const remoteKinds: ReadonlyArray<RemoteWatch> = [...REMOTE_WATCHES, namespaceWatch]
+    const prepareCaches = (cluster: string) => {
+      caches.forget(cluster)
+      const clusterCaches = caches.cluster(cluster)
+      const registered = new Map<RemoteWatch, WatchCache>()
+      for (const w of remoteKinds)
+        if (w.optional === undefined) registered.set(w, clusterCaches.register(remoteCacheOptions(w)))
+      return { clusterCaches, registered }
+    }
+    const watchRemote = (cluster: string, prepared: ReturnType<typeof prepareCaches>) =>
       Effect.gen(function* () {
-        const api = yield* remotes.get(cluster).pipe(
-          Effect.tapError((e) => Effect.andThen(Effect.logWarning(e.message), reportHealth(cluster, false, e.message))),
-          Effect.retry({ schedule: informerRetry })
-        )
-        caches.forget(cluster)
-        const clusterCaches = caches.cluster(cluster)
+        const { clusterCaches, registered } = prepared
         // Once every cache its Machines wait for has listed, they are queued (they backed off meanwhile).
         let wasSynced = false
         const synced = () =>
@@ -389,18 +398,36 @@ export const runOperator = (
               scope
             ).pipe(Effect.asVoid)
           })
+        const api = yield* remotes.get(cluster).pipe(
+          Effect.tapError((e) =>
+            Effect.gen(function* () {
+              const now = clock.currentTimeMillisUnsafe()
+              for (const c of registered.values()) c.failed(e.message, now)
+              yield* failing()
+              yield* Effect.logWarning(e.message)
+              yield* reportHealth(cluster, false, e.message)
+            })
+          ),
+          Effect.retry({ schedule: informerRetry })
+        )
         yield* Effect.forEach(
-          [...REMOTE_WATCHES, namespaceWatch],
+          remoteKinds,
           (watch) =>
-            runRemoteWatch(api, cluster, watch, {
-              queue,
-              machines: placed,
-              health: reportHealth,
-              caches: clusterCaches,
-              synced,
-              failing,
-              recovered: () => enqueueCluster(cluster)
-            }),
+            runRemoteWatch(
+              api,
+              cluster,
+              watch,
+              {
+                queue,
+                machines: placed,
+                health: reportHealth,
+                caches: clusterCaches,
+                synced,
+                failing,
+                recovered: () => enqueueCluster(cluster)
+              },
+              registered.get(watch)
+            ),
           { concurrency: "unbounded", discard: true }
         )
       }).pipe(Effect.annotateLogs({ cluster }))
@@ -409,7 +436,9 @@ export const runOperator = (
     const restartRemote = (cluster: string) =>
       Effect.logDebug(`(re)starting watches on remote cluster ${cluster}`).pipe(
         Effect.andThen(remotes.invalidate(cluster)),
-        Effect.andThen(FiberMap.run(remoteWatchers, cluster, watchRemote(cluster))),
+        Effect.andThen(
+          Effect.suspend(() => FiberMap.run(remoteWatchers, cluster, watchRemote(cluster, prepareCaches(cluster))))
+        ),
         Effect.andThen(health.restart(cluster)),
         Effect.asVoid
       )

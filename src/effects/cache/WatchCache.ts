@@ -375,6 +375,11 @@ export class WatchCache {
     return this.options.foreignNames !== true || matchesSelector(this.labelSelector, o.metadata.labels)
   }
 
+  /** The informer lists and watches the whole kind (to know the names others' objects hold), not the selection. */
+  watchesEverything(): boolean {
+    return this.options.foreignNames === true || Object.keys(this.labelSelector).length === 0
+  }
+
   /** Whether an object is someone else's name holder the cache only knows by name. */
   isForeign(namespace: string | undefined, name: string): boolean {
     return this.foreign.has(keyOf(namespace, name))

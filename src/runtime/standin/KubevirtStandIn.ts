@@ -7,7 +7,7 @@
  * CdiStandIn.ts, started alongside) has imported them, and shows DataVolumeError when one failed. Runtime layer (a
  * development tool, not part of the operator).
  */
-import { type Duration, Effect, FiberMap, Option } from "effect"
+import { type Duration, Effect, FiberMap, Option, Semaphore } from "effect"
 import type { KubeObject } from "../../domain/KubeObject.ts"
 import { asArray, asRecord, asString } from "../../domain/manifests/jsonPath.ts"
 import { Kinds, refOf } from "../../domain/ObjectRef.ts"
@@ -21,6 +21,11 @@ export const FAIL_ANNOTATION = "standin.kubevirt.io/fail"
 export interface StandInOptions {
   /** Time between lifecycle steps. Default 200 ms. */
   readonly step?: Duration.Input
+  /**
+   * VM lifecycles in progress at once (a real KubeVirt starts VMs at a bounded rate); the others wait their turn.
+   * Default: no limit. The benchmark's bulk create on real apiservers sets one, so the stand-in does not flood them.
+   */
+  readonly concurrency?: number | undefined
 }
 
 const setPrintable = (api: KubeApiService, vm: KubeObject, printableStatus: string, ready: boolean) => {
@@ -108,6 +113,7 @@ export const runKubevirtStandIn = (api: KubeApiService, options: StandInOptions 
     const step = options.step ?? "200 millis"
     yield* Effect.forkScoped(runCdiStandIn(api, { step }))
     const lifecycles = yield* FiberMap.make<string>()
+    const slots = options.concurrency === undefined ? undefined : Semaphore.makeUnsafe(options.concurrency)
     let next = 10
     const keyOf = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`
 
@@ -128,7 +134,10 @@ export const runKubevirtStandIn = (api: KubeApiService, options: StandInOptions 
           .create(refOf("VirtualMachineInstance", vm.metadata.name, vm.metadata.namespace), vmiFor(vm, ip, mac))
           .pipe(Effect.catchReason("KubeApiError", "AlreadyExists", () => Effect.void))
         yield* setPrintable(api, vm, "Running", true)
-      }).pipe(Effect.catch((e) => Effect.logWarning(`stand-in: ${e.message}`)))
+      }).pipe(
+        Effect.catch((e) => Effect.logWarning(`stand-in: ${e.message}`)),
+        (e) => (slots === undefined ? e : slots.withPermit(e))
+      )
 
     const removeVmi = (vm: KubeObject) =>
       api.delete(refOf("VirtualMachineInstance", vm.metadata.name, vm.metadata.namespace)).pipe(
