@@ -150,4 +150,20 @@ describe("execute", () => {
       )
     }).pipe(Effect.provide(w.layer))
   })
+
+  it.effect("AddFinalizer and PersistPlacement on one Machine are one patch, and both are reported executed", () => {
+    const w = twoClusters()
+    w.supervisor.seed([namespaceObject("team-a"), machineObject("web", "team-a")])
+    return Effect.gen(function* () {
+      const first = yield* reconcileOnce("web", "team-a")
+      assert.deepStrictEqual(
+        first?.result.executed.slice(0, 2).map((a) => a._tag),
+        ["AddFinalizer", "PersistPlacement"]
+      )
+      assert.strictEqual(w.supervisor.requestCount({ verb: "patch", kind: "Machine" }), 1)
+      const m = yield* readMachine("web", "team-a")
+      assert.isTrue(m._tag === "Some" && m.value.metadata.finalizers?.includes(FINALIZER))
+      assert.strictEqual(m._tag === "Some" && m.value.metadata.annotations?.[PLACEMENT_ANNOTATION], "remote-a")
+    }).pipe(Effect.provide(w.layer))
+  })
 })

@@ -70,4 +70,24 @@ describe("reconcile", () => {
       }).pipe(Effect.provide(w.layer))
     }
   )
+
+  it.effect(
+    "deferStatus: a reconcile whose actions all ran leaves the status to the next, which writes it once",
+    () => {
+      const w = twoClusters()
+      w.supervisor.seed([machineObject("vm-a", "default")])
+      const statusWrites = () => w.supervisor.requestCount({ verb: "updateStatus", kind: "Machine" })
+      return Effect.gen(function* () {
+        const acted = yield* reconcile("default/vm-a", defaultSettings, undefined, { deferStatus: true })
+        assert.strictEqual(acted.outcome._tag, "Requeue")
+        assert.isTrue(acted.statusDeferred)
+        assert.strictEqual(statusWrites(), 0)
+        const confirmed = yield* reconcile("default/vm-a", defaultSettings, undefined, { deferStatus: true })
+        assert.isTrue(confirmed.statusWritten)
+        assert.strictEqual(statusWrites(), 1)
+        const status = Option.getOrUndefined(w.supervisor.object(refOf("Machine", "vm-a", "default")))?.status as any
+        assert.strictEqual(status.phase, "Creating")
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
 })

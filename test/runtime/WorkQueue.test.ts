@@ -91,4 +91,23 @@ describe("WorkQueue", () => {
       assert.strictEqual(q.depth(), 4)
     })
   )
+
+  it.effect(
+    "a key added as high is taken before every normal one, and a waiting key added again as high moves ahead",
+    () =>
+      Effect.gen(function* () {
+        const q = yield* makeWorkQueue()
+        for (const k of ["a", "b", "c"]) yield* q.add(k)
+        yield* q.add("d", "high")
+        yield* q.add("c", "high")
+        yield* q.add("a")
+        assert.strictEqual(q.depth(), 4)
+        assert.deepStrictEqual([yield* q.take, yield* q.take, yield* q.take, yield* q.take], ["d", "c", "a", "b"])
+        // A key added as high while it is processed comes back as high when done.
+        yield* q.add("e")
+        yield* q.add("b", "high")
+        yield* q.done("b")
+        assert.deepStrictEqual([yield* q.take, yield* q.take], ["b", "e"])
+      })
+  )
 })

@@ -3,7 +3,8 @@
  * listed and watched, slimmed to what the operator reads, plus an overlay of the operator's own write results until
  * the watch delivers them. Effects layer. `cachedApi.ts` answers reads from it; `runtime/informer.ts` fills it.
  * Safety rules (ADR 0013):
- * - a cache whose first list has not arrived is asked live (`Live`), never taken for "absent";
+ * - a cache whose first list has not arrived is never taken for "absent": a kind every Machine reads is Unknown (the
+ *   cluster's Machines wait for the list), another kind is asked live (`Live`);
  * - a cache whose watch has been broken for longer than `staleAfter` answers Unknown, never Absent;
  * - what the operator wrote is seen at once (the overlay), so a reconcile right after a create never creates again;
  * - keys to read live: a name the label-selected cache cannot see (a foreign object, found through AlreadyExists or
@@ -335,7 +336,7 @@ export class WatchCache {
     if (this.readLive.has(key) || this.foreign.has(key)) return { _tag: "Live" }
     const unknown = this.unknownReason(now)
     if (unknown !== undefined) return { _tag: "Unknown", reason: unknown }
-    if (!this.synced) return { _tag: "Live" }
+    if (!this.synced) return this.notListedYet()
     const entry = this.current(key, now)
     if (entry !== undefined) return { _tag: "Hit", value: entry === "deleted" ? undefined : entry }
     const o = this.objects.get(key)
@@ -347,7 +348,8 @@ export class WatchCache {
   list(namespace: string | undefined, selector: LabelSelector, now: number): CacheRead<ReadonlyArray<KubeObject>> {
     const unknown = this.unknownReason(now)
     if (unknown !== undefined) return { _tag: "Unknown", reason: unknown }
-    if (!this.synced || !this.complete) return { _tag: "Live" }
+    if (!this.synced) return this.notListedYet()
+    if (!this.complete) return { _tag: "Live" }
     const inScope = (key: string) => namespace === undefined || key.startsWith(`${namespace}/`)
     for (const key of this.readLive) if (inScope(key)) return { _tag: "Live" }
     const indexLabel = this.options.indexLabel
@@ -369,6 +371,16 @@ export class WatchCache {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /**
+   * A read before the first list: a kind every Machine reads is Unknown (its cluster's Machines wait for the list
+   * without a write, and nothing is asked of the API meanwhile); another kind is asked live.
+   */
+  private notListedYet(): CacheRead<never> {
+    return this.options.fate === undefined
+      ? { _tag: "Live" }
+      : { _tag: "Unknown", reason: `its ${this.kind.kind}s have not been listed yet` }
+  }
 
   /** Whether the object is of the selection (always, unless the informer watches the whole kind). */
   private selects(o: KubeObject): boolean {

@@ -184,6 +184,7 @@ describe("ClusterCaches: the caches every Machine reads share one fate", () => {
       gatesReconciles: true
     })
     assert.isTrue(cluster.isFilling(0))
+    assert.strictEqual(vms.get("team-a", "a", 0)._tag, "Unknown", "not listed yet: the Machines wait, nothing is read")
     vms.replace([vm("a", 1)], 0)
     pvcs.replace([], 0)
     assert.isFalse(cluster.isFilling(0))
