@@ -11,7 +11,8 @@ import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import { EventRecorder } from "../effects/EventRecorder.ts"
 import { IsoSizeProbe, probeIsoSize } from "../effects/isoSizeProbe.ts"
 import { makeLiveApiFromKubeconfigFile, makeLiveApiInCluster } from "../effects/kube/clients.ts"
-import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
+import { makeCacheReadiness } from "./cacheReadiness.ts"
+import { HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
 import { instrumentKubeApi, Metrics } from "./Metrics.ts"
 import { runOperator } from "./Operator.ts"
@@ -54,7 +55,8 @@ export const liveProgram = (options: LiveRunOptions) =>
       ? makeLiveApiInCluster()
       : makeLiveApiFromKubeconfigFile(options.kubeconfigPath, { allowExecAuth: options.allowExecAuth })
     const supervisor = instrumentKubeApi(supervisorApi, "supervisor", metrics)
-    let synced = false
+    // Readiness follows the caches a replica runs, not its role: a standby (no caches) is ready (ADR 0004 §6).
+    const caches = makeCacheReadiness()
     const clusters = Layer.provideMerge(
       Layer.merge(
         EventRecorder.layer,
@@ -71,14 +73,7 @@ export const liveProgram = (options: LiveRunOptions) =>
     if (Result.isFailure(bind)) return yield* bind.failure
     const health = HealthServer.layer({
       ...bind.success,
-      readiness: [
-        supervisorCrdsCheck(supervisor),
-        booleanCheck(
-          "informers-synced",
-          Effect.sync(() => synced),
-          "Machine and KubevirtConfig caches have not synced yet"
-        )
-      ]
+      readiness: [supervisorCrdsCheck(supervisor), caches.check]
     })
     const operator = runOperator({
       settings: options.settings,
@@ -89,9 +84,7 @@ export const liveProgram = (options: LiveRunOptions) =>
       healthInterval: `${options.healthIntervalSeconds ?? 30} seconds`,
       workers: options.workers,
       resync: `${options.resyncSeconds} seconds`,
-      onSynced: () => {
-        synced = true
-      },
+      onSynced: caches.synced,
       onMachinePhase: (before, after) => {
         if (before !== undefined) metrics.machines.decUnsafe({ phase: before })
         if (after !== undefined) metrics.machines.incUnsafe({ phase: after })
@@ -117,7 +110,7 @@ export const liveProgram = (options: LiveRunOptions) =>
         })
     })
     const leading = options.leaderElect
-      ? Effect.flatMap(LeaderElection, (elector) => elector.run(operator)).pipe(
+      ? Effect.flatMap(LeaderElection, (elector) => elector.run(caches.track(operator))).pipe(
           Effect.provide(
             LeaderElection.layer({
               lease: { namespace: options.leaseNamespace, name: options.leaseName },
@@ -125,7 +118,7 @@ export const liveProgram = (options: LiveRunOptions) =>
             })
           )
         )
-      : operator
+      : caches.track(operator)
     yield* Effect.logInfo(
       `kubevirt-operator starting (leader election ${options.leaderElect ? "on" : "off"}, ${options.workers} workers)`
     )
