@@ -71,7 +71,8 @@ export const WaitingReasons = [
   "ImportInProgress",
   "ImportFailed",
   "CloudInitSecretUnknown",
-  "CloudInitSecretTerminating"
+  "CloudInitSecretTerminating",
+  "GoOperatorVirtualMachineExists"
 ] as const
 export type WaitingReason = (typeof WaitingReasons)[number]
 
@@ -101,7 +102,10 @@ export const InfoReasons = [
   "StorageProfileNoMatch",
   "CloudInitFromSshKeys",
   "WaitingForDataVolumes",
-  "WaitingForCloudInitSecret"
+  "WaitingForCloudInitSecret",
+  "AdoptionFollowUp",
+  "GoOperatorObjectNotAdopted",
+  "GoOperatorObjectsUnknown"
 ] as const
 export type InfoReason = (typeof InfoReasons)[number]
 

@@ -22,7 +22,13 @@ export class Settings extends Schema.Class<Settings>("Settings")({
    * `DISABLE_CPU_HT_FEATURE`, default true: host-model CPUs get `ht` disabled, without which guests crash-loop on
    * KubeVirt >= 1.8 (reference W22). Absent counts as true.
    */
-  disableCpuHtFeature: Schema.optionalKey(Schema.Boolean)
+  disableCpuHtFeature: Schema.optionalKey(Schema.Boolean),
+  /**
+   * `ADOPT_GO_OPERATOR` (off by default): the Go operator's `MANAGED_BY` value (`GO_OPERATOR_MANAGED_BY`, default
+   * `kubevirt-operator`) whose objects for a Machine this operator adopts (ADR 0013). Absent: adoption is off, and
+   * nothing the Go operator created is read, adopted or changed.
+   */
+  adoptGoOperator: Schema.optionalKey(Schema.String)
 }) {}
 
 export const defaultSettings: Settings = Settings.make({

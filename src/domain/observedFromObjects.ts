@@ -28,7 +28,7 @@ export const remoteStateFromObjects = (
   objects: ReadonlyArray<KubeObject>,
   settings?: Settings
 ): RemoteState => {
-  const reads = remoteReads(machine)
+  const reads = remoteReads(machine, settings)
   const answer = answerFromObjects(objects)
   const state = remoteStateFrom(cluster, reads, queriesOf(reads).map(answer))
   const storage = settings === undefined ? undefined : storageReadsFor(machine, settings, state)

@@ -18,6 +18,7 @@
  */
 import type { Action } from "./Action.ts"
 import { isRemote } from "./actionInfo.ts"
+import { adoptionStep } from "./adoption.ts"
 import { bootMediaStep } from "./bootMedia.ts"
 import { cloudInitStep } from "./cloudInit.ts"
 import { type Diagnostic, info, isBlocking } from "./Diagnostic.ts"
@@ -46,6 +47,7 @@ export const STEPS: ReadonlyArray<Step> = [
   finalizerStep,
   placementStep,
   namespaceStep,
+  adoptionStep,
   cloudInitStep,
   disksStep,
   bootMediaStep,

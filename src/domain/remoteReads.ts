@@ -1,10 +1,11 @@
 /**
  * Everything read on the placed remote cluster for one Machine: each RemoteState fact comes from the capability that
- * owns it (namespace, VM and VMI, disks, networks, boot media, cloud-init). Domain layer: pure. `effects/observe.ts`
- * answers the queries from a live cluster, `observedFromObjects.ts` from a list of objects; `remoteStateFrom` builds
- * the same RemoteState from either set of answers. Storage facts are a second round (`storageReadsFor`): read only
+ * owns it (namespace, VM and VMI, disks, networks, boot media, cloud-init, adoption). Domain layer: pure.
+ * `effects/observe.ts` answers the queries from a live cluster, `observedFromObjects.ts` from a list of objects;
+ * `remoteStateFrom` builds the same RemoteState from either set of answers. Storage facts are a second round (`storageReadsFor`): read only
  * when a PVC is about to be created, since they depend on what the first round found.
  */
+import { adoptionReads } from "./adoption.ts"
 import { bootMediaReads } from "./bootMedia.ts"
 import { cloudInitSecretReads } from "./cloudInit.ts"
 import { diskReads, storageReads, unclaimedDisks } from "./disks.ts"
@@ -20,7 +21,7 @@ import { vmiReads, vmReads } from "./virtualMachine.ts"
 type FactOf<F> = F extends { readonly _tag: "Present"; readonly value: infer A } ? A : never
 
 const required = ["namespace", "vm", "vmi", "pvcs", "nads"] as const
-const optional = ["dataVolumes", "cloudInitSecret"] as const
+const optional = ["dataVolumes", "cloudInitSecret", "goOperator"] as const
 
 /** The reads of the RemoteState facts: always the first five; the others only when the Machine needs them. */
 export type RemoteReads = {
@@ -29,15 +30,19 @@ export type RemoteReads = {
   readonly [K in (typeof optional)[number]]: Reads<FactOf<NonNullable<RemoteState[K]>>> | undefined
 }
 
-/** The remote reads of one Machine, in RemoteState's field order. */
-export const remoteReads = (machine: Machine): RemoteReads => ({
+/**
+ * The remote reads of one Machine, in RemoteState's field order. `settings` decides the reads of adoption (ADR 0013);
+ * omitted, or with adoption off, there are none.
+ */
+export const remoteReads = (machine: Machine, settings?: Settings): RemoteReads => ({
   namespace: namespaceReads(machine),
   vm: vmReads(machine),
   vmi: vmiReads(machine),
   pvcs: diskReads(machine),
   nads: networkReads(machine),
   dataVolumes: bootMediaReads(machine),
-  cloudInitSecret: cloudInitSecretReads(machine)
+  cloudInitSecret: cloudInitSecretReads(machine),
+  goOperator: adoptionReads(machine, settings)
 })
 
 const readsOf = (reads: RemoteReads): ReadonlyArray<Reads<unknown>> => [
@@ -66,10 +71,12 @@ export const remoteStateFrom = (cluster: string, reads: RemoteReads, answers: Re
   }
   const dataVolumes = reads.dataVolumes === undefined ? undefined : factOf(reads.dataVolumes)
   const cloudInitSecret = reads.cloudInitSecret === undefined ? undefined : factOf(reads.cloudInitSecret)
+  const goOperator = reads.goOperator === undefined ? undefined : factOf(reads.goOperator)
   return {
     ...state,
     ...(dataVolumes === undefined ? {} : { dataVolumes }),
-    ...(cloudInitSecret === undefined ? {} : { cloudInitSecret })
+    ...(cloudInitSecret === undefined ? {} : { cloudInitSecret }),
+    ...(goOperator === undefined ? {} : { goOperator })
   }
 }
 

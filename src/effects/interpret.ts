@@ -12,6 +12,9 @@ import type { Plan } from "../domain/Plan.ts"
 import type { Remotes, Supervisor } from "./Clusters.ts"
 import { type ExecutionError, isRetryable, reasonOf } from "./ExecutionError.ts"
 import { executeAddFinalizer } from "./executors/AddFinalizer.ts"
+import { executeAdoptDataVolume } from "./executors/AdoptDataVolume.ts"
+import { executeAdoptPvc } from "./executors/AdoptPvc.ts"
+import { executeAdoptVirtualMachine } from "./executors/AdoptVirtualMachine.ts"
 import { executeCreateDataVolume } from "./executors/CreateDataVolume.ts"
 import { executeCreatePvc } from "./executors/CreatePvc.ts"
 import { executeCreateSecret } from "./executors/CreateSecret.ts"
@@ -49,7 +52,10 @@ export const executors: { readonly [T in ActionTag]: Executor<T> } = {
   CreateSecret: executeCreateSecret,
   PatchSecret: executePatchSecret,
   DeleteSecret: executeDeleteSecret,
-  PatchMachineAnnotation: executePatchMachineAnnotation
+  PatchMachineAnnotation: executePatchMachineAnnotation,
+  AdoptVirtualMachine: executeAdoptVirtualMachine,
+  AdoptPvc: executeAdoptPvc,
+  AdoptDataVolume: executeAdoptDataVolume
 }
 
 export const executeAction = (a: Action): Effect.Effect<void, ExecutionError, Supervisor | Remotes> =>

@@ -60,7 +60,7 @@ export const observeRemote = Effect.fn("observe.remote")(function* (
   machine: Machine,
   settings?: Settings
 ) {
-  const reads = remoteReads(machine)
+  const reads = remoteReads(machine, settings)
   const answers = yield* Effect.forEach(queriesOf(reads), answer(api), { concurrency: "unbounded" })
   const state = remoteStateFrom(cluster, reads, answers)
   const storage = settings === undefined ? undefined : storageReadsFor(machine, settings, state)
