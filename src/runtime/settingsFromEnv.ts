@@ -1,10 +1,12 @@
 /**
  * Reads the operator's Settings from the environment, with the Go operator's variable names and defaults
  * (DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL,
- * DISABLE_CPU_HT_FEATURE). Runtime layer.
+ * DISABLE_CPU_HT_FEATURE), and adoption of the Go operator's objects (ADOPT_GO_OPERATOR, GO_OPERATOR_MANAGED_BY; ADR
+ * 0013). Runtime layer.
  * A bad value is a `SettingsError` naming the variable, never a silent default.
  */
 import { Result, Schema } from "effect"
+import { GO_MANAGED_BY_DEFAULT, isLabelValue } from "../domain/adoption.ts"
 import { AccessMode, defaultSettings, Settings, VolumeMode } from "../domain/Settings.ts"
 
 /** An environment variable holds a value the operator cannot use. */
@@ -34,12 +36,18 @@ export const settingsFromEnv = (
     const defaultKubevirtConfig = opt("DEFAULT_KUBEVIRT_CONFIG")
     const storageClassName = opt("STORAGE_CLASS_NAME")
     const disableHt = yield* pick("DISABLE_CPU_HT_FEATURE", Schema.Literals(["true", "false"]), "true")
+    const adopt = yield* pick("ADOPT_GO_OPERATOR", Schema.Literals(["true", "false"]), "false")
+    // The Go operator's MANAGED_BY: a label value (what its labels carry), checked even while adoption is off.
+    const goManagedBy = opt("GO_OPERATOR_MANAGED_BY") ?? GO_MANAGED_BY_DEFAULT
+    if (!isLabelValue(goManagedBy))
+      return yield* Result.fail(new SettingsError({ variable: "GO_OPERATOR_MANAGED_BY", value: goManagedBy }))
     return Settings.make({
       pvcVolumeMode: volumeMode,
       pvcAccessMode: accessMode,
       cpuModel: opt("CPU_MODEL") ?? defaultSettings.cpuModel,
       ...(disableHt === "false" ? { disableCpuHtFeature: false } : {}),
       ...(defaultKubevirtConfig === undefined ? {} : { defaultKubevirtConfig }),
-      ...(storageClassName === undefined ? {} : { storageClassName })
+      ...(storageClassName === undefined ? {} : { storageClassName }),
+      ...(adopt === "true" ? { adoptGoOperator: goManagedBy } : {})
     })
   })
