@@ -66,7 +66,7 @@ export const Action = Schema.TaggedUnion({
   /** Delete our cloud-init Secret (precondition: resourceVersion). */
   DeleteSecret: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
   /**
-   * Adopt the Go operator's VirtualMachine (ADR 0013): add our `labels` (and `annotations`: the full Machine name when
+   * Adopt the Go operator's VirtualMachine (ADR 0014): add our `labels` (and `annotations`: the full Machine name when
    * the label had to be shortened) with a merge patch of metadata only, resourceVersion precondition. Nothing else on
    * the object changes; planned only with adoption on, for a VM that carries the Go operator's labels for this
    * Machine and none of ours. Its spec differences are drift, patched in a later round like any VM of ours.

@@ -80,7 +80,7 @@ export const StorageFacts = Schema.Struct({
 export type StorageFacts = typeof StorageFacts.Type
 
 /**
- * The objects in the Machine's namespace that carry the Go operator's labels for it (ADR 0013): read only with
+ * The objects in the Machine's namespace that carry the Go operator's labels for it (ADR 0014): read only with
  * adoption on, to report those it does not adopt (its old `vm-<machine>` VMs, claims that are not the Machine's disks).
  */
 export const GoOperatorObjects = Schema.Struct({ virtualMachines: Schema.Array(Str), pvcs: Schema.Array(Str) })
@@ -109,7 +109,7 @@ export const RemoteState = Schema.Struct({
   cloudInitSecret: Schema.optionalKey(Fact(ObservedSecret)),
   /** Storage facts for new PVCs; only read when a PVC is to be created. */
   storage: Schema.optionalKey(StorageFacts),
-  /** The Go operator's objects for this Machine (by its labels); only read with adoption on (ADR 0013). */
+  /** The Go operator's objects for this Machine (by its labels); only read with adoption on (ADR 0014). */
   goOperator: Schema.optionalKey(Fact(GoOperatorObjects))
 })
 export type RemoteState = typeof RemoteState.Type

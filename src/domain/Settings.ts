@@ -25,7 +25,7 @@ export class Settings extends Schema.Class<Settings>("Settings")({
   disableCpuHtFeature: Schema.optionalKey(Schema.Boolean),
   /**
    * `ADOPT_GO_OPERATOR` (off by default): the Go operator's `MANAGED_BY` value (`GO_OPERATOR_MANAGED_BY`, default
-   * `kubevirt-operator`) whose objects for a Machine this operator adopts (ADR 0013). Absent: adoption is off, and
+   * `kubevirt-operator`) whose objects for a Machine this operator adopts (ADR 0014). Absent: adoption is off, and
    * nothing the Go operator created is read, adopted or changed.
    */
   adoptGoOperator: Schema.optionalKey(Schema.String)

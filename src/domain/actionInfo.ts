@@ -39,7 +39,7 @@ const secretDetail = (s: CloudInitSecretSpec) =>
 const diskText = (d: { readonly claimName: string; readonly dataVolume?: boolean; readonly cdrom?: boolean }) =>
   `${d.claimName}${d.cdrom === true ? "(cdrom)" : d.dataVolume === true ? "(dv)" : ""}`
 
-/** `labels +managed-by=…,+source-machine=…`: what adopting adds (ADR 0013). */
+/** `labels +managed-by=…,+source-machine=…`: what adopting adds (ADR 0014). */
 const adoptDetail = (a: {
   readonly labels: Readonly<Record<string, string>>
   readonly annotations: Readonly<Record<string, string>>

@@ -1,5 +1,5 @@
 /**
- * Adoption of the Go operator's objects (ADR 0013): with the setting on, the VirtualMachine, disk claims and ISO
+ * Adoption of the Go operator's objects (ADR 0014): with the setting on, the VirtualMachine, disk claims and ISO
  * DataVolume the Go operator made for a Machine (its labels `vitistack.io/managed-by: <MANAGED_BY>` and
  * `vitistack.io/source-machine: <machine>`, reference 1.J) become ours by an explicit action that adds our labels and
  * nothing else; after that they are reconciled as if we had created them. Domain layer: pure.

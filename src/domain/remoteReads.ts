@@ -31,7 +31,7 @@ export type RemoteReads = {
 }
 
 /**
- * The remote reads of one Machine, in RemoteState's field order. `settings` decides the reads of adoption (ADR 0013);
+ * The remote reads of one Machine, in RemoteState's field order. `settings` decides the reads of adoption (ADR 0014);
  * omitted, or with adoption off, there are none.
  */
 export const remoteReads = (machine: Machine, settings?: Settings): RemoteReads => ({

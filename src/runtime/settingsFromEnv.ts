@@ -2,7 +2,7 @@
  * Reads the operator's Settings from the environment, with the Go operator's variable names and defaults
  * (DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL,
  * DISABLE_CPU_HT_FEATURE), and adoption of the Go operator's objects (ADOPT_GO_OPERATOR, GO_OPERATOR_MANAGED_BY; ADR
- * 0013). Runtime layer.
+ * 0014). Runtime layer.
  * A bad value is a `SettingsError` naming the variable, never a silent default.
  */
 import { Result, Schema } from "effect"

@@ -1,5 +1,5 @@
 /**
- * Adoption of the Go operator's objects (ADR 0013), as a named table over worlds built from objects exactly as the
+ * Adoption of the Go operator's objects (ADR 0014), as a named table over worlds built from objects exactly as the
  * Go operator makes them (`fixtures/goOperator.ts`): what is adopted, what is left and reported, and what follows.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -192,7 +192,7 @@ const cases: ReadonlyArray<{
   }
 ]
 
-describe("adoption (ADR 0013)", () => {
+describe("adoption (ADR 0014)", () => {
   it.each(cases)("$name", ({ machine, objects, settings, want, diagnostics }) => {
     const p = planFor(machineOf(machine), objects, settings)
     assert.deepStrictEqual(tags(p), want)

@@ -32,11 +32,11 @@ import { decideTenancy } from "../../src/domain/tenancy.ts"
 import { adoptionScenario, fromSchema, goWorld, RUNS, scenario } from "../fixtures/arbitraries.ts"
 
 const params = { numRuns: RUNS, verbose: 1 } as const
-/** Every world, a quarter of them with adoption on and the Go operator's objects around (ADR 0013). */
+/** Every world, a quarter of them with adoption on and the Go operator's objects around (ADR 0014). */
 const worlds = fc.oneof({ arbitrary: scenario, weight: 3 }, { arbitrary: adoptionScenario, weight: 1 })
 const hasBootMedia = (m: Machine) => (m.spec.os?.imageID ?? "") !== "" || (m.spec.os?.isoUri ?? "") !== ""
 const remoteOf = (o: ObservedState) => (o.remote._tag === "Present" ? o.remote.value : undefined)
-/** The actions that make an object of the Go operator's ours (ADR 0013). */
+/** The actions that make an object of the Go operator's ours (ADR 0014). */
 const isAdopt = (a: Action) => a._tag === "AdoptVirtualMachine" || a._tag === "AdoptPvc" || a._tag === "AdoptDataVolume"
 
 /** Runs observe→plan→apply rounds on the pure model until the plan is empty or the Machine is gone. */
@@ -84,7 +84,7 @@ describe("planner laws", { timeout: 30_000 }, () => {
         const first = plan({ machine, observed, settings })
         const after = simulate({ machine, observed }, first.actions)
         assert.isDefined(after.machine)
-        // Adopting the Go operator's objects is a round of its own (ADR 0013); the usual rounds follow.
+        // Adopting the Go operator's objects is a round of its own (ADR 0014); the usual rounds follow.
         const adoption = first.actions.some(isAdopt) ? 1 : 0
         const next = plan({ machine: after.machine!, observed: after.observed, settings }).actions
         // An image or ISO takes rounds: import, then the VM; an installed OS: CD-ROM out of the VM, the ISO, the mark.
@@ -191,7 +191,7 @@ describe("planner laws", { timeout: 30_000 }, () => {
         const remote = remoteOf(observed)
         const ours = (labels: Readonly<Record<string, string>>) => isOwnedBy(labels, machine.metadata.name)
         if (hasErrors(p)) assert.isFalse(p.actions.some(isRemote), "a plan with an Error has no remote write")
-        // Adoption (ADR 0013): only with the setting; a round that adopts writes nothing else remote (it never
+        // Adoption (ADR 0014): only with the setting; a round that adopts writes nothing else remote (it never
         // deletes, recreates or patches a spec), and it names the Machine's own namespace on its placed cluster.
         const managedBy = settings.adoptGoOperator
         if (managedBy === undefined) assert.isFalse(p.actions.some(isAdopt), "no adoption without the setting")
@@ -405,7 +405,7 @@ const projected = (a: Action) => {
   return rest
 }
 
-describe("adoption laws (ADR 0013)", { timeout: 30_000 }, () => {
+describe("adoption laws (ADR 0014)", { timeout: 30_000 }, () => {
   it("adopts exactly the Go operator's objects for this Machine in its namespace on its cluster, by our names; never another Machine's, another MANAGED_BY's, one elsewhere, one claimed or being deleted", () => {
     fc.assert(
       fc.property(goWorld, ({ machine, settings, objects }) => {

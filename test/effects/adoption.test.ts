@@ -1,5 +1,5 @@
 /**
- * observe → plan → execute on the Go operator's objects in memory (ADR 0013): with adoption on, a Machine it made
+ * observe → plan → execute on the Go operator's objects in memory (ADR 0014): with adoption on, a Machine it made
  * converges with no create and no delete on the remote, its objects carry our labels, and its VM is patched like any
  * of ours; with adoption off, nothing of the Go operator's is written at all.
  */

@@ -1,5 +1,5 @@
 /**
- * Switching from the Go operator, end to end on the real apiservers (ADR 0013): a handful of Machines with objects
+ * Switching from the Go operator, end to end on the real apiservers (ADR 0014): a handful of Machines with objects
  * exactly as the Go operator makes them (`fixtures/goOperator.ts`: labels, PVCs, VMs with an ISO dataVolumeTemplate,
  * the DataVolume KubeVirt makes from it, NetworkConfigurations, the Machine's finalizer, placement and status) and
  * Running stand-in VMs. `plan --kubeconfig --all --adopt-go-operator` previews exactly the adoptions; the operator

@@ -66,7 +66,7 @@ describe("remote cluster: operator is least-privilege on namespaces", () => {
     expect(await can("update", "virtualmachines.kubevirt.io")).toBe("no")
     expect(await can("update", "persistentvolumeclaims")).toBe("no")
     expect(await can("create", "datavolumes.cdi.kubevirt.io")).toBe("yes")
-    // Patch: only to add our labels to the Go operator's ISO DataVolume (ADR 0013); still no update.
+    // Patch: only to add our labels to the Go operator's ISO DataVolume (ADR 0014); still no update.
     expect(await can("patch", "datavolumes.cdi.kubevirt.io")).toBe("yes")
     expect(await can("update", "datavolumes.cdi.kubevirt.io")).toBe("no")
     expect(await can("list", "storageprofiles.cdi.kubevirt.io")).toBe("yes")

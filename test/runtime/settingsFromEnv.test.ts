@@ -40,7 +40,7 @@ describe("settingsFromEnv", () => {
     }
   })
 
-  it("adoption of the Go operator's objects (ADR 0013): off by default; on, with its MANAGED_BY (default kubevirt-operator)", () => {
+  it("adoption of the Go operator's objects (ADR 0014): off by default; on, with its MANAGED_BY (default kubevirt-operator)", () => {
     const adoptOf = (env: Record<string, string>) => {
       const s = settingsFromEnv(env)
       return Result.isSuccess(s) ? s.success.adoptGoOperator : `error: ${s.failure.message}`

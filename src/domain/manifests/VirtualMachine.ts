@@ -110,7 +110,7 @@ export const vmPatch = (before: VmSpec, after: VmSpec) => {
   const { name: _name, namespace: _namespace, ...metadata } = meta(after)
   const drift = vmDrift(before, after)
   const networksChanged = drift.some((c) => c.field === NETWORKS_FIELD)
-  // The Go operator's ISO template (ADR 0013): removed with the volume that names it, or KubeVirt's admission would
+  // The Go operator's ISO template (ADR 0014): removed with the volume that names it, or KubeVirt's admission would
   // refuse the patch (a template must be referenced by a volume). Its DataVolume stays, adopted on its own.
   const dropTemplates =
     drift.some((c) => c.field === DATA_VOLUME_TEMPLATES_FIELD) && (after.dataVolumeTemplates ?? []).length === 0

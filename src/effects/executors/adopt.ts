@@ -1,5 +1,5 @@
 /**
- * Adopting an object of the Go operator's (ADR 0013): a merge patch of our labels (and the long-name annotation)
+ * Adopting an object of the Go operator's (ADR 0014): a merge patch of our labels (and the long-name annotation)
  * into its metadata, nothing else, with the observed resourceVersion as precondition: an object changed since it was
  * observed (relabelled, claimed by someone, replaced) gives Conflict and a fresh plan, never an adoption on stale
  * facts. Effects layer; the three Adopt executors share it.

@@ -27,7 +27,7 @@ export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--obser
   --allow-exec-auth   accept kubeconfigs whose users run exec or auth-provider plugins (off by default).
   --allow-insecure-remotes   accept remote kubeconfigs with http:// servers or insecure-skip-tls-verify.
   --adopt-go-operator plan as the operator with adoption of the Go operator's objects on (env ADOPT_GO_OPERATOR=true,
-                      GO_OPERATOR_MANAGED_BY; ADR 0013): with --kubeconfig --all, the migration preview.
+                      GO_OPERATOR_MANAGED_BY; ADR 0014): with --kubeconfig --all, the migration preview.
   -o, --output FMT    text (default) or json (decodes back to the same plan).
 
 exit codes: 0 no changes, 2 changes pending, 1 error (bad input; live: a fact that could not be read)`

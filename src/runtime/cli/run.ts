@@ -34,7 +34,7 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
                       off by default: the operator then fetches no URL a Machine names (8Gi or vitistack.io/iso-size).
   --adopt-go-operator adopt the VMs, disk claims and ISO DataVolumes the Go kubevirt-operator made for a Machine
                       (env ADOPT_GO_OPERATOR=true): our labels are added, nothing else, then they are reconciled as
-                      ours; off by default (ADR 0013). GO_OPERATOR_MANAGED_BY: the value of its vitistack.io/managed-by
+                      ours; off by default (ADR 0014). GO_OPERATOR_MANAGED_BY: the value of its vitistack.io/managed-by
                       label (default kubevirt-operator). Preview with plan --kubeconfig --all --adopt-go-operator.
   DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL, DISABLE_CPU_HT_FEATURE
   (default true): as in the Go operator.

@@ -1,5 +1,5 @@
 /**
- * The Adopt executors on the in-memory remote (ADR 0013): our labels are merged into the Go operator's object and
+ * The Adopt executors on the in-memory remote (ADR 0014): our labels are merged into the Go operator's object and
  * nothing else changes; an object changed since it was observed is not adopted (Conflict), so a stale plan never
  * takes over what someone relabelled or replaced in between.
  */
