@@ -65,6 +65,20 @@ export const getOne = <A>(ref: ObjectRef, f: (o: KubeObject) => A): Reads<A> => 
   }
 })
 
+/**
+ * The union of the objects every query found, by name, projected by `f` and sorted by name; Unknown when any query
+ * could not be answered (a list by our labels plus gets by desired names: ours, and a name clash the planner must see).
+ */
+export const unionByName =
+  <A extends { readonly name: string }>(f: (o: KubeObject) => A) =>
+  (answers: ReadonlyArray<Answer>): Fact<ReadonlyArray<A>> => {
+    const failed = firstUnknown(answers)
+    if (failed !== undefined) return failed
+    const merged = new Map<string, A>()
+    for (const a of answers) if (a._tag === "Found") for (const o of a.objects) merged.set(o.metadata.name, f(o))
+    return present([...merged.values()].sort((a, b) => (a.name < b.name ? -1 : 1)))
+  }
+
 /** Whether a list query selects this object (same kind, namespace and every selector label). */
 export const listSelects = (q: Extract<Query, { _tag: "List" }>, o: KubeObject): boolean =>
   o.kind === q.kind.kind &&
