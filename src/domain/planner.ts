@@ -27,11 +27,13 @@ import { finalizerStep } from "./finalizer.ts"
 import { lifecycle } from "./lifecycle.ts"
 import { type Machine, machineRef } from "./Machine.ts"
 import { namespaceStep } from "./namespace.ts"
+import { liveMacs, networkConfigurationStep } from "./networkConfiguration.ts"
 import { networksStep } from "./networks.ts"
 import { Plan } from "./Plan.ts"
 import { cleanupTarget, place, placedRemote, placementStep } from "./placement.ts"
 import type { PlanInput, Prerequisite, RemoteCleanupInput, RemoteConvergeInput, Step, StepResult } from "./step.ts"
 import { virtualMachineStep } from "./virtualMachine.ts"
+import { vitistackNetworkStep } from "./vitistackNetwork.ts"
 
 export type { PlanInput } from "./step.ts"
 
@@ -44,10 +46,12 @@ export const STEPS: ReadonlyArray<Step> = [
   finalizerStep,
   placementStep,
   namespaceStep,
+  networkConfigurationStep,
   cloudInitStep,
   disksStep,
   bootMediaStep,
   networksStep,
+  vitistackNetworkStep,
   virtualMachineStep
 ]
 
@@ -72,13 +76,16 @@ class Acc {
   }
 }
 
+/** Supervisor writes that are part of placing a Machine, held back like remote writes when it has an Error. */
+const PLACING = new Set<Action["_tag"]>(["PersistPlacement", "CreateNetworkConfiguration", "PatchNetworkConfiguration"])
+
 /**
- * Safety: a Machine the planner cannot satisfy (an Error diagnostic, from any step) gets no remote write and no
- * placement; only the finalizer, so a later fix can still be cleaned up (ADR 0001 §6).
+ * Safety: a Machine the planner cannot satisfy (an Error diagnostic, from any step) gets no remote write, no
+ * placement and no NetworkConfiguration; only the finalizer, so a later fix can still be cleaned up (ADR 0001 §6).
  */
 const finish = (m: Machine, acc: Acc, cluster: string | undefined): Plan => {
   const actions = acc.diagnostics.some(isBlocking)
-    ? acc.actions.filter((a) => !isRemote(a) && a._tag !== "PersistPlacement")
+    ? acc.actions.filter((a) => !isRemote(a) && !PLACING.has(a._tag))
     : acc.actions
   return Plan.make({
     machine: machineRef(m),
@@ -90,12 +97,17 @@ const finish = (m: Machine, acc: Acc, cluster: string | undefined): Plan => {
 
 const converge = (input: PlanInput): Plan => {
   const { machine: m, observed, settings } = input
-  const desired = desiredFor(m, observed.machineClass, settings, {
-    cloudInitSources: observed.cloudInitSources,
-    isoSize: observed.isoSize
-  })
   const placement = place(m, observed.kubevirtConfigs, observed.vmSearch, settings)
   const cluster = placement._tag === "Placed" ? placement.cluster : undefined
+  const remoteFacts =
+    observed.remote._tag === "Present" && observed.remote.value.cluster === cluster ? observed.remote.value : undefined
+  const desired = desiredFor(m, observed.machineClass, settings, {
+    cloudInitSources: observed.cloudInitSources,
+    isoSize: observed.isoSize,
+    vitistack: observed.vitistack,
+    cluster,
+    liveMacs: liveMacs(remoteFacts)
+  })
   const acc = new Acc(desired.diagnostics)
   const prerequisites: Array<Prerequisite> = []
   let remote: Omit<RemoteConvergeInput, "prerequisites"> | undefined

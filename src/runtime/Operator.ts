@@ -3,8 +3,9 @@
  * the outcome decides the requeue; a periodic resync is the safety net. Runtime layer.
  * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
  * Secrets they reference (only in their namespaces), the Secrets and ConfigMaps Machines take cloud-init from (only in
- * those Machines' namespaces; an event wakes the Machines naming the object, and no value is kept), and on every
- * remote cluster the watches the capabilities declare (`domain/remoteWatches.ts`), one informer each.
+ * those Machines' namespaces; an event wakes the Machines naming the object, and no value is kept), NetworkNamespaces
+ * and NetworkConfigurations (`vitistackWatches.ts`, into the cache reconciles read), and on every remote cluster the
+ * watches the capabilities declare (`domain/remoteWatches.ts`), one informer each.
  */
 import { Duration, Effect, FiberMap, Result, Schema } from "effect"
 import { cloudInitReads } from "../domain/cloudInitPayload.ts"
@@ -20,10 +21,12 @@ import type { Settings } from "../domain/Settings.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
+import { NetworkCache, NetworkCacheStore } from "../effects/NetworkCache.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
 import { type ClusterHealth, makeClusterHealth } from "./clusterHealth.ts"
 import { runInformer } from "./informer.ts"
+import { runVitistackWatches } from "./vitistackWatches.ts"
 import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
 
 export interface OperatorOptions {
@@ -174,6 +177,8 @@ export const runOperator = (
       )
 
     const health = makeClusterHealth(supervisor)
+    // NetworkNamespaces and NetworkConfigurations (ADR 0013): a cache the reconciles read and claim MACs in.
+    const networkCache = new NetworkCacheStore()
 
     // Per remote cluster, every declared watch. Restarted when the cluster's kubeconfig changes.
     const watchRemote = (cluster: string) =>
@@ -308,6 +313,7 @@ export const runOperator = (
       const report = yield* reconcile(key, options.settings, () =>
         syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined
       ).pipe(
+        Effect.provideService(NetworkCache, networkCache),
         Effect.catchCause((cause) =>
           Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
             outcome: { _tag: "Backoff", reason: "Unexpected" },
@@ -347,6 +353,10 @@ export const runOperator = (
           { onEvent: onConfig, onSynced: markSynced("KubevirtConfigs") },
           "KubevirtConfigs"
         ),
+        runVitistackWatches(supervisor, networkCache, {
+          add: queue.add,
+          machinesIn: (namespace) => [...machines.keys()].filter((k) => k.startsWith(`${namespace}/`))
+        }),
         resync,
         ...Array.from({ length: options.workers ?? 4 }, () => worker)
       ],

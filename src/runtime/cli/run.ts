@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util"
 import { Effect, Layer, Logger, References, Result } from "effect"
 import { sortDocuments } from "../../domain/documents.ts"
+import { Settings } from "../../domain/Settings.ts"
 import { runEmbedded } from "../embedded.ts"
 import { runLiveProcess } from "../runLive.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
@@ -32,6 +33,13 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
                       off by default: the operator then fetches no URL a Machine names (8Gi or vitistack.io/iso-size).
   DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL, DISABLE_CPU_HT_FEATURE
   (default true): as in the Go operator.
+  Vitistack networking (a Machine's NetworkNamespace, its NetworkConfiguration; ADR 0013): MAC_SET (default 12, the
+  second octet of derived MACs), IP_SOURCE (vmi or networkconfiguration), NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION
+  (default 1.0.0) as in the Go operator;
+  --create-network-attachments   create a NetworkNamespace's missing VLAN NetworkAttachmentDefinition on the remote
+                      and delete the ones the operator created once no VM uses them (env CREATE_NETWORK_ATTACHMENTS=true;
+                      needs deploy/rbac/remote-networkattachments-clusterrole.yaml there); off by default: NADs are
+                      the cluster owner's, looked up and waited for.
 
   --embedded          run against in-memory supervisor and remote clusters seeded from -f (default examples/),
                       with a KubeVirt stand-in; prints the plans and a table of Machines; exits 0 once every
@@ -53,6 +61,7 @@ const parse = (args: ReadonlyArray<string>) =>
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
       "iso-size-probe": { type: "boolean" },
+      "create-network-attachments": { type: "boolean" },
       file: { type: "string", short: "f", multiple: true },
       "keep-running": { type: "boolean" },
       timeout: { type: "string" },
@@ -91,7 +100,10 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
     io.err(`error: ${read.failure.message}`)
     return 1
   }
-  const settings = read.success
+  const settings =
+    values["create-network-attachments"] === true
+      ? Settings.make({ ...read.success, createNetworkAttachments: true })
+      : read.success
   const env = io.env
   const level =
     LEVELS[(env.LOG_LEVEL ?? (values.embedded === true ? "Warning" : "Info")) as keyof typeof LEVELS] ?? "Info"
