@@ -8,6 +8,7 @@ import type { Action } from "./Action.ts"
 import { absent, present } from "./Fact.ts"
 import { PLACEMENT_ANNOTATION } from "./labels.ts"
 import { Machine } from "./Machine.ts"
+import { missingInterfaces } from "./manifests/NetworkConfiguration.ts"
 import { ObservedState, type RemoteState, type VitistackFacts } from "./ObservedState.ts"
 import type { VmSpec } from "./VmSpec.ts"
 
@@ -257,7 +258,8 @@ export const applyAction = (w: World, a: Action): World => {
     case "PatchNetworkConfiguration":
       // Content precondition: the fresh object gets the wanted interfaces (other fields of an entry are kept).
       return withVitistack(w, (v) =>
-        v.networkConfiguration._tag !== "Present"
+        v.networkConfiguration._tag !== "Present" ||
+        missingInterfaces(v.networkConfiguration.value, a.after.interfaces).length === 0
           ? v
           : {
               ...v,
