@@ -96,7 +96,11 @@ describe("the probe in observe (opt-in)", () => {
 
   it.effect("on: the probe's size, unless the Machine says its own", () => {
     const probed: Array<string> = []
-    const probe = (url: string) => Effect.sync(() => (probed.push(url), Option.some("4Gi")))
+    const probe = (url: string) =>
+      Effect.sync(() => {
+        probed.push(url)
+        return Option.some("4Gi")
+      })
     const w = twoClusters()
     w.supervisor.seed([iso()])
     return Effect.gen(function* () {

@@ -81,9 +81,9 @@ describe("boot media on real apiservers", () => {
       await running("img")
       const dv = await getObject(remote, "DataVolume", "img", ns)
       expect((dv?.status as any)?.phase).toBe("Succeeded")
-      expect((dv?.spec as any).source).toEqual({ http: { url: "https://images.example/noble.qcow2" } })
+      expect((dv!.spec as any).source).toEqual({ http: { url: "https://images.example/noble.qcow2" } })
       const vm = await getObject(remote, "VirtualMachine", "img", ns)
-      const tspec = (vm?.spec as any).template.spec
+      const tspec = (vm!.spec as any).template.spec
       expect(tspec.volumes).toEqual([
         { name: "root", dataVolume: { name: "img" } },
         { name: "cloudinitdisk", cloudInitNoCloud: { secretRef: { name: "img-cloudinit" } } }
@@ -133,13 +133,13 @@ describe("boot media on real apiservers", () => {
       )
       await running("inst")
       const disks = async () =>
-        ((await getObject(remote, "VirtualMachine", "inst", ns))?.spec as any).template.spec.domain.devices.disks
+        ((await getObject(remote, "VirtualMachine", "inst", ns))!.spec as any).template.spec.domain.devices.disks
       expect(await disks()).toEqual([
         { name: "root", disk: { bus: "virtio" }, bootOrder: 1 },
         { name: "cdrom-iso", cdrom: { bus: "sata" }, bootOrder: 2 }
       ])
       expect(
-        ((await getObject(remote, "DataVolume", "inst-iso", ns))?.spec as any).storage.resources.requests.storage
+        ((await getObject(remote, "DataVolume", "inst-iso", ns))!.spec as any).storage.resources.requests.storage
       ).toBe("1Gi")
       await run(
         supervisor.patch(refOf("Machine", "inst", ns), {
@@ -190,7 +190,7 @@ describe("boot media on real apiservers", () => {
       expect(first.userdata).toContain("hostname: one")
       expect(first.userdata).toContain('ssh_authorized_keys:\n  - "ssh-ed25519 AAAAexample e2e@test"')
       expect(first.networkdata).toBe("version: 2\nethernets: {}\n")
-      const volumes = ((await getObject(remote, "VirtualMachine", "ci", ns))?.spec as any).template.spec.volumes
+      const volumes = ((await getObject(remote, "VirtualMachine", "ci", ns))!.spec as any).template.spec.volumes
       expect(volumes.at(-1)).toEqual({
         name: "cloudinitdisk",
         cloudInitNoCloud: { secretRef: { name: "ci-cloudinit" }, networkDataSecretRef: { name: "ci-cloudinit" } }
