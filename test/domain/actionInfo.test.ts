@@ -14,12 +14,12 @@ describe("actionInfo", () => {
     assert.deepStrictEqual(
       tags.filter((t) => actionInfo[t].scope === "supervisor"),
       [
+        "CreateNetworkConfiguration",
+        "PatchNetworkConfiguration",
         "AddFinalizer",
         "RemoveFinalizer",
         "PersistPlacement",
-        "PatchMachineAnnotation",
-        "CreateNetworkConfiguration",
-        "PatchNetworkConfiguration"
+        "PatchMachineAnnotation"
       ]
     )
     for (const t of tags)

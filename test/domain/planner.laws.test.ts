@@ -51,7 +51,7 @@ const converge = (
   return { world, rounds, last }
 }
 
-describe("planner laws", () => {
+describe("planner laws", { timeout: 120_000 }, () => {
   it("totality: any schema-valid Machine × ObservedState × Settings gives a Plan and a status, never a throw", () => {
     fc.assert(
       fc.property(
@@ -250,7 +250,10 @@ describe("planner laws", () => {
             case "DeleteNetworkAttachmentDefinition": {
               const usage = remote?.networkAttachments
               assert.isTrue(settings.createNetworkAttachments === true && isDeleting(machine))
-              assert.strictEqual(remote?.vm._tag, "Absent")
+              // After our VM is gone (a VM of someone else's with the name counts through `inUse`, as every VM does).
+              assert.isTrue(
+                remote?.vm._tag === "Absent" || (remote?.vm._tag === "Present" && !ours(remote.vm.value.labels))
+              )
               assert.isTrue(
                 usage?._tag === "Present" &&
                   usage.value.ours.some((n) => n.name === a.target.name) &&

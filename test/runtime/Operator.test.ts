@@ -122,7 +122,7 @@ describe("runOperator", () => {
       const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings }))
       yield* until(
         () =>
-          (Option.getOrUndefined(w.supervisor.object(refOf("KubevirtConfig", "remote-gone")))?.status as any)?.phase ===
+          (Option.getOrUndefined(w.supervisor.object(refOf("KubevirtConfig", "remote-gone")))!.status as any)?.phase ===
           "Error"
       )
       const status = Option.getOrUndefined(w.supervisor.object(refOf("KubevirtConfig", "remote-gone")))?.status as any
@@ -260,15 +260,15 @@ describe("runOperator", () => {
         w.supervisor.seed([nn({ vlanId: 7 })])
         yield* until(() => statusOf(w, "vlan-vm", "team-a")?.phase === "Running", 100)
         const nc = Option.getOrUndefined(w.supervisor.object(refOf("NetworkConfiguration", "vlan-vm", "team-a")))
-        const recorded = (nc?.spec as any).networkInterfaces
+        const recorded = (nc!.spec as any).networkInterfaces
         assert.strictEqual(recorded[0].name, "vlan7")
         assert.match(recorded[0].macAddress, /^02:12:/)
         const vm = Option.getOrUndefined(w.remote.object(refOf("VirtualMachine", "vlan-vm", "team-a")))
-        assert.deepStrictEqual((vm?.spec as any).template.spec.networks, [
+        assert.deepStrictEqual((vm!.spec as any).template.spec.networks, [
           { name: "vlan7", multus: { networkName: "vlan7" } }
         ])
         assert.strictEqual(
-          (vm?.spec as any).template.spec.domain.devices.interfaces[0].macAddress,
+          (vm!.spec as any).template.spec.domain.devices.interfaces[0].macAddress,
           recorded[0].macAddress
         )
         assert.strictEqual(statusOf(w, "vlan-vm", "team-a")?.networkInterfaces[0].macAddress, recorded[0].macAddress)

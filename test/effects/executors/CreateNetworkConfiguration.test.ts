@@ -43,7 +43,7 @@ describe("executeCreateNetworkConfiguration", () => {
       assert.deepStrictEqual(ncs[0]?.metadata.ownerReferences, [
         { apiVersion: "vitistack.io/v1alpha1", kind: "Machine", name: "vm-a", uid: "m-uid", controller: true }
       ])
-      assert.deepStrictEqual((ncs[0]?.spec as any).networkInterfaces, [
+      assert.deepStrictEqual((ncs[0]!.spec as any).networkInterfaces, [
         { name: "vlan7", macAddress: "02:12:00:00:00:07" }
       ])
     }).pipe(Effect.provide(w.layer))

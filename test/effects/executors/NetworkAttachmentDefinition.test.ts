@@ -35,7 +35,7 @@ describe("NetworkAttachmentDefinition executors", () => {
       const [o] = w.remote.objects({ kind: "NetworkAttachmentDefinition" })
       assert.deepStrictEqual(o?.metadata.labels, create.after.labels)
       assert.strictEqual(
-        (o?.spec as any).config,
+        (o!.spec as any).config,
         '{"cniVersion":"1.0.0","name":"br0","plugins":[{"type":"bridge","bridge":"br0","ipam":{},"vlan":7}]}'
       )
       const other = twoClusters()

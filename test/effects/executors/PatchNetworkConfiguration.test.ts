@@ -52,11 +52,11 @@ describe("executePatchNetworkConfiguration", () => {
       return Effect.gen(function* () {
         yield* executePatchNetworkConfiguration(patch)
         const [o] = w.supervisor.objects({ kind: "NetworkConfiguration" })
-        assert.deepStrictEqual((o?.spec as any).networkInterfaces, [
+        assert.deepStrictEqual((o!.spec as any).networkInterfaces, [
           { name: "vlan7", macAddress: "02:12:00:00:00:07", ipv4Addresses: ["10.0.0.7"] },
           { name: "lan", macAddress: "02:12:00:00:00:08" }
         ])
-        assert.deepStrictEqual((o?.status as any).networkInterfaces[0].ipv4Addresses, ["10.0.0.7"])
+        assert.deepStrictEqual((o!.status as any).networkInterfaces[0].ipv4Addresses, ["10.0.0.7"])
         const rv = o?.metadata.resourceVersion
         yield* executePatchNetworkConfiguration(patch)
         assert.strictEqual(w.supervisor.objects({ kind: "NetworkConfiguration" })[0]?.metadata.resourceVersion, rv)
@@ -71,7 +71,7 @@ describe("executePatchNetworkConfiguration", () => {
       const error = yield* Effect.flip(executePatchNetworkConfiguration(patch))
       assert.strictEqual(error._tag, "NotOurs")
       assert.strictEqual(
-        (w.supervisor.objects({ kind: "NetworkConfiguration" })[0]?.spec as any).networkInterfaces.length,
+        (w.supervisor.objects({ kind: "NetworkConfiguration" })[0]!.spec as any).networkInterfaces.length,
         1
       )
     }).pipe(Effect.provide(w.layer))
