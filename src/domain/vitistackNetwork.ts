@@ -24,6 +24,7 @@ import type { Settings } from "./Settings.ts"
 import { type StaticSubnet, staticSubnet } from "./staticIp.ts"
 import { halted, nothing, type RemoteStep, type StepResult } from "./step.ts"
 import { POD_NETWORK, type VmNetwork } from "./VmSpec.ts"
+import { NETWORKS_FIELD } from "./vmDrift.ts"
 
 /** The Machine field that names a NetworkNamespace. */
 export const NETWORK_NAMESPACE_FIELD = "spec.network.networkNamespaceName"
@@ -321,7 +322,7 @@ export const vitistackNetworkStep: RemoteStep = {
           ready: diagnostics.length === 0,
           waiting: diagnostics,
           // Like a create, a patch that moves the VM to this network waits for the NAD.
-          gatesPatch: (changes) => changes.some((c) => c.field === "spec.template.spec.networks")
+          gatesPatch: (changes) => changes.some((c) => c.field === NETWORKS_FIELD)
         }
       ]
     })
