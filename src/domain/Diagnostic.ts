@@ -41,7 +41,12 @@ export const BlockingReasons = [
   "InvalidIsoSize",
   "InvalidCloudInit",
   "CloudInitTooLarge",
-  "InvalidArchitecture"
+  "InvalidArchitecture",
+  "InvalidNetworkNamespaceName",
+  "AmbiguousNetworkNamespace",
+  "StaticIpConfigMissing",
+  "InvalidStaticIpConfig",
+  "NetworkNamespaceConflict"
 ] as const
 export type BlockingReason = (typeof BlockingReasons)[number]
 
@@ -72,7 +77,15 @@ export const WaitingReasons = [
   "ImportFailed",
   "CloudInitSecretUnknown",
   "CloudInitSecretTerminating",
-  "GoOperatorVirtualMachineExists"
+  "GoOperatorVirtualMachineExists",
+  "NetworkNamespaceUnknown",
+  "NetworkNamespaceMissing",
+  "NetworkNamespaceNotProvisioned",
+  "NetworkConfigurationUnknown",
+  "NetworkConfigurationTerminating",
+  "MacAddressesUnknown",
+  "NoFreeMacAddress",
+  "WaitingForStaticIP"
 ] as const
 export type WaitingReason = (typeof WaitingReasons)[number]
 
@@ -91,7 +104,6 @@ export type AdvisoryReason = (typeof AdvisoryReasons)[number]
 /** Reasons of `info`: notes for reviewers (a deletion step in progress is followed up by a watch event). */
 export const InfoReasons = [
   "OutOfScope",
-  "NetworkNamespaceIgnored",
   "PvcImmutableDrift",
   "PvcNotInSpec",
   "Orphaned",
@@ -105,7 +117,9 @@ export const InfoReasons = [
   "WaitingForCloudInitSecret",
   "AdoptionFollowUp",
   "GoOperatorObjectNotAdopted",
-  "GoOperatorObjectsUnknown"
+  "GoOperatorObjectsUnknown",
+  "MacAddressCollision",
+  "StaticIpNotRendered"
 ] as const
 export type InfoReason = (typeof InfoReasons)[number]
 

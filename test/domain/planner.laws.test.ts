@@ -19,6 +19,8 @@ import {
   SOURCE_MACHINE_LABEL
 } from "../../src/domain/labels.ts"
 import { hasFinalizer, isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
+import { deriveMac, MAX_DERIVATIONS, normalizeMac } from "../../src/domain/macAddress.ts"
+import { ownsNetworkConfiguration, staticNetworkData } from "../../src/domain/networkConfiguration.ts"
 import { ObservedState, type RemoteState } from "../../src/domain/ObservedState.ts"
 import { remoteStateFromObjects } from "../../src/domain/observedFromObjects.ts"
 import { decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
@@ -29,11 +31,26 @@ import { Settings } from "../../src/domain/Settings.ts"
 import { simulate, type World } from "../../src/domain/simulate.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
 import { decideTenancy } from "../../src/domain/tenancy.ts"
-import { adoptionScenario, fromSchema, goWorld, RUNS, scenario } from "../fixtures/arbitraries.ts"
+import { adoptionScenario, fromSchema, goWorld, RUNS, scenario, vitistackScenario } from "../fixtures/arbitraries.ts"
 
 const params = { numRuns: RUNS, verbose: 1 } as const
-/** Every world, a quarter of them with adoption on and the Go operator's objects around (ADR 0014). */
-const worlds = fc.oneof({ arbitrary: scenario, weight: 3 }, { arbitrary: adoptionScenario, weight: 1 })
+/**
+ * Every kind of world, and as often worlds where only vitistack networking varies around a valid Machine; a fifth of
+ * them with adoption on and the Go operator's objects around (ADR 0014).
+ */
+const worlds = fc.oneof(
+  { arbitrary: scenario, weight: 2 },
+  { arbitrary: vitistackScenario, weight: 2 },
+  { arbitrary: adoptionScenario, weight: 1 }
+)
+/** The MACs each action writes, by interface name (VM creates and patches, NetworkConfiguration writes). */
+const writtenMacs = (a: Action): ReadonlyArray<{ readonly iface: string; readonly mac: string }> =>
+  a._tag === "CreateVirtualMachine" || a._tag === "PatchVirtualMachine"
+    ? a.after.networks.flatMap((n) => (n.macAddress === undefined ? [] : [{ iface: n.name, mac: n.macAddress }]))
+    : a._tag === "CreateNetworkConfiguration" || a._tag === "PatchNetworkConfiguration"
+      ? a.after.interfaces.map((i) => ({ iface: i.name, mac: i.macAddress }))
+      : []
+
 const hasBootMedia = (m: Machine) => (m.spec.os?.imageID ?? "") !== "" || (m.spec.os?.isoUri ?? "") !== ""
 const remoteOf = (o: ObservedState) => (o.remote._tag === "Present" ? o.remote.value : undefined)
 /** The actions that make an object of the Go operator's ours (ADR 0014). */
@@ -57,8 +74,7 @@ const converge = (
   return { world, rounds, last }
 }
 
-// Generation dominates: a law that keeps 1 world in 10 (scope) needs ~10,000 of them; the machine is shared.
-describe("planner laws", { timeout: 30_000 }, () => {
+describe("planner laws", { timeout: 120_000 }, () => {
   it("totality: any schema-valid Machine × ObservedState × Settings gives a Plan and a status, never a throw", () => {
     fc.assert(
       fc.property(
@@ -101,7 +117,7 @@ describe("planner laws", { timeout: 30_000 }, () => {
 
   it("convergence on deletion: at most 5 rounds (VM, DataVolumes, PVCs, cloud-init Secret, finalizer)", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings }) => {
+      fc.property(worlds, ({ machine, observed, settings }) => {
         fc.pre(isDeleting(machine))
         const r = converge({ machine, observed }, settings, 5)
         assert.deepStrictEqual(r.last, [])
@@ -170,6 +186,14 @@ describe("planner laws", { timeout: 30_000 }, () => {
         if (first("CreateSecret") >= 0 && first("CreateVirtualMachine") >= 0)
           assert.isBelow(first("CreateSecret"), first("CreateVirtualMachine"))
         assert.isFalse(first("CreateDataVolume") >= 0 && first("CreateVirtualMachine") >= 0)
+        // The MACs are recorded and the NAD exists before the VM that uses them.
+        for (const t of [
+          "CreateNetworkConfiguration",
+          "PatchNetworkConfiguration",
+          "CreateNetworkAttachmentDefinition"
+        ])
+          if (first(t) >= 0 && first("CreateVirtualMachine") >= 0)
+            assert.isBelow(first(t), first("CreateVirtualMachine"))
         // Deletion: the VM first, alone; then DataVolumes, then PVCs, then the Secret, each in a round of its own; the
         // finalizer goes alone at the end.
         for (const child of ["DeleteDataVolume", "DeletePvc", "DeleteSecret"])
@@ -190,7 +214,13 @@ describe("planner laws", { timeout: 30_000 }, () => {
         const p = plan({ machine, observed, settings })
         const remote = remoteOf(observed)
         const ours = (labels: Readonly<Record<string, string>>) => isOwnedBy(labels, machine.metadata.name)
-        if (hasErrors(p)) assert.isFalse(p.actions.some(isRemote), "a plan with an Error has no remote write")
+        if (hasErrors(p)) {
+          assert.isFalse(p.actions.some(isRemote), "a plan with an Error has no remote write")
+          assert.isFalse(
+            p.actions.some((a) => a._tag === "CreateNetworkConfiguration" || a._tag === "PatchNetworkConfiguration"),
+            "nor a NetworkConfiguration write"
+          )
+        }
         // Adoption (ADR 0014): only with the setting; a round that adopts writes nothing else remote (it never
         // deletes, recreates or patches a spec), and it names the Machine's own namespace on its placed cluster.
         const managedBy = settings.adoptGoOperator
@@ -220,6 +250,7 @@ describe("planner laws", { timeout: 30_000 }, () => {
             p.actions.some((a) => isRemote(a) || a._tag === "PersistPlacement"),
             "no remote write or placement on a cluster the namespace may not use"
           )
+        const nc = observed.vitistack?.networkConfiguration
         for (const a of p.actions) {
           switch (a._tag) {
             case "EnsureNamespace":
@@ -293,6 +324,31 @@ describe("planner laws", { timeout: 30_000 }, () => {
                   )
               )
               break
+            case "CreateNetworkConfiguration":
+              assert.strictEqual(nc?._tag, "Absent")
+              break
+            case "PatchNetworkConfiguration":
+              assert.isTrue(nc?._tag === "Present" && ownsNetworkConfiguration(nc.value, machine))
+              break
+            case "CreateNetworkAttachmentDefinition":
+              assert.isTrue(settings.createNetworkAttachments === true, "only with the opt-in")
+              assert.isTrue(remote?.nads._tag === "Present" && !remote.nads.value.includes(a.target.name))
+              break
+            case "DeleteNetworkAttachmentDefinition": {
+              const usage = remote?.networkAttachments
+              assert.isTrue(settings.createNetworkAttachments === true && isDeleting(machine))
+              // After our VM is gone (a VM of someone else's with the name counts through `inUse`, as every VM does).
+              assert.isTrue(
+                remote?.vm._tag === "Absent" || (remote?.vm._tag === "Present" && !ours(remote.vm.value.labels))
+              )
+              assert.isTrue(
+                usage?._tag === "Present" &&
+                  usage.value.ours.some((n) => n.name === a.target.name) &&
+                  !usage.value.inUse.includes(a.target.name),
+                "only ours, and only unused"
+              )
+              break
+            }
             case "RemoveFinalizer": {
               const orphan = machine.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Orphan"
               const placed = (machine.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
@@ -317,6 +373,73 @@ describe("planner laws", { timeout: 30_000 }, () => {
               break
           }
         }
+      }),
+      params
+    )
+  })
+
+  it("MACs are never random: each is the recorded one, the live VM's, or a derivation (and the same input gives the same)", () => {
+    fc.assert(
+      fc.property(worlds, ({ machine, observed, settings }) => {
+        const p = plan({ machine, observed, settings })
+        const nc = observed.vitistack?.networkConfiguration
+        const remote = remoteOf(observed)
+        for (const a of p.actions)
+          for (const { iface, mac } of writtenMacs(a)) {
+            const recorded =
+              nc?._tag === "Present" &&
+              nc.value.interfaces.some((i) => i.name === iface && normalizeMac(i.macAddress ?? "") === mac)
+            const live =
+              (remote?.vm._tag === "Present" &&
+                remote.vm.value.spec.networks.some((n) => n.name === iface && n.macAddress === mac)) ||
+              (remote?.vmi._tag === "Present" &&
+                remote.vmi.value.interfaces.some((i) => i.name === iface && i.mac === mac))
+            const derived = Array.from({ length: MAX_DERIVATIONS }, (_, k) =>
+              deriveMac(
+                {
+                  cluster: p.cluster ?? "",
+                  namespace: machine.metadata.namespace,
+                  machine: machine.metadata.name,
+                  iface
+                },
+                k,
+                "12"
+              )
+            ).includes(mac)
+            assert.isTrue(recorded || live || derived, `${a._tag} ${iface}=${mac} comes from nowhere`)
+          }
+        assert.deepStrictEqual(plan({ machine, observed, settings }), p)
+      }),
+      params
+    )
+  })
+
+  it("the MAC an existing NetworkConfiguration records always wins", () => {
+    fc.assert(
+      fc.property(worlds, ({ machine, observed, settings }) => {
+        const nc = observed.vitistack?.networkConfiguration
+        fc.pre(nc?._tag === "Present")
+        const recorded = new Map(
+          (nc?._tag === "Present" ? nc.value.interfaces : []).flatMap((i) =>
+            i.name === undefined || i.macAddress === undefined ? [] : [[i.name, normalizeMac(i.macAddress)] as const]
+          )
+        )
+        for (const a of plan({ machine, observed, settings }).actions)
+          for (const { iface, mac } of writtenMacs(a))
+            if (recorded.has(iface)) assert.strictEqual(mac, recorded.get(iface), `${a._tag} ${iface}`)
+      }),
+      params
+    )
+  })
+
+  it("static waits never create the VM (nor its cloud-init Secret without the network-config)", () => {
+    fc.assert(
+      fc.property(worlds, ({ machine, observed, settings }) => {
+        fc.pre(staticNetworkData(machine, observed.vitistack)._tag === "Waiting")
+        const tags = plan({ machine, observed, settings }).actions.map((a) => a._tag)
+        assert.notInclude(tags, "CreateVirtualMachine")
+        assert.notInclude(tags, "CreateSecret")
+        assert.notInclude(tags, "PatchSecret")
       }),
       params
     )
@@ -405,7 +528,7 @@ const projected = (a: Action) => {
   return rest
 }
 
-describe("adoption laws (ADR 0014)", { timeout: 30_000 }, () => {
+describe("adoption laws (ADR 0014)", { timeout: 120_000 }, () => {
   it("adopts exactly the Go operator's objects for this Machine in its namespace on its cluster, by our names; never another Machine's, another MANAGED_BY's, one elsewhere, one claimed or being deleted", () => {
     fc.assert(
       fc.property(goWorld, ({ machine, settings, objects }) => {
@@ -534,9 +657,11 @@ describe("adoption laws (ADR 0014)", { timeout: 30_000 }, () => {
       fc.property(worlds, ({ machine, observed, settings }) => {
         const off = withoutAdoption(settings)
         assert.isFalse(plan({ machine, observed, settings: off }).actions.some(isAdopt))
-        const reads = remoteReads(machine, off)
+        const reads = remoteReads(machine, { settings: off })
         assert.isUndefined(reads.goOperator)
-        assert.deepStrictEqual(queriesOf(reads), queriesOf(remoteReads(machine)))
+        // With it, the same reads plus the two lists by the Go operator's labels, and nothing else.
+        const on = remoteReads(machine, { settings: Settings.make({ ...off, adoptGoOperator: "kubevirt-operator" }) })
+        assert.deepStrictEqual(queriesOf(on), [...queriesOf(reads), ...(on.goOperator?.queries ?? [])])
         if (!hasGoLabels(remoteOf(observed)))
           assert.deepStrictEqual(
             plan({ machine, observed, settings }).actions,
