@@ -1,6 +1,6 @@
 # Multi-stage build: install production dependencies with npm ci, then run on a slim Node 24 image as non-root.
 # The operator runs its TypeScript sources directly (Node 24 strips types), so there is no compile step. NODE_OPTIONS
-# holds scripts/image/nodeFlags.ts's V8 flags (a 1 MiB young generation: about 20 MiB less RSS; ADR 0013).
+# holds scripts/image/nodeFlags.ts's V8 flags (a 1 MiB young generation: about 20 MiB less RSS; ADR 0017).
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

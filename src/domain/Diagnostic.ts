@@ -41,7 +41,12 @@ export const BlockingReasons = [
   "InvalidIsoSize",
   "InvalidCloudInit",
   "CloudInitTooLarge",
-  "InvalidArchitecture"
+  "InvalidArchitecture",
+  "InvalidNetworkNamespaceName",
+  "AmbiguousNetworkNamespace",
+  "StaticIpConfigMissing",
+  "InvalidStaticIpConfig",
+  "NetworkNamespaceConflict"
 ] as const
 export type BlockingReason = (typeof BlockingReasons)[number]
 
@@ -71,7 +76,16 @@ export const WaitingReasons = [
   "ImportInProgress",
   "ImportFailed",
   "CloudInitSecretUnknown",
-  "CloudInitSecretTerminating"
+  "CloudInitSecretTerminating",
+  "GoOperatorVirtualMachineExists",
+  "NetworkNamespaceUnknown",
+  "NetworkNamespaceMissing",
+  "NetworkNamespaceNotProvisioned",
+  "NetworkConfigurationUnknown",
+  "NetworkConfigurationTerminating",
+  "MacAddressesUnknown",
+  "NoFreeMacAddress",
+  "WaitingForStaticIP"
 ] as const
 export type WaitingReason = (typeof WaitingReasons)[number]
 
@@ -90,7 +104,6 @@ export type AdvisoryReason = (typeof AdvisoryReasons)[number]
 /** Reasons of `info`: notes for reviewers (a deletion step in progress is followed up by a watch event). */
 export const InfoReasons = [
   "OutOfScope",
-  "NetworkNamespaceIgnored",
   "PvcImmutableDrift",
   "PvcNotInSpec",
   "Orphaned",
@@ -101,7 +114,12 @@ export const InfoReasons = [
   "StorageProfileNoMatch",
   "CloudInitFromSshKeys",
   "WaitingForDataVolumes",
-  "WaitingForCloudInitSecret"
+  "WaitingForCloudInitSecret",
+  "AdoptionFollowUp",
+  "GoOperatorObjectNotAdopted",
+  "GoOperatorObjectsUnknown",
+  "MacAddressCollision",
+  "StaticIpNotRendered"
 ] as const
 export type InfoReason = (typeof InfoReasons)[number]
 

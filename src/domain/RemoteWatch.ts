@@ -12,6 +12,8 @@ import type { KindOf } from "./reads.ts"
 export interface PlacedMachines {
   /** The keys (`namespace/name`) of the Machines placed on `cluster` in `namespace`. */
   readonly inNamespace: (cluster: string, namespace: string) => ReadonlyArray<string>
+  /** Whether the Machine `key` (`namespace/name`) is placed on `cluster`. */
+  readonly isPlaced: (cluster: string, key: string) => boolean
 }
 
 export interface RemoteWatch {
@@ -27,4 +29,10 @@ export interface RemoteWatch {
   readonly optional?: { readonly reprobeAfter: Duration.Duration } | undefined
   /** This watch's list succeeding or failing is what the cluster's health (KubevirtConfig status) reports. */
   readonly reportsHealth?: boolean | undefined
+  /**
+   * The watch selects another manager's objects (the Go operator's, for adoption, ADR 0014), of which only the names
+   * are read: the operator's cache of it keeps their metadata, indexed by `machineLabel` (the label naming the Machine
+   * an object is for). Omitted: the watch of objects of ours (or of every object of the kind).
+   */
+  readonly others?: { readonly machineLabel: string } | undefined
 }

@@ -22,7 +22,31 @@ export class Settings extends Schema.Class<Settings>("Settings")({
    * `DISABLE_CPU_HT_FEATURE`, default true: host-model CPUs get `ht` disabled, without which guests crash-loop on
    * KubeVirt >= 1.8 (reference W22). Absent counts as true.
    */
-  disableCpuHtFeature: Schema.optionalKey(Schema.Boolean)
+  disableCpuHtFeature: Schema.optionalKey(Schema.Boolean),
+  /**
+   * `ADOPT_GO_OPERATOR` (off by default): the Go operator's `MANAGED_BY` value (`GO_OPERATOR_MANAGED_BY`, default
+   * `kubevirt-operator`) whose objects for a Machine this operator adopts (ADR 0014). Absent: adoption is off, and
+   * nothing the Go operator created is read, adopted or changed.
+   */
+  adoptGoOperator: Schema.optionalKey(Schema.String),
+  /**
+   * `MAC_SET`: the second octet of derived MAC addresses (`02:<MAC_SET>:...`, ADR 0013), two lower-case hex digits;
+   * absent counts as `12` (the Go operator's default).
+   */
+  macSet: Schema.optionalKey(Schema.String),
+  /**
+   * `CREATE_NETWORK_ATTACHMENTS` / `--create-network-attachments` (ADR 0013): the operator creates the VLAN
+   * NetworkAttachmentDefinition a NetworkNamespace names when it is missing, and deletes the ones it created once no
+   * VM of their namespace uses them. Absent counts as false: NADs are the cluster owner's, looked up and waited for.
+   */
+  createNetworkAttachments: Schema.optionalKey(Schema.Boolean),
+  /** `NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION` of the NADs the operator creates; absent counts as `1.0.0`. */
+  nadCniVersion: Schema.optionalKey(Schema.String),
+  /**
+   * `IP_SOURCE`: where `status.publicIPAddresses` come from: `vmi` (absent: the default) or `networkconfiguration`
+   * (the NetworkConfiguration's status, as the Go operator's F39).
+   */
+  ipSource: Schema.optionalKey(Schema.Literals(["vmi", "networkconfiguration"]))
 }) {}
 
 export const defaultSettings: Settings = Settings.make({

@@ -31,7 +31,12 @@ export const VmNetwork = Schema.Struct({
   /** The NAD is the VM's default network, in place of the pod network. */
   primary: Schema.optionalKey(Schema.Boolean),
   /** Network boot: the interface's place in the boot order (after the disks; reference F27). */
-  bootOrder: Schema.optionalKey(Schema.Number)
+  bootOrder: Schema.optionalKey(Schema.Number),
+  /**
+   * The interface's MAC address (ADR 0013: a Machine whose network comes from a NetworkNamespace; recorded in its
+   * NetworkConfiguration). Set at creation and carried by patches that rewrite interfaces; not compared for drift.
+   */
+  macAddress: Schema.optionalKey(Schema.String)
 })
 export type VmNetwork = typeof VmNetwork.Type
 
@@ -67,6 +72,12 @@ export const VmSpec = Schema.Struct({
   memory: Schema.String,
   disks: Schema.Array(VmDisk),
   networks: Schema.Array(VmNetwork),
-  cloudInit: Schema.optionalKey(VmCloudInit)
+  cloudInit: Schema.optionalKey(VmCloudInit),
+  /**
+   * The names in `spec.dataVolumeTemplates` of a live VM: the Go operator's ISO (reference F17), on a VM adopted from
+   * it (ADR 0014). Ours use standalone DataVolumes (ADR 0010) and never have any, so a desired VmSpec has none and a
+   * patch removes them (the DataVolume stays, adopted on its own).
+   */
+  dataVolumeTemplates: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type VmSpec = typeof VmSpec.Type

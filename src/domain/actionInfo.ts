@@ -7,6 +7,7 @@
 import type { Action, ActionOf, ActionTag } from "./Action.ts"
 import type { CloudInitSecretSpec } from "./CloudInitSecretSpec.ts"
 import { renderSummary } from "./cloudInitPayload.ts"
+import type { NetworkConfigurationSpec } from "./NetworkConfigurationSpec.ts"
 import { refKey } from "./ObjectRef.ts"
 import type { VmNetwork } from "./VmSpec.ts"
 
@@ -23,12 +24,20 @@ export interface ActionInfo<T extends ActionTag> {
   readonly detail: (a: ActionOf<T>) => string
 }
 
-/** `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary). */
+/**
+ * `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary), and the MAC in brackets
+ * when it is fixed (ADR 0013).
+ */
 const networkText = (n: VmNetwork): string =>
-  n.nad === undefined ? "pod" : `${n.name}=${n.nad}${n.primary === true ? "*" : ""}`
+  `${n.nad === undefined ? "pod" : `${n.name}=${n.nad}${n.primary === true ? "*" : ""}`}${n.macAddress === undefined ? "" : `[${n.macAddress}]`}`
 
-/** The VM has the pod network and nothing else (then `plan` does not mention networks). */
-const podOnly = (networks: ReadonlyArray<VmNetwork>): boolean => networks.every((n) => n.nad === undefined)
+/** The VM has the pod network with no fixed MAC and nothing else (then `plan` does not mention networks). */
+const podOnly = (networks: ReadonlyArray<VmNetwork>): boolean =>
+  networks.every((n) => n.nad === undefined && n.macAddress === undefined)
+
+/** `networkNamespace=team-a/vlan-2101 interfaces=vlan2101=02:12:...` */
+const networkConfigurationText = (s: NetworkConfigurationSpec) =>
+  ` name=${s.shortName} networkNamespace=${s.namespace}/${s.networkNamespaceName} interfaces=${s.interfaces.map((i) => `${i.name}=${i.macAddress}`).join(",")}`
 
 const finalizerDetail = (a: { readonly finalizer: string }) => ` finalizer ${a.finalizer}`
 
@@ -38,6 +47,18 @@ const secretDetail = (s: CloudInitSecretSpec) =>
 
 const diskText = (d: { readonly claimName: string; readonly dataVolume?: boolean; readonly cdrom?: boolean }) =>
   `${d.claimName}${d.cdrom === true ? "(cdrom)" : d.dataVolume === true ? "(dv)" : ""}`
+
+/** `labels +managed-by=…,+source-machine=…`: what adopting adds (ADR 0014). */
+const adoptDetail = (a: {
+  readonly labels: Readonly<Record<string, string>>
+  readonly annotations: Readonly<Record<string, string>>
+}) => {
+  const added = (r: Readonly<Record<string, string>>) =>
+    Object.entries(r)
+      .map(([k, v]) => `+${k}=${v}`)
+      .join(",")
+  return ` labels ${added(a.labels)}${Object.keys(a.annotations).length === 0 ? "" : ` annotations ${added(a.annotations)}`}`
+}
 
 export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   EnsureNamespace: {
@@ -129,6 +150,55 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
     failureReason: "CloudInitSecretDeleteFailed",
     failureMessage: "failed to delete cloud-init Secret on remote cluster",
     detail: () => ""
+  },
+  AdoptVirtualMachine: {
+    scope: "remote",
+    change: "change",
+    failureReason: "VirtualMachineAdoptFailed",
+    failureMessage: "failed to adopt VirtualMachine on remote cluster",
+    detail: adoptDetail
+  },
+  AdoptPvc: {
+    scope: "remote",
+    change: "change",
+    failureReason: "PvcAdoptFailed",
+    failureMessage: "failed to adopt PVC on remote cluster",
+    detail: adoptDetail
+  },
+  AdoptDataVolume: {
+    scope: "remote",
+    change: "change",
+    failureReason: "DataVolumeAdoptFailed",
+    failureMessage: "failed to adopt DataVolume on remote cluster",
+    detail: adoptDetail
+  },
+  CreateNetworkAttachmentDefinition: {
+    scope: "remote",
+    change: "create",
+    failureReason: "NetworkAttachmentCreateFailed",
+    failureMessage: "failed to create NetworkAttachmentDefinition on remote cluster",
+    detail: (a) => ` bridge=br0${a.after.vlanId === undefined ? " untagged" : ` vlan=${a.after.vlanId}`}`
+  },
+  DeleteNetworkAttachmentDefinition: {
+    scope: "remote",
+    change: "destroy",
+    failureReason: "NetworkAttachmentDeleteFailed",
+    failureMessage: "failed to delete NetworkAttachmentDefinition on remote cluster",
+    detail: () => ""
+  },
+  CreateNetworkConfiguration: {
+    scope: "supervisor",
+    change: "create",
+    failureReason: "NetworkConfigurationCreateFailed",
+    failureMessage: "failed to create NetworkConfiguration",
+    detail: (a) => networkConfigurationText(a.after)
+  },
+  PatchNetworkConfiguration: {
+    scope: "supervisor",
+    change: "change",
+    failureReason: "NetworkConfigurationPatchFailed",
+    failureMessage: "failed to update NetworkConfiguration",
+    detail: (a) => ` interfaces ${a.before} ->${networkConfigurationText(a.after).replace(/^.* interfaces=/, " ")}`
   },
   AddFinalizer: {
     scope: "supervisor",

@@ -10,22 +10,20 @@ import type { Action } from "./Action.ts"
 import { type BootSource, DEFAULT_ISO_SIZE, describeSource, ISO_CLEANED_UP_ANNOTATION } from "./bootSource.ts"
 import type { DataVolumeSpec, ObservedDataVolume } from "./DataVolumeSpec.ts"
 import { advisory, type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
-import { type Fact, present } from "./Fact.ts"
 import {
   isOwnedBy,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   ownerAnnotations,
   ownerLabels,
-  SOURCE_MACHINE_ANNOTATION,
-  SOURCE_MACHINE_LABEL
+  sourceMachineKeys
 } from "./labels.ts"
 import { isDeleting, type Machine } from "./Machine.ts"
 import { isUsable, observeDataVolume } from "./manifests/DataVolume.ts"
 import { Kinds, refKey, refOf } from "./ObjectRef.ts"
 import { parseQuantity } from "./Quantity.ts"
 import type { RemoteWatch } from "./RemoteWatch.ts"
-import { answerAt, firstUnknown, type Reads } from "./reads.ts"
+import { type Reads, unionByName } from "./reads.ts"
 import type { Settings } from "./Settings.ts"
 import { halted, nothing, type RemoteStep, type StepResult } from "./step.ts"
 
@@ -88,16 +86,7 @@ export const bootMediaReads = (machine: Machine): Reads<ReadonlyArray<ObservedDa
       { _tag: "Get", ref: refOf("DataVolume", name, namespace), optional: true },
       { _tag: "Get", ref: refOf("DataVolume", isoDataVolumeName(name), namespace), optional: true }
     ],
-    fact: (answers): Fact<ReadonlyArray<ObservedDataVolume>> => {
-      const failed = firstUnknown(answers)
-      if (failed !== undefined) return failed
-      const merged = new Map<string, ObservedDataVolume>()
-      for (const [i] of answers.entries()) {
-        const a = answerAt(answers, i)
-        if (a._tag === "Found") for (const o of a.objects) merged.set(o.metadata.name, observeDataVolume(o))
-      }
-      return present([...merged.values()].sort((a, b) => (a.name < b.name ? -1 : 1)))
-    }
+    fact: unionByName(observeDataVolume)
   }
 }
 
@@ -106,10 +95,7 @@ export const bootMediaWatches: ReadonlyArray<RemoteWatch> = [
   {
     kind: Kinds.DataVolume,
     labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
-    toKeys: (o) => {
-      const source = o.metadata.annotations?.[SOURCE_MACHINE_ANNOTATION] ?? o.metadata.labels?.[SOURCE_MACHINE_LABEL]
-      return source === undefined ? [] : [`${o.metadata.namespace}/${source}`]
-    },
+    toKeys: sourceMachineKeys,
     optional: { reprobeAfter: Duration.minutes(10) }
   }
 ]

@@ -11,21 +11,14 @@ import { bootSourceOf } from "./bootSource.ts"
 import { advisory, type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
 import { isDnsLabel } from "./dnsNames.ts"
 import { type Fact, present } from "./Fact.ts"
-import {
-  isOwnedBy,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  ownerLabels,
-  SOURCE_MACHINE_ANNOTATION,
-  SOURCE_MACHINE_LABEL
-} from "./labels.ts"
+import { isOwnedBy, MANAGED_BY_LABEL, MANAGED_BY_VALUE, ownerLabels, sourceMachineKeys } from "./labels.ts"
 import type { Machine, MachineDisk } from "./Machine.ts"
 import { observePvc } from "./manifests/Pvc.ts"
 import { Kinds, refKey, refOf } from "./ObjectRef.ts"
 import type { ClaimPropertySet, ObservedPvc, StorageFacts } from "./ObservedState.ts"
 import { parseQuantity } from "./Quantity.ts"
 import type { RemoteWatch } from "./RemoteWatch.ts"
-import { answerAt, firstUnknown, type Reads } from "./reads.ts"
+import { answerAt, type Reads, unionByName } from "./reads.ts"
 import type { Settings } from "./Settings.ts"
 import { halted, type RemoteStep, type StepResult } from "./step.ts"
 import type { VmDisk } from "./VmSpec.ts"
@@ -163,16 +156,7 @@ export const diskReads = (machine: Machine): Reads<ReadonlyArray<ObservedPvc>> =
         ref: refOf("PersistentVolumeClaim", claim, namespace)
       }))
     ],
-    fact: (answers): Fact<ReadonlyArray<ObservedPvc>> => {
-      const failed = firstUnknown(answers)
-      if (failed !== undefined) return failed
-      const merged = new Map<string, ObservedPvc>()
-      for (const [i] of answers.entries()) {
-        const a = answerAt(answers, i)
-        if (a._tag === "Found") for (const o of a.objects) merged.set(o.metadata.name, observePvc(o))
-      }
-      return present([...merged.values()].sort((a, b) => (a.name < b.name ? -1 : 1)))
-    }
+    fact: unionByName(observePvc)
   }
 }
 
@@ -181,10 +165,7 @@ export const diskWatches: ReadonlyArray<RemoteWatch> = [
   {
     kind: Kinds.PersistentVolumeClaim,
     labelSelector: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
-    toKeys: (o) => {
-      const source = o.metadata.annotations?.[SOURCE_MACHINE_ANNOTATION] ?? o.metadata.labels?.[SOURCE_MACHINE_LABEL]
-      return source === undefined ? [] : [`${o.metadata.namespace}/${source}`]
-    }
+    toKeys: sourceMachineKeys
   }
 ]
 

@@ -40,3 +40,15 @@ export const ownerAnnotations = (machineName: string): Record<string, string> =>
 /** The ownership rule: our `managed-by` label and this Machine's `source-machine` label. */
 export const isOwnedBy = (labels: Readonly<Record<string, string>> | undefined, machineName: string): boolean =>
   labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE && labels[SOURCE_MACHINE_LABEL] === sourceMachineValue(machineName)
+
+/** The Machine key (`namespace/name`) an object of ours names in its `source-machine` label or annotation. */
+export const sourceMachineKeys = (o: {
+  readonly metadata: {
+    readonly namespace?: string | undefined
+    readonly labels?: Readonly<Record<string, string>> | undefined
+    readonly annotations?: Readonly<Record<string, string>> | undefined
+  }
+}): ReadonlyArray<string> => {
+  const source = o.metadata.annotations?.[SOURCE_MACHINE_ANNOTATION] ?? o.metadata.labels?.[SOURCE_MACHINE_LABEL]
+  return source === undefined ? [] : [`${o.metadata.namespace}/${source}`]
+}

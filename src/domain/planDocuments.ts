@@ -13,8 +13,9 @@ import { absent, type Fact, present, unknown } from "./Fact.ts"
 import type { KubeObject } from "./KubeObject.ts"
 import { type Machine, requestedClass } from "./Machine.ts"
 import { namespaceManifest } from "./manifests/Namespace.ts"
+import { networkConfigurationManifest } from "./manifests/NetworkConfiguration.ts"
 import { ObservedState } from "./ObservedState.ts"
-import { remoteStateFromObjects } from "./observedFromObjects.ts"
+import { macOwnersFromObjects, remoteStateFromObjects, vitistackFactsFromObjects } from "./observedFromObjects.ts"
 import type { Plan } from "./Plan.ts"
 import { place } from "./placement.ts"
 import { plan, withDiagnostics } from "./planner.ts"
@@ -33,6 +34,7 @@ export const planDocuments = (
   settings: Settings
 ): Array<Plan> => {
   let objects: ReadonlyArray<KubeObject> = snapshot ?? freshCluster()
+  let supervisorObjects: ReadonlyArray<KubeObject> = docs.objects
   const configs: Fact<ReadonlyArray<string>> =
     docs.kubevirtConfigs.length > 0
       ? present(docs.kubevirtConfigs.map((c) => c.metadata.name))
@@ -72,24 +74,33 @@ export const planDocuments = (
     const mc = docs.machineClasses.find((c) => c.metadata.name === className)
     const placement = placementOf(machine)
     const tenancy = tenancyOf(machine)
+    const cluster = placement._tag === "Placed" ? placement.cluster : undefined
+    const firstRound = vitistackFactsFromObjects(machine, supervisorObjects)
+    const remote =
+      cluster === undefined ? undefined : remoteStateFromObjects(machine, cluster, objects, settings, firstRound)
+    const vitistack =
+      firstRound === undefined || cluster === undefined
+        ? firstRound
+        : macOwnersFromObjects(machine, firstRound, cluster, settings, remote, supervisorObjects)
     const observed = ObservedState.make({
       kubevirtConfigs: configs,
       machineClass: mc === undefined ? absent : present(mc),
       vmSearch: [],
-      remote:
-        placement._tag === "Placed"
-          ? present(remoteStateFromObjects(machine, placement.cluster, objects, settings))
-          : absent,
+      remote: remote === undefined ? absent : present(remote),
       // Secrets and ConfigMaps among the files are the supervisor's: cloud-init sources.
       cloudInitSources: cloudInitSourcesFrom(machine, docs.objects),
-      ...(tenancy === undefined ? {} : { tenancy })
+      ...(tenancy === undefined ? {} : { tenancy }),
+      ...(vitistack === undefined ? {} : { vitistack })
     })
     const p = withDiagnostics(
       plan({ machine, observed, settings }),
       collisions.get(`${machine.metadata.namespace}/${machine.metadata.name}`) ?? []
     )
-    for (const a of p.actions)
+    for (const a of p.actions) {
       if (a._tag === "EnsureNamespace") objects = [...objects, namespaceManifest(a.target.name, a.labels)]
+      if (a._tag === "CreateNetworkConfiguration")
+        supervisorObjects = [...supervisorObjects, networkConfigurationManifest(a.after)]
+    }
     return p
   })
   return plans

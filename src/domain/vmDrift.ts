@@ -41,8 +41,9 @@ export const CLOUD_INIT_FIELD = "spec.template.spec.volumes[cloudinitdisk]"
 export const NETWORKS_FIELD = "spec.template.spec.networks"
 
 /**
- * A NIC's boot order is set at creation only (network boot, reference F27): patching it would rewrite the interfaces
- * and drop the MACs others set on them, so a VM created before it was wanted keeps its interfaces.
+ * A NIC's boot order and its MAC address are set at creation only (network boot, reference F27; stable MACs, ADR
+ * 0013): patching them would rewrite the interfaces and change the guest's address, so a VM keeps its interfaces
+ * until its networks change (and then the patch carries the recorded MACs).
  */
 const canonicalNetwork = (n: VmSpec["networks"][number]) => [n.name, n.nad ?? null, n.primary === true]
 
@@ -52,6 +53,13 @@ const cloudInitText = (v: VmSpec) =>
     : `${v.cloudInit.kind} Secret ${v.cloudInit.secretName}${v.cloudInit.networkData ? " with network data" : ""}`
 
 const features = (v: VmSpec) => show((v.cpu.features ?? []).map((f) => `${f.name}=${f.policy}`))
+
+/** The drift field of `spec.dataVolumeTemplates` (a VM adopted from the Go operator has its ISO there). */
+export const DATA_VOLUME_TEMPLATES_FIELD = "spec.dataVolumeTemplates"
+
+/** A patch's reason: each change as `field before→after`, and whether the guest sees it only after a restart. */
+export const describeDrift = (changes: ReadonlyArray<VmChange>): string =>
+  `VmSpecDrift: ${changes.map((c) => `${c.field} ${c.before}→${c.after}`).join("; ")}${changes.some((c) => c.restart) ? " (takes effect after a restart)" : ""}`
 
 /** The differences, in a fixed field order; empty means no write. */
 export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChange> => {
@@ -107,6 +115,15 @@ export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChan
       before: show(observed.networks),
       after: show(desired.networks),
       restart: true
+    })
+  const templates = (v: VmSpec) => show(v.dataVolumeTemplates ?? [])
+  if (templates(observed) !== templates(desired))
+    changes.push({
+      // Outside the VM's template: KubeVirt needs no restart; the DataVolume is not deleted with it.
+      field: DATA_VOLUME_TEMPLATES_FIELD,
+      before: templates(observed),
+      after: templates(desired),
+      restart: false
     })
   if (cloudInitText(observed) !== cloudInitText(desired))
     changes.push({

@@ -3,7 +3,7 @@
  * one Event instead of creating one per retry. Effects layer. It needs only `create` and `patch` on events (no
  * reads): counts are remembered in a bounded in-process cache, as client-go's recorder does. Recording never fails a
  * reconcile: a failed write is logged and dropped. Messages come from actions and errors, never from Secrets.
- * `layerAsync` (the operator's) takes events off the reconcile's path (ADR 0013): `record` only puts the event in a
+ * `layerAsync` (the operator's) takes events off the reconcile's path (ADR 0017): `record` only puts the event in a
  * bounded pending set; a writer fiber sends it, and the same reason and message again within a window of its last write
  * become one write with a count (client-go's correlator); when the set is full an event is dropped and counted, never
  * waited for.

@@ -12,17 +12,24 @@ import type { Plan } from "../domain/Plan.ts"
 import type { Remotes, Supervisor } from "./Clusters.ts"
 import { type ExecutionError, isRetryable, reasonOf } from "./ExecutionError.ts"
 import { executeAddFinalizer, finalizerChange } from "./executors/AddFinalizer.ts"
+import { executeAdoptDataVolume } from "./executors/AdoptDataVolume.ts"
+import { executeAdoptPvc } from "./executors/AdoptPvc.ts"
+import { executeAdoptVirtualMachine } from "./executors/AdoptVirtualMachine.ts"
 import { executeCreateDataVolume } from "./executors/CreateDataVolume.ts"
+import { executeCreateNetworkAttachmentDefinition } from "./executors/CreateNetworkAttachmentDefinition.ts"
+import { executeCreateNetworkConfiguration } from "./executors/CreateNetworkConfiguration.ts"
 import { executeCreatePvc } from "./executors/CreatePvc.ts"
 import { executeCreateSecret } from "./executors/CreateSecret.ts"
 import { executeCreateVirtualMachine } from "./executors/CreateVirtualMachine.ts"
 import { executeDeleteDataVolume } from "./executors/DeleteDataVolume.ts"
+import { executeDeleteNetworkAttachmentDefinition } from "./executors/DeleteNetworkAttachmentDefinition.ts"
 import { executeDeletePvc } from "./executors/DeletePvc.ts"
 import { executeDeleteSecret } from "./executors/DeleteSecret.ts"
 import { executeDeleteVirtualMachine } from "./executors/DeleteVirtualMachine.ts"
 import { executeEnsureNamespace } from "./executors/EnsureNamespace.ts"
 import { executeExpandPvc } from "./executors/ExpandPvc.ts"
 import { executePatchMachineAnnotation } from "./executors/PatchMachineAnnotation.ts"
+import { executePatchNetworkConfiguration } from "./executors/PatchNetworkConfiguration.ts"
 import { executePatchSecret } from "./executors/PatchSecret.ts"
 import { executePatchVirtualMachine } from "./executors/PatchVirtualMachine.ts"
 import { executePersistPlacement, placementChange } from "./executors/PersistPlacement.ts"
@@ -50,7 +57,14 @@ export const executors: { readonly [T in ActionTag]: Executor<T> } = {
   CreateSecret: executeCreateSecret,
   PatchSecret: executePatchSecret,
   DeleteSecret: executeDeleteSecret,
-  PatchMachineAnnotation: executePatchMachineAnnotation
+  PatchMachineAnnotation: executePatchMachineAnnotation,
+  AdoptVirtualMachine: executeAdoptVirtualMachine,
+  AdoptPvc: executeAdoptPvc,
+  AdoptDataVolume: executeAdoptDataVolume,
+  CreateNetworkAttachmentDefinition: executeCreateNetworkAttachmentDefinition,
+  DeleteNetworkAttachmentDefinition: executeDeleteNetworkAttachmentDefinition,
+  CreateNetworkConfiguration: executeCreateNetworkConfiguration,
+  PatchNetworkConfiguration: executePatchNetworkConfiguration
 }
 
 export const executeAction = (a: Action): Effect.Effect<void, ExecutionError, Supervisor | Remotes> =>
@@ -65,7 +79,7 @@ export interface ExecutionResult {
 }
 
 /**
- * AddFinalizer followed by PersistPlacement on the same Machine: one merge patch with both (ADR 0013), one write
+ * AddFinalizer followed by PersistPlacement on the same Machine: one merge patch with both (ADR 0017), one write
  * instead of two. The order of effects is kept (both land before any remote action), and a failure is reported as
  * the AddFinalizer's, with PersistPlacement skipped, as when the first of two patches failed.
  */

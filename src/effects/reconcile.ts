@@ -42,7 +42,7 @@ export interface ReconcileOptions {
    * When every planned action ran, leave the status to the reconcile that confirms them (queued at once, ahead of the
    * backlog, by the operator): it derives the same status from what the actions made, so the Machine costs one status
    * write instead of two ("creating remote objects", then "waiting for VirtualMachine to run"). The operator passes it
-   * only when the key's previous reconcile did not defer, so a status is never held back twice in a row (ADR 0013).
+   * only when the key's previous reconcile did not defer, so a status is never held back twice in a row (ADR 0017).
    */
   readonly deferStatus?: boolean | undefined
 }
@@ -114,7 +114,14 @@ export const reconcile = Effect.fn("reconcile")(function* (
     const current = decodeMachine(fresh.success.value)
     if (Result.isSuccess(current)) {
       const now = new Date(yield* Effect.clockWith((c) => c.currentTimeMillis)).toISOString()
-      const status = deriveStatus({ machine: current.success, observed, plan, outcome: execution, now })
+      const status = deriveStatus({
+        machine: current.success,
+        observed,
+        plan,
+        outcome: execution,
+        now,
+        ipSource: settings.ipSource
+      })
       if (!sameStatus(current.success.status, status)) {
         const write = yield* Effect.result(
           supervisor.updateStatus(ref, status, { resourceVersion: fresh.success.value.metadata.resourceVersion ?? "" })

@@ -8,17 +8,22 @@
  * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
  * Secrets they reference (only in their namespaces), the Secrets and ConfigMaps Machines take cloud-init from (only in
  * those Machines' namespaces; an event wakes the Machines naming the object, and no value is kept), supervisor
- * Namespaces once a KubevirtConfig has a tenancy selector, and on every remote cluster the watches the capabilities
- * declare (`domain/remoteWatches.ts`), one informer each, plus every remote Namespace. KubevirtConfigs and Namespaces
- * are served to tenancy from these caches (`SupervisorCache`).
- * Reads from the watch caches (ADR 0013): the informers fill `WatchCaches` (Machines, KubevirtConfigs,
- * MachineClasses, the cloud-init sources Machines name; on each remote every declared kind and the Namespaces), and
- * reconciles get clients that answer reads from them (`effects/cache/cachedApi.ts`), so a steady-state reconcile
- * sends no request. A cluster's Machines wait until its caches have listed once (reconciles back off as for a cluster
- * not checked yet, and are queued when the lists are in). Wake-ups from remote objects go ahead of the backlog (the
- * queue's high priority), as do the confirmations right after a reconcile acted.
+ * Namespaces once a KubevirtConfig has a tenancy selector, NetworkNamespaces and NetworkConfigurations
+ * (`vitistackWatches.ts`), and on every remote cluster the watches the capabilities declare
+ * (`domain/remoteWatches.ts`), one informer each, plus every remote Namespace and, with adoption on (ADR 0014), the
+ * Go operator's VMs and claims. KubevirtConfigs and Namespaces are served to tenancy from these caches
+ * (`SupervisorCache`).
+ * Reads from the watch caches (ADR 0017): the informers fill `WatchCaches` (Machines, KubevirtConfigs,
+ * MachineClasses, the cloud-init sources Machines name, NetworkNamespaces and NetworkConfigurations; on each remote
+ * every declared kind, the Namespaces and the adoption watches), and reconciles get clients that answer reads from
+ * them (`effects/cache/cachedApi.ts`), so a steady-state reconcile sends no request. The fleet's MAC index
+ * (`NetworkCacheStore`, ADR 0013) is filled by the same NetworkConfiguration informer. A cluster's Machines wait
+ * until its caches have listed once (reconciles back off as for a cluster not checked yet, and are queued when the
+ * lists are in). Wake-ups from remote objects go ahead of the backlog (the queue's high priority), as do the
+ * confirmations right after a reconcile acted.
  */
 import { Clock, Duration, Effect, FiberMap, Option, Queue, Result, Schema } from "effect"
+import { adoptionWatches } from "../domain/adoption.ts"
 import { uncheckedHealth } from "../domain/ClusterHealth.ts"
 import { cloudInitReads } from "../domain/cloudInitPayload.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
@@ -34,11 +39,12 @@ import { tenancyAnnotations } from "../domain/tenancy.ts"
 import { ClusterHealthFacts } from "../effects/ClusterHealthFacts.ts"
 import { Remotes, type RemotesService, Supervisor } from "../effects/Clusters.ts"
 import { type CacheReadResult, cachedApi } from "../effects/cache/cachedApi.ts"
-import { slimFor } from "../effects/cache/slim.ts"
+import { metadataOnly, slimFor } from "../effects/cache/slim.ts"
 import { matchesSelector, type WatchCache } from "../effects/cache/WatchCache.ts"
 import { type ClusterCaches, type RegisterOptions, WatchCaches } from "../effects/cache/WatchCaches.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
+import { NetworkCache, NetworkCacheStore } from "../effects/NetworkCache.ts"
 import { SupervisorCache, type SupervisorCacheService } from "../effects/observeTenancy.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
@@ -47,13 +53,14 @@ import { defaultClusterLimit, makeClusterSlots } from "./clusterSlots.ts"
 import { runInformer } from "./informer.ts"
 import { type MachineProviderOptions, runMachineProvider } from "./machineProvider.ts"
 import { makeMachineTally } from "./machineTally.ts"
+import { runVitistackWatches } from "./vitistackWatches.ts"
 import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
 
-/** How long a watch cache whose watch is failing is still read; after it, its facts are Unknown (ADR 0013). */
+/** How long a watch cache whose watch is failing is still read; after it, its facts are Unknown (ADR 0017). */
 export const CACHE_STALE_AFTER = Duration.seconds(30)
 
 /**
- * How long a remote's StorageClass and StorageProfile lists are reused for new claims' access modes (ADR 0013): the
+ * How long a remote's StorageClass and StorageProfile lists are reused for new claims' access modes (ADR 0017): the
  * remote identity may only get and list them (ADR 0010), and they change rarely.
  */
 export const STORAGE_FACTS_TTL = Duration.seconds(30)
@@ -142,7 +149,7 @@ const referencesOf = (o: KubeObject): { readonly sources: ReadonlyArray<string>;
 /**
  * The remote kinds read by name where someone else's object of that name is a clash (the VM, the claims, the
  * DataVolumes): their informers watch the whole kind and keep the names of the objects that are not ours, so a clash is
- * seen before anything is created, as it was when every reconcile read them live (ADR 0013).
+ * seen before anything is created, as it was when every reconcile read them live (ADR 0017).
  */
 const FOREIGN_NAMES: ReadonlyArray<{ readonly apiVersion: string; readonly kind: string }> = [
   Kinds.VirtualMachine,
@@ -150,14 +157,20 @@ const FOREIGN_NAMES: ReadonlyArray<{ readonly apiVersion: string; readonly kind:
   Kinds.DataVolume
 ]
 
-/** The cache a remote watch fills (ADR 0013). */
+/**
+ * The cache a remote watch fills (ADR 0017). A watch of another manager's objects (adoption's, ADR 0014) keeps only
+ * their metadata, indexed by the label naming their Machine; it is not the one that knows foreign names (the watch of
+ * ours is). Every cache of a kind that is not optional gates its cluster's reconciles (they all read it).
+ */
 const remoteCacheOptions = (watch: RemoteWatch): RegisterOptions => ({
   kind: watch.kind,
   labelSelector: watch.labelSelector,
   complete: true,
-  foreignNames: FOREIGN_NAMES.some((k) => k.apiVersion === watch.kind.apiVersion && k.kind === watch.kind.kind),
-  slim: slimFor(watch.kind),
-  indexLabel: SOURCE_MACHINE_LABEL,
+  foreignNames:
+    watch.others === undefined &&
+    FOREIGN_NAMES.some((k) => k.apiVersion === watch.kind.apiVersion && k.kind === watch.kind.kind),
+  slim: watch.others === undefined ? slimFor(watch.kind) : metadataOnly,
+  indexLabel: watch.others?.machineLabel ?? SOURCE_MACHINE_LABEL,
   gatesReconciles: watch.optional === undefined
 })
 
@@ -314,7 +327,8 @@ export const runOperator = (
       })
 
     const placed: PlacedMachines = {
-      inNamespace: (cluster, namespace) => [...(placedIndex.get(indexKey(cluster, namespace)) ?? [])]
+      inNamespace: (cluster, namespace) => [...(placedIndex.get(indexKey(cluster, namespace)) ?? [])],
+      isPlaced: (cluster, key) => placedIndex.get(indexKey(cluster, key.slice(0, key.indexOf("/"))))?.has(key) === true
     }
 
     const enqueueCluster = (cluster: string) =>
@@ -343,6 +357,31 @@ export const runOperator = (
           yield* enqueueCluster(cluster)
         }
       })
+    // NetworkNamespaces and NetworkConfigurations (ADR 0013): watch caches the reconciles read (ADR 0017), and the
+    // fleet's MAC index they claim MACs in, filled by the same informers; a watch failing for too long makes both
+    // answer Unknown.
+    const vitistackCaches = {
+      namespaces: supervisorCaches.register({
+        kind: Kinds.NetworkNamespace,
+        labelSelector: {},
+        complete: true,
+        slim: slimFor(Kinds.NetworkNamespace)
+      }),
+      configurations: supervisorCaches.register({
+        kind: Kinds.NetworkConfiguration,
+        labelSelector: {},
+        complete: true,
+        slim: slimFor(Kinds.NetworkConfiguration)
+      })
+    }
+    const networkCache = new NetworkCacheStore({
+      indexOnly: true,
+      unknownReason: (kind) =>
+        (kind === Kinds.NetworkNamespace.kind
+          ? vitistackCaches.namespaces
+          : vitistackCaches.configurations
+        ).ownUnknownReason(clock.currentTimeMillisUnsafe())
+    })
     const slots = makeClusterSlots(options.perClusterLimit ?? defaultClusterLimit(options.workers ?? 4))
     /** The cluster a Machine's reconcile talks to: its placement, or where placement will put it. */
     const clusterOf = (key: string): string | undefined =>
@@ -357,7 +396,11 @@ export const runOperator = (
     // cluster's kubeconfig changes (a new client may see another cluster: nothing cached before is kept). The caches
     // every Machine reads are registered at once, before the client is built, so the cluster's Machines wait for their
     // first lists (and, if the client cannot be built, turn Unknown after the bound instead of waiting forever).
-    const remoteKinds: ReadonlyArray<RemoteWatch> = [...REMOTE_WATCHES, namespaceWatch]
+    const remoteKinds: ReadonlyArray<RemoteWatch> = [
+      ...REMOTE_WATCHES,
+      namespaceWatch,
+      ...adoptionWatches(options.settings)
+    ]
     const prepareCaches = (cluster: string) => {
       caches.forget(cluster)
       const clusterCaches = caches.cluster(cluster)
@@ -678,6 +721,7 @@ export const runOperator = (
           Effect.provideService(SupervisorCache, supervisorCache),
           Effect.provideService(Supervisor, cachedSupervisor),
           Effect.provideService(Remotes, cachedRemotes),
+          Effect.provideService(NetworkCache, networkCache),
           Effect.catchCause((cause) =>
             Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
               outcome: { _tag: "Backoff", reason: "Unexpected" },
@@ -732,7 +776,7 @@ export const runOperator = (
 
     /**
      * The health a reconcile sees: every cluster counts as not checked until the KubevirtConfigs have been listed,
-     * and while its watch caches are filling (ADR 0013), so its Machines wait without a write instead of being
+     * and while its watch caches are filling (ADR 0017), so its Machines wait without a write instead of being
      * decided on reads the caches cannot answer yet.
      */
     const healthFor = (cluster: string) => {
@@ -791,6 +835,15 @@ export const runOperator = (
             complete: true,
             slim: slimFor(Kinds.MachineClass)
           })
+        ),
+        runVitistackWatches(
+          supervisor,
+          networkCache,
+          {
+            add: queue.add,
+            machinesIn: (namespace) => [...machines.keys()].filter((k) => k.startsWith(`${namespace}/`))
+          },
+          vitistackCaches
         ),
         resync,
         resyncOnDemand,

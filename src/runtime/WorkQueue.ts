@@ -7,7 +7,7 @@
  *   token bucket so a storm of failures cannot hammer the API servers.
  * - Two priorities: a key added as `"high"` (a change of its remote objects, a confirmation right after its actions)
  *   is taken before every `"normal"` one, and a waiting key added again as high moves ahead. A VM's status therefore
- *   reaches its Machine while a backlog of new Machines waits (ADR 0013); within a priority, first in, first out.
+ *   reaches its Machine while a backlog of new Machines waits (ADR 0017); within a priority, first in, first out.
  * Time comes from Effect's Clock, so tests run it on the TestClock.
  */
 import { Duration, Effect, Queue, type Scope } from "effect"

@@ -16,7 +16,8 @@ import {
   type RateLimit,
   rateLimited
 } from "../effects/kube/clients.ts"
-import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
+import { makeCacheReadiness } from "./cacheReadiness.ts"
+import { HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
 import { instrumentKubeApi, Metrics } from "./Metrics.ts"
 import { type OperatorOptions, runOperator } from "./Operator.ts"
@@ -57,7 +58,7 @@ export interface LiveRunOptions {
 }
 
 /**
- * The default token bucket of each remote client (ADR 0013). A kube-apiserver with priority and fairness answers 429
+ * The default token bucket of each remote client (ADR 0017). A kube-apiserver with priority and fairness answers 429
  * only once a flow's queues are full (6 queues of 50 requests by default); 4 workers and the event writer cannot
  * fill them, and a bulk create of 1,000 Machines sends about 170 requests a second to the remote on the dev machine.
  * The bucket bounds a storm, not normal work.
@@ -75,7 +76,8 @@ export const liveProgram = (options: LiveRunOptions) =>
         )
       : makeLiveApiFromKubeconfigFile(options.kubeconfigPath, { allowExecAuth: options.allowExecAuth })
     const supervisor = instrumentKubeApi(supervisorApi, "supervisor", metrics)
-    let synced = false
+    // Readiness follows the caches a replica runs, not its role: a standby (no caches) is ready (ADR 0004 §6).
+    const caches = makeCacheReadiness()
     const clusters = Layer.provideMerge(
       Layer.merge(
         EventRecorder.layerAsync({ onDropped: (reason) => metrics.eventsDropped.incUnsafe({ reason }) }),
@@ -93,14 +95,7 @@ export const liveProgram = (options: LiveRunOptions) =>
     if (Result.isFailure(bind)) return yield* bind.failure
     const health = HealthServer.layer({
       ...bind.success,
-      readiness: [
-        supervisorCrdsCheck(supervisor),
-        booleanCheck(
-          "informers-synced",
-          Effect.sync(() => synced),
-          "Machine and KubevirtConfig caches have not synced yet"
-        )
-      ]
+      readiness: [supervisorCrdsCheck(supervisor), caches.check]
     })
     const operator = runOperator({
       ...options.operator,
@@ -112,9 +107,7 @@ export const liveProgram = (options: LiveRunOptions) =>
       healthInterval: `${options.healthIntervalSeconds ?? 30} seconds`,
       workers: options.workers,
       resync: `${options.resyncSeconds} seconds`,
-      onSynced: () => {
-        synced = true
-      },
+      onSynced: caches.synced,
       onCacheRead: (cluster, kind, result) => metrics.cacheReads.incUnsafe({ cluster, kind, result }),
       onMachinePhase: (before, after) => {
         if (before !== undefined) metrics.machines.decUnsafe({ phase: before })
@@ -141,7 +134,7 @@ export const liveProgram = (options: LiveRunOptions) =>
         })
     })
     const leading = options.leaderElect
-      ? Effect.flatMap(LeaderElection, (elector) => elector.run(operator)).pipe(
+      ? Effect.flatMap(LeaderElection, (elector) => elector.run(caches.track(operator))).pipe(
           Effect.provide(
             LeaderElection.layer({
               lease: { namespace: options.leaseNamespace, name: options.leaseName },
@@ -149,7 +142,7 @@ export const liveProgram = (options: LiveRunOptions) =>
             })
           )
         )
-      : operator
+      : caches.track(operator)
     yield* Effect.logInfo(
       `kubevirt-operator starting (leader election ${options.leaderElect ? "on" : "off"}, ${options.workers} workers)`
     )

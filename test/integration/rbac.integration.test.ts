@@ -66,7 +66,9 @@ describe("remote cluster: operator is least-privilege on namespaces", () => {
     expect(await can("update", "virtualmachines.kubevirt.io")).toBe("no")
     expect(await can("update", "persistentvolumeclaims")).toBe("no")
     expect(await can("create", "datavolumes.cdi.kubevirt.io")).toBe("yes")
-    expect(await can("patch", "datavolumes.cdi.kubevirt.io")).toBe("no")
+    // Patch: only to add our labels to the Go operator's ISO DataVolume (ADR 0014); still no update.
+    expect(await can("patch", "datavolumes.cdi.kubevirt.io")).toBe("yes")
+    expect(await can("update", "datavolumes.cdi.kubevirt.io")).toBe("no")
     expect(await can("list", "storageprofiles.cdi.kubevirt.io")).toBe("yes")
     // The cloud-init Secret: by name only. The remote identity can never enumerate the cluster's Secrets.
     expect(await can("create", "secrets")).toBe("yes")
@@ -108,6 +110,16 @@ describe("supervisor cluster: operator role", () => {
     expect(await can("create", "leases.coordination.k8s.io")).toBe("yes")
     expect(await can("list", "secrets")).toBe("yes")
     expect(await can("create", "secrets")).toBe("no")
+    // Vitistack networking (ADR 0013): NetworkNamespaces read; NetworkConfigurations created and patched, never
+    // updated or deleted (the garbage collector deletes them with their Machine).
+    expect(await can("watch", "networknamespaces.vitistack.io")).toBe("yes")
+    expect(await can("create", "networknamespaces.vitistack.io")).toBe("no")
+    expect(await can("list", "networkconfigurations.vitistack.io")).toBe("yes")
+    expect(await can("create", "networkconfigurations.vitistack.io")).toBe("yes")
+    expect(await can("patch", "networkconfigurations.vitistack.io")).toBe("yes")
+    expect(await can("update", "networkconfigurations.vitistack.io")).toBe("no")
+    expect(await can("delete", "networkconfigurations.vitistack.io")).toBe("no")
+    expect(await can("patch", "networkconfigurations.vitistack.io", "status")).toBe("no")
     expectForbidden(await k(supervisor.operatorKubeconfig, ["create", "namespace", unique("sup")]))
   })
 

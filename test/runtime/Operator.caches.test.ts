@@ -1,23 +1,30 @@
 /**
- * The operator reading from its watch caches (ADR 0013), on in-memory clusters and virtual time:
+ * The operator reading from its watch caches (ADR 0017), on in-memory clusters and virtual time:
  * - a reconcile right after a create never creates the object a second time, even when the watch is slow to deliver;
  * - a remote whose watches break has its facts Unknown once the bound has passed: no create, no delete (writes would
  *   still go through), until the watches list again; then everything converges;
- * - a converged fleet costs no request at all when it is resynced.
+ * - a converged fleet costs no request at all when it is resynced;
+ * - with adoption on (ADR 0014), the Go operator's objects are read from a watch selected by its label (none per
+ *   reconcile), adopted with no create and no delete, and a converged fleet's resync is still free; while that watch
+ *   cannot list, the cluster's facts turn Unknown after the bound and nothing is adopted;
+ * - the vitistack reads (ADR 0013) come from the NetworkNamespace and NetworkConfiguration watches: a NetworkNamespace
+ *   watch broken for longer than the bound is Unknown (no VM, no NetworkConfiguration) until it lists again.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Option, Queue, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { FINALIZER } from "../../src/domain/labels.ts"
+import { GO_MANAGED_BY_DEFAULT, GO_MANAGED_BY_LABEL } from "../../src/domain/adoption.ts"
+import { FINALIZER, isOwnedBy } from "../../src/domain/labels.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
-import { defaultSettings } from "../../src/domain/Settings.ts"
+import { defaultSettings, Settings } from "../../src/domain/Settings.ts"
 import { Supervisor } from "../../src/effects/Clusters.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
 import { Forbidden, kubeApiError } from "../../src/effects/KubeApiError.ts"
 import { makeInMemoryApi } from "../../src/effects/kube/inMemoryApi.ts"
 import { runOperator } from "../../src/runtime/Operator.ts"
 import { runKubevirtStandIn } from "../../src/runtime/standin/KubevirtStandIn.ts"
-import { machineObject, twoClusters } from "../fixtures/world.ts"
+import { type GoMachine, goMachine, goNamespace, goRemoteObjects } from "../fixtures/goOperator.ts"
+import { machineObject, nadObject, namespaceObject, twoClusters } from "../fixtures/world.ts"
 
 const statusOf = (w: ReturnType<typeof twoClusters>, name: string, ns = "default") =>
   Option.getOrUndefined(w.supervisor.object(refOf("Machine", name, ns)))?.status as Record<string, any> | undefined
@@ -39,7 +46,7 @@ const pass = (seconds: number) =>
     }
   })
 
-describe("runOperator: reads from the watch caches (ADR 0013)", () => {
+describe("runOperator: reads from the watch caches (ADR 0017)", () => {
   it.effect("a reconcile right after a create never creates it a second time, though the watch lags by seconds", () => {
     // Every watch event of the remote arrives 5 s late: the confirming reconcile runs long before the VM is watched.
     const w = twoClusters({
@@ -173,4 +180,221 @@ describe("runOperator: reads from the watch caches (ADR 0013)", () => {
       yield* Fiber.interrupt(op)
     }).pipe(Effect.provide(w.layer))
   })
+
+  const adopting = Settings.make({ ...defaultSettings, adoptGoOperator: GO_MANAGED_BY_DEFAULT })
+  const goWeb: GoMachine = {
+    name: "web",
+    namespace: "team-a",
+    disks: [
+      { name: "root", sizeGB: 20, boot: true },
+      { name: "data", sizeGB: 50 }
+    ]
+  }
+  /** Lists and watches of the Go operator's selection fail while `broken()` (and open ones end). */
+  const goWatchBreakable =
+    (broken: () => boolean) =>
+    (api: KubeApiService): KubeApiService => {
+      const isGo = (o: { readonly labelSelector?: Readonly<Record<string, string>> | undefined } | undefined) =>
+        o?.labelSelector?.[GO_MANAGED_BY_LABEL] !== undefined
+      const forbidden = (verb: "list" | "watch", kind: string) =>
+        kubeApiError(
+          verb,
+          `${kind} in all namespaces`,
+          new Forbidden({ message: `cannot ${verb} ${kind}s: forbidden` })
+        )
+      return {
+        ...api,
+        list: (kind, o) =>
+          Effect.suspend(() => (broken() && isGo(o) ? Effect.fail(forbidden("list", kind.kind)) : api.list(kind, o))),
+        watch: (kind, o) =>
+          Stream.unwrap(
+            Effect.sync(() =>
+              !isGo(o)
+                ? api.watch(kind, o)
+                : broken()
+                  ? Stream.fail(forbidden("watch", kind.kind))
+                  : Stream.merge(
+                      api.watch(kind, o),
+                      Stream.fromEffect(
+                        Effect.gen(function* () {
+                          while (!broken()) yield* Effect.sleep("100 millis")
+                          return yield* Effect.fail(forbidden("watch", kind.kind))
+                        })
+                      )
+                    )
+            )
+          )
+      }
+    }
+  const goWorld = (wrapRemote?: (api: KubeApiService) => KubeApiService) => {
+    const w = twoClusters(wrapRemote === undefined ? {} : { wrapRemote })
+    w.supervisor.seed([namespaceObject("team-a"), goMachine(goWeb, "remote-a")])
+    w.remote.seed([goNamespace("team-a"), ...goRemoteObjects(goWeb)])
+    w.remote.resetRequestCounts()
+    return w
+  }
+  const allOurs = (w: ReturnType<typeof twoClusters>) =>
+    ["VirtualMachine", "PersistentVolumeClaim"].every((kind) =>
+      w.remote.objects({ kind }).every((o) => isOwnedBy(o.metadata.labels, "web"))
+    )
+
+  it.effect(
+    "adoption on: the Go operator's objects come from a watch of its label (no read per reconcile), are adopted with no create or delete, and a resync is free",
+    () => {
+      // The operator's lists of the Go operator's selection (the stand-in lists VMs too, on its own client).
+      let goLists = 0
+      const w = goWorld((api) => ({
+        ...api,
+        list: (kind, o) =>
+          Effect.suspend(() => {
+            if (o?.labelSelector?.[GO_MANAGED_BY_LABEL] !== undefined) goLists++
+            return api.list(kind, o)
+          })
+      }))
+      return Effect.gen(function* () {
+        const resyncNow = yield* Queue.unbounded<void>()
+        let reconciles = 0
+        const op = yield* Effect.forkChild(
+          runOperator({
+            settings: adopting,
+            resync: "1 hour",
+            healthInterval: "1 hour",
+            resyncNow,
+            onReconciled: () =>
+              Effect.sync(() => {
+                reconciles++
+              })
+          })
+        )
+        const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+        yield* until(() => allOurs(w) && statusOf(w, "web", "team-a")?.phase === "Running")
+        yield* pass(5)
+        // The operator's (the stand-in creates the VMI, as KubeVirt would).
+        for (const kind of ["VirtualMachine", "PersistentVolumeClaim", "DataVolume"]) {
+          assert.strictEqual(w.remote.requestCount({ verb: "create", kind }), 0, kind)
+          assert.strictEqual(w.remote.requestCount({ verb: "delete", kind }), 0, kind)
+        }
+        assert.isAbove(reconciles, 2)
+        // The Go operator's VMs and claims were listed once each, by their watches: none per reconcile.
+        assert.strictEqual(goLists, 2)
+        yield* Fiber.interrupt(standin)
+        w.supervisor.resetRequestCounts()
+        w.remote.resetRequestCounts()
+        const before = reconciles
+        yield* Queue.offer(resyncNow, undefined)
+        yield* until(() => reconciles > before)
+        yield* pass(1)
+        assert.strictEqual(w.supervisor.requestCount() + w.remote.requestCount(), 0)
+        yield* Fiber.interrupt(op)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
+
+  it.effect(
+    "adoption on: while the Go operator's objects cannot be listed, the cluster's facts are Unknown after the bound and nothing is adopted",
+    () => {
+      let broken = true
+      const w = goWorld(goWatchBreakable(() => broken))
+      return Effect.gen(function* () {
+        const op = yield* Effect.forkChild(
+          runOperator({ settings: adopting, resync: "1 hour", healthInterval: "1 hour", cacheStaleAfter: "5 seconds" })
+        )
+        yield* pass(20)
+        assert.strictEqual(w.remote.requestCount({ verb: "patch" }), 0, "nothing adopted")
+        assert.strictEqual(w.remote.requestCount({ verb: "create" }), 0)
+        assert.isFalse(allOurs(w))
+        const reachable = (statusOf(w, "web", "team-a")?.conditions as Array<Record<string, string>> | undefined)?.find(
+          (c) => c.type === "RemoteReachable"
+        )
+        assert.strictEqual(reachable?.status, "False")
+        assert.include(reachable?.message, "forbidden")
+        broken = false
+        yield* until(() => allOurs(w))
+        assert.strictEqual(w.remote.requestCount({ verb: "create" }), 0)
+        assert.strictEqual(w.remote.requestCount({ verb: "delete" }), 0)
+        yield* Fiber.interrupt(op)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
+
+  it.effect(
+    "a NetworkNamespace watch broken for longer than the bound: the Machine's vitistack facts are Unknown, nothing is created, until it lists again",
+    () => {
+      let broken = false
+      const forbidden = (verb: "list" | "watch") =>
+        kubeApiError(
+          verb,
+          "NetworkNamespaces in all namespaces",
+          new Forbidden({ message: `cannot ${verb} NetworkNamespaces: forbidden` })
+        )
+      const isNn = (kind: { readonly kind: string }) => kind.kind === "NetworkNamespace"
+      const w = twoClusters({
+        wrapSupervisor: (api) => ({
+          ...api,
+          list: (kind, o) =>
+            Effect.suspend(() => (broken && isNn(kind) ? Effect.fail(forbidden("list")) : api.list(kind, o))),
+          watch: (kind, o) =>
+            !isNn(kind)
+              ? api.watch(kind, o)
+              : Stream.unwrap(
+                  Effect.sync(() =>
+                    broken
+                      ? Stream.fail(forbidden("watch"))
+                      : Stream.merge(
+                          api.watch(kind, o),
+                          Stream.fromEffect(
+                            Effect.gen(function* () {
+                              while (!broken) yield* Effect.sleep("100 millis")
+                              return yield* Effect.fail(forbidden("watch"))
+                            })
+                          )
+                        )
+                  )
+                )
+        })
+      })
+      w.supervisor.seed([
+        namespaceObject("team-a"),
+        {
+          apiVersion: "vitistack.io/v1alpha1",
+          kind: "NetworkNamespace",
+          metadata: { name: "net", namespace: "team-a" },
+          spec: { datacenterIdentifier: "dc1", supervisorIdentifier: "sup1", ipAllocation: { type: "dhcp" } },
+          status: { vlanId: 7 }
+        }
+      ])
+      w.remote.seed([namespaceObject("team-a"), nadObject("vlan7", "team-a")])
+      const vms = () => w.remote.objects({ kind: "VirtualMachine" }).map((o) => o.metadata.name)
+      const ncs = () => w.supervisor.objects({ kind: "NetworkConfiguration" }).map((o) => o.metadata.name)
+      return Effect.gen(function* () {
+        const op = yield* Effect.forkChild(
+          runOperator({
+            settings: defaultSettings,
+            resync: "1 hour",
+            healthInterval: "1 hour",
+            cacheStaleAfter: "5 seconds"
+          })
+        )
+        const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+        yield* pass(2)
+        broken = true
+        yield* pass(8)
+        const supervisor = yield* Supervisor
+        yield* supervisor.create(
+          refOf("Machine", "vlan-vm", "team-a"),
+          machineObject("vlan-vm", "team-a", { network: { networkNamespaceName: "net" } })
+        )
+        yield* pass(30)
+        assert.deepStrictEqual(vms(), [], "no VM on an Unknown network")
+        assert.deepStrictEqual(ncs(), [], "no NetworkConfiguration either")
+        assert.include(JSON.stringify(statusOf(w, "vlan-vm", "team-a")), "NetworkNamespaces")
+        broken = false
+        yield* until(() => statusOf(w, "vlan-vm", "team-a")?.phase === "Running")
+        assert.deepStrictEqual(vms(), ["vlan-vm"])
+        assert.deepStrictEqual(ncs(), ["vlan-vm"])
+        yield* Fiber.interrupt(op)
+        yield* Fiber.interrupt(standin)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
 })

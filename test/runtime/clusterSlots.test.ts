@@ -1,9 +1,12 @@
 /**
  * One hung remote must not stall the others (issue "Hardening", item 2). The slots themselves (`clusterSlots.ts`): a
  * limit per cluster, parked keys handed back oldest first. And the operator loop on in-memory clusters on virtual
- * time, with a second remote that never answers (or answers every request with a timeout after the read deadline,
- * behind the circuit breaker as the live clients are): Machines on the healthy remote reach Running in their normal
- * time, at most half the workers are ever held by the hung cluster, and its Machines show it unreachable, not Failed.
+ * time, with a second remote that hangs: Machines on the healthy remote reach Running in their normal time, at most
+ * half the workers are ever held by the hung cluster, and its Machines show it unreachable, not Failed. Since
+ * reconciles read from the watch caches (ADR 0017), a remote that never answers at all (not even its lists) holds no
+ * worker: its Machines wait for its caches without a request. What holds workers is a remote whose caches fill and
+ * whose answers to the requests a reconcile sends (its writes, a live get) never come; or one answering every request
+ * with a timeout after the read deadline, behind the circuit breaker as the live clients are.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { type Duration, Effect, Fiber, Layer, Option, Stream } from "effect"
@@ -127,6 +130,25 @@ const hungCluster = (deadline: Duration.Input | undefined): KubeApiService => {
   }
 }
 
+/**
+ * A cluster whose lists, watches and discovery answer (its watch caches fill and its health probe passes: a KubeVirt
+ * installation and the Machines' namespace) and which never answers a get or a write, the requests a reconcile sends.
+ */
+const stuckCluster = (): KubeApiService => {
+  const cluster = InMemoryCluster.make()
+  cluster.seed([namespaceObject("hung"), ...kubevirtInstallation()])
+  const api = makeInMemoryApi(cluster)
+  return {
+    ...api,
+    get: (ref) => track(ref.name, Effect.never),
+    create: (ref) => track(ref.name, Effect.never),
+    patch: (ref) => track(ref.name, Effect.never),
+    apply: (ref) => track(ref.name, Effect.never),
+    delete: (ref) => track(ref.name, Effect.never),
+    updateStatus: (ref) => track(ref.name, Effect.never)
+  }
+}
+
 /** A supervisor with KubevirtConfigs `remote-a` (healthy, with the stand-in) and `remote-hung` (or only the latter). */
 const world = (hung: KubeApiService, configs: ReadonlyArray<string> = ["remote-a", "remote-hung"]) => {
   const supervisor = InMemoryCluster.make()
@@ -187,7 +209,7 @@ const healthyRunTime = (hung: KubeApiService, hungMachines: number) => {
 
 describe("a hung remote does not stall the others", () => {
   it.effect(
-    "a cluster that never answers: 8 Machines on it hold 2 of 4 workers; the healthy Machines run as if alone",
+    "a cluster that never answers at all: its 8 Machines wait for its caches without holding a worker; the healthy Machines run as if alone",
     () =>
       Effect.gen(function* () {
         const alone = yield* healthyRunTime(hungCluster(undefined), 0)
@@ -196,6 +218,29 @@ describe("a hung remote does not stall the others", () => {
         inFlight.clear()
         mostMachinesAtOnce = 0
         const beside = yield* healthyRunTime(hungCluster(undefined), 8)
+        assert.strictEqual(mostMachinesAtOnce, 0, "nothing is asked of a cluster whose caches have not listed")
+        assert.isAtMost(
+          beside.took,
+          alone.took + 500,
+          `alone ${alone.took} ms, beside a hung cluster ${beside.took} ms`
+        )
+        const hungMachines = Array.from({ length: 8 }, (_, i) => `hung-${i}`)
+        assert.isTrue(hungMachines.every((n) => statusOf(beside.w, n, "hung")?.phase !== "Running"))
+        yield* Fiber.interrupt(beside.op)
+        yield* Fiber.interrupt(beside.standin)
+      })
+  )
+
+  it.effect(
+    "a cluster that never answers a reconcile's requests: 8 Machines on it hold 2 of 4 workers; the healthy Machines run as if alone",
+    () =>
+      Effect.gen(function* () {
+        const alone = yield* healthyRunTime(stuckCluster(), 0)
+        yield* Fiber.interrupt(alone.op)
+        yield* Fiber.interrupt(alone.standin)
+        inFlight.clear()
+        mostMachinesAtOnce = 0
+        const beside = yield* healthyRunTime(stuckCluster(), 8)
         // Never more than the per-cluster limit of Machines in flight on the hung cluster, and it was reached.
         assert.strictEqual(mostMachinesAtOnce, 2)
         assert.isAtMost(
@@ -238,7 +283,7 @@ describe("a hung remote does not stall the others", () => {
   it.effect("with a single cluster there is nobody to keep workers for: its Machines may use all of them", () => {
     inFlight.clear()
     mostMachinesAtOnce = 0
-    const w = world(hungCluster(undefined), ["remote-hung"])
+    const w = world(stuckCluster(), ["remote-hung"])
     w.supervisor.seed(Array.from({ length: 8 }, (_, i) => machine(`hung-${i}`, "hung", "remote-hung")))
     return Effect.gen(function* () {
       const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, workers: 4, resync: "1 hour" }))

@@ -2,7 +2,7 @@
  * The cache of one watched collection (a kind, optionally one namespace, a label selector): the objects its informer
  * listed and watched, slimmed to what the operator reads, plus an overlay of the operator's own write results until
  * the watch delivers them. Effects layer. `cachedApi.ts` answers reads from it; `runtime/informer.ts` fills it.
- * Safety rules (ADR 0013):
+ * Safety rules (ADR 0017):
  * - a cache whose first list has not arrived is never taken for "absent": a kind every Machine reads is Unknown (the
  *   cluster's Machines wait for the list), another kind is asked live (`Live`);
  * - a cache whose watch has been broken for longer than `staleAfter` answers Unknown, never Absent;
@@ -29,7 +29,7 @@ export interface WatchCacheOptions {
   readonly complete: boolean
   /** Which objects are kept (partial caches). Default: all. */
   readonly keep?: ((o: KubeObject) => boolean) | undefined
-  /** The fields kept of each object (ADR 0013: the informer's transform). Default: as listed. */
+  /** The fields kept of each object (ADR 0017: the informer's transform). Default: as listed. */
   readonly slim?: ((o: KubeObject) => KubeObject) | undefined
   /**
    * The informer watches every object of the kind (in the namespace), not only the selected ones: of the others only
@@ -141,7 +141,7 @@ export class WatchCache {
 
   /**
    * Still filling: the first list has not arrived, and the informer has not been failing for longer than the bound.
-   * Reconciles of Machines on the cluster wait meanwhile (ADR 0013).
+   * Reconciles of Machines on the cluster wait meanwhile (ADR 0017).
    */
   isFilling(now: number): boolean {
     return !this.synced && (this.brokenSince === undefined || now - this.brokenSince <= this.options.staleAfterMillis)
@@ -293,6 +293,16 @@ export class WatchCache {
     const watched = this.objects.get(key)
     if (watched !== undefined && watchCaughtUp(watched, o)) return
     this.overlay.set(key, { _tag: "Written", object: o, seq: ++this.writeSeq, at: now })
+  }
+
+  /**
+   * A write of ours to an object whose own cache is another selection of the kind (`ClusterCaches.othersHolding`):
+   * kept in the overlay if this selection holds it, absent for reads if it left the selection; never a key to read
+   * live (the object's own cache decides about that).
+   */
+  wroteElsewhere(raw: KubeObject, now: number): void {
+    if (matchesSelector(this.labelSelector, raw.metadata.labels)) this.wrote(raw, now)
+    else this.deleted(raw.metadata.namespace, raw.metadata.name, now)
   }
 
   /** A delete of ours answered Deleted (or NotFound): the object is absent for reads until the watch says so. */

@@ -1,6 +1,6 @@
 /**
  * The operator's watch caches, by cluster (`supervisor` or a KubevirtConfig name) and kind: which cache answers a
- * read (`cachedApi.ts`), and whether a cluster's caches are still filling (its Machines wait, ADR 0013). Effects layer.
+ * read (`cachedApi.ts`), and whether a cluster's caches are still filling (its Machines wait, ADR 0017). Effects layer.
  * The operator registers a cache when it starts the informer that fills it and drops a cluster's caches when its
  * KubevirtConfig goes.
  */
@@ -67,7 +67,10 @@ export class ClusterCaches {
     return r
   }
 
-  /** A new cache for the kind (and namespace), replacing one registered before for the same. */
+  /**
+   * A new cache for the kind (and namespace and selection), replacing one registered before for the same. A kind may
+   * have several selections (ours, and with adoption on the Go operator's, ADR 0014).
+   */
   register(options: RegisterOptions): WatchCache {
     const cache = new WatchCache({
       ...options,
@@ -75,7 +78,10 @@ export class ClusterCaches {
       ...(options.gatesReconciles === true ? { fate: this.fate } : {})
     })
     const key = kindKey(options.kind)
-    const others = (this.caches.get(key) ?? []).filter((c) => c.cache.namespace !== options.namespace)
+    const selection = JSON.stringify(options.labelSelector)
+    const others = (this.caches.get(key) ?? []).filter(
+      (c) => c.cache.namespace !== options.namespace || JSON.stringify(c.cache.labelSelector) !== selection
+    )
     this.caches.set(key, [...others, { cache, gates: options.gatesReconciles === true }])
     return cache
   }
@@ -88,14 +94,29 @@ export class ClusterCaches {
     else this.caches.set(key, left)
   }
 
-  /** The cache that holds the object `ref` names, if any: one of its namespace first, else a cluster-wide one. */
+  /**
+   * The cache that answers a read of the object `ref` names, if any: one of its namespace first, else a cluster-wide
+   * one; of several selections of the kind, the one that watches every object of it (it knows every name).
+   */
   forObject(ref: KindOf & { readonly namespace?: string | undefined }): WatchCache | undefined {
     const candidates = this.caches.get(kindKey(ref))
     if (candidates === undefined) return undefined
-    return (
-      candidates.find((c) => c.cache.namespace !== undefined && c.cache.namespace === ref.namespace)?.cache ??
-      candidates.find((c) => c.cache.namespace === undefined)?.cache
-    )
+    const inScope = (ns: string | undefined) => {
+      const scoped = candidates.filter((c) => c.cache.namespace === ns)
+      return (scoped.find((c) => c.cache.watchesEverything()) ?? scoped[0])?.cache
+    }
+    return (ref.namespace === undefined ? undefined : inScope(ref.namespace)) ?? inScope(undefined)
+  }
+
+  /**
+   * The other caches that may hold the object `ref` names besides `primary` (another selection of the kind): a write
+   * of ours is recorded in them too, so each selection sees it at once.
+   */
+  othersHolding(ref: KindOf & { readonly namespace?: string | undefined }, primary: WatchCache | undefined) {
+    const candidates = this.caches.get(kindKey(ref)) ?? []
+    return candidates
+      .filter((c) => c.cache !== primary && (c.cache.namespace === undefined || c.cache.namespace === ref.namespace))
+      .map((c) => c.cache)
   }
 
   /** The cache that can answer a list of `kind` in `namespace` with `selector`, if any. */

@@ -5,9 +5,10 @@
  * (`domain/reads.ts`), the Machine read, the MachineClass and cloud-init sources and the executors' own reads are
  * answered from memory with no second code path; `plan --kubeconfig` uses plain clients and reads the API.
  * A cache whose watch has been broken for too long fails the read with reason Unavailable (not retryable): observe
- * turns that into an Unknown fact, never Absent (ADR 0013).
+ * turns that into an Unknown fact, never Absent (ADR 0017).
  */
 import { Clock, Effect, Option } from "effect"
+import type { KubeObject } from "../../domain/KubeObject.ts"
 import type { KindOf } from "../../domain/reads.ts"
 import type { KubeApiService, ListResult } from "../KubeApi.ts"
 import { describeCollection, describeObject, kubeApiError, Unavailable } from "../KubeApiError.ts"
@@ -101,15 +102,28 @@ export const cachedApi = (
       }
     })
 
+  type Ref = Parameters<KubeApiService["get"]>[0]
   /** The cache of the object a write names, if any. */
-  const cacheOf = (ref: Parameters<KubeApiService["get"]>[0]) => caches.forObject(ref)
+  const cacheOf = (ref: Ref) => caches.forObject(ref)
+  /** A write's result, seen at once by the object's cache and by every other selection of its kind. */
+  const wrote = (ref: Ref, o: KubeObject, t: number) => {
+    const own = cacheOf(ref)
+    own?.wrote(o, t)
+    for (const other of caches.othersHolding(ref, own)) other.wroteElsewhere(o, t)
+  }
+  /** A delete's result (or a NotFound), likewise. */
+  const deleted = (ref: Ref, t: number) => {
+    const own = cacheOf(ref)
+    own?.deleted(ref.namespace, ref.name, t)
+    for (const other of caches.othersHolding(ref, own)) other.deleted(ref.namespace, ref.name, t)
+  }
 
   return {
     get,
     list,
     create: (ref, body) =>
       api.create(ref, body).pipe(
-        Effect.tap((o) => Effect.map(now, (t) => cacheOf(ref)?.wrote(o, t))),
+        Effect.tap((o) => Effect.map(now, (t) => wrote(ref, o, t))),
         // Someone else's object may hold the name where the label-selected cache cannot see it: read it live.
         Effect.tapError((e) =>
           Effect.sync(() => {
@@ -119,17 +133,17 @@ export const cachedApi = (
       ),
     patch: (ref, patch, patchOptions) =>
       api.patch(ref, patch, patchOptions).pipe(
-        Effect.tap((o) => Effect.map(now, (t) => cacheOf(ref)?.wrote(o, t))),
+        Effect.tap((o) => Effect.map(now, (t) => wrote(ref, o, t))),
         Effect.tapError((e) =>
           Effect.map(now, (t) => {
             if (e.reason._tag === "Conflict") cacheOf(ref)?.distrust(ref.namespace, ref.name)
-            if (e.reason._tag === "NotFound") cacheOf(ref)?.deleted(ref.namespace, ref.name, t)
+            if (e.reason._tag === "NotFound") deleted(ref, t)
           })
         )
       ),
     apply: (ref, body, applyOptions) =>
       api.apply(ref, body, applyOptions).pipe(
-        Effect.tap((o) => Effect.map(now, (t) => cacheOf(ref)?.wrote(o, t))),
+        Effect.tap((o) => Effect.map(now, (t) => wrote(ref, o, t))),
         Effect.tapError((e) =>
           Effect.sync(() => {
             if (e.reason._tag === "Conflict") cacheOf(ref)?.distrust(ref.namespace, ref.name)
@@ -139,22 +153,18 @@ export const cachedApi = (
     delete: (ref, deleteOptions) =>
       api.delete(ref, deleteOptions).pipe(
         Effect.tap((result) =>
-          Effect.map(now, (t) =>
-            result._tag === "Deleted"
-              ? cacheOf(ref)?.deleted(ref.namespace, ref.name, t)
-              : cacheOf(ref)?.wrote(result.object, t)
-          )
+          Effect.map(now, (t) => (result._tag === "Deleted" ? deleted(ref, t) : wrote(ref, result.object, t)))
         ),
         Effect.tapError((e) =>
           Effect.map(now, (t) => {
             if (e.reason._tag === "Conflict") cacheOf(ref)?.distrust(ref.namespace, ref.name)
-            if (e.reason._tag === "NotFound") cacheOf(ref)?.deleted(ref.namespace, ref.name, t)
+            if (e.reason._tag === "NotFound") deleted(ref, t)
           })
         )
       ),
     updateStatus: (ref, status, statusOptions) =>
       api.updateStatus(ref, status, statusOptions).pipe(
-        Effect.tap((o) => Effect.map(now, (t) => cacheOf(ref)?.wrote(o, t))),
+        Effect.tap((o) => Effect.map(now, (t) => wrote(ref, o, t))),
         Effect.tapError((e) =>
           Effect.sync(() => {
             if (e.reason._tag === "Conflict") cacheOf(ref)?.distrust(ref.namespace, ref.name)

@@ -85,6 +85,9 @@ const everythingButManagedFields: Slim = (o) => {
   return { ...rest, metadata: slimMetadata(metadata, true) } as KubeObject
 }
 
+/** Only the metadata: for a cache of which only names are read (the Go operator's objects, ADR 0014). */
+export const metadataOnly: Slim = (o) => base(o)
+
 /** The slim form for objects of `kind`. */
 export const slimFor = (kind: KindOf): Slim =>
   slims.find(([k]) => k.apiVersion === kind.apiVersion && k.kind === kind.kind)?.[1] ?? everythingButManagedFields

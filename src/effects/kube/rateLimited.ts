@@ -3,7 +3,7 @@
  * a watch takes a token; without one it waits its turn (first come, first served) rather than fail. Effects layer
  * (cluster service). The operator puts one in front of each remote (`run --remote-qps/--remote-burst`), so a storm of
  * reconciles (a relist waking every Machine of a cluster) reaches the remote's apiserver at a bounded rate and its
- * priority and fairness queues do not overflow into 429s (ADR 0013). Time comes from the Clock.
+ * priority and fairness queues do not overflow into 429s (ADR 0017). Time comes from the Clock.
  */
 import { Clock, Duration, Effect } from "effect"
 import type { KubeApiService } from "../KubeApi.ts"

@@ -19,13 +19,17 @@ export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--obser
        kubevirt-operator plan --kubeconfig FILE (NAMESPACE/NAME | --all) [--output text|json]
 
   -f, --file FILE     Machine documents (YAML or JSON, many per file), plus MachineClass and KubevirtConfig
-                      documents; a directory means every .yaml/.yml/.json file in it. Repeatable.
+                      documents and the supervisor's objects Machines read (cloud-init Secrets and ConfigMaps,
+                      NetworkNamespaces, NetworkConfigurations); a directory means every .yaml/.yml/.json file in it.
+                      Repeatable.
   --observed FILE     remote objects (Namespaces, VirtualMachines, VMIs, PVCs) the cluster holds; default: a
                       fresh cluster (only default, kube-system, kube-public, kube-node-lease).
   --kubeconfig FILE   plan Machines of the live supervisor cluster (read-only; remotes are reached through the
                       Machines' KubevirtConfigs, read-only too). Select one Machine as NAMESPACE/NAME, or --all.
   --allow-exec-auth   accept kubeconfigs whose users run exec or auth-provider plugins (off by default).
   --allow-insecure-remotes   accept remote kubeconfigs with http:// servers or insecure-skip-tls-verify.
+  --adopt-go-operator plan as the operator with adoption of the Go operator's objects on (env ADOPT_GO_OPERATOR=true,
+                      GO_OPERATOR_MANAGED_BY; ADR 0014): with --kubeconfig --all, the migration preview.
   -o, --output FMT    text (default) or json (decodes back to the same plan).
 
 exit codes: 0 no changes, 2 changes pending, 1 error (bad input; live: a fact that could not be read)`
@@ -71,7 +75,7 @@ export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0
     io.err(`error: ${usageError}\n${PLAN_USAGE}`)
     return 1
   }
-  const read = settingsFromEnv(io.env)
+  const read = settingsFromEnv(values["adopt-go-operator"] === true ? { ...io.env, ADOPT_GO_OPERATOR: "true" } : io.env)
   if (Result.isFailure(read)) {
     io.err(`error: ${read.failure.message}`)
     return 1
@@ -131,6 +135,7 @@ const parse = (args: ReadonlyArray<string>) =>
       all: { type: "boolean" },
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
+      "adopt-go-operator": { type: "boolean" },
       help: { type: "boolean", short: "h" }
     },
     strict: true,

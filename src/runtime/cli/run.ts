@@ -8,6 +8,7 @@ import { Effect, Layer, Logger, References, Result } from "effect"
 import { isDnsSubdomain } from "../../domain/dnsNames.ts"
 import { sortDocuments } from "../../domain/documents.ts"
 import { DEFAULT_PROVIDER_NAME } from "../../domain/MachineProvider.ts"
+import { Settings } from "../../domain/Settings.ts"
 import { runEmbedded } from "../embedded.ts"
 import { REMOTE_RATE, runLiveProcess } from "../runLive.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
@@ -34,11 +35,22 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
   LOG_LEVEL (Debug, Info, Warning, Error; default Info, Warning when embedded), LOG_JSON (default true).
   --iso-size-probe    size installer ISOs by an HTTP HEAD of their URL from the operator (env ISO_SIZE_PROBE=true);
                       off by default: the operator then fetches no URL a Machine names (8Gi or vitistack.io/iso-size).
+  --adopt-go-operator adopt the VMs, disk claims and ISO DataVolumes the Go kubevirt-operator made for a Machine
+                      (env ADOPT_GO_OPERATOR=true): our labels are added, nothing else, then they are reconciled as
+                      ours; off by default (ADR 0014). GO_OPERATOR_MANAGED_BY: the value of its vitistack.io/managed-by
+                      label (default kubevirt-operator). Preview with plan --kubeconfig --all --adopt-go-operator.
   DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL, DISABLE_CPU_HT_FEATURE
   (default true): as in the Go operator.
   NAME_MACHINE_PROVIDER (default kubevirt-provider), VITISTACK_NAME, MACHINE_PROVIDER_REGION: the MachineProvider the
                       leader registers when none exists and the Vitistack does not list it (region: this, else the
                       Vitistack's), and whose status it keeps; never fatal (ADR 0012).
+  Vitistack networking (a Machine's NetworkNamespace, its NetworkConfiguration; ADR 0013): MAC_SET (default 12, the
+  second octet of derived MACs), IP_SOURCE (vmi or networkconfiguration), NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION
+  (default 1.0.0) as in the Go operator;
+  --create-network-attachments   create a NetworkNamespace's missing VLAN NetworkAttachmentDefinition on the remote
+                      and delete the ones the operator created once no VM uses them (env CREATE_NETWORK_ATTACHMENTS=true;
+                      needs deploy/rbac/remote-networkattachments-clusterrole.yaml there); off by default: NADs are
+                      the cluster owner's, looked up and waited for.
 
   --embedded          run against in-memory supervisor and remote clusters seeded from -f (default examples/),
                       with a KubeVirt stand-in; prints the plans and a table of Machines; exits 0 once every
@@ -62,6 +74,8 @@ const parse = (args: ReadonlyArray<string>) =>
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
       "iso-size-probe": { type: "boolean" },
+      "adopt-go-operator": { type: "boolean" },
+      "create-network-attachments": { type: "boolean" },
       file: { type: "string", short: "f", multiple: true },
       "keep-running": { type: "boolean" },
       timeout: { type: "string" },
@@ -95,12 +109,15 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
     io.out(RUN_USAGE)
     return 0
   }
-  const read = settingsFromEnv(io.env)
+  const read = settingsFromEnv(values["adopt-go-operator"] === true ? { ...io.env, ADOPT_GO_OPERATOR: "true" } : io.env)
   if (Result.isFailure(read)) {
     io.err(`error: ${read.failure.message}`)
     return 1
   }
-  const settings = read.success
+  const settings =
+    values["create-network-attachments"] === true
+      ? Settings.make({ ...read.success, createNetworkAttachments: true })
+      : read.success
   const env = io.env
   const level =
     LEVELS[(env.LOG_LEVEL ?? (values.embedded === true ? "Warning" : "Info")) as keyof typeof LEVELS] ?? "Info"

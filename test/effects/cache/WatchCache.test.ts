@@ -1,5 +1,5 @@
 /**
- * The watch cache's safety rules (ADR 0013): not listed yet is a live read, never "absent"; our writes are seen at once
+ * The watch cache's safety rules (ADR 0017): not listed yet is a live read, never "absent"; our writes are seen at once
  * and until the watch has caught up with them; a deletion of ours is not undone by the watch's late events; a name
  * someone else's object holds, or one whose write met AlreadyExists/Conflict, is read live; a watch failing for longer
  * than the bound is Unknown (one reason for a cluster's gating caches, until all have listed again); a relist delivers
@@ -214,5 +214,46 @@ describe("ClusterCaches: the caches every Machine reads share one fate", () => {
     labelled.register({ kind: Kinds.VirtualMachine, labelSelector: ours, complete: true })
     assert.isUndefined(labelled.forList(Kinds.VirtualMachine, "team-a", {}), "a list of every VM is not ours to answer")
     assert.isDefined(labelled.forList(Kinds.VirtualMachine, "team-a", ownerLabels("a")))
+  })
+
+  it("two selections of a kind (ours, the Go operator's): both kept; a read by name goes to the one that knows every name", () => {
+    const cluster = new ClusterCaches("remote-a", 30_000)
+    const mine = cluster.register({
+      kind: Kinds.VirtualMachine,
+      labelSelector: ours,
+      complete: true,
+      foreignNames: true
+    })
+    const go = { "vitistack.io/managed-by": "kubevirt-operator" }
+    const theirs = cluster.register({ kind: Kinds.VirtualMachine, labelSelector: go, complete: true })
+    assert.strictEqual(cluster.forObject({ ...Kinds.VirtualMachine, namespace: "team-a" }), mine)
+    assert.strictEqual(cluster.forList(Kinds.VirtualMachine, "team-a", ownerLabels("a")), mine)
+    assert.strictEqual(
+      cluster.forList(Kinds.VirtualMachine, "team-a", { ...go, "vitistack.io/source-machine": "a" }),
+      theirs
+    )
+    assert.deepStrictEqual(cluster.othersHolding({ ...Kinds.VirtualMachine, namespace: "team-a" }, mine), [theirs])
+    // Registering one selection again replaces only that one.
+    const again = cluster.register({ kind: Kinds.VirtualMachine, labelSelector: go, complete: true })
+    assert.deepStrictEqual(cluster.all(), [mine, again])
+  })
+
+  it("a write recorded in another selection: kept while it selects the object, absent once it left the selection", () => {
+    const go = { "vitistack.io/managed-by": "kubevirt-operator" }
+    const theirs = cache({ labelSelector: go })
+    const goVm = vm("a", 1, { labels: { ...go, "vitistack.io/source-machine": "a" } })
+    theirs.replace([goVm], 0)
+    // Adopted: our labels added, theirs kept.
+    const adopted = vm("a", 2, { labels: { ...goVm.metadata.labels, ...ours } })
+    theirs.wroteElsewhere(adopted, 1)
+    assert.strictEqual(hit(theirs.get("team-a", "a", 1)), "2")
+    theirs.wroteElsewhere(vm("a", 3), 2)
+    assert.strictEqual(hit(theirs.get("team-a", "a", 2)), "absent")
+    // Never a key read live: a list of the namespace is still answered from memory.
+    assert.strictEqual(theirs.list("team-a", go, 2)._tag, "Hit")
+    // A write of an object it never held and does not select changes nothing.
+    theirs.wroteElsewhere(vm("b", 4), 3)
+    assert.strictEqual(hit(theirs.get("team-a", "b", 3)), "absent")
+    assert.strictEqual(theirs.list("team-a", go, 3)._tag, "Hit")
   })
 })

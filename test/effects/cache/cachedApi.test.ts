@@ -1,5 +1,5 @@
 /**
- * Reads through the watch caches (ADR 0013): observe's queries answered from a synced cache send no request; a
+ * Reads through the watch caches (ADR 0017): observe's queries answered from a synced cache send no request; a
  * reconcile right after a create sees what was created even when the watch has not delivered it; a cache whose watch
  * has failed for too long makes observe's facts Unknown, never Absent; a remote's storage lists are reused for a while.
  */
@@ -146,5 +146,58 @@ describe("cachedApi", () => {
       assert.deepStrictEqual(again.status, { phase: "Creating" })
       assert.strictEqual(cluster.requestCount({ verb: "get" }), 0)
     })
+  )
+
+  it.effect(
+    "with adoption's selection of the Go operator's VMs, an adoption and a deletion are seen by both selections at once",
+    () =>
+      Effect.gen(function* () {
+        const go = { "vitistack.io/managed-by": "kubevirt-operator", "vitistack.io/source-machine": "web" }
+        const cluster = InMemoryCluster.make()
+        cluster.seed([
+          namespaceObject("team-a"),
+          {
+            apiVersion: "kubevirt.io/v1",
+            kind: "VirtualMachine",
+            metadata: { name: "web", namespace: "team-a", labels: go }
+          }
+        ])
+        const api = makeInMemoryApi(cluster)
+        const caches = new ClusterCaches("remote-a", 30_000)
+        const mine = caches.register({
+          kind: Kinds.VirtualMachine,
+          labelSelector: ours,
+          complete: true,
+          foreignNames: true
+        })
+        const theirs = caches.register({
+          kind: Kinds.VirtualMachine,
+          labelSelector: { "vitistack.io/managed-by": "kubevirt-operator" },
+          complete: true,
+          indexLabel: "vitistack.io/source-machine"
+        })
+        const all = (yield* api.list(Kinds.VirtualMachine)).items
+        mine.replace(all, 0)
+        theirs.replace(all, 0)
+        const cached = cachedApi(api, caches)
+        const ref = refOf("VirtualMachine", "web", "team-a")
+        const goList = () =>
+          Effect.map(cached.list(Kinds.VirtualMachine, { namespace: "team-a", labelSelector: go }), (l) =>
+            l.items.map((o) => Object.keys(o.metadata.labels ?? {}).length)
+          )
+        cluster.resetRequestCounts()
+        assert.deepStrictEqual(yield* goList(), [2])
+        yield* cached.patch(ref, { metadata: { labels: { ...ours, [SOURCE_MACHINE_LABEL]: "web" } } })
+        assert.deepStrictEqual(yield* goList(), [4], "the Go selection holds the adopted VM as written")
+        const read = Option.getOrThrow(yield* cached.get(ref))
+        assert.strictEqual(read.metadata.labels?.[MANAGED_BY_LABEL], MANAGED_BY_VALUE)
+        yield* cached.delete(ref)
+        assert.deepStrictEqual(yield* goList(), [], "deleted: gone from the Go selection too")
+        assert.isTrue(Option.isNone(yield* cached.get(ref)))
+        // The reads by name are live (the VM was someone else's name until the watch delivers the adoption); the
+        // lists of the Go operator's selection never are.
+        assert.strictEqual(cluster.requestCount({ verb: "list" }), 0)
+        assert.strictEqual(cluster.requestCount({ verb: "get" }), 2)
+      })
   )
 })

@@ -1,5 +1,5 @@
 /**
- * What the watch caches keep of each object is invisible to the domain's observers (ADR 0013): for every kind the
+ * What the watch caches keep of each object is invisible to the domain's observers (ADR 0017): for every kind the
  * operator caches, the observer of the slim object equals the observer of the full one, whatever else the object
  * carries (managedFields, kubectl's last-applied copy, status fields nobody reads, random extra fields). And the slim
  * objects are smaller.
