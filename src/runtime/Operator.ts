@@ -158,17 +158,24 @@ const FOREIGN_NAMES: ReadonlyArray<{ readonly apiVersion: string; readonly kind:
 ]
 
 /**
+ * With adoption on (ADR 0014) the VMIs too: an adopted VM's VMI keeps the Go operator's labels until the VM restarts,
+ * so the label-selected cache would miss it; known by name as someone else's, it is read live instead.
+ */
+const foreignNameKinds = (settings: Settings): ReadonlyArray<{ readonly apiVersion: string; readonly kind: string }> =>
+  settings.adoptGoOperator === undefined ? FOREIGN_NAMES : [...FOREIGN_NAMES, Kinds.VirtualMachineInstance]
+
+/**
  * The cache a remote watch fills (ADR 0017). A watch of another manager's objects (adoption's, ADR 0014) keeps only
  * their metadata, indexed by the label naming their Machine; it is not the one that knows foreign names (the watch of
  * ours is). Every cache of a kind that is not optional gates its cluster's reconciles (they all read it).
  */
-const remoteCacheOptions = (watch: RemoteWatch): RegisterOptions => ({
+const remoteCacheOptions = (watch: RemoteWatch, settings: Settings): RegisterOptions => ({
   kind: watch.kind,
   labelSelector: watch.labelSelector,
   complete: true,
   foreignNames:
     watch.others === undefined &&
-    FOREIGN_NAMES.some((k) => k.apiVersion === watch.kind.apiVersion && k.kind === watch.kind.kind),
+    foreignNameKinds(settings).some((k) => k.apiVersion === watch.kind.apiVersion && k.kind === watch.kind.kind),
   slim: watch.others === undefined ? slimFor(watch.kind) : metadataOnly,
   indexLabel: watch.others?.machineLabel ?? SOURCE_MACHINE_LABEL,
   gatesReconciles: watch.optional === undefined
@@ -215,11 +222,12 @@ const runRemoteWatch = (
     readonly recovered: () => Effect.Effect<void>
   },
   /** The cache registered for it already (the kinds every Machine reads are registered before the client exists). */
-  registered: WatchCache | undefined
+  registered: WatchCache | undefined,
+  settings: Settings
 ): Effect.Effect<void> => {
   const informer = Effect.suspend(() => {
     // An optional kind's cache is registered when its informer starts: before that (while it is probed) reads go live.
-    const cache = registered ?? wake.caches.register(remoteCacheOptions(watch))
+    const cache = registered ?? wake.caches.register(remoteCacheOptions(watch, settings))
     return runInformer(
       api,
       watch.kind,
@@ -406,7 +414,7 @@ export const runOperator = (
       const clusterCaches = caches.cluster(cluster)
       const registered = new Map<RemoteWatch, WatchCache>()
       for (const w of remoteKinds)
-        if (w.optional === undefined) registered.set(w, clusterCaches.register(remoteCacheOptions(w)))
+        if (w.optional === undefined) registered.set(w, clusterCaches.register(remoteCacheOptions(w, options.settings)))
       return { clusterCaches, registered }
     }
     const watchRemote = (cluster: string, prepared: ReturnType<typeof prepareCaches>) =>
@@ -469,7 +477,8 @@ export const runOperator = (
                 failing,
                 recovered: () => enqueueCluster(cluster)
               },
-              registered.get(watch)
+              registered.get(watch),
+              options.settings
             ),
           { concurrency: "unbounded", discard: true }
         )

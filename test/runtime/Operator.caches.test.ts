@@ -291,6 +291,42 @@ describe("runOperator: reads from the watch caches (ADR 0017)", () => {
   )
 
   it.effect(
+    "adoption on: the adopted VM's running VMI keeps the Go operator's labels (until a restart) and is still read, so the Machine is Running",
+    () => {
+      const w = goWorld()
+      const vm = w.remote.objects({ kind: "VirtualMachine" }).find((o) => o.metadata.name === "web")!
+      // As KubeVirt left them under the Go operator: the VM Running, its VMI labelled from the Go template.
+      w.remote.seed([
+        { ...vm, status: { printableStatus: "Running", ready: true, created: true } },
+        {
+          apiVersion: "kubevirt.io/v1",
+          kind: "VirtualMachineInstance",
+          metadata: { name: "web", namespace: "team-a", labels: { ...vm.metadata.labels } },
+          spec: { domain: { devices: {} } },
+          status: {
+            phase: "Running",
+            interfaces: [
+              { name: "default", mac: "02:12:0a:0b:0c:0d", ipAddress: "10.0.0.7", ipAddresses: ["10.0.0.7"] }
+            ]
+          }
+        }
+      ])
+      return Effect.gen(function* () {
+        const op = yield* Effect.forkChild(
+          runOperator({ settings: adopting, resync: "1 hour", healthInterval: "1 hour" })
+        )
+        yield* until(() => allOurs(w) && statusOf(w, "web", "team-a")?.phase === "Running")
+        assert.isFalse(
+          isOwnedBy(w.remote.objects({ kind: "VirtualMachineInstance" })[0]?.metadata.labels, "web"),
+          "the VMI still carries only the Go operator's labels"
+        )
+        assert.strictEqual(statusOf(w, "web", "team-a")?.ipAddresses?.[0], "10.0.0.7")
+        yield* Fiber.interrupt(op)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
+
+  it.effect(
     "adoption on: while the Go operator's objects cannot be listed, the cluster's facts are Unknown after the bound and nothing is adopted",
     () => {
       let broken = true
