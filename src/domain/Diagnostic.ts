@@ -41,7 +41,8 @@ export const BlockingReasons = [
   "InvalidIsoSize",
   "InvalidCloudInit",
   "CloudInitTooLarge",
-  "InvalidArchitecture"
+  "InvalidArchitecture",
+  "InvalidDeletionPolicy"
 ] as const
 export type BlockingReason = (typeof BlockingReasons)[number]
 
@@ -71,7 +72,10 @@ export const WaitingReasons = [
   "ImportInProgress",
   "ImportFailed",
   "CloudInitSecretUnknown",
-  "CloudInitSecretTerminating"
+  "CloudInitSecretTerminating",
+  "Paused",
+  "ApprovalRequired",
+  "AbandonPending"
 ] as const
 export type WaitingReason = (typeof WaitingReasons)[number]
 
@@ -83,7 +87,8 @@ export const AdvisoryReasons = [
   "ProviderChanged",
   "CloudInitNotMerged",
   "ImageChangeIgnored",
-  "CloudInitChanged"
+  "CloudInitChanged",
+  "DeletionPolicyNotUnderstood"
 ] as const
 export type AdvisoryReason = (typeof AdvisoryReasons)[number]
 
@@ -101,7 +106,8 @@ export const InfoReasons = [
   "StorageProfileNoMatch",
   "CloudInitFromSshKeys",
   "WaitingForDataVolumes",
-  "WaitingForCloudInitSecret"
+  "WaitingForCloudInitSecret",
+  "Abandoned"
 ] as const
 export type InfoReason = (typeof InfoReasons)[number]
 

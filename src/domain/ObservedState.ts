@@ -4,11 +4,13 @@
  * same function serves snapshots for the offline `plan`). Lists are sets: the planner sorts before it decides.
  */
 import { Schema } from "effect"
+import { ApprovalPolicy } from "./ApprovalPolicy.ts"
 import { ObservedSecret } from "./CloudInitSecretSpec.ts"
 import { ClusterHealth } from "./ClusterHealth.ts"
 import { ObservedDataVolume } from "./DataVolumeSpec.ts"
 import { Fact } from "./Fact.ts"
 import { MachineClass } from "./MachineClass.ts"
+import { RenderedCloudInit } from "./RenderedCloudInit.ts"
 import { Tenancy } from "./tenancy.ts"
 import { VmSpec } from "./VmSpec.ts"
 
@@ -131,5 +133,16 @@ export class ObservedState extends Schema.Class<ObservedState>("ObservedState")(
    */
   clusterHealth: Schema.optionalKey(ClusterHealth),
   /** Who may use the placed cluster (tenancy.ts); observed for a placed Machine, absent: not restricted. */
-  tenancy: Schema.optionalKey(Fact(Tenancy))
+  tenancy: Schema.optionalKey(Fact(Tenancy)),
+  /**
+   * Whether destructive steps need approval (`governance.ts`), from the placed KubevirtConfig's and the namespace's
+   * annotations; observed only when a plan has a destructive step. Absent: not observed (not required unless the
+   * operator-wide setting says so).
+   */
+  approval: Schema.optionalKey(Fact(ApprovalPolicy)),
+  /**
+   * The cloud-init payload as rendered (digests, no content), in place of `cloudInitSources`: what a decision trace
+   * holds (`decisionTrace.ts`). When set, the planner uses it instead of rendering from the sources.
+   */
+  cloudInitRendered: Schema.optionalKey(RenderedCloudInit)
 }) {}

@@ -22,7 +22,12 @@ export class Settings extends Schema.Class<Settings>("Settings")({
    * `DISABLE_CPU_HT_FEATURE`, default true: host-model CPUs get `ht` disabled, without which guests crash-loop on
    * KubeVirt >= 1.8 (reference W22). Absent counts as true.
    */
-  disableCpuHtFeature: Schema.optionalKey(Schema.Boolean)
+  disableCpuHtFeature: Schema.optionalKey(Schema.Boolean),
+  /**
+   * `REQUIRE_APPROVAL`, default false: every Machine's destructive steps wait for `vitistack.io/approve-plan`
+   * (`governance.ts`); without it, only where a KubevirtConfig or Namespace annotation asks for it.
+   */
+  requireApproval: Schema.optionalKey(Schema.Boolean)
 }) {}
 
 export const defaultSettings: Settings = Settings.make({

@@ -21,7 +21,15 @@ export interface ActionInfo<T extends ActionTag> {
   readonly failureMessage: string
   /** What the plan line shows after the target (empty, or starting with a space). */
   readonly detail: (a: ActionOf<T>) => string
+  /**
+   * Whether it loses data or takes effect only through a restart of the guest: the steps the opt-in approval policy
+   * holds for a person (`governance.ts`). Deleting a claim or a DataVolume; a VM patch that needs a restart.
+   */
+  readonly destructive: (a: ActionOf<T>) => boolean
 }
+
+const never = () => false
+const always = () => true
 
 /** `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary). */
 const networkText = (n: VmNetwork): string =>
@@ -43,6 +51,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   EnsureNamespace: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "NamespaceCreateFailed",
     failureMessage: "failed to create namespace on remote cluster",
     detail: (a) =>
@@ -53,6 +62,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   CreatePvc: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "PvcCreateFailed",
     failureMessage: "failed to create PVC on remote cluster",
     detail: (a) =>
@@ -61,6 +71,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   ExpandPvc: {
     scope: "remote",
     change: "change",
+    destructive: never,
     failureReason: "PvcExpandFailed",
     failureMessage: "failed to expand PVC on remote cluster",
     detail: (a) => ` size ${a.before} -> ${a.after}`
@@ -68,6 +79,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   DeletePvc: {
     scope: "remote",
     change: "destroy",
+    destructive: always,
     failureReason: "PvcDeleteFailed",
     failureMessage: "failed to delete PVC on remote cluster",
     detail: () => ""
@@ -75,6 +87,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   CreateVirtualMachine: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "VirtualMachineCreateFailed",
     failureMessage: "failed to create VirtualMachine on remote cluster",
     detail: (a) =>
@@ -83,6 +96,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   PatchVirtualMachine: {
     scope: "remote",
     change: "change",
+    destructive: (a) => a.restartRequired,
     failureReason: "VirtualMachinePatchFailed",
     failureMessage: "failed to update VirtualMachine on remote cluster",
     detail: () => ""
@@ -90,6 +104,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   DeleteVirtualMachine: {
     scope: "remote",
     change: "destroy",
+    destructive: never,
     failureReason: "VirtualMachineDeleteFailed",
     failureMessage: "failed to delete VirtualMachine on remote cluster",
     detail: () => ""
@@ -97,6 +112,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   CreateDataVolume: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "DataVolumeCreateFailed",
     failureMessage: "failed to create DataVolume on remote cluster",
     detail: (a) =>
@@ -105,6 +121,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   DeleteDataVolume: {
     scope: "remote",
     change: "destroy",
+    destructive: always,
     failureReason: "DataVolumeDeleteFailed",
     failureMessage: "failed to delete DataVolume on remote cluster",
     detail: () => ""
@@ -112,6 +129,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   CreateSecret: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "CloudInitSecretCreateFailed",
     failureMessage: "failed to create cloud-init Secret on remote cluster",
     detail: (a) => secretDetail(a.after)
@@ -119,6 +137,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   PatchSecret: {
     scope: "remote",
     change: "change",
+    destructive: never,
     failureReason: "CloudInitSecretPatchFailed",
     failureMessage: "failed to update cloud-init Secret on remote cluster",
     detail: (a) => ` ${a.before.slice(0, 15)} ->${secretDetail(a.after)}`
@@ -126,6 +145,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   DeleteSecret: {
     scope: "remote",
     change: "destroy",
+    destructive: never,
     failureReason: "CloudInitSecretDeleteFailed",
     failureMessage: "failed to delete cloud-init Secret on remote cluster",
     detail: () => ""
@@ -133,6 +153,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   AddFinalizer: {
     scope: "supervisor",
     change: "change",
+    destructive: never,
     failureReason: "AddFinalizerFailed",
     failureMessage: "failed to add finalizer",
     detail: finalizerDetail
@@ -140,6 +161,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   RemoveFinalizer: {
     scope: "supervisor",
     change: "change",
+    destructive: never,
     failureReason: "RemoveFinalizerFailed",
     failureMessage: "failed to remove finalizer",
     detail: finalizerDetail
@@ -147,6 +169,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   PersistPlacement: {
     scope: "supervisor",
     change: "change",
+    destructive: never,
     failureReason: "PersistPlacementFailed",
     failureMessage: "failed to record placement",
     detail: (a) => ` annotation vitistack.io/kubevirt-config=${a.placement}`
@@ -154,6 +177,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   PatchMachineAnnotation: {
     scope: "supervisor",
     change: "change",
+    destructive: never,
     failureReason: "PatchMachineAnnotationFailed",
     failureMessage: "failed to annotate Machine",
     detail: (a) => ` annotation ${a.key}=${a.value}`
@@ -165,6 +189,9 @@ export const infoOf = <T extends ActionTag>(a: ActionOf<T>): ActionInfo<T> => ac
 
 /** The Terraform-style glyph class of an action: create, change, destroy. */
 export const actionKind = (a: Action): ActionInfo<ActionTag>["change"] => actionInfo[a._tag].change
+
+/** Whether the action loses data or needs a restart (held for approval when the policy asks for it). */
+export const isDestructive = (a: Action): boolean => (infoOf(a).destructive as (a: Action) => boolean)(a)
 
 /** Whether the action writes to a remote cluster (as opposed to the supervisor's Machine). */
 export const isRemote = (a: Action): a is Extract<Action, { readonly cluster: string }> =>

@@ -7,7 +7,7 @@
 import { ISO_DISK, plannedDataVolumes } from "./bootMedia.ts"
 import { bootSourceOf } from "./bootSource.ts"
 import { cloudInitSecretSpec } from "./cloudInit.ts"
-import { cloudInitPayload, type SourceValues } from "./cloudInitPayload.ts"
+import { type CloudInitDecision, cloudInitPayload, decisionOf, type SourceValues } from "./cloudInitPayload.ts"
 import { advisory, type Diagnostic, error, isBlocking, isWaiting, waiting } from "./Diagnostic.ts"
 import { planDisks } from "./disks.ts"
 import { isDnsLabel, isDnsSubdomain } from "./dnsNames.ts"
@@ -18,6 +18,7 @@ import type { MachineClass } from "./MachineClass.ts"
 import { planNetworks } from "./networks.ts"
 import type { PvcSpec } from "./PvcSpec.ts"
 import { parseQuantity, toMebibytes } from "./Quantity.ts"
+import type { RenderedCloudInit } from "./RenderedCloudInit.ts"
 import type { Settings } from "./Settings.ts"
 import type { DesiredResult } from "./step.ts"
 import type { VmCloudInit, VmSpec } from "./VmSpec.ts"
@@ -110,6 +111,8 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
 /** What the supervisor side says beyond the MachineClass: cloud-init sources and the ISO size probe's answer. */
 export interface DesiredInputs {
   readonly cloudInitSources?: SourceValues | undefined
+  /** A recorded rendering (a decision trace's), used instead of rendering from `cloudInitSources`. */
+  readonly cloudInitRendered?: RenderedCloudInit | undefined
   readonly isoSize?: string | undefined
 }
 
@@ -174,7 +177,10 @@ export const desiredFor = (
     diags.push(
       error("InvalidArchitecture", `architecture '${arch}' is not amd64, arm64 or x86_64`, "spec.os.architecture")
     )
-  const cloudInit = cloudInitPayload(machine, inputs.cloudInitSources ?? {})
+  const cloudInit: CloudInitDecision =
+    inputs.cloudInitRendered !== undefined
+      ? decisionOf(inputs.cloudInitRendered)
+      : cloudInitPayload(machine, inputs.cloudInitSources ?? {})
   diags.push(...cloudInit.diagnostics)
   const networks = planNetworks(machine, diags)
   const claims = disks.map((d) => d.disk.claimName)

@@ -2,8 +2,8 @@
  * Derives the Machine's status from the Machine, what was observed, the plan and what executing it did
  * (design 3.5). Domain layer: pure; `now` is an input and only stamps conditions that changed status.
  * Only fields of the CRD schema are produced. `sameStatus` tells the runtime whether a write is needed at all.
- * Conditions: Ready, Placed, RemoteReachable; and SpecApplied once an advisory finding (part of the spec not applied
- * as written) has appeared.
+ * Conditions: Ready, Placed, RemoteReachable; SpecApplied once an advisory finding (part of the spec not applied
+ * as written) has appeared; Planned, the plan's hash and summary (`planSummary.ts`).
  */
 import { actionInfo } from "./actionInfo.ts"
 import { isBlocking, isWaiting } from "./Diagnostic.ts"
@@ -11,6 +11,7 @@ import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
 import { type Condition, isDeleting, type Machine, type MachineStatus, type Phase } from "./Machine.ts"
 import type { ObservedState, ObservedVmi } from "./ObservedState.ts"
 import type { Plan } from "./Plan.ts"
+import { PLANNED_CONDITION, plannedState } from "./planSummary.ts"
 import { failureBacksOff } from "./reconcileOutcome.ts"
 
 export interface StatusInput {
@@ -185,6 +186,8 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
         )
   // Part of the spec not applied as written (a refused shrink, a bus replaced, a provider change, design 3.7): said in
   // a condition that appears with the first such finding and then stays, True once everything is applied again.
+  const summary = plannedState(machine, plan, outcome)
+  const planned = cond(PLANNED_CONDITION, summary.status, summary.reason, summary.message)
   const advisories = plan.diagnostics.filter((d) => d.severity === "Warning" && d.effect === "Advises")
   const specApplied =
     advisories.length > 0
@@ -223,7 +226,8 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
         cond("Ready", "Unknown", reachable.reason, `the remote cluster cannot be read: ${reachable.message}`),
         placed,
         reachable,
-        ...(lastSpecApplied === undefined ? [] : [lastSpecApplied])
+        ...(lastSpecApplied === undefined ? [] : [lastSpecApplied]),
+        planned
       ]
     }
   }
@@ -236,7 +240,7 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
     ...(failureReason === undefined ? {} : { failureReason }),
     ...(failureMessage === undefined ? {} : { failureMessage }),
     ...(running && vmi !== undefined ? runtimeFields(vmi) : {}),
-    conditions: [ready, placed, reachable, ...(specApplied === undefined ? [] : [specApplied])]
+    conditions: [ready, placed, reachable, ...(specApplied === undefined ? [] : [specApplied]), planned]
   }
 }
 

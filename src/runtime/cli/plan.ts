@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util"
 import { Effect, Result } from "effect"
 import { sortDocuments } from "../../domain/documents.ts"
-import { encodePlanSetJson, hasErrors, type Plan } from "../../domain/Plan.ts"
+import { allActions, encodePlanSetJson, hasErrors, type Plan } from "../../domain/Plan.ts"
 import { planDocuments } from "../../domain/planDocuments.ts"
 import { renderPlans } from "../../domain/render.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
@@ -38,7 +38,7 @@ export interface CliIo {
 
 /** Exit code of a set of plans: 1 on any error, 2 when something would change, else 0. */
 export const exitCodeOf = (plans: ReadonlyArray<Plan>): 0 | 1 | 2 =>
-  plans.some(hasErrors) ? 1 : plans.some((p) => p.actions.length > 0) ? 2 : 0
+  plans.some(hasErrors) ? 1 : plans.some((p) => allActions(p).length > 0) ? 2 : 0
 
 export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 | 1 | 2> => {
   const flags = parseFlags(() => parse(args))
