@@ -19,7 +19,7 @@ import { actionTarget, isDestructive } from "./actionInfo.ts"
 import { waiting } from "./Diagnostic.ts"
 import { isDeleting, type Machine } from "./Machine.ts"
 import type { ObservedState } from "./ObservedState.ts"
-import { Plan } from "./Plan.ts"
+import { allActions, Plan } from "./Plan.ts"
 import { planHash } from "./planHash.ts"
 import type { Settings } from "./Settings.ts"
 
@@ -39,6 +39,26 @@ const holdsAll = (m: Machine): boolean =>
 /** Whether an annotation value turns the policy on. */
 export const requiresApproval = (annotations: Readonly<Record<string, string>> | undefined): boolean =>
   annotations?.[REQUIRE_APPROVAL_ANNOTATION] === "true"
+
+/**
+ * The policy the annotations give: on the KubevirtConfig the Machine is placed on, or on its namespace on the
+ * supervisor (either turns it on).
+ */
+export const approvalPolicyFrom = (
+  cluster: string | undefined,
+  configAnnotations: Readonly<Record<string, string>> | undefined,
+  namespace: string,
+  namespaceAnnotations: Readonly<Record<string, string>> | undefined
+): ApprovalPolicy =>
+  cluster !== undefined && requiresApproval(configAnnotations)
+    ? { required: true, source: `KubevirtConfig '${cluster}' (${REQUIRE_APPROVAL_ANNOTATION})` }
+    : requiresApproval(namespaceAnnotations)
+      ? { required: true, source: `Namespace '${namespace}' (${REQUIRE_APPROVAL_ANNOTATION})` }
+      : { required: false, source: "none" }
+
+/** Whether the plan has a destructive step whose policy was not observed yet (observe it, then plan again). */
+export const needsApprovalPolicy = (settings: Settings, observed: ObservedState, p: Plan): boolean =>
+  settings.requireApproval !== true && observed.approval === undefined && allActions(p).some(isDestructive)
 
 /**
  * The policy that applies: the operator-wide setting, else what was observed for the Machine (its KubevirtConfig's

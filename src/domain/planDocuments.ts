@@ -10,6 +10,7 @@ import { claimCollisions } from "./claimCollisions.ts"
 import { cloudInitSourcesFrom } from "./cloudInitPayload.ts"
 import type { Documents } from "./documents.ts"
 import { absent, type Fact, present, unknown } from "./Fact.ts"
+import { approvalPolicyFrom } from "./governance.ts"
 import type { KubeObject } from "./KubeObject.ts"
 import { type Machine, requestedClass } from "./Machine.ts"
 import { namespaceManifest } from "./manifests/Namespace.ts"
@@ -72,6 +73,15 @@ export const planDocuments = (
     const mc = docs.machineClasses.find((c) => c.metadata.name === className)
     const placement = placementOf(machine)
     const tenancy = tenancyOf(machine)
+    const cluster = placement._tag === "Placed" ? placement.cluster : undefined
+    // Approvals (ADR 0013) from the KubevirtConfig and supervisor Namespace documents' annotations.
+    const approval = approvalPolicyFrom(
+      cluster,
+      docs.kubevirtConfigs.find((c) => c.metadata.name === cluster)?.metadata.annotations,
+      machine.metadata.namespace,
+      docs.objects.find((o) => o.kind === "Namespace" && o.metadata.name === machine.metadata.namespace)?.metadata
+        .annotations
+    )
     const observed = ObservedState.make({
       kubevirtConfigs: configs,
       machineClass: mc === undefined ? absent : present(mc),
@@ -82,7 +92,8 @@ export const planDocuments = (
           : absent,
       // Secrets and ConfigMaps among the files are the supervisor's: cloud-init sources.
       cloudInitSources: cloudInitSourcesFrom(machine, docs.objects),
-      ...(tenancy === undefined ? {} : { tenancy })
+      ...(tenancy === undefined ? {} : { tenancy }),
+      approval: present(approval)
     })
     const p = withDiagnostics(
       plan({ machine, observed, settings }),

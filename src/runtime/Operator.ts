@@ -15,6 +15,7 @@
 import { Duration, Effect, FiberMap, Option, Result, Schema } from "effect"
 import { uncheckedHealth } from "../domain/ClusterHealth.ts"
 import { cloudInitReads } from "../domain/cloudInitPayload.ts"
+import { RECONCILE_AT_ANNOTATION } from "../domain/governance.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
 import { FINALIZER, PLACEMENT_ANNOTATION } from "../domain/labels.ts"
@@ -176,7 +177,12 @@ export const runOperator = (
     const queue = yield* makeWorkQueue(options.queue, options.queueHooks)
     const machines = new Map<
       string,
-      { readonly fingerprint: string; readonly cluster: string | undefined; readonly sources: ReadonlyArray<string> }
+      {
+        readonly fingerprint: string
+        readonly cluster: string | undefined
+        readonly sources: ReadonlyArray<string>
+        readonly reconcileAt?: string | undefined
+      }
     >()
     const phases = new Map<string, string>()
     // Phases, placement and sizing of the in-scope Machines, for the MachineProvider's status.
@@ -396,8 +402,17 @@ export const runOperator = (
         const print = fingerprint(o)
         const before = machines.get(key)
         const sources = before?.fingerprint === print ? before.sources : sourcesOf(o)
-        machines.set(key, { fingerprint: print, cluster: o.metadata.annotations?.[PLACEMENT_ANNOTATION], sources })
+        const reconcileAt = o.metadata.annotations?.[RECONCILE_AT_ANNOTATION]
+        machines.set(key, {
+          fingerprint: print,
+          cluster: o.metadata.annotations?.[PLACEMENT_ANNOTATION],
+          sources,
+          reconcileAt
+        })
         if (sources.length > 0) yield* watchSources(o.metadata.namespace ?? "default", sources)
+        // A person asked for a reconcile now (ADR 0013): it runs at once, and a backoff it was in starts afresh.
+        if (before !== undefined && reconcileAt !== undefined && reconcileAt !== before.reconcileAt)
+          yield* queue.forget(key)
         if (before?.fingerprint !== print) yield* queue.add(key)
       })
 

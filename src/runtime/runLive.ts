@@ -11,6 +11,7 @@ import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import { EventRecorder } from "../effects/EventRecorder.ts"
 import { IsoSizeProbe, probeIsoSize } from "../effects/isoSizeProbe.ts"
 import { makeLiveApiFromKubeconfigFile, makeLiveApiInCluster } from "../effects/kube/clients.ts"
+import { type DecisionTraceOptions, decisionTracesLayer } from "./decisionTraces.ts"
 import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
 import { instrumentKubeApi, Metrics } from "./Metrics.ts"
@@ -43,6 +44,8 @@ export interface LiveRunOptions {
   readonly healthIntervalSeconds?: number | undefined
   /** Told the health server's bound port once it listens (useful with port 0). */
   readonly onListening?: ((port: number) => void) | undefined
+  /** Record decision traces (`DECISION_TRACE`, ADR 0013); omitted: none. */
+  readonly decisionTrace?: DecisionTraceOptions | undefined
 }
 
 /** The operator program; runs until interrupted or leadership is lost. */
@@ -116,8 +119,12 @@ export const liveProgram = (options: LiveRunOptions) =>
             yield* metrics.actions.inc({ action: report.result.failed.action._tag, outcome: "failure" })
         })
     })
+    const traced =
+      options.decisionTrace === undefined
+        ? operator
+        : operator.pipe(Effect.provide(decisionTracesLayer(options.decisionTrace)))
     const leading = options.leaderElect
-      ? Effect.flatMap(LeaderElection, (elector) => elector.run(operator)).pipe(
+      ? Effect.flatMap(LeaderElection, (elector) => elector.run(traced)).pipe(
           Effect.provide(
             LeaderElection.layer({
               lease: { namespace: options.leaseNamespace, name: options.leaseName },

@@ -1,7 +1,7 @@
 /**
  * Reads the operator's Settings from the environment, with the Go operator's variable names and defaults
  * (DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL,
- * DISABLE_CPU_HT_FEATURE). Runtime layer.
+ * DISABLE_CPU_HT_FEATURE), and REQUIRE_APPROVAL (ADR 0013). Runtime layer.
  * A bad value is a `SettingsError` naming the variable, never a silent default.
  */
 import { Result, Schema } from "effect"
@@ -34,11 +34,13 @@ export const settingsFromEnv = (
     const defaultKubevirtConfig = opt("DEFAULT_KUBEVIRT_CONFIG")
     const storageClassName = opt("STORAGE_CLASS_NAME")
     const disableHt = yield* pick("DISABLE_CPU_HT_FEATURE", Schema.Literals(["true", "false"]), "true")
+    const requireApproval = yield* pick("REQUIRE_APPROVAL", Schema.Literals(["true", "false"]), "false")
     return Settings.make({
       pvcVolumeMode: volumeMode,
       pvcAccessMode: accessMode,
       cpuModel: opt("CPU_MODEL") ?? defaultSettings.cpuModel,
       ...(disableHt === "false" ? { disableCpuHtFeature: false } : {}),
+      ...(requireApproval === "true" ? { requireApproval: true } : {}),
       ...(defaultKubevirtConfig === undefined ? {} : { defaultKubevirtConfig }),
       ...(storageClassName === undefined ? {} : { storageClassName })
     })

@@ -14,9 +14,11 @@ import { settingsFromEnv } from "../settingsFromEnv.ts"
 import { parseFlags } from "./CliError.ts"
 import { planLive } from "./planLive.ts"
 import { readDocuments } from "./readDocuments.ts"
+import { runReplay } from "./replay.ts"
 
 export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--observed SNAPSHOT] [--output text|json]
        kubevirt-operator plan --kubeconfig FILE (NAMESPACE/NAME | --all) [--output text|json]
+       kubevirt-operator plan --replay TRACES... [--output text|json]
 
   -f, --file FILE     Machine documents (YAML or JSON, many per file), plus MachineClass and KubevirtConfig
                       documents; a directory means every .yaml/.yml/.json file in it. Repeatable.
@@ -26,6 +28,9 @@ export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--obser
                       Machines' KubevirtConfigs, read-only too). Select one Machine as NAMESPACE/NAME, or --all.
   --allow-exec-auth   accept kubeconfigs whose users run exec or auth-provider plugins (off by default).
   --allow-insecure-remotes   accept remote kubeconfigs with http:// servers or insecure-skip-tls-verify.
+  --replay FILE       re-run the planner on the inputs recorded in decision traces (run --decision-trace: a JSON-lines
+                      file, or the operator's JSON log) and list every decision that differs, per Machine.
+                      Repeatable (FILE.1 then FILE). Exit 0: every decision the same; 2: some differ.
   -o, --output FMT    text (default) or json (decodes back to the same plan).
 
 exit codes: 0 no changes, 2 changes pending, 1 error (bad input; live: a fact that could not be read)`
@@ -55,6 +60,17 @@ export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0
   const files = values.file ?? []
   const output = values.output ?? "text"
   const live = values.kubeconfig !== undefined
+  if (values.replay !== undefined) {
+    if (output !== "text" && output !== "json") {
+      io.err(`error: --output ${output}: use text or json\n${PLAN_USAGE}`)
+      return 1
+    }
+    if (live || files.length > 0 || parsed.positionals.length > 0) {
+      io.err(`error: --replay takes only trace files\n${PLAN_USAGE}`)
+      return 1
+    }
+    return runReplay(values.replay, output, io)
+  }
   const usageError =
     output !== "text" && output !== "json"
       ? `--output ${output}: use text or json`
@@ -131,6 +147,7 @@ const parse = (args: ReadonlyArray<string>) =>
       all: { type: "boolean" },
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
+      replay: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" }
     },
     strict: true,

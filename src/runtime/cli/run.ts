@@ -8,6 +8,7 @@ import { Effect, Layer, Logger, References, Result } from "effect"
 import { isDnsSubdomain } from "../../domain/dnsNames.ts"
 import { sortDocuments } from "../../domain/documents.ts"
 import { DEFAULT_PROVIDER_NAME } from "../../domain/MachineProvider.ts"
+import { DEFAULT_TRACE_BUFFER, parseTraceTarget } from "../decisionTraces.ts"
 import { runEmbedded } from "../embedded.ts"
 import { runLiveProcess } from "../runLive.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
@@ -34,6 +35,13 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
                       off by default: the operator then fetches no URL a Machine names (8Gi or vitistack.io/iso-size).
   DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL, DISABLE_CPU_HT_FEATURE
   (default true): as in the Go operator.
+  REQUIRE_APPROVAL    every Machine's destructive steps (deleting a PVC or DataVolume, a VM change that needs a
+                      restart) wait for the annotation vitistack.io/approve-plan: <hash> (default false: only where a
+                      KubevirtConfig or supervisor Namespace is annotated vitistack.io/require-approval: "true").
+  --decision-trace TARGET   record every reconcile's decision (inputs, plan, result, timings; secrets redacted) for
+                      plan --replay: off (default), log, or a JSON-lines file (rotated to FILE.1 at 64 MiB) (env
+                      DECISION_TRACE); DECISION_TRACE_BUFFER traces wait for the writer at most (default 1024; the
+                      oldest is dropped when it falls behind).
   NAME_MACHINE_PROVIDER (default kubevirt-provider), VITISTACK_NAME, MACHINE_PROVIDER_REGION: the MachineProvider the
                       leader registers when none exists and the Vitistack does not list it (region: this, else the
                       Vitistack's), and whose status it keeps; never fatal (ADR 0012).
@@ -58,6 +66,7 @@ const parse = (args: ReadonlyArray<string>) =>
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
       "iso-size-probe": { type: "boolean" },
+      "decision-trace": { type: "string" },
       file: { type: "string", short: "f", multiple: true },
       "keep-running": { type: "boolean" },
       timeout: { type: "string" },
@@ -112,6 +121,12 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       io.err(`error: ${workers === undefined ? "--workers" : "--resync"} must be a positive integer`)
       return 1
     }
+    const traceBuffer = int(undefined, "DECISION_TRACE_BUFFER", DEFAULT_TRACE_BUFFER)
+    if (traceBuffer === undefined) {
+      io.err("error: DECISION_TRACE_BUFFER must be a positive integer")
+      return 1
+    }
+    const traceTarget = parseTraceTarget(values["decision-trace"] ?? env.DECISION_TRACE)
     const set = (name: string) => (env[name] === undefined || env[name] === "" ? undefined : env[name])
     const providerName = set("NAME_MACHINE_PROVIDER") ?? DEFAULT_PROVIDER_NAME
     if (!isDnsSubdomain(providerName)) {
@@ -132,7 +147,8 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       resyncSeconds: resync,
       logLevel: level,
       logJson: env.LOG_JSON !== "false",
-      provider: { name: providerName, vitistack: set("VITISTACK_NAME"), region: set("MACHINE_PROVIDER_REGION") }
+      provider: { name: providerName, vitistack: set("VITISTACK_NAME"), region: set("MACHINE_PROVIDER_REGION") },
+      decisionTrace: traceTarget === undefined ? undefined : { target: traceTarget, capacity: traceBuffer }
     })) as 0 | 1
   }
   const input = readDocuments(values.file ?? ["examples/"])
