@@ -104,7 +104,7 @@ export const govern = (machine: Machine, observed: ObservedState, settings: Sett
       diagnostics: [
         waiting(
           "Paused",
-          `paused by ${PAUSED_ANNOTATION}: "true": ${wanted.length === 0 ? "nothing to hold" : `${wanted.length} action(s) held, ${describe(wanted)} first`} (plan ${hash}); remove the annotation to resume${deletion}`,
+          `paused by ${PAUSED_ANNOTATION}: "true": ${wanted.length === 0 ? "nothing to hold" : `${wanted.length} action(s) held (first: ${wanted[0]!._tag} ${actionTarget(wanted[0]!)})`} (plan ${hash}); remove the annotation to resume${deletion}`,
           `metadata.annotations[${PAUSED_ANNOTATION}]`
         ),
         ...planned.diagnostics

@@ -69,23 +69,29 @@ export const decisionTracesLayer = (options: DecisionTraceOptions): Layer.Layer<
           ? fileWriter(options.target.path, options.maxFileBytes ?? DEFAULT_TRACE_FILE_BYTES)
           : (lines: ReadonlyArray<string>) =>
               Effect.forEach(lines, (l) => Effect.logInfo(JSON.parse(l)), { discard: true })
-      const drain = Effect.gen(function* () {
-        const batch = yield* Queue.takeBetween(queue, 1, 256)
-        if (dropped > 0) {
-          yield* Effect.logWarning(`decision traces: ${dropped} dropped (the writer fell behind; ring of ${capacity})`)
-          dropped = 0
-        }
-        yield* write(batch.map(traceLine)).pipe(
-          Effect.catchCause((cause) => Effect.logWarning("decision traces: a write failed; batch dropped", cause))
-        )
-      }).pipe(Effect.forever)
-      yield* Effect.forkScoped(drain)
+      // A batch taken is written even if the writer is being stopped: only the wait for one is interruptible.
+      const drain = Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          const batch = yield* restore(Queue.takeBetween(queue, 1, 256))
+          if (dropped > 0) {
+            yield* Effect.logWarning(
+              `decision traces: ${dropped} dropped (the writer fell behind; ring of ${capacity})`
+            )
+            dropped = 0
+          }
+          yield* write(batch.map(traceLine)).pipe(
+            Effect.catchCause((cause) => Effect.logWarning("decision traces: a write failed; batch dropped", cause))
+          )
+        })
+      ).pipe(Effect.forever)
+      // Finalizers run last-added first: the writer stops (finishing its batch), then what still waits is written, so
+      // the last decisions before a stop are not lost.
       yield* Effect.addFinalizer(() =>
-        // What is still waiting at shutdown is written, so the last decisions before a stop are not lost.
         Effect.flatMap(Queue.clear(queue), (rest) =>
           rest.length === 0 ? Effect.void : Effect.ignore(write(rest.map(traceLine)))
         )
       )
+      yield* Effect.forkScoped(drain)
       return {
         enabled: true,
         record: (trace: DecisionTrace) =>

@@ -4,19 +4,21 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
+import { unreachableSince, unreadableRemote } from "../../src/domain/abandon.ts"
 import type { Action } from "../../src/domain/Action.ts"
 import { isRemote } from "../../src/domain/actionInfo.ts"
+import { deletionPolicyOf } from "../../src/domain/deletionPolicy.ts"
 import { DELETION_POLICY_ANNOTATION, FINALIZER, isOwnedBy, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
 import { hasFinalizer, isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
 import { ObservedState } from "../../src/domain/ObservedState.ts"
-import { decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
+import { allActions, decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
 import { inScope, plan } from "../../src/domain/planner.ts"
 import { renderAction, renderPlans } from "../../src/domain/render.ts"
 import { Settings } from "../../src/domain/Settings.ts"
 import { simulate, type World } from "../../src/domain/simulate.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
 import { decideTenancy } from "../../src/domain/tenancy.ts"
-import { fromSchema, RUNS, scenario } from "../fixtures/arbitraries.ts"
+import { abandoning, fromSchema, RUNS, scenario } from "../fixtures/arbitraries.ts"
 
 const params = { numRuns: RUNS, verbose: 1 } as const
 const hasBootMedia = (m: Machine) => (m.spec.os?.imageID ?? "") !== "" || (m.spec.os?.isoUri ?? "") !== ""
@@ -26,17 +28,18 @@ const remoteOf = (o: ObservedState) => (o.remote._tag === "Present" ? o.remote.v
 const converge = (
   w: World,
   settings: Settings,
-  rounds: number
+  rounds: number,
+  now?: string
 ): { world: World; rounds: number; last: ReadonlyArray<Action> } => {
   let world = w
   for (let i = 0; i < rounds; i++) {
     if (world.machine === undefined) return { world, rounds: i, last: [] }
-    const p = plan({ machine: world.machine, observed: world.observed, settings })
+    const p = plan({ machine: world.machine, observed: world.observed, settings, now })
     if (p.actions.length === 0) return { world, rounds: i, last: [] }
     world = simulate(world, p.actions)
   }
   const last =
-    world.machine === undefined ? [] : plan({ machine: world.machine, observed: world.observed, settings }).actions
+    world.machine === undefined ? [] : plan({ machine: world.machine, observed: world.observed, settings, now }).actions
   return { world, rounds, last }
 }
 
@@ -48,9 +51,10 @@ describe("planner laws", () => {
         fromSchema(MachineSpec),
         fromSchema(ObservedState),
         fromSchema(Settings),
-        (metadata, spec, observed, settings) => {
+        fc.option(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), { nil: undefined }),
+        (metadata, spec, observed, settings, now) => {
           const machine = Machine.make({ metadata, spec })
-          const p = plan({ machine, observed, settings })
+          const p = plan({ machine, observed, settings, now })
           deriveStatus({ machine, observed, plan: p, now: "2026-11-28T00:00:00Z" })
           return Array.isArray(p.actions)
         }
@@ -61,15 +65,15 @@ describe("planner laws", () => {
 
   it("convergence: a live Machine's plan, applied, leaves nothing to do (one round; boot media: at most four)", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings }) => {
+      fc.property(scenario, ({ machine, observed, settings, now }) => {
         fc.pre(!isDeleting(machine))
-        const first = plan({ machine, observed, settings })
+        const first = plan({ machine, observed, settings, now })
         const after = simulate({ machine, observed }, first.actions)
         assert.isDefined(after.machine)
-        const next = plan({ machine: after.machine!, observed: after.observed, settings }).actions
+        const next = plan({ machine: after.machine!, observed: after.observed, settings, now }).actions
         // An image or ISO takes rounds: import, then the VM; an installed OS: CD-ROM out of the VM, the ISO, the mark.
         if (!hasBootMedia(machine)) assert.deepStrictEqual(next, [])
-        else assert.deepStrictEqual(converge({ machine, observed }, settings, 4).last, [])
+        else assert.deepStrictEqual(converge({ machine, observed }, settings, 4, now).last, [])
       }),
       params
     )
@@ -77,9 +81,9 @@ describe("planner laws", () => {
 
   it("convergence on deletion: at most 5 rounds (VM, DataVolumes, PVCs, cloud-init Secret, finalizer)", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings }) => {
+      fc.property(fc.oneof(scenario, abandoning), ({ machine, observed, settings, now }) => {
         fc.pre(isDeleting(machine))
-        const r = converge({ machine, observed }, settings, 5)
+        const r = converge({ machine, observed }, settings, 5, now)
         assert.deepStrictEqual(r.last, [])
       }),
       params
@@ -88,8 +92,8 @@ describe("planner laws", () => {
 
   it("idempotence: applying a plan twice equals applying it once", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings }) => {
-        const p = plan({ machine, observed, settings })
+      fc.property(scenario, ({ machine, observed, settings, now }) => {
+        const p = plan({ machine, observed, settings, now })
         const once = simulate({ machine, observed }, p.actions)
         const twice = simulate(once, p.actions)
         assert.deepStrictEqual(twice, once)
@@ -100,7 +104,7 @@ describe("planner laws", () => {
 
   it("determinism: reordering observed lists (PVCs, VM search, configs) does not change the plan", () => {
     fc.assert(
-      fc.property(scenario, fc.integer(), ({ machine, observed, settings }, salt) => {
+      fc.property(scenario, fc.integer(), ({ machine, observed, settings, now }, salt) => {
         const shuffle = <A>(xs: ReadonlyArray<A>): Array<A> =>
           xs
             .map((x, i) => [((i + 1) * 7919 * (salt | 1)) % 104729, x] as const)
@@ -122,7 +126,7 @@ describe("planner laws", () => {
                 }
               : r
         })
-        assert.deepStrictEqual(plan({ machine, observed: reordered, settings }), plan({ machine, observed, settings }))
+        assert.deepStrictEqual(plan({ machine, observed: reordered, settings, now }), plan({ machine, observed, settings, now }))
       }),
       params
     )
@@ -130,11 +134,11 @@ describe("planner laws", () => {
 
   it("ordering: supervisor marks before remote writes; namespace < PVCs < VM; deletion VM before PVCs; finalizer last", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings }) => {
-        const tags = plan({ machine, observed, settings }).actions.map((a) => a._tag)
+      fc.property(scenario, ({ machine, observed, settings, now }) => {
+        const tags = plan({ machine, observed, settings, now }).actions.map((a) => a._tag)
         const first = (t: string) => tags.indexOf(t as never)
         const last = (t: string) => tags.lastIndexOf(t as never)
-        const firstRemote = plan({ machine, observed, settings }).actions.findIndex(isRemote)
+        const firstRemote = plan({ machine, observed, settings, now }).actions.findIndex(isRemote)
         for (const mark of ["AddFinalizer", "PersistPlacement"])
           if (first(mark) >= 0 && firstRemote >= 0) assert.isBelow(first(mark), firstRemote)
         if (first("EnsureNamespace") >= 0)
@@ -162,8 +166,8 @@ describe("planner laws", () => {
 
   it("safety: no namespace change, no write to what is not ours, nothing created or deleted from an Unknown fact", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings }) => {
-        const p = plan({ machine, observed, settings })
+      fc.property(fc.oneof(scenario, abandoning), ({ machine, observed, settings, now }) => {
+        const p = plan({ machine, observed, settings, now })
         const remote = remoteOf(observed)
         const ours = (labels: Readonly<Record<string, string>>) => isOwnedBy(labels, machine.metadata.name)
         if (hasErrors(p)) assert.isFalse(p.actions.some(isRemote), "a plan with an Error has no remote write")
@@ -222,6 +226,16 @@ describe("planner laws", () => {
               assert.isTrue(remote?.cloudInitSecret?._tag === "Present" && ours(remote.cloudInitSecret.value.labels))
               break
             case "RemoveFinalizer": {
+              if (a.abandoned !== undefined) {
+                // AbandonAfter: only with that policy, the remote unreadable now, and the deadline passed.
+                const policy = deletionPolicyOf(machine)
+                assert.strictEqual(policy._tag, "AbandonAfter")
+                assert.isDefined(unreadableRemote(observed, a.abandoned.cluster))
+                const since = Date.parse(unreachableSince(machine)!)
+                const start = Math.max(since, Date.parse(machine.metadata.deletionTimestamp!))
+                assert.isAtLeast(Date.parse(now!), start + (policy._tag === "AbandonAfter" ? policy.millis : Infinity))
+                break
+              }
               const orphan = machine.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Orphan"
               const placed = (machine.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
               if (!orphan && placed) {
@@ -252,8 +266,8 @@ describe("planner laws", () => {
 
   it("redaction: a cloud-init source's value never shows in the plan text, its JSON, events or status", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings }) => {
-        const p = plan({ machine, observed, settings })
+      fc.property(scenario, ({ machine, observed, settings, now }) => {
+        const p = plan({ machine, observed, settings, now })
         const shown = [
           renderPlans([p]),
           JSON.stringify(encodePlanSetJson({ plans: [p] })),
@@ -268,9 +282,9 @@ describe("planner laws", () => {
 
   it("scope: another provider's Machine gets nothing unless it carries our finalizer; then it is ours until cleaned up", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings }) => {
+      fc.property(scenario, ({ machine, observed, settings, now }) => {
         fc.pre(!inScope(machine))
-        const p = plan({ machine, observed, settings })
+        const p = plan({ machine, observed, settings, now })
         if (!hasFinalizer(machine, FINALIZER)) {
           assert.deepStrictEqual(p.actions, [])
           return
@@ -279,14 +293,14 @@ describe("planner laws", () => {
           // Live: no remote write and no new mark; only the release of a Machine that was never placed.
           const placed = (machine.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
           assert.deepStrictEqual(
-            p.actions.map((a) => a._tag),
+            allActions(p).map((a) => a._tag),
             placed ? [] : ["RemoveFinalizer"]
           )
           return
         }
         // Deleting: the same cleanup as an in-scope Machine's (the provider is not looked at).
         const asOurs = Machine.make({ ...machine, spec: { ...machine.spec, provider: "kubevirt" } })
-        assert.deepStrictEqual(p.actions, plan({ machine: asOurs, observed, settings }).actions)
+        assert.deepStrictEqual(p.actions, plan({ machine: asOurs, observed, settings, now }).actions)
       }),
       params
     )
