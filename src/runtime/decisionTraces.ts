@@ -79,7 +79,7 @@ export const decisionTracesLayer = (options: DecisionTraceOptions): Layer.Layer<
             )
             dropped = 0
           }
-          yield* write(batch.map(traceLine)).pipe(
+          yield* Effect.suspend(() => write(batch.map(traceLine))).pipe(
             Effect.catchCause((cause) => Effect.logWarning("decision traces: a write failed; batch dropped", cause))
           )
         })

@@ -132,7 +132,7 @@ export const liveProgram = (options: LiveRunOptions) =>
             })
           )
         )
-      : operator
+      : traced
     yield* Effect.logInfo(
       `kubevirt-operator starting (leader election ${options.leaderElect ? "on" : "off"}, ${options.workers} workers)`
     )

@@ -11,6 +11,7 @@ import { refOf } from "../../src/domain/ObjectRef.ts"
 import { defaultSettings, type Settings } from "../../src/domain/Settings.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
 import { makeLiveApiFromKubeconfigFile } from "../../src/effects/kube/liveApi.ts"
+import type { DecisionTraceOptions } from "../../src/runtime/decisionTraces.ts"
 import { liveProgram } from "../../src/runtime/runLive.ts"
 import { runKubevirtStandIn } from "../../src/runtime/standin/KubevirtStandIn.ts"
 import type { ClusterContext } from "../harness/environment.ts"
@@ -96,6 +97,8 @@ export const startOperator = (
     /** Register and keep this MachineProvider (ADR 0012); omitted: none. */
     readonly provider?: ProviderSettings
     readonly healthIntervalSeconds?: number
+    /** Record decision traces (ADR 0013); omitted: none. */
+    readonly decisionTrace?: DecisionTraceOptions
   } = {}
 ): RunningOperator => {
   let resolvePort: (p: number) => void = () => {}
@@ -118,6 +121,7 @@ export const startOperator = (
       logJson: true,
       provider: options.provider,
       healthIntervalSeconds: options.healthIntervalSeconds,
+      decisionTrace: options.decisionTrace,
       onListening: resolvePort
     })
   )
