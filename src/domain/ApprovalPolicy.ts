@@ -1,5 +1,5 @@
 /**
- * Whether a Machine's destructive steps need a person's approval (`governance.ts`, ADR 0013), and who says so.
+ * Whether a Machine's destructive steps need a person's approval (`governance.ts`, ADR 0015), and who says so.
  * Domain layer: pure schema, observed for the Machine (its KubevirtConfig's and its namespace's annotations) and kept
  * in ObservedState, so a recorded decision replays with the policy it was made under.
  */

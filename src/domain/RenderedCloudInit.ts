@@ -2,7 +2,7 @@
  * A Machine's cloud-init payload as rendered, without its content: the result, the digest and sizes and what the
  * rendering said. Domain layer: pure schema. A decision trace (`decisionTrace.ts`) records this in place of the
  * source values (which are Secret contents and never leave `Redacted`), and the planner uses it instead of rendering
- * again, so a replay reproduces the same digests, actions and diagnostics without ever holding the secret (ADR 0013).
+ * again, so a replay reproduces the same digests, actions and diagnostics without ever holding the secret (ADR 0015).
  */
 import { Schema } from "effect"
 import { ContentSummary } from "./CloudInitSecretSpec.ts"

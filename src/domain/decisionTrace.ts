@@ -1,5 +1,5 @@
 /**
- * Decision traces (ADR 0013): one record per reconcile with everything the planner decided from (the Machine, the
+ * Decision traces (ADR 0015): one record per reconcile with everything the planner decided from (the Machine, the
  * observed state, the settings, the time), what it decided (the plan) and what happened (the result, the outcome,
  * timings), so any decision can be replayed offline (`plan --replay`) and compared, also across planner versions.
  * Domain layer: pure schemas, redaction and comparison; `effects/DecisionTrace.ts` records, the runtime writes.

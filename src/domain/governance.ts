@@ -1,5 +1,5 @@
 /**
- * What people can do to a plan before it runs, all by annotation on the Machine (ADR 0013). Domain layer: pure; the
+ * What people can do to a plan before it runs, all by annotation on the Machine (ADR 0015). Domain layer: pure; the
  * planner applies `govern` to every plan it makes, after its safety rules, so `plan` shows exactly what would run
  * and what is held.
  * - Pause: `vitistack.io/paused: "true"` holds every action (nothing is written for the Machine but its status,

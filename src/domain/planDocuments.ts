@@ -74,7 +74,7 @@ export const planDocuments = (
     const placement = placementOf(machine)
     const tenancy = tenancyOf(machine)
     const cluster = placement._tag === "Placed" ? placement.cluster : undefined
-    // Approvals (ADR 0013) from the KubevirtConfig and supervisor Namespace documents' annotations.
+    // Approvals (ADR 0015) from the KubevirtConfig and supervisor Namespace documents' annotations.
     const approval = approvalPolicyFrom(
       cluster,
       docs.kubevirtConfigs.find((c) => c.metadata.name === cluster)?.metadata.annotations,

@@ -1,5 +1,5 @@
 /**
- * The plan on the Machine (ADR 0013): a bounded summary of a reconcile's plan for the `Planned` condition, since the
+ * The plan on the Machine (ADR 0015): a bounded summary of a reconcile's plan for the `Planned` condition, since the
  * Machine CRD's status has no free-form field. Domain layer: pure. The reason names the first step that is pending or
  * blocked (or what blocks it); the message starts with the plan hash and the counts by kind, then says what comes
  * first, so truncation never loses the hash. Nothing in it moves with time: a Machine at rest keeps the same

@@ -1,6 +1,6 @@
 /**
  * `plan --replay`: the planner run again on the inputs recorded in decision traces (`decisionTrace.ts`), each
- * result compared with the recorded plan (ADR 0013). Domain layer: pure. A recorded trace replayed by the planner that
+ * result compared with the recorded plan (ADR 0015). Domain layer: pure. A recorded trace replayed by the planner that
  * recorded it reproduces every plan exactly; run through another planner version (an upgrade), the differences are
  * listed per Machine, decision by decision.
  */

@@ -97,7 +97,7 @@ export interface PlanInput {
   readonly settings: Settings
   /**
    * RFC 3339: the time of the observation, for the one decision that depends on time (deletion policy
-   * AbandonAfter's deadline, `abandon.ts`; ADR 0013 amends ADR 0001 §3). Absent: no deadline has passed.
+   * AbandonAfter's deadline, `abandon.ts`; ADR 0015 amends ADR 0001 §3). Absent: no deadline has passed.
    */
   readonly now?: string | undefined
 }

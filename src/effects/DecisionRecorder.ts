@@ -1,5 +1,5 @@
 /**
- * Where a reconcile records its decision trace (`domain/decisionTrace.ts`, ADR 0013). Effects layer: a reference whose
+ * Where a reconcile records its decision trace (`domain/decisionTrace.ts`, ADR 0015). Effects layer: a reference whose
  * default records nothing and costs nothing (tests, `plan`, the embedded run); the operator provides one that offers
  * each trace to a bounded ring buffer drained to a JSON-lines file or the log (`runtime/decisionTraces.ts`), so
  * recording never blocks a reconcile and never grows memory without bound.

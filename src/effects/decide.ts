@@ -1,7 +1,7 @@
 /**
  * Plans one Machine from its observed state, reading the one fact only some plans need: whether destructive steps
  * need approval (`observeApproval.ts`), looked up when the first plan has a destructive step, then planned again with
- * it (ADR 0013). Effects layer. The operator's reconcile and `plan --kubeconfig` both decide through here, so they
+ * it (ADR 0015). Effects layer. The operator's reconcile and `plan --kubeconfig` both decide through here, so they
  * hold the same steps; the observed state returned is the one the final plan was made from (what a decision trace
  * records).
  */

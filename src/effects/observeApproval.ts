@@ -1,5 +1,5 @@
 /**
- * Observes whether a Machine's destructive steps need approval (domain/governance.ts, ADR 0013): the
+ * Observes whether a Machine's destructive steps need approval (domain/governance.ts, ADR 0015): the
  * `vitistack.io/require-approval` annotation of the KubevirtConfig it is placed on (from the operator's watch cache
  * when there is one) and of its namespace on the supervisor. Effects layer. Read only when a plan has a destructive
  * step (`planMachine`), so a steady-state reconcile reads nothing more. A failed read is Unknown: the planner then

@@ -410,7 +410,7 @@ export const runOperator = (
           reconcileAt
         })
         if (sources.length > 0) yield* watchSources(o.metadata.namespace ?? "default", sources)
-        // A person asked for a reconcile now (ADR 0013): it runs at once, and a backoff it was in starts afresh.
+        // A person asked for a reconcile now (ADR 0015): it runs at once, and a backoff it was in starts afresh.
         if (before !== undefined && reconcileAt !== undefined && reconcileAt !== before.reconcileAt)
           yield* queue.forget(key)
         if (before?.fingerprint !== print) yield* queue.add(key)

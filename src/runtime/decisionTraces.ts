@@ -1,5 +1,5 @@
 /**
- * Where the operator's decision traces go (ADR 0013): `DECISION_TRACE=log` (one log line per trace, the trace as its
+ * Where the operator's decision traces go (ADR 0015): `DECISION_TRACE=log` (one log line per trace, the trace as its
  * message) or a JSON-lines file; off by default. Runtime layer.
  * Bounded twice: reconciles offer their traces to a ring buffer of `DECISION_TRACE_BUFFER` entries (Effect's sliding
  * queue: when the writer falls behind, the oldest waiting trace is dropped and counted, never the reconcile slowed);

@@ -17,6 +17,7 @@ import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
 import { instrumentKubeApi, Metrics } from "./Metrics.ts"
 import { runOperator } from "./Operator.ts"
 import { checkSupervisorCrds, supervisorCrdsCheck } from "./supervisorCrds.ts"
+import { tracingLayer } from "./tracing.ts"
 
 export interface LiveRunOptions {
   readonly settings: Settings
@@ -44,12 +45,23 @@ export interface LiveRunOptions {
   readonly healthIntervalSeconds?: number | undefined
   /** Told the health server's bound port once it listens (useful with port 0). */
   readonly onListening?: ((port: number) => void) | undefined
-  /** Record decision traces (`DECISION_TRACE`, ADR 0013); omitted: none. */
+  /** Record decision traces (`DECISION_TRACE`, ADR 0015); omitted: none. */
   readonly decisionTrace?: DecisionTraceOptions | undefined
+  /**
+   * The environment OTLP span export is configured from (`OTEL_EXPORTER_OTLP_ENDPOINT` and the other standard
+   * variables, `tracing.ts`, ADR 0016); omitted or without an endpoint: no export.
+   */
+  readonly otelEnv?: Readonly<Record<string, string | undefined>> | undefined
 }
 
 /** The operator program; runs until interrupted or leadership is lost. */
-export const liveProgram = (options: LiveRunOptions) =>
+export const liveProgram = (options: LiveRunOptions) => {
+  const tracing = options.otelEnv === undefined ? undefined : tracingLayer(options.otelEnv)
+  const program = programOf(options)
+  return tracing === undefined ? program : program.pipe(Effect.provide(tracing))
+}
+
+const programOf = (options: LiveRunOptions) =>
   Effect.gen(function* () {
     const metrics = yield* Metrics
     // The operator's own kubeconfig is trusted configuration: certificate and token file references are fine.

@@ -1,7 +1,7 @@
 /**
  * Reads the operator's Settings from the environment, with the Go operator's variable names and defaults
  * (DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL,
- * DISABLE_CPU_HT_FEATURE), and REQUIRE_APPROVAL (ADR 0013). Runtime layer.
+ * DISABLE_CPU_HT_FEATURE), and REQUIRE_APPROVAL (ADR 0015). Runtime layer.
  * A bad value is a `SettingsError` naming the variable, never a silent default.
  */
 import { Result, Schema } from "effect"

@@ -1,5 +1,5 @@
 /**
- * The laws of issue 13 (ADR 0013) as fast-check properties over the scenario generator (`fixtures/arbitraries.ts`):
+ * The laws of issue 13 (ADR 0015) as fast-check properties over the scenario generator (`fixtures/arbitraries.ts`):
  * the plan hash is deterministic and changes exactly when the actions change; with the approval policy on, no
  * destructive action runs without a matching approval; a paused Machine gets no write; a recorded decision trace
  * replays to exactly the recorded plan, with no secret in it. Each law also checks that the generator reached the

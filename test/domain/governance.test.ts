@@ -1,5 +1,5 @@
 /**
- * Pause, approvals and the plan hash as named tables (`governance.ts`, `planHash.ts`, ADR 0013): which steps are
+ * Pause, approvals and the plan hash as named tables (`governance.ts`, `planHash.ts`, ADR 0015): which steps are
  * destructive, where the policy comes from, what a stale approval says, what a pause holds, and that progress does
  * not move the hash.
  */

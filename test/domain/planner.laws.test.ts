@@ -4,8 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
-import { unreachableSince, unreadableRemote } from "../../src/domain/abandon.ts"
 import type { Action } from "../../src/domain/Action.ts"
+import { unreachableSince, unreadableRemote } from "../../src/domain/abandon.ts"
 import { isRemote } from "../../src/domain/actionInfo.ts"
 import { deletionPolicyOf } from "../../src/domain/deletionPolicy.ts"
 import { DELETION_POLICY_ANNOTATION, FINALIZER, isOwnedBy, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
@@ -51,7 +51,10 @@ describe("planner laws", () => {
         fromSchema(MachineSpec),
         fromSchema(ObservedState),
         fromSchema(Settings),
-        fc.option(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), { nil: undefined }),
+        fc.option(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          { nil: undefined }
+        ),
         (metadata, spec, observed, settings, now) => {
           const machine = Machine.make({ metadata, spec })
           const p = plan({ machine, observed, settings, now })
@@ -126,7 +129,10 @@ describe("planner laws", () => {
                 }
               : r
         })
-        assert.deepStrictEqual(plan({ machine, observed: reordered, settings, now }), plan({ machine, observed, settings, now }))
+        assert.deepStrictEqual(
+          plan({ machine, observed: reordered, settings, now }),
+          plan({ machine, observed, settings, now })
+        )
       }),
       params
     )

@@ -1,5 +1,5 @@
 /**
- * Pause, approvals, AbandonAfter and decision traces through `reconcile` on in-memory clusters (ADR 0013): what is
+ * Pause, approvals, AbandonAfter and decision traces through `reconcile` on in-memory clusters (ADR 0015): what is
  * written and what is held, the Planned condition a person reads the hash from, the Event an abandoned Machine gets,
  * and a trace recorded by a reconcile that replays to the same plan.
  */

@@ -1,5 +1,5 @@
 /**
- * Changes people can review, hold and replay (issue 13, ADR 0013), end to end on the real apiservers with the
+ * Changes people can review, hold and replay (issue 13, ADR 0015), end to end on the real apiservers with the
  * restricted operator identities, one operator for the file recording its decision traces to a file:
  * - approvals: a KubevirtConfig annotated `vitistack.io/require-approval: "true"`; the deleted Machine's VM goes, its
  *   PVC deletion waits under the hash its Planned condition shows (and `plan --kubeconfig` prints); a stale hash does

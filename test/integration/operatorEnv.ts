@@ -97,7 +97,7 @@ export const startOperator = (
     /** Register and keep this MachineProvider (ADR 0012); omitted: none. */
     readonly provider?: ProviderSettings
     readonly healthIntervalSeconds?: number
-    /** Record decision traces (ADR 0013); omitted: none. */
+    /** Record decision traces (ADR 0015); omitted: none. */
     readonly decisionTrace?: DecisionTraceOptions
   } = {}
 ): RunningOperator => {

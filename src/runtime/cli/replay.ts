@@ -1,7 +1,7 @@
 /**
  * `kubevirt-operator plan --replay FILE...`: reads decision traces (a JSON-lines file written by `run
  * --decision-trace`, or the operator's JSON log with `DECISION_TRACE=log`), replays each through this planner and
- * prints what differs, per Machine (ADR 0013). Runtime layer: file reading only; the replay is `domain/replay.ts`.
+ * prints what differs, per Machine (ADR 0015). Runtime layer: file reading only; the replay is `domain/replay.ts`.
  * Exit codes: 0 every decision the same, 2 some differ, 1 unreadable input (a file, or a trace of another schema).
  */
 import { readFileSync } from "node:fs"

@@ -42,6 +42,9 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
                       plan --replay: off (default), log, or a JSON-lines file (rotated to FILE.1 at 64 MiB) (env
                       DECISION_TRACE); DECISION_TRACE_BUFFER traces wait for the writer at most (default 1024; the
                       oldest is dropped when it falls behind).
+  OTEL_EXPORTER_OTLP_ENDPOINT   export the operator's spans (reconcile, observe, decide, execute, each executor) over
+                      OTLP/HTTP to this collector (…/v1/traces); unset: no export. The standard OpenTelemetry
+                      variables for headers, timeouts, batching and resource attributes apply.
   NAME_MACHINE_PROVIDER (default kubevirt-provider), VITISTACK_NAME, MACHINE_PROVIDER_REGION: the MachineProvider the
                       leader registers when none exists and the Vitistack does not list it (region: this, else the
                       Vitistack's), and whose status it keeps; never fatal (ADR 0012).
@@ -148,7 +151,8 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       logLevel: level,
       logJson: env.LOG_JSON !== "false",
       provider: { name: providerName, vitistack: set("VITISTACK_NAME"), region: set("MACHINE_PROVIDER_REGION") },
-      decisionTrace: traceTarget === undefined ? undefined : { target: traceTarget, capacity: traceBuffer }
+      decisionTrace: traceTarget === undefined ? undefined : { target: traceTarget, capacity: traceBuffer },
+      otelEnv: env
     })) as 0 | 1
   }
   const input = readDocuments(values.file ?? ["examples/"])
