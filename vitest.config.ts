@@ -10,6 +10,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          // Property tests run 1000 cases (PROPERTY_RUNS); on 2 busy cores one may take longer than the default 5 s.
+          testTimeout: 30_000,
           include: ["test/**/*.test.ts"],
           exclude: ["test/**/*.integration.test.ts", "node_modules/**"]
         }

@@ -36,11 +36,30 @@ describe("deploy/helm/kubevirt-operator", () => {
     assert.include(template, `{{ .Files.Get "files/rbac/${side}-rules.yaml" }}`)
   })
 
+  it("the remote NetworkAttachmentDefinition ClusterRole (remote.manageNetworkAttachments) is that of deploy/rbac", () => {
+    const shipped = docs("deploy/rbac/remote-networkattachments-clusterrole.yaml")[0]!
+    assert.deepStrictEqual(yaml(`${chart}/files/rbac/remote-networkattachments-rules.yaml`).rules, shipped.rules)
+    const template = readFileSync(`${chart}/templates/remote-rbac.yaml`, "utf8")
+    assert.include(template, '{{ .Files.Get "files/rbac/remote-networkattachments-rules.yaml" }}')
+    assert.include(template, "{{- if .Values.remote.manageNetworkAttachments }}")
+    assert.isFalse(yaml(`${chart}/values.yaml`).remote.manageNetworkAttachments)
+    assert.isFalse(yaml(`${chart}/values.yaml`).createNetworkAttachments)
+  })
+
   it("every environment variable `run` reads is set by the chart's Deployment", () => {
     const names = [
       ...new Set([...RUN_USAGE.matchAll(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\bKUBECONFIG\b/g)].map((m) => m[0]))
     ]
-    assert.includeMembers(names, ["KUBECONFIG", "LEADER_ELECT", "LOG_LEVEL", "CPU_MODEL"])
+    assert.includeMembers(names, [
+      "KUBECONFIG",
+      "LEADER_ELECT",
+      "LOG_LEVEL",
+      "CPU_MODEL",
+      "MAC_SET",
+      "IP_SOURCE",
+      "CREATE_NETWORK_ATTACHMENTS",
+      "NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION"
+    ])
     const template = readFileSync(`${chart}/templates/deployment.yaml`, "utf8")
     for (const n of names) assert.include(template, `- name: ${n}\n`, `${n} has no value in the chart`)
   })

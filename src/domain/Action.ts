@@ -9,6 +9,8 @@
 import { Schema } from "effect"
 import { CloudInitSecretSpec } from "./CloudInitSecretSpec.ts"
 import { DataVolumeSpec } from "./DataVolumeSpec.ts"
+import { NetworkAttachmentSpec } from "./NetworkAttachmentSpec.ts"
+import { NetworkConfigurationSpec } from "./NetworkConfigurationSpec.ts"
 import { ObjectRef } from "./ObjectRef.ts"
 import { PvcSpec } from "./PvcSpec.ts"
 import { VmSpec } from "./VmSpec.ts"
@@ -65,6 +67,29 @@ export const Action = Schema.TaggedUnion({
   },
   /** Delete our cloud-init Secret (precondition: resourceVersion). */
   DeleteSecret: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
+  /**
+   * Create the VLAN NetworkAttachmentDefinition a NetworkNamespace names (only with --create-network-attachments,
+   * ADR 0013). AlreadyExists is success whoever made it: an existing NAD is used as it is, never modified.
+   */
+  CreateNetworkAttachmentDefinition: { cluster: Str, target: ObjectRef, after: NetworkAttachmentSpec, reason: Reason },
+  /**
+   * Delete a NetworkAttachmentDefinition the operator created (our label) that no VM of its namespace names
+   * (precondition: resourceVersion, so one changed since it was read stays).
+   */
+  DeleteNetworkAttachmentDefinition: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
+  /**
+   * Create the Machine's NetworkConfiguration on the supervisor (`after`: the whole object the operator writes, with
+   * the controller owner reference to the Machine). The executor first claims the MACs in the operator's index of
+   * the fleet's NetworkConfigurations, so two Machines can never record one MAC; AlreadyExists of ours is success.
+   */
+  CreateNetworkConfiguration: { target: ObjectRef, after: NetworkConfigurationSpec, reason: Reason },
+  /**
+   * Record interfaces that are missing or have another MAC (`before`: the recorded ones, for display) by a
+   * read-modify-write of `spec.networkInterfaces` on the fresh object with its resourceVersion as precondition; other
+   * fields of an entry (an IP operator's) are kept. A content precondition, like the Machine actions': a no-op when
+   * the fresh object already records `after`.
+   */
+  PatchNetworkConfiguration: { target: ObjectRef, before: Str, after: NetworkConfigurationSpec, reason: Reason },
   /**
    * Add the finalizer to the Machine. Machine actions carry content preconditions instead of a resourceVersion
    * (several run in one plan, each bumping it): adding a present finalizer is a no-op.

@@ -42,6 +42,11 @@ export const BlockingReasons = [
   "InvalidCloudInit",
   "CloudInitTooLarge",
   "InvalidArchitecture",
+  "InvalidNetworkNamespaceName",
+  "AmbiguousNetworkNamespace",
+  "StaticIpConfigMissing",
+  "InvalidStaticIpConfig",
+  "NetworkNamespaceConflict",
   "InvalidDeletionPolicy"
 ] as const
 export type BlockingReason = (typeof BlockingReasons)[number]
@@ -73,6 +78,14 @@ export const WaitingReasons = [
   "ImportFailed",
   "CloudInitSecretUnknown",
   "CloudInitSecretTerminating",
+  "NetworkNamespaceUnknown",
+  "NetworkNamespaceMissing",
+  "NetworkNamespaceNotProvisioned",
+  "NetworkConfigurationUnknown",
+  "NetworkConfigurationTerminating",
+  "MacAddressesUnknown",
+  "NoFreeMacAddress",
+  "WaitingForStaticIP",
   "Paused",
   "ApprovalRequired",
   "AbandonPending"
@@ -95,7 +108,6 @@ export type AdvisoryReason = (typeof AdvisoryReasons)[number]
 /** Reasons of `info`: notes for reviewers (a deletion step in progress is followed up by a watch event). */
 export const InfoReasons = [
   "OutOfScope",
-  "NetworkNamespaceIgnored",
   "PvcImmutableDrift",
   "PvcNotInSpec",
   "Orphaned",
@@ -107,6 +119,8 @@ export const InfoReasons = [
   "CloudInitFromSshKeys",
   "WaitingForDataVolumes",
   "WaitingForCloudInitSecret",
+  "MacAddressCollision",
+  "StaticIpNotRendered",
   "Abandoned"
 ] as const
 export type InfoReason = (typeof InfoReasons)[number]

@@ -28,6 +28,8 @@ export const Kinds = {
   Machine: { apiVersion: "vitistack.io/v1alpha1", kind: "Machine" },
   MachineClass: { apiVersion: "vitistack.io/v1alpha1", kind: "MachineClass" },
   KubevirtConfig: { apiVersion: "vitistack.io/v1alpha1", kind: "KubevirtConfig" },
+  NetworkNamespace: { apiVersion: "vitistack.io/v1alpha1", kind: "NetworkNamespace" },
+  NetworkConfiguration: { apiVersion: "vitistack.io/v1alpha1", kind: "NetworkConfiguration" },
   ConfigMap: { apiVersion: "v1", kind: "ConfigMap" },
   DataVolume: { apiVersion: "cdi.kubevirt.io/v1beta1", kind: "DataVolume" },
   DataSource: { apiVersion: "cdi.kubevirt.io/v1beta1", kind: "DataSource" },

@@ -10,6 +10,9 @@ import { ClusterHealth } from "./ClusterHealth.ts"
 import { ObservedDataVolume } from "./DataVolumeSpec.ts"
 import { Fact } from "./Fact.ts"
 import { MachineClass } from "./MachineClass.ts"
+import { NetworkAttachmentUsage } from "./NetworkAttachmentSpec.ts"
+import { ObservedNetworkConfiguration } from "./NetworkConfigurationSpec.ts"
+import { ObservedNetworkNamespace } from "./NetworkNamespaceSpec.ts"
 import { RenderedCloudInit } from "./RenderedCloudInit.ts"
 import { Tenancy } from "./tenancy.ts"
 import { VmSpec } from "./VmSpec.ts"
@@ -103,9 +106,32 @@ export const RemoteState = Schema.Struct({
   /** The cloud-init Secret `<machine>-cloudinit`; only read for a Machine with cloud-init, or being deleted. */
   cloudInitSecret: Schema.optionalKey(Fact(ObservedSecret)),
   /** Storage facts for new PVCs; only read when a PVC is to be created. */
-  storage: Schema.optionalKey(StorageFacts)
+  storage: Schema.optionalKey(StorageFacts),
+  /**
+   * On deletion, with `--create-network-attachments` (ADR 0013): the NADs we created in the Machine's namespace and
+   * the ones its VMs still name. Not read otherwise: absent key.
+   */
+  networkAttachments: Schema.optionalKey(Fact(NetworkAttachmentUsage))
 })
 export type RemoteState = typeof RemoteState.Type
+
+/**
+ * Vitistack networking on the supervisor (ADR 0013), read for a live Machine: its NetworkNamespace, its
+ * NetworkConfiguration, and, when an interface needs a new MAC, who holds the MACs it may take.
+ */
+export const VitistackFacts = Schema.Struct({
+  /** The NetworkNamespace `spec.network.networkNamespaceName` names (empty when it does not exist), or without a
+   * name every NetworkNamespace in the Machine's namespace (the Go operator's legacy lookup). */
+  networkNamespaces: Fact(Schema.Array(ObservedNetworkNamespace)),
+  /** NetworkConfiguration `<namespace>/<machine>`. */
+  networkConfiguration: Fact(ObservedNetworkConfiguration),
+  /**
+   * For the MACs the Machine may derive (only those): MAC → the NetworkConfiguration (`namespace/name`) that recorded
+   * it first. Read only when an interface needs a new MAC; absent key: not read.
+   */
+  macOwners: Schema.optionalKey(Fact(Schema.Record(Str, Str)))
+})
+export type VitistackFacts = typeof VitistackFacts.Type
 
 /** Result of looking for an existing VM of this Machine on one cluster (placement rule 4). */
 export const VmSearch = Schema.Struct({ cluster: Str, found: Fact(Schema.Boolean) })
@@ -134,6 +160,8 @@ export class ObservedState extends Schema.Class<ObservedState>("ObservedState")(
   clusterHealth: Schema.optionalKey(ClusterHealth),
   /** Who may use the placed cluster (tenancy.ts); observed for a placed Machine, absent: not restricted. */
   tenancy: Schema.optionalKey(Fact(Tenancy)),
+  /** Vitistack networking (ADR 0013); absent: not read (a Machine being deleted), which counts as no NetworkNamespace. */
+  vitistack: Schema.optionalKey(VitistackFacts),
   /**
    * Whether destructive steps need approval (`governance.ts`), from the placed KubevirtConfig's and the namespace's
    * annotations; observed only when a plan has a destructive step. Absent: not observed (not required unless the

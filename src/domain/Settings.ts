@@ -24,6 +24,24 @@ export class Settings extends Schema.Class<Settings>("Settings")({
    */
   disableCpuHtFeature: Schema.optionalKey(Schema.Boolean),
   /**
+   * `MAC_SET`: the second octet of derived MAC addresses (`02:<MAC_SET>:...`, ADR 0013), two lower-case hex digits;
+   * absent counts as `12` (the Go operator's default).
+   */
+  macSet: Schema.optionalKey(Schema.String),
+  /**
+   * `CREATE_NETWORK_ATTACHMENTS` / `--create-network-attachments` (ADR 0013): the operator creates the VLAN
+   * NetworkAttachmentDefinition a NetworkNamespace names when it is missing, and deletes the ones it created once no
+   * VM of their namespace uses them. Absent counts as false: NADs are the cluster owner's, looked up and waited for.
+   */
+  createNetworkAttachments: Schema.optionalKey(Schema.Boolean),
+  /** `NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION` of the NADs the operator creates; absent counts as `1.0.0`. */
+  nadCniVersion: Schema.optionalKey(Schema.String),
+  /**
+   * `IP_SOURCE`: where `status.publicIPAddresses` come from: `vmi` (absent: the default) or `networkconfiguration`
+   * (the NetworkConfiguration's status, as the Go operator's F39).
+   */
+  ipSource: Schema.optionalKey(Schema.Literals(["vmi", "networkconfiguration"])),
+  /**
    * `REQUIRE_APPROVAL`, default false: every Machine's destructive steps wait for `vitistack.io/approve-plan`
    * (`governance.ts`); without it, only where a KubevirtConfig or Namespace annotation asks for it.
    */

@@ -31,7 +31,12 @@ export const VmNetwork = Schema.Struct({
   /** The NAD is the VM's default network, in place of the pod network. */
   primary: Schema.optionalKey(Schema.Boolean),
   /** Network boot: the interface's place in the boot order (after the disks; reference F27). */
-  bootOrder: Schema.optionalKey(Schema.Number)
+  bootOrder: Schema.optionalKey(Schema.Number),
+  /**
+   * The interface's MAC address (ADR 0013: a Machine whose network comes from a NetworkNamespace; recorded in its
+   * NetworkConfiguration). Set at creation and carried by patches that rewrite interfaces; not compared for drift.
+   */
+  macAddress: Schema.optionalKey(Schema.String)
 })
 export type VmNetwork = typeof VmNetwork.Type
 

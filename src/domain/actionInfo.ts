@@ -7,6 +7,7 @@
 import type { Action, ActionOf, ActionTag } from "./Action.ts"
 import type { CloudInitSecretSpec } from "./CloudInitSecretSpec.ts"
 import { renderSummary } from "./cloudInitPayload.ts"
+import type { NetworkConfigurationSpec } from "./NetworkConfigurationSpec.ts"
 import { refKey } from "./ObjectRef.ts"
 import type { VmNetwork } from "./VmSpec.ts"
 
@@ -31,12 +32,20 @@ export interface ActionInfo<T extends ActionTag> {
 const never = () => false
 const always = () => true
 
-/** `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary). */
+/**
+ * `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary), and the MAC in brackets
+ * when it is fixed (ADR 0013).
+ */
 const networkText = (n: VmNetwork): string =>
-  n.nad === undefined ? "pod" : `${n.name}=${n.nad}${n.primary === true ? "*" : ""}`
+  `${n.nad === undefined ? "pod" : `${n.name}=${n.nad}${n.primary === true ? "*" : ""}`}${n.macAddress === undefined ? "" : `[${n.macAddress}]`}`
 
-/** The VM has the pod network and nothing else (then `plan` does not mention networks). */
-const podOnly = (networks: ReadonlyArray<VmNetwork>): boolean => networks.every((n) => n.nad === undefined)
+/** The VM has the pod network with no fixed MAC and nothing else (then `plan` does not mention networks). */
+const podOnly = (networks: ReadonlyArray<VmNetwork>): boolean =>
+  networks.every((n) => n.nad === undefined && n.macAddress === undefined)
+
+/** `networkNamespace=team-a/vlan-2101 interfaces=vlan2101=02:12:...` */
+const networkConfigurationText = (s: NetworkConfigurationSpec) =>
+  ` name=${s.shortName} networkNamespace=${s.namespace}/${s.networkNamespaceName} interfaces=${s.interfaces.map((i) => `${i.name}=${i.macAddress}`).join(",")}`
 
 const finalizerDetail = (a: { readonly finalizer: string }) => ` finalizer ${a.finalizer}`
 
@@ -149,6 +158,38 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
     failureReason: "CloudInitSecretDeleteFailed",
     failureMessage: "failed to delete cloud-init Secret on remote cluster",
     detail: () => ""
+  },
+  CreateNetworkAttachmentDefinition: {
+    scope: "remote",
+    change: "create",
+    destructive: never,
+    failureReason: "NetworkAttachmentCreateFailed",
+    failureMessage: "failed to create NetworkAttachmentDefinition on remote cluster",
+    detail: (a) => ` bridge=br0${a.after.vlanId === undefined ? " untagged" : ` vlan=${a.after.vlanId}`}`
+  },
+  DeleteNetworkAttachmentDefinition: {
+    scope: "remote",
+    change: "destroy",
+    destructive: never,
+    failureReason: "NetworkAttachmentDeleteFailed",
+    failureMessage: "failed to delete NetworkAttachmentDefinition on remote cluster",
+    detail: () => ""
+  },
+  CreateNetworkConfiguration: {
+    scope: "supervisor",
+    change: "create",
+    destructive: never,
+    failureReason: "NetworkConfigurationCreateFailed",
+    failureMessage: "failed to create NetworkConfiguration",
+    detail: (a) => networkConfigurationText(a.after)
+  },
+  PatchNetworkConfiguration: {
+    scope: "supervisor",
+    change: "change",
+    destructive: never,
+    failureReason: "NetworkConfigurationPatchFailed",
+    failureMessage: "failed to update NetworkConfiguration",
+    detail: (a) => ` interfaces ${a.before} ->${networkConfigurationText(a.after).replace(/^.* interfaces=/, " ")}`
   },
   AddFinalizer: {
     scope: "supervisor",

@@ -26,8 +26,12 @@ export const cloudInitSecretName = (machineName: string): string =>
     ? `${machineName}${SUFFIX}`
     : `${machineName.slice(0, 253 - SUFFIX.length - 9).replace(/[-.]+$/, "")}-${shortHash(machineName)}${SUFFIX}`
 
-/** The Machine asks for cloud-init in any form (the CRD's block, SSH keys, the legacy user data). */
-export const hasCloudInit = (m: Machine): boolean =>
+/**
+ * The Machine asks for cloud-init in any form (the CRD's block, SSH keys, the legacy user data), or its
+ * NetworkNamespace is static (`staticIp`: the network-config goes into a cloud-init Secret, ADR 0013).
+ */
+export const hasCloudInit = (m: Machine, staticIp = false): boolean =>
+  staticIp ||
   m.spec.cloudInit !== undefined ||
   (m.spec.sshKeys ?? []).some((k) => k.trim() !== "") ||
   (m.spec.userData ?? "") !== ""
@@ -45,8 +49,8 @@ export const cloudInitSecretSpec = (machine: Machine, payload: PayloadSummary): 
 })
 
 /** The cloud-init Secret is read for a Machine with cloud-init, and on deletion; undefined otherwise. */
-export const cloudInitSecretReads = (machine: Machine): Reads<ObservedSecret> | undefined =>
-  hasCloudInit(machine) || isDeleting(machine)
+export const cloudInitSecretReads = (machine: Machine, staticIp = false): Reads<ObservedSecret> | undefined =>
+  hasCloudInit(machine, staticIp) || isDeleting(machine)
     ? getOne(refOf("Secret", cloudInitSecretName(machine.metadata.name), machine.metadata.namespace), observeSecret)
     : undefined
 

@@ -228,13 +228,20 @@ export const renderSummary = (name: string, s: ContentSummary): string =>
 /**
  * The payload of a Machine's cloud-init, or why there is none yet. Total: a missing or unreadable source blocks
  * (Warning naming the field, nothing is created until it exists); bad input is an Error naming the field.
+ * `generatedNetworkData` (a static address's network-config, ADR 0013) is the network data when the Machine gives
+ * none; with it, a Machine without cloud-init gets a payload (user data `#cloud-config`).
  */
-export const cloudInitPayload = (machine: Machine, values: SourceValues): CloudInitResult => {
+export const cloudInitPayload = (
+  machine: Machine,
+  values: SourceValues,
+  generatedNetworkData?: string
+): CloudInitResult => {
   const diags: Array<Diagnostic> = []
   const ci = machine.spec.cloudInit
   const keys = (machine.spec.sshKeys ?? []).filter((k) => k.trim() !== "")
   const legacy = nonEmpty(machine.spec.userData) ? machine.spec.userData : undefined
-  if (ci === undefined && keys.length === 0 && legacy === undefined) return { _tag: "None", diagnostics: [] }
+  if (ci === undefined && keys.length === 0 && legacy === undefined && generatedNetworkData === undefined)
+    return { _tag: "None", diagnostics: [] }
   const type = ci?.type ?? "noCloud"
   if (type !== "noCloud" && type !== "configDrive")
     diags.push(error("InvalidCloudInit", `type '${type}' is not noCloud or configDrive`, "spec.cloudInit.type"))
@@ -275,7 +282,7 @@ export const cloudInitPayload = (machine: Machine, values: SourceValues): CloudI
       userdata = kept.content
     } else userdata = multipart(parts)
   }
-  const networkdata = network === undefined || network === "" ? undefined : network
+  const networkdata = network === undefined || network === "" ? generatedNetworkData : network
   const size = utf8.encode(userdata).length + (networkdata === undefined ? 0 : utf8.encode(networkdata).length)
   if (size > MAX_CLOUD_INIT_BYTES) {
     diags.push(
@@ -288,7 +295,7 @@ export const cloudInitPayload = (machine: Machine, values: SourceValues): CloudI
     return { _tag: "Blocked", diagnostics: diags }
   }
   const kind: CloudInitKind = type === "configDrive" ? "ConfigDrive" : "NoCloud"
-  if (ci === undefined)
+  if (ci === undefined && (keys.length > 0 || legacy !== undefined))
     diags.push(info("CloudInitFromSshKeys", "no spec.cloudInit: the user data holds spec.sshKeys and spec.userData"))
   return {
     _tag: "Ready",

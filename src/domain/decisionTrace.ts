@@ -19,7 +19,8 @@
  */
 import { Schema } from "effect"
 import { ActionTag } from "./Action.ts"
-import { cloudInitPayload, renderedOf } from "./cloudInitPayload.ts"
+import { renderedOf } from "./cloudInitPayload.ts"
+import { renderCloudInit } from "./desired.ts"
 import { Machine } from "./Machine.ts"
 import { ObservedState } from "./ObservedState.ts"
 import { allActions, Plan } from "./Plan.ts"
@@ -124,7 +125,8 @@ const maskDeep = (value: unknown): unknown => {
 export const redactInput = (input: TraceInput): TraceInput => {
   const { cloudInitSources, ...observed } = input.observed
   const rendered =
-    input.observed.cloudInitRendered ?? renderedOf(cloudInitPayload(input.machine, cloudInitSources ?? {}))
+    input.observed.cloudInitRendered ??
+    renderedOf(renderCloudInit(input.machine, cloudInitSources, input.observed.vitistack))
   return {
     ...input,
     machine: redactMachine(input.machine),

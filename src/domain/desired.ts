@@ -6,7 +6,7 @@
  */
 import { ISO_DISK, plannedDataVolumes } from "./bootMedia.ts"
 import { bootSourceOf } from "./bootSource.ts"
-import { cloudInitSecretSpec } from "./cloudInit.ts"
+import { cloudInitSecretName, cloudInitSecretSpec } from "./cloudInit.ts"
 import { type CloudInitDecision, cloudInitPayload, decisionOf, type SourceValues } from "./cloudInitPayload.ts"
 import { advisory, type Diagnostic, error, isBlocking, isWaiting, waiting } from "./Diagnostic.ts"
 import { planDisks } from "./disks.ts"
@@ -15,13 +15,16 @@ import type { Fact } from "./Fact.ts"
 import { ownerAnnotations, ownerLabels } from "./labels.ts"
 import { type Machine, requestedClass } from "./Machine.ts"
 import type { MachineClass } from "./MachineClass.ts"
+import { assignMacs, desiredNetworkConfiguration, staticNetworkData } from "./networkConfiguration.ts"
 import { planNetworks } from "./networks.ts"
+import type { VitistackFacts } from "./ObservedState.ts"
 import type { PvcSpec } from "./PvcSpec.ts"
 import { parseQuantity, toMebibytes } from "./Quantity.ts"
 import type { RenderedCloudInit } from "./RenderedCloudInit.ts"
 import type { Settings } from "./Settings.ts"
-import type { DesiredResult } from "./step.ts"
-import type { VmCloudInit, VmSpec } from "./VmSpec.ts"
+import type { DesiredResult, VitistackDesired } from "./step.ts"
+import type { VmCloudInit, VmNetwork, VmSpec } from "./VmSpec.ts"
+import { networkAttachmentSpec, vitistackNetwork } from "./vitistackNetwork.ts"
 
 export type { Desired, DesiredResult } from "./step.ts"
 
@@ -108,12 +111,18 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
   return { cores, sockets, threads, memory }
 }
 
-/** What the supervisor side says beyond the MachineClass: cloud-init sources and the ISO size probe's answer. */
+/**
+ * What the supervisor side says beyond the MachineClass: cloud-init sources, the ISO size probe's answer, the
+ * vitistack network facts (ADR 0013) with the placed cluster (part of every derived MAC) and the MACs the live VM has.
+ */
 export interface DesiredInputs {
   readonly cloudInitSources?: SourceValues | undefined
   /** A recorded rendering (a decision trace's), used instead of rendering from `cloudInitSources`. */
   readonly cloudInitRendered?: RenderedCloudInit | undefined
   readonly isoSize?: string | undefined
+  readonly vitistack?: VitistackFacts | undefined
+  readonly cluster?: string | undefined
+  readonly liveMacs?: Readonly<Record<string, string>> | undefined
 }
 
 /** The CPU: arm64 guests get host-passthrough; host-model CPUs lose `ht` on KubeVirt >= 1.8 (reference W22). */
@@ -129,6 +138,27 @@ const cpuOf = (machine: Machine, settings: Settings, size: Sizing): VmSpec["cpu"
     model,
     ...(features.length === 0 ? {} : { features })
   }
+}
+
+/** The Machine's vitistack network and, for a static one, the network data its cloud-init carries (ADR 0013). */
+const vitistackNetworkData = (machine: Machine, vitistack: DesiredInputs["vitistack"]) => {
+  const vnet = vitistackNetwork(machine, vitistack)
+  const resolved = vnet._tag === "Resolved" ? vnet : undefined
+  const staticIp = resolved === undefined ? undefined : staticNetworkData(machine, vitistack, resolved)
+  return { vnet, staticIp }
+}
+
+/**
+ * The cloud-init payload exactly as `desiredFor` renders it from these inputs (sources, and the static address of a
+ * vitistack network): what a decision trace records in place of the source values (ADR 0015).
+ */
+export const renderCloudInit = (
+  machine: Machine,
+  sources: SourceValues | undefined,
+  vitistack: DesiredInputs["vitistack"]
+) => {
+  const { staticIp } = vitistackNetworkData(machine, vitistack)
+  return cloudInitPayload(machine, sources ?? {}, staticIp?._tag === "Ready" ? staticIp.networkData : undefined)
 }
 
 /**
@@ -177,12 +207,27 @@ export const desiredFor = (
     diags.push(
       error("InvalidArchitecture", `architecture '${arch}' is not amd64, arm64 or x86_64`, "spec.os.architecture")
     )
+  // Vitistack networking (ADR 0013): the NetworkNamespace's network comes first; a static one's address goes into
+  // the cloud-init network data once allocated.
+  const { vnet, staticIp } = vitistackNetworkData(machine, inputs.vitistack)
+  if (vnet._tag === "Invalid" || vnet._tag === "Waiting") diags.push(...vnet.diagnostics)
+  const resolved = vnet._tag === "Resolved" ? vnet : undefined
+  if (staticIp?._tag === "UserNetworkData") diags.push(staticIp.diagnostic)
+  // A decision trace's recorded rendering stands in for the sources it was made from (ADR 0015).
   const cloudInit: CloudInitDecision =
     inputs.cloudInitRendered !== undefined
       ? decisionOf(inputs.cloudInitRendered)
-      : cloudInitPayload(machine, inputs.cloudInitSources ?? {})
+      : cloudInitPayload(
+          machine,
+          inputs.cloudInitSources ?? {},
+          staticIp?._tag === "Ready" ? staticIp.networkData : undefined
+        )
   diags.push(...cloudInit.diagnostics)
-  const networks = planNetworks(machine, diags)
+  const plannedNetworks = planNetworks(
+    machine,
+    diags,
+    resolved === undefined ? undefined : { network: resolved.primary, networkNamespace: resolved.networkNamespace.name }
+  )
   const claims = disks.map((d) => d.disk.claimName)
   const diskNames = disks.map((d) => d.disk.name)
   const dupClaim = claims.find((c, i) => claims.indexOf(c) !== i)
@@ -196,8 +241,24 @@ export const desiredFor = (
     diags.push(error("InvalidDiskName", `PVC name '${tooLong}' is longer than 253 characters`, "spec.disks"))
 
   if (diags.some(isBlocking)) return { _tag: "Invalid", diagnostics: diags }
-  if (size === "Waiting" || (cloudInit._tag === "Blocked" && diags.some(isWaiting)))
+  if (size === "Waiting" || vnet._tag === "Waiting" || (cloudInit._tag === "Blocked" && diags.some(isWaiting)))
     return { _tag: "Waiting", diagnostics: diags }
+  // Stable MACs for a Machine on a NetworkNamespace, once it is placed (the cluster is part of each derivation).
+  let networks: ReadonlyArray<VmNetwork> = plannedNetworks
+  if (resolved !== undefined && inputs.cluster !== undefined && inputs.vitistack !== undefined) {
+    const macs = assignMacs({
+      machine,
+      cluster: inputs.cluster,
+      settings,
+      networks: plannedNetworks,
+      networkConfiguration: inputs.vitistack.networkConfiguration,
+      live: inputs.liveMacs ?? {},
+      owners: inputs.vitistack.macOwners
+    })
+    diags.push(...macs.diagnostics)
+    if (macs._tag === "Waiting") return { _tag: "Waiting", diagnostics: diags }
+    networks = macs.networks
+  }
 
   const labels = ownerLabels(name)
   const annotations = ownerAnnotations(name)
@@ -233,11 +294,33 @@ export const desiredFor = (
   // Network boot (reference F27): neither image nor ISO, so the first NIC boots after the disks.
   const lastBoot = Math.max(0, ...vmDisks.map((d) => d.bootOrder ?? 0))
   const vmNetworks = networks.map((n, i) => (boot.networkBoot && i === 0 ? { ...n, bootOrder: lastBoot + 1 } : n))
-  const secret = cloudInit._tag === "Ready" ? cloudInitSecretSpec(machine, cloudInit.payload) : undefined
+  // While a static address is awaited the Secret is not written (its network-config is not known); the VM, once
+  // created, will read the network data from it.
+  const staticWait = staticIp?._tag === "Waiting" ? [staticIp.diagnostic] : []
+  const secret =
+    cloudInit._tag === "Ready" && staticWait.length === 0 ? cloudInitSecretSpec(machine, cloudInit.payload) : undefined
   const vmCloudInit: VmCloudInit | undefined =
-    secret === undefined
+    staticWait.length > 0
+      ? {
+          kind: machine.spec.cloudInit?.type === "configDrive" ? "ConfigDrive" : "NoCloud",
+          secretName: cloudInitSecretName(name),
+          networkData: true
+        }
+      : secret === undefined
+        ? undefined
+        : { kind: secret.kind, secretName: secret.name, networkData: secret.networkdata !== undefined }
+  const vitistack: VitistackDesired | undefined =
+    resolved === undefined
       ? undefined
-      : { kind: secret.kind, secretName: secret.name, networkData: secret.networkdata !== undefined }
+      : {
+          networkNamespace: resolved.networkNamespace.name,
+          nad:
+            resolved.decision._tag === "Bridge"
+              ? networkAttachmentSpec(namespace, resolved.decision, settings)
+              : undefined,
+          networkConfiguration: desiredNetworkConfiguration(machine, resolved.networkNamespace.name, networks),
+          staticWait
+        }
   const vm: VmSpec = {
     name,
     namespace,
@@ -251,5 +334,9 @@ export const desiredFor = (
     networks: vmNetworks,
     ...(vmCloudInit === undefined ? {} : { cloudInit: vmCloudInit })
   }
-  return { _tag: "Ok", desired: { pvcs, dataVolumes, cloudInit: secret, boot, vm }, diagnostics: diags }
+  return {
+    _tag: "Ok",
+    desired: { pvcs, dataVolumes, cloudInit: secret, boot, vm, ...(vitistack === undefined ? {} : { vitistack }) },
+    diagnostics: diags
+  }
 }

@@ -5,7 +5,7 @@
  * Domain layer: pure.
  */
 import { Duration } from "effect"
-import { type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
+import { type Diagnostic, error, waiting } from "./Diagnostic.ts"
 import { isDnsLabel, isDnsSubdomain } from "./dnsNames.ts"
 import { type Fact, present } from "./Fact.ts"
 import type { Machine } from "./Machine.ts"
@@ -20,22 +20,30 @@ import { NETWORKS_FIELD } from "./vmDrift.ts"
  * The VM's networks: the pod network, plus one bridge interface per `spec.network.interfaces[]` entry with a
  * `subnet`, which names a NetworkAttachmentDefinition in the Machine's namespace on the remote. An entry marked
  * `primary` replaces the pod network. Entries without a subnet attach nothing. A diagnostic per bad field.
+ * With `first` (the network a NetworkNamespace gives the Machine, ADR 0013) that network takes the pod network's
+ * place; when it is a VLAN bridge, no interface may claim to be primary as well.
  */
-export const planNetworks = (machine: Machine, diags: Array<Diagnostic>): Array<VmNetwork> => {
-  const networkNamespace = machine.spec.network?.networkNamespaceName
-  if (networkNamespace !== undefined && networkNamespace !== "")
-    diags.push(
-      info(
-        "NetworkNamespaceIgnored",
-        `spec.network.networkNamespaceName '${networkNamespace}' is not used; custom networks come from spec.network.interfaces[].subnet (ADR 0007)`
-      )
-    )
+export const planNetworks = (
+  machine: Machine,
+  diags: Array<Diagnostic>,
+  first?: { readonly network: VmNetwork; readonly networkNamespace: string }
+): Array<VmNetwork> => {
+  const base: VmNetwork = first?.network ?? { name: POD_NETWORK }
   const requested = (machine.spec.network?.interfaces ?? [])
     .map((iface, i) => ({ iface, i, field: `spec.network.interfaces[${i}]` }))
     .filter(({ iface }) => iface.subnet !== undefined && iface.subnet !== "")
-  if (requested.length === 0) return [{ name: POD_NETWORK }]
+  if (requested.length === 0) return [base]
   const primaries = requested.filter(({ iface }) => iface.primary === true)
-  if (primaries.length > 1)
+  const bridged = base.nad !== undefined
+  if (bridged && primaries.length > 0)
+    diags.push(
+      error(
+        "NetworkNamespaceConflict",
+        `NetworkNamespace '${first?.networkNamespace}' gives the VM its network (${base.nad}); an interface cannot be primary as well`,
+        `${primaries[0]!.field}.primary`
+      )
+    )
+  else if (primaries.length > 1)
     diags.push(
       error("MultiplePrimaryInterfaces", "only one interface may have primary: true", "spec.network.interfaces")
     )
@@ -52,9 +60,9 @@ export const planNetworks = (machine: Machine, diags: Array<Diagnostic>): Array<
           `${field}.subnet`
         )
       )
-    return { name, nad, ...(iface.primary === true ? { primary: true } : {}) }
+    return { name, nad, ...(iface.primary === true && !bridged ? { primary: true } : {}) }
   })
-  const networks: Array<VmNetwork> = primaries.length > 0 ? custom : [{ name: POD_NETWORK }, ...custom]
+  const networks: Array<VmNetwork> = primaries.length > 0 && !bridged ? custom : [base, ...custom]
   const names = networks.map((n) => n.name)
   const dup = names.find((n, i) => names.indexOf(n) !== i)
   if (dup !== undefined)
@@ -67,21 +75,22 @@ export const planNetworks = (machine: Machine, diags: Array<Diagnostic>): Array<
  * The NetworkAttachmentDefinitions a Machine's networks need (observe reads these, even for an otherwise invalid
  * Machine; a name that cannot be one is not read).
  */
-export const networkAttachmentNames = (machine: Machine): ReadonlyArray<string> =>
+export const networkAttachmentNames = (machine: Machine, vitistackNad?: string): ReadonlyArray<string> =>
   [
-    ...new Set(
-      planNetworks(machine, [])
+    ...new Set([
+      ...planNetworks(machine, [])
         .map((n) => n.nad)
-        .filter((n): n is string => n !== undefined && isDnsSubdomain(n))
-    )
+        .filter((n): n is string => n !== undefined && isDnsSubdomain(n)),
+      ...(vitistackNad === undefined ? [] : [vitistackNad])
+    ])
   ].sort()
 
 /**
  * Which of the NADs the Machine names exist in its namespace (only those are read, one get each: "same namespace");
- * Unknown when one of them cannot be read.
+ * Unknown when one of them cannot be read. `vitistackNad`: the VLAN NAD its NetworkNamespace names (ADR 0013).
  */
-export const networkReads = (machine: Machine): Reads<ReadonlyArray<string>> => {
-  const nads = networkAttachmentNames(machine)
+export const networkReads = (machine: Machine, vitistackNad?: string): Reads<ReadonlyArray<string>> => {
+  const nads = networkAttachmentNames(machine, vitistackNad)
   return {
     queries: nads.map((nad) => ({
       _tag: "Get" as const,
@@ -117,7 +126,11 @@ export const networksStep: RemoteStep = {
   scope: "remote",
   name: "networks",
   converge: ({ machine: m, cluster, remote, desired }) => {
-    const nads = [...new Set(desired.vm.networks.flatMap((n) => (n.nad === undefined ? [] : [n.nad])))].sort()
+    // The NetworkNamespace's NAD is the vitistack step's (ADR 0013); this step waits for the ones interfaces name.
+    const own = desired.vitistack?.nad?.name
+    const nads = [
+      ...new Set(desired.vm.networks.flatMap((n) => (n.nad === undefined || n.nad === own ? [] : [n.nad])))
+    ].sort()
     if (nads.length === 0) return nothing
     const ns = m.metadata.namespace
     const waitingFor = (diagnostics: ReadonlyArray<Diagnostic>): Prerequisite => ({

@@ -14,8 +14,9 @@ import { approvalPolicyFrom } from "./governance.ts"
 import type { KubeObject } from "./KubeObject.ts"
 import { type Machine, requestedClass } from "./Machine.ts"
 import { namespaceManifest } from "./manifests/Namespace.ts"
+import { networkConfigurationManifest } from "./manifests/NetworkConfiguration.ts"
 import { ObservedState } from "./ObservedState.ts"
-import { remoteStateFromObjects } from "./observedFromObjects.ts"
+import { macOwnersFromObjects, remoteStateFromObjects, vitistackFactsFromObjects } from "./observedFromObjects.ts"
 import type { Plan } from "./Plan.ts"
 import { place } from "./placement.ts"
 import { plan, withDiagnostics } from "./planner.ts"
@@ -34,6 +35,7 @@ export const planDocuments = (
   settings: Settings
 ): Array<Plan> => {
   let objects: ReadonlyArray<KubeObject> = snapshot ?? freshCluster()
+  let supervisorObjects: ReadonlyArray<KubeObject> = docs.objects
   const configs: Fact<ReadonlyArray<string>> =
     docs.kubevirtConfigs.length > 0
       ? present(docs.kubevirtConfigs.map((c) => c.metadata.name))
@@ -82,25 +84,33 @@ export const planDocuments = (
       docs.objects.find((o) => o.kind === "Namespace" && o.metadata.name === machine.metadata.namespace)?.metadata
         .annotations
     )
+    const firstRound = vitistackFactsFromObjects(machine, supervisorObjects)
+    const remote =
+      cluster === undefined ? undefined : remoteStateFromObjects(machine, cluster, objects, settings, firstRound)
+    const vitistack =
+      firstRound === undefined || cluster === undefined
+        ? firstRound
+        : macOwnersFromObjects(machine, firstRound, cluster, settings, remote, supervisorObjects)
     const observed = ObservedState.make({
       kubevirtConfigs: configs,
       machineClass: mc === undefined ? absent : present(mc),
       vmSearch: [],
-      remote:
-        placement._tag === "Placed"
-          ? present(remoteStateFromObjects(machine, placement.cluster, objects, settings))
-          : absent,
+      remote: remote === undefined ? absent : present(remote),
       // Secrets and ConfigMaps among the files are the supervisor's: cloud-init sources.
       cloudInitSources: cloudInitSourcesFrom(machine, docs.objects),
       ...(tenancy === undefined ? {} : { tenancy }),
-      approval: present(approval)
+      approval: present(approval),
+      ...(vitistack === undefined ? {} : { vitistack })
     })
     const p = withDiagnostics(
       plan({ machine, observed, settings }),
       collisions.get(`${machine.metadata.namespace}/${machine.metadata.name}`) ?? []
     )
-    for (const a of p.actions)
+    for (const a of p.actions) {
       if (a._tag === "EnsureNamespace") objects = [...objects, namespaceManifest(a.target.name, a.labels)]
+      if (a._tag === "CreateNetworkConfiguration")
+        supervisorObjects = [...supervisorObjects, networkConfigurationManifest(a.after)]
+    }
     return p
   })
   return plans

@@ -32,6 +32,7 @@ import { DELETION_POLICY_ANNOTATION, FINALIZER } from "./labels.ts"
 import { lifecycle } from "./lifecycle.ts"
 import { hasFinalizer, type Machine, machineRef } from "./Machine.ts"
 import { namespaceStep } from "./namespace.ts"
+import { liveMacs, networkConfigurationStep } from "./networkConfiguration.ts"
 import { networksStep } from "./networks.ts"
 import { Plan } from "./Plan.ts"
 import { cleanupTarget, place, placedRemote, placementStep } from "./placement.ts"
@@ -39,6 +40,7 @@ import { planHash } from "./planHash.ts"
 import { planProviderChanged } from "./providerChange.ts"
 import type { PlanInput, Prerequisite, RemoteCleanupInput, RemoteConvergeInput, Step, StepResult } from "./step.ts"
 import { virtualMachineStep } from "./virtualMachine.ts"
+import { vitistackNetworkStep } from "./vitistackNetwork.ts"
 
 export type { PlanInput } from "./step.ts"
 
@@ -51,10 +53,12 @@ export const STEPS: ReadonlyArray<Step> = [
   finalizerStep,
   placementStep,
   namespaceStep,
+  networkConfigurationStep,
   cloudInitStep,
   disksStep,
   bootMediaStep,
   networksStep,
+  vitistackNetworkStep,
   virtualMachineStep
 ]
 
@@ -85,12 +89,15 @@ class Acc {
   }
 }
 
+/** Supervisor writes that are part of placing a Machine, held back like remote writes when it has an Error. */
+const PLACING = new Set<Action["_tag"]>(["PersistPlacement", "CreateNetworkConfiguration", "PatchNetworkConfiguration"])
+
 /**
- * Safety: a Machine the planner cannot satisfy (an Error diagnostic, from any step) gets no remote write and no
- * placement; only the finalizer, so a later fix can still be cleaned up (ADR 0001 §6).
+ * Safety: a Machine the planner cannot satisfy (an Error diagnostic, from any step) gets no remote write, no
+ * placement and no NetworkConfiguration; only the finalizer, so a later fix can still be cleaned up (ADR 0001 §6).
  */
 const safe = (actions: ReadonlyArray<Action>, diagnostics: ReadonlyArray<Diagnostic>): ReadonlyArray<Action> =>
-  diagnostics.some(isBlocking) ? actions.filter((a) => !isRemote(a) && a._tag !== "PersistPlacement") : actions
+  diagnostics.some(isBlocking) ? actions.filter((a) => !isRemote(a) && !PLACING.has(a._tag)) : actions
 
 const finish = (m: Machine, acc: Acc, cluster: string | undefined): Plan =>
   Plan.make({
@@ -122,13 +129,18 @@ export const withDiagnostics = (p: Plan, diagnostics: ReadonlyArray<Diagnostic>)
 
 const converge = (input: PlanInput): Plan => {
   const { machine: m, observed, settings } = input
+  const placement = place(m, observed.kubevirtConfigs, observed.vmSearch, settings, observed.tenancy)
+  const cluster = placement._tag === "Placed" ? placement.cluster : undefined
+  const remoteFacts =
+    observed.remote._tag === "Present" && observed.remote.value.cluster === cluster ? observed.remote.value : undefined
   const desired = desiredFor(m, observed.machineClass, settings, {
     cloudInitSources: observed.cloudInitSources,
     cloudInitRendered: observed.cloudInitRendered,
-    isoSize: observed.isoSize
+    isoSize: observed.isoSize,
+    vitistack: observed.vitistack,
+    cluster,
+    liveMacs: liveMacs(remoteFacts)
   })
-  const placement = place(m, observed.kubevirtConfigs, observed.vmSearch, settings, observed.tenancy)
-  const cluster = placement._tag === "Placed" ? placement.cluster : undefined
   const policy = deletionPolicyOf(m)
   const acc = new Acc([
     ...desired.diagnostics,

@@ -6,6 +6,7 @@
  */
 import { absent, type Fact, present, unknown } from "./Fact.ts"
 import type { KubeObject } from "./KubeObject.ts"
+import { recordsMac } from "./manifests/NetworkConfiguration.ts"
 import type { ObjectRef } from "./ObjectRef.ts"
 
 /** A kind as Kubernetes names it (the shape of `Kinds.*`). */
@@ -24,8 +25,15 @@ export type Query =
   | {
       readonly _tag: "List"
       readonly kind: KindOf
-      /** Omitted: a cluster-scoped kind. */
+      /** Omitted: a cluster-scoped kind (or, with `allNamespaces`, every namespace). */
       readonly namespace?: string
+      /** A namespaced kind listed across all namespaces (the supervisor's NetworkConfigurations, ADR 0013). */
+      readonly allNamespaces?: true
+      /**
+       * Only objects whose `spec.networkInterfaces` record one of these MACs (the fleet's MAC index, ADR 0013); the
+       * operator's cache answers from an index, the API's answer is filtered by the observer.
+       */
+      readonly recordingMacs?: ReadonlyArray<string>
       /** Equality selector: every key must have exactly this value. */
       readonly labelSelector: Readonly<Record<string, string>>
       /** The kind may not be served (an optional CRD such as CDI's): then the answer is "none", not Unknown. */
@@ -82,7 +90,8 @@ export const unionByName =
 /** Whether a list query selects this object (same kind, namespace and every selector label). */
 export const listSelects = (q: Extract<Query, { _tag: "List" }>, o: KubeObject): boolean =>
   o.kind === q.kind.kind &&
-  o.metadata.namespace === q.namespace &&
+  (q.allNamespaces === true || o.metadata.namespace === q.namespace) &&
+  (q.recordingMacs === undefined || q.recordingMacs.some((mac) => recordsMac(o, mac))) &&
   Object.entries(q.labelSelector).every(([k, v]) => o.metadata.labels?.[k] === v)
 
 /** Whether a get query names this object. */

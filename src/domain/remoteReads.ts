@@ -16,11 +16,12 @@ import type { RemoteState, StorageFacts } from "./ObservedState.ts"
 import type { Answer, Query, Reads } from "./reads.ts"
 import type { Settings } from "./Settings.ts"
 import { vmiReads, vmReads } from "./virtualMachine.ts"
+import { networkAttachmentUsageReads, type VitistackReadContext } from "./vitistackNetwork.ts"
 
 type FactOf<F> = F extends { readonly _tag: "Present"; readonly value: infer A } ? A : never
 
 const required = ["namespace", "vm", "vmi", "pvcs", "nads"] as const
-const optional = ["dataVolumes", "cloudInitSecret"] as const
+const optional = ["dataVolumes", "cloudInitSecret", "networkAttachments"] as const
 
 /** The reads of the RemoteState facts: always the first five; the others only when the Machine needs them. */
 export type RemoteReads = {
@@ -29,15 +30,25 @@ export type RemoteReads = {
   readonly [K in (typeof optional)[number]]: Reads<FactOf<NonNullable<RemoteState[K]>>> | undefined
 }
 
+/**
+ * What the remote reads need from the supervisor and the operator's settings: the NetworkNamespace's NAD and whether
+ * it is static (ADR 0013), and whether deletion cleans up NADs (`--create-network-attachments`).
+ */
+export interface RemoteReadContext {
+  readonly vitistack?: VitistackReadContext | undefined
+  readonly settings?: Settings | undefined
+}
+
 /** The remote reads of one Machine, in RemoteState's field order. */
-export const remoteReads = (machine: Machine): RemoteReads => ({
+export const remoteReads = (machine: Machine, context: RemoteReadContext = {}): RemoteReads => ({
   namespace: namespaceReads(machine),
   vm: vmReads(machine),
   vmi: vmiReads(machine),
   pvcs: diskReads(machine),
-  nads: networkReads(machine),
+  nads: networkReads(machine, context.vitistack?.nad),
   dataVolumes: bootMediaReads(machine),
-  cloudInitSecret: cloudInitSecretReads(machine)
+  cloudInitSecret: cloudInitSecretReads(machine, context.vitistack?.staticIp),
+  networkAttachments: networkAttachmentUsageReads(machine, context.settings)
 })
 
 const readsOf = (reads: RemoteReads): ReadonlyArray<Reads<unknown>> => [
@@ -66,10 +77,12 @@ export const remoteStateFrom = (cluster: string, reads: RemoteReads, answers: Re
   }
   const dataVolumes = reads.dataVolumes === undefined ? undefined : factOf(reads.dataVolumes)
   const cloudInitSecret = reads.cloudInitSecret === undefined ? undefined : factOf(reads.cloudInitSecret)
+  const networkAttachments = reads.networkAttachments === undefined ? undefined : factOf(reads.networkAttachments)
   return {
     ...state,
     ...(dataVolumes === undefined ? {} : { dataVolumes }),
-    ...(cloudInitSecret === undefined ? {} : { cloudInitSecret })
+    ...(cloudInitSecret === undefined ? {} : { cloudInitSecret }),
+    ...(networkAttachments === undefined ? {} : { networkAttachments })
   }
 }
 

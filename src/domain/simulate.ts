@@ -8,7 +8,8 @@ import type { Action } from "./Action.ts"
 import { absent, present } from "./Fact.ts"
 import { PLACEMENT_ANNOTATION } from "./labels.ts"
 import { Machine } from "./Machine.ts"
-import { ObservedState, type RemoteState } from "./ObservedState.ts"
+import { missingInterfaces } from "./manifests/NetworkConfiguration.ts"
+import { ObservedState, type RemoteState, type VitistackFacts } from "./ObservedState.ts"
 import type { VmSpec } from "./VmSpec.ts"
 
 export interface World {
@@ -34,6 +35,11 @@ const withRemote = (w: World, cluster: string, f: (r: RemoteState) => RemoteStat
       : emptyRemote(cluster)
   return { ...w, observed: ObservedState.make({ ...w.observed, remote: present(f(r)) }) }
 }
+
+const withVitistack = (w: World, f: (v: VitistackFacts) => VitistackFacts): World =>
+  w.observed.vitistack === undefined
+    ? w
+    : { ...w, observed: ObservedState.make({ ...w.observed, vitistack: f(w.observed.vitistack) }) }
 
 const withMachine = (w: World, f: (m: Machine) => Machine | undefined): World =>
   w.machine === undefined ? w : { ...w, machine: f(w.machine) }
@@ -207,6 +213,62 @@ export const applyAction = (w: World, a: Action): World => {
         r.cloudInitSecret?._tag === "Present" && r.cloudInitSecret.value.resourceVersion === a.resourceVersion
           ? { ...r, cloudInitSecret: absent }
           : r
+      )
+    case "CreateNetworkAttachmentDefinition":
+      return withRemote(w, a.cluster, (r) =>
+        r.nads._tag !== "Present" || r.nads.value.includes(a.target.name)
+          ? r
+          : { ...r, nads: present([...r.nads.value, a.target.name].sort()) }
+      )
+    case "DeleteNetworkAttachmentDefinition":
+      return withRemote(w, a.cluster, (r) => {
+        const usage = r.networkAttachments
+        if (usage?._tag !== "Present") return r
+        const deleted = usage.value.ours.some(
+          (n) => n.name === a.target.name && n.resourceVersion === a.resourceVersion
+        )
+        if (!deleted) return r
+        return {
+          ...r,
+          nads: r.nads._tag === "Present" ? present(r.nads.value.filter((n) => n !== a.target.name)) : r.nads,
+          networkAttachments: present({
+            ...usage.value,
+            ours: usage.value.ours.filter((n) => n.name !== a.target.name)
+          })
+        }
+      })
+    case "CreateNetworkConfiguration":
+      return withVitistack(w, (v) =>
+        v.networkConfiguration._tag !== "Absent"
+          ? v
+          : {
+              ...v,
+              networkConfiguration: present({
+                name: a.after.name,
+                labels: a.after.labels,
+                machineOwners: a.after.owner.uid === "" ? [] : [a.after.owner.uid],
+                resourceVersion: "1",
+                networkNamespaceName: a.after.networkNamespaceName,
+                interfaces: a.after.interfaces,
+                allocated: [],
+                deleting: false
+              })
+            }
+      )
+    case "PatchNetworkConfiguration":
+      // Content precondition: the fresh object gets the wanted interfaces (other fields of an entry are kept).
+      return withVitistack(w, (v) =>
+        v.networkConfiguration._tag !== "Present" ||
+        missingInterfaces(v.networkConfiguration.value, a.after.interfaces).length === 0
+          ? v
+          : {
+              ...v,
+              networkConfiguration: present({
+                ...v.networkConfiguration.value,
+                interfaces: a.after.interfaces,
+                resourceVersion: bump(v.networkConfiguration.value.resourceVersion)
+              })
+            }
       )
     case "PatchMachineAnnotation":
       return withMachine(w, (m) =>

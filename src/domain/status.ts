@@ -9,6 +9,7 @@ import { actionInfo } from "./actionInfo.ts"
 import { isBlocking, isWaiting } from "./Diagnostic.ts"
 import type { ExecutionOutcome } from "./ExecutionOutcome.ts"
 import { type Condition, isDeleting, type Machine, type MachineStatus, type Phase } from "./Machine.ts"
+import { networkConfigurationAddresses } from "./networkConfiguration.ts"
 import type { ObservedState, ObservedVmi } from "./ObservedState.ts"
 import type { Plan } from "./Plan.ts"
 import { PLANNED_CONDITION, plannedState } from "./planSummary.ts"
@@ -21,6 +22,8 @@ export interface StatusInput {
   readonly outcome?: ExecutionOutcome | undefined
   /** RFC 3339 time used for lastTransitionTime of conditions that change. */
   readonly now: string
+  /** `IP_SOURCE` (ADR 0013): `networkconfiguration` takes the public addresses from the NetworkConfiguration. */
+  readonly ipSource?: "vmi" | "networkconfiguration" | undefined
 }
 
 /** printableStatus values that mean the VM cannot start without intervention. */
@@ -36,14 +39,22 @@ export const ERROR_STATUSES: ReadonlySet<string> = new Set([
 const isIpv6 = (ip: string) => ip.includes(":")
 const uniq = (xs: ReadonlyArray<string>) => [...new Set(xs)]
 
-const runtimeFields = (vmi: ObservedVmi): Partial<MachineStatus> => {
+/** `fromNetworkConfiguration`: the public addresses `IP_SOURCE=networkconfiguration` takes instead (ADR 0013). */
+const runtimeFields = (vmi: ObservedVmi, fromNetworkConfiguration?: ReadonlyArray<string>): Partial<MachineStatus> => {
   const ifaces = vmi.interfaces.filter(
     (i) => i.mac !== undefined && i.mac !== "00:00:00:00:00:00" && i.ipAddresses.length > 0
   )
-  const all = ifaces.flatMap((i) => i.ipAddresses)
+  const privateIps = ifaces.filter((i) => i.name === undefined || i.name === "").flatMap((i) => i.ipAddresses)
+  const all =
+    fromNetworkConfiguration === undefined
+      ? ifaces.flatMap((i) => i.ipAddresses)
+      : [...privateIps, ...fromNetworkConfiguration]
   return {
-    publicIPAddresses: uniq(ifaces.filter((i) => i.name !== undefined && i.name !== "").flatMap((i) => i.ipAddresses)),
-    privateIPAddresses: uniq(ifaces.filter((i) => i.name === undefined || i.name === "").flatMap((i) => i.ipAddresses)),
+    publicIPAddresses: uniq(
+      fromNetworkConfiguration ??
+        ifaces.filter((i) => i.name !== undefined && i.name !== "").flatMap((i) => i.ipAddresses)
+    ),
+    privateIPAddresses: uniq(privateIps),
     ipAddresses: uniq(all.filter((ip) => !isIpv6(ip))),
     ipv6Addresses: uniq(all.filter(isIpv6)),
     networkInterfaces: ifaces.map((i) => ({
@@ -239,7 +250,12 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
     provider: "kubevirt",
     ...(failureReason === undefined ? {} : { failureReason }),
     ...(failureMessage === undefined ? {} : { failureMessage }),
-    ...(running && vmi !== undefined ? runtimeFields(vmi) : {}),
+    ...(running && vmi !== undefined
+      ? runtimeFields(
+          vmi,
+          input.ipSource === "networkconfiguration" ? networkConfigurationAddresses(observed) : undefined
+        )
+      : {}),
     conditions: [ready, placed, reachable, ...(specApplied === undefined ? [] : [specApplied]), planned]
   }
 }

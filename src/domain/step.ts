@@ -15,11 +15,24 @@ import type { CloudInitSecretSpec } from "./CloudInitSecretSpec.ts"
 import type { DataVolumeSpec } from "./DataVolumeSpec.ts"
 import type { BlockingReason, Diagnostic, WaitingReason } from "./Diagnostic.ts"
 import type { Machine } from "./Machine.ts"
+import type { NetworkAttachmentSpec } from "./NetworkAttachmentSpec.ts"
+import type { NetworkConfigurationSpec } from "./NetworkConfigurationSpec.ts"
 import type { ObservedState, RemoteState } from "./ObservedState.ts"
 import type { PvcSpec } from "./PvcSpec.ts"
 import type { Settings } from "./Settings.ts"
 import type { VmSpec } from "./VmSpec.ts"
 import type { VmChange } from "./vmDrift.ts"
+
+/** What a NetworkNamespace decides for a valid, placed Machine (ADR 0013, `vitistackNetwork.ts`). */
+export interface VitistackDesired {
+  readonly networkNamespace: string
+  /** The VLAN NetworkAttachmentDefinition the VM's first network is on; undefined: the pod network. */
+  readonly nad: NetworkAttachmentSpec | undefined
+  /** The NetworkConfiguration recording the MAC of every VM interface. */
+  readonly networkConfiguration: NetworkConfigurationSpec
+  /** Non-empty while a static address is awaited: the VM is not created yet (its network-config is not known). */
+  readonly staticWait: ReadonlyArray<Diagnostic>
+}
 
 /** The remote objects a valid Machine should have (`desired.ts`). */
 export interface Desired {
@@ -32,6 +45,8 @@ export interface Desired {
   /** What the Machine boots from (the ISO's eject request lives here). */
   readonly boot: BootSource
   readonly vm: VmSpec
+  /** The NetworkNamespace's decisions; undefined when the Machine has none (the pod network and ADR 0007 only). */
+  readonly vitistack?: VitistackDesired | undefined
 }
 
 export type DesiredResult =

@@ -41,8 +41,9 @@ export const CLOUD_INIT_FIELD = "spec.template.spec.volumes[cloudinitdisk]"
 export const NETWORKS_FIELD = "spec.template.spec.networks"
 
 /**
- * A NIC's boot order is set at creation only (network boot, reference F27): patching it would rewrite the interfaces
- * and drop the MACs others set on them, so a VM created before it was wanted keeps its interfaces.
+ * A NIC's boot order and its MAC address are set at creation only (network boot, reference F27; stable MACs, ADR
+ * 0013): patching them would rewrite the interfaces and change the guest's address, so a VM keeps its interfaces
+ * until its networks change (and then the patch carries the recorded MACs).
  */
 const canonicalNetwork = (n: VmSpec["networks"][number]) => [n.name, n.nad ?? null, n.primary === true]
 

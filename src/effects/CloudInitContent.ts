@@ -6,6 +6,7 @@
 import { Context, Effect } from "effect"
 import { type CloudInitPayload, cloudInitPayload } from "../domain/cloudInitPayload.ts"
 import type { Machine } from "../domain/Machine.ts"
+import { generatedNetworkData } from "../domain/networkConfiguration.ts"
 import type { ObservedState } from "../domain/ObservedState.ts"
 import { ContentUnavailable } from "./ExecutionError.ts"
 
@@ -23,12 +24,17 @@ export const contentFor = Effect.fnUntraced(function* (digest: string) {
 
 /**
  * Runs `effect` (a plan's execution) with the content the planner saw: the payload rendered again, purely, from the
- * same Machine and observed sources, so it has exactly the digests the plan carries.
+ * same Machine and observed sources (and a static address's network-config, ADR 0013), so it has exactly the digests
+ * the plan carries.
  */
 export const withCloudInitContent =
   (machine: Machine, observed: ObservedState) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
-    const rendered = cloudInitPayload(machine, observed.cloudInitSources ?? {})
+    const rendered = cloudInitPayload(
+      machine,
+      observed.cloudInitSources ?? {},
+      generatedNetworkData(machine, observed.vitistack)
+    )
     const contents: ReadonlyMap<string, CloudInitPayload> =
       rendered._tag === "Ready" ? new Map([[rendered.payload.digest, rendered.payload]]) : new Map()
     return Effect.provideService(effect, CloudInitContent, contents)

@@ -31,7 +31,24 @@ export class ContentUnavailable extends Schema.TaggedError<ContentUnavailable>()
   }
 }
 
-export type ExecutionError = KubeApiError | RemoteUnavailable | NotOurs | ContentUnavailable
+/**
+ * A NetworkConfiguration write found a MAC it was planned with already held by another NetworkConfiguration (claimed
+ * in the operator's index since the plan was made, ADR 0013): nothing is written; the next plan takes the next
+ * derivation.
+ */
+export class MacAddressTaken extends Schema.TaggedError<MacAddressTaken>()("MacAddressTaken", {
+  mac: Schema.String,
+  owner: Schema.String
+}) {
+  override get message(): string {
+    return `MAC address ${this.mac} is held by NetworkConfiguration ${this.owner}; nothing written`
+  }
+  get isRetryable(): boolean {
+    return true
+  }
+}
+
+export type ExecutionError = KubeApiError | RemoteUnavailable | NotOurs | ContentUnavailable | MacAddressTaken
 
 /** The reason tag used in conditions and metrics for any execution error. */
 export const reasonOf = (e: ExecutionError): string => (e._tag === "KubeApiError" ? e.reason._tag : e._tag)

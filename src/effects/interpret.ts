@@ -13,16 +13,20 @@ import type { Remotes, Supervisor } from "./Clusters.ts"
 import { type ExecutionError, isRetryable, reasonOf } from "./ExecutionError.ts"
 import { executeAddFinalizer } from "./executors/AddFinalizer.ts"
 import { executeCreateDataVolume } from "./executors/CreateDataVolume.ts"
+import { executeCreateNetworkAttachmentDefinition } from "./executors/CreateNetworkAttachmentDefinition.ts"
+import { executeCreateNetworkConfiguration } from "./executors/CreateNetworkConfiguration.ts"
 import { executeCreatePvc } from "./executors/CreatePvc.ts"
 import { executeCreateSecret } from "./executors/CreateSecret.ts"
 import { executeCreateVirtualMachine } from "./executors/CreateVirtualMachine.ts"
 import { executeDeleteDataVolume } from "./executors/DeleteDataVolume.ts"
+import { executeDeleteNetworkAttachmentDefinition } from "./executors/DeleteNetworkAttachmentDefinition.ts"
 import { executeDeletePvc } from "./executors/DeletePvc.ts"
 import { executeDeleteSecret } from "./executors/DeleteSecret.ts"
 import { executeDeleteVirtualMachine } from "./executors/DeleteVirtualMachine.ts"
 import { executeEnsureNamespace } from "./executors/EnsureNamespace.ts"
 import { executeExpandPvc } from "./executors/ExpandPvc.ts"
 import { executePatchMachineAnnotation } from "./executors/PatchMachineAnnotation.ts"
+import { executePatchNetworkConfiguration } from "./executors/PatchNetworkConfiguration.ts"
 import { executePatchSecret } from "./executors/PatchSecret.ts"
 import { executePatchVirtualMachine } from "./executors/PatchVirtualMachine.ts"
 import { executePersistPlacement } from "./executors/PersistPlacement.ts"
@@ -49,7 +53,11 @@ export const executors: { readonly [T in ActionTag]: Executor<T> } = {
   CreateSecret: executeCreateSecret,
   PatchSecret: executePatchSecret,
   DeleteSecret: executeDeleteSecret,
-  PatchMachineAnnotation: executePatchMachineAnnotation
+  PatchMachineAnnotation: executePatchMachineAnnotation,
+  CreateNetworkAttachmentDefinition: executeCreateNetworkAttachmentDefinition,
+  DeleteNetworkAttachmentDefinition: executeDeleteNetworkAttachmentDefinition,
+  CreateNetworkConfiguration: executeCreateNetworkConfiguration,
+  PatchNetworkConfiguration: executePatchNetworkConfiguration
 }
 
 export const executeAction = (a: Action): Effect.Effect<void, ExecutionError, Supervisor | Remotes> =>

@@ -13,15 +13,24 @@ import { isOwnedBy } from "../domain/labels.ts"
 import { type Machine, requestedClass } from "../domain/Machine.ts"
 import { MachineClass } from "../domain/MachineClass.ts"
 import { Kinds, refOf } from "../domain/ObjectRef.ts"
-import { ObservedState, type RemoteState, type VmSearch } from "../domain/ObservedState.ts"
+import { ObservedState, type RemoteState, type VitistackFacts, type VmSearch } from "../domain/ObservedState.ts"
 import { needsVmSearch, place } from "../domain/placement.ts"
-import type { Answer, Query } from "../domain/reads.ts"
+import { type Answer, listSelects, type Query } from "../domain/reads.ts"
 import { queriesOf, remoteReads, remoteStateFrom, storageReadsFor } from "../domain/remoteReads.ts"
 import type { Settings } from "../domain/Settings.ts"
+import { vitistackReadContext } from "../domain/vitistackNetwork.ts"
+import {
+  macOwnerReadsFor,
+  vitistackFactsFrom,
+  vitistackQueries,
+  vitistackReads,
+  withMacOwners
+} from "../domain/vitistackReads.ts"
 import { Remotes, Supervisor } from "./Clusters.ts"
 import { IsoSizeProbe } from "./isoSizeProbe.ts"
 import type { KubeApiService } from "./KubeApi.ts"
 import type { KubeApiError } from "./KubeApiError.ts"
+import { NetworkCache, type NetworkCacheStore } from "./NetworkCache.ts"
 import { observeTenancy } from "./observeTenancy.ts"
 import { apiRetry, retryApi } from "./retry.ts"
 
@@ -39,7 +48,10 @@ const answer =
   (q: Query): Effect.Effect<Answer> =>
     (q._tag === "Get"
       ? Effect.map(api.get(q.ref), (o) => (Option.isSome(o) ? [o.value] : []))
-      : Effect.map(api.list(q.kind, { namespace: q.namespace, labelSelector: q.labelSelector }), (l) => l.items)
+      : Effect.map(api.list(q.kind, { namespace: q.namespace, labelSelector: q.labelSelector }), (l) =>
+          // The API cannot filter by recorded MAC: the answer is filtered here, as every answerer does.
+          q.recordingMacs === undefined ? l.items : l.items.filter((o) => listSelects(q, o))
+        )
     ).pipe(
       retryApi(apiRetry),
       Effect.map((objects): Answer => ({ _tag: "Found", objects })),
@@ -50,17 +62,27 @@ const answer =
       Effect.catch((e) => Effect.succeed<Answer>({ _tag: "Unknown", reason: e.message }))
     )
 
+/** Answers a supervisor query from the operator's watch cache when it can, else from the API. */
+const answerSupervisor =
+  (api: KubeApiService, cache: NetworkCacheStore | undefined) =>
+  (q: Query): Effect.Effect<Answer> => {
+    const cached = cache?.answer(q)
+    return cached === undefined ? answer(api)(q) : Effect.succeed(cached)
+  }
+
 /**
  * The remote facts of one Machine on one cluster; with `settings`, a second round for the storage facts when a claim
- * is about to be created (its access modes come from the StorageProfile).
+ * is about to be created (its access modes come from the StorageProfile). `vitistack`: the supervisor's vitistack
+ * facts, which say which VLAN NAD to read and whether the Machine needs a cloud-init Secret (ADR 0013).
  */
 export const observeRemote = Effect.fn("observe.remote")(function* (
   api: KubeApiService,
   cluster: string,
   machine: Machine,
-  settings?: Settings
+  settings?: Settings,
+  vitistack?: VitistackFacts
 ) {
-  const reads = remoteReads(machine)
+  const reads = remoteReads(machine, { vitistack: vitistackReadContext(machine, vitistack), settings })
   const answers = yield* Effect.forEach(queriesOf(reads), answer(api), { concurrency: "unbounded" })
   const state = remoteStateFrom(cluster, reads, answers)
   const storage = settings === undefined ? undefined : storageReadsFor(machine, settings, state)
@@ -153,19 +175,53 @@ export const observe = Effect.fn("observe")(function* (
   // Tenancy (ADR 0011): a cluster this Machine's namespace may not use is not read for it either.
   const tenancy = chosen._tag === "Placed" ? yield* observeTenancy(machine, chosen.cluster) : undefined
   const placement = place(machine, kubevirtConfigs, vmSearch, settings, tenancy)
-  const [remote, cloudInitSources] = yield* Effect.all(
+  // Vitistack networking (ADR 0013): the NetworkNamespace and NetworkConfiguration first (the remote reads depend on
+  // them), from the operator's watch cache when there is one.
+  const cache = yield* NetworkCache
+  const onSupervisor = answerSupervisor(supervisor, cache)
+  const vReads = vitistackReads(machine)
+  const [[firstRound, remote], cloudInitSources] = yield* Effect.all(
     [
-      placement._tag !== "Placed"
-        ? Effect.succeed(absent as Fact<RemoteState>)
-        : remotes.get(placement.cluster).pipe(
-            Effect.flatMap((api) => observeRemote(api, placement.cluster, machine, settings)),
-            Effect.map((r) => present(r) as Fact<RemoteState>),
-            Effect.catch((e) => Effect.succeed(unknown(e.message) as Fact<RemoteState>))
-          ),
+      Effect.gen(function* () {
+        const facts =
+          vReads === undefined
+            ? undefined
+            : vitistackFactsFrom(
+                vReads,
+                yield* Effect.forEach(vitistackQueries(vReads), onSupervisor, { concurrency: "unbounded" })
+              )
+        const remote =
+          placement._tag !== "Placed"
+            ? (absent as Fact<RemoteState>)
+            : yield* remotes.get(placement.cluster).pipe(
+                Effect.flatMap((api) => observeRemote(api, placement.cluster, machine, settings, facts)),
+                Effect.map((r) => present(r) as Fact<RemoteState>),
+                Effect.catch((e) => Effect.succeed(unknown(e.message) as Fact<RemoteState>))
+              )
+        return [facts, remote] as const
+      }),
       observeCloudInitSources(supervisor, machine)
     ],
     { concurrency: 2 }
   )
+  // Only when an interface needs a new MAC: who in the fleet holds the ones it may derive.
+  const ownerReads =
+    firstRound === undefined || placement._tag !== "Placed"
+      ? undefined
+      : macOwnerReadsFor(
+          machine,
+          firstRound,
+          placement.cluster,
+          settings,
+          remote._tag === "Present" ? remote.value : undefined
+        )
+  const vitistack =
+    firstRound === undefined || ownerReads === undefined
+      ? firstRound
+      : withMacOwners(
+          firstRound,
+          ownerReads.fact(yield* Effect.forEach(ownerReads.queries, onSupervisor, { concurrency: "unbounded" }))
+        )
   const isoSize = yield* probedIsoSize(machine, remote)
   return ObservedState.make({
     kubevirtConfigs,
@@ -174,6 +230,7 @@ export const observe = Effect.fn("observe")(function* (
     remote,
     ...(Object.keys(cloudInitSources).length === 0 ? {} : { cloudInitSources }),
     ...(isoSize === undefined ? {} : { isoSize }),
-    ...(tenancy === undefined ? {} : { tenancy })
+    ...(tenancy === undefined ? {} : { tenancy }),
+    ...(vitistack === undefined ? {} : { vitistack })
   })
 })

@@ -140,7 +140,14 @@ export const reconcile = Effect.fn("reconcile")(function* (
     const current = decodeMachine(fresh.success.value)
     if (Result.isSuccess(current)) {
       const now = new Date(yield* Effect.clockWith((c) => c.currentTimeMillis)).toISOString()
-      const status = deriveStatus({ machine: current.success, observed, plan, outcome: execution, now })
+      const status = deriveStatus({
+        machine: current.success,
+        observed,
+        plan,
+        outcome: execution,
+        now,
+        ipSource: settings.ipSource
+      })
       if (!sameStatus(current.success.status, status)) {
         const write = yield* Effect.result(
           supervisor.updateStatus(ref, status, { resourceVersion: fresh.success.value.metadata.resourceVersion ?? "" })

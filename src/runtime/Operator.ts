@@ -8,7 +8,8 @@
  * Watches: Machines (status-only changes are ignored, so our own status writes do not wake us), KubevirtConfigs, the
  * Secrets they reference (only in their namespaces), the Secrets and ConfigMaps Machines take cloud-init from (only in
  * those Machines' namespaces; an event wakes the Machines naming the object, and no value is kept), supervisor
- * Namespaces once a KubevirtConfig has a tenancy selector, and on every remote cluster the watches the capabilities
+ * Namespaces once a KubevirtConfig has a tenancy selector, NetworkNamespaces and NetworkConfigurations
+ * (`vitistackWatches.ts`, into the cache reconciles read), and on every remote cluster the watches the capabilities
  * declare (`domain/remoteWatches.ts`), one informer each. KubevirtConfigs and Namespaces are served to observe from
  * these caches (`SupervisorCache`).
  */
@@ -30,6 +31,7 @@ import { ClusterHealthFacts } from "../effects/ClusterHealthFacts.ts"
 import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import type { EventRecorder } from "../effects/EventRecorder.ts"
 import type { KubeApiService } from "../effects/KubeApi.ts"
+import { NetworkCache, NetworkCacheStore } from "../effects/NetworkCache.ts"
 import { SupervisorCache, type SupervisorCacheService } from "../effects/observeTenancy.ts"
 import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
@@ -38,6 +40,7 @@ import { defaultClusterLimit, makeClusterSlots } from "./clusterSlots.ts"
 import { runInformer } from "./informer.ts"
 import { type MachineProviderOptions, runMachineProvider } from "./machineProvider.ts"
 import { makeMachineTally } from "./machineTally.ts"
+import { runVitistackWatches } from "./vitistackWatches.ts"
 import { makeWorkQueue, type WorkQueue, type WorkQueueHooks, type WorkQueueOptions } from "./WorkQueue.ts"
 
 export interface OperatorOptions {
@@ -231,6 +234,8 @@ export const runOperator = (
           yield* enqueueCluster(cluster)
         }
       })
+    // NetworkNamespaces and NetworkConfigurations (ADR 0013): a cache the reconciles read and claim MACs in.
+    const networkCache = new NetworkCacheStore()
     const slots = makeClusterSlots(options.perClusterLimit ?? defaultClusterLimit(options.workers ?? 4))
     /** The cluster a Machine's reconcile talks to: its placement, or where placement will put it. */
     const clusterOf = (key: string): string | undefined =>
@@ -439,6 +444,7 @@ export const runOperator = (
           syncedInformers.has("KubevirtConfigs") ? [...configs.keys()] : undefined
         ).pipe(
           Effect.provideService(SupervisorCache, supervisorCache),
+          Effect.provideService(NetworkCache, networkCache),
           Effect.catchCause((cause) =>
             Effect.as(Effect.logError(`reconcile ${key} failed unexpectedly`, cause), {
               outcome: { _tag: "Backoff", reason: "Unexpected" },
@@ -500,6 +506,10 @@ export const runOperator = (
           { onEvent: onConfig, onSynced: markSynced("KubevirtConfigs") },
           "KubevirtConfigs"
         ),
+        runVitistackWatches(supervisor, networkCache, {
+          add: queue.add,
+          machinesIn: (namespace) => [...machines.keys()].filter((k) => k.startsWith(`${namespace}/`))
+        }),
         resync,
         ...(options.provider === undefined
           ? []

@@ -88,8 +88,15 @@ export const runEmbedded = (options: EmbeddedOptions) =>
         status: { claimPropertySets: [{ accessModes: ["ReadWriteMany"], volumeMode: "Block" }] }
       }
     ]
-    // Secrets and ConfigMaps in the example files are the supervisor's: cloud-init sources of Machines.
-    const sources = documents.objects.filter((o) => o.kind === "Secret" || o.kind === "ConfigMap")
+    // Secrets and ConfigMaps in the example files are the supervisor's (cloud-init sources of Machines), and so are
+    // NetworkNamespaces and NetworkConfigurations (vitistack networking, ADR 0013).
+    const sources = documents.objects.filter(
+      (o) =>
+        o.kind === "Secret" ||
+        o.kind === "ConfigMap" ||
+        o.kind === Kinds.NetworkNamespace.kind ||
+        o.kind === Kinds.NetworkConfiguration.kind
+    )
     const plans = planDocuments(documents, [...freshCluster(), ...storage, ...remoteObjects], settings)
     out(
       `Plans (what the operator will do, from a fresh remote cluster with CDI${remoteObjects.length > 0 ? ` holding ${remoteObjects.length} NetworkAttachmentDefinition(s) from the examples` : ""}):\n`

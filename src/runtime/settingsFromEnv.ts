@@ -1,10 +1,12 @@
 /**
  * Reads the operator's Settings from the environment, with the Go operator's variable names and defaults
  * (DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL,
- * DISABLE_CPU_HT_FEATURE), and REQUIRE_APPROVAL (ADR 0015). Runtime layer.
+ * DISABLE_CPU_HT_FEATURE, MAC_SET, NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION, IP_SOURCE; and this operator's
+ * CREATE_NETWORK_ATTACHMENTS and REQUIRE_APPROVAL, ADR 0015). Runtime layer.
  * A bad value is a `SettingsError` naming the variable, never a silent default.
  */
 import { Result, Schema } from "effect"
+import { parseMacSet } from "../domain/macAddress.ts"
 import { AccessMode, defaultSettings, Settings, VolumeMode } from "../domain/Settings.ts"
 
 /** An environment variable holds a value the operator cannot use. */
@@ -34,6 +36,12 @@ export const settingsFromEnv = (
     const defaultKubevirtConfig = opt("DEFAULT_KUBEVIRT_CONFIG")
     const storageClassName = opt("STORAGE_CLASS_NAME")
     const disableHt = yield* pick("DISABLE_CPU_HT_FEATURE", Schema.Literals(["true", "false"]), "true")
+    const createNads = yield* pick("CREATE_NETWORK_ATTACHMENTS", Schema.Literals(["true", "false"]), "false")
+    const ipSource = yield* pick("IP_SOURCE", Schema.Literals(["vmi", "networkconfiguration"]), "vmi")
+    // MAC_SET: hex, `0x` allowed, its last two digits (the Go operator's reading); anything else is refused here
+    // rather than silently replaced by the default as the Go operator does.
+    const macSet = yield* pick("MAC_SET", Schema.String.check(Schema.isPattern(/^(0x)?[0-9a-fA-F]+$/)), "12")
+    const cniVersion = opt("NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION")
     const requireApproval = yield* pick("REQUIRE_APPROVAL", Schema.Literals(["true", "false"]), "false")
     return Settings.make({
       pvcVolumeMode: volumeMode,
@@ -42,6 +50,10 @@ export const settingsFromEnv = (
       ...(disableHt === "false" ? { disableCpuHtFeature: false } : {}),
       ...(requireApproval === "true" ? { requireApproval: true } : {}),
       ...(defaultKubevirtConfig === undefined ? {} : { defaultKubevirtConfig }),
-      ...(storageClassName === undefined ? {} : { storageClassName })
+      ...(storageClassName === undefined ? {} : { storageClassName }),
+      ...(macSet === "12" ? {} : { macSet: parseMacSet(macSet) }),
+      ...(createNads === "true" ? { createNetworkAttachments: true } : {}),
+      ...(cniVersion === undefined ? {} : { nadCniVersion: cniVersion }),
+      ...(ipSource === "networkconfiguration" ? { ipSource } : {})
     })
   })

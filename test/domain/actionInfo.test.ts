@@ -1,5 +1,6 @@
 /**
- * The action table (`actionInfo.ts`): Machine actions are the supervisor's, every other one names its cluster, and
+ * The action table (`actionInfo.ts`): Machine and NetworkConfiguration actions are the supervisor's, every other one
+ * names its cluster, and
  * every action has its own status failure reason (none falls back to a default).
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -9,10 +10,17 @@ import { actionInfo } from "../../src/domain/actionInfo.ts"
 const tags = Object.keys(Action.cases) as Array<ActionTag>
 
 describe("actionInfo", () => {
-  it("Machine actions write to the supervisor; the others are remote and carry a cluster", () => {
+  it("Machine and NetworkConfiguration actions write to the supervisor; the others are remote and carry a cluster", () => {
     assert.deepStrictEqual(
       tags.filter((t) => actionInfo[t].scope === "supervisor"),
-      ["AddFinalizer", "RemoveFinalizer", "PersistPlacement", "PatchMachineAnnotation"]
+      [
+        "CreateNetworkConfiguration",
+        "PatchNetworkConfiguration",
+        "AddFinalizer",
+        "RemoveFinalizer",
+        "PersistPlacement",
+        "PatchMachineAnnotation"
+      ]
     )
     for (const t of tags)
       assert.strictEqual(

@@ -10,6 +10,8 @@ import { isRemote } from "../../src/domain/actionInfo.ts"
 import { deletionPolicyOf } from "../../src/domain/deletionPolicy.ts"
 import { DELETION_POLICY_ANNOTATION, FINALIZER, isOwnedBy, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
 import { hasFinalizer, isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
+import { deriveMac, MAX_DERIVATIONS, normalizeMac } from "../../src/domain/macAddress.ts"
+import { ownsNetworkConfiguration, staticNetworkData } from "../../src/domain/networkConfiguration.ts"
 import { ObservedState } from "../../src/domain/ObservedState.ts"
 import { allActions, decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
 import { inScope, plan } from "../../src/domain/planner.ts"
@@ -18,9 +20,19 @@ import { Settings } from "../../src/domain/Settings.ts"
 import { simulate, type World } from "../../src/domain/simulate.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
 import { decideTenancy } from "../../src/domain/tenancy.ts"
-import { abandoning, fromSchema, RUNS, scenario } from "../fixtures/arbitraries.ts"
+import { abandoning, fromSchema, RUNS, scenario, vitistackScenario } from "../fixtures/arbitraries.ts"
 
 const params = { numRuns: RUNS, verbose: 1 } as const
+/** Every kind of world, and as often worlds where only vitistack networking varies around a valid Machine. */
+const worlds = fc.oneof(scenario, vitistackScenario)
+/** The MACs each action writes, by interface name (VM creates and patches, NetworkConfiguration writes). */
+const writtenMacs = (a: Action): ReadonlyArray<{ readonly iface: string; readonly mac: string }> =>
+  a._tag === "CreateVirtualMachine" || a._tag === "PatchVirtualMachine"
+    ? a.after.networks.flatMap((n) => (n.macAddress === undefined ? [] : [{ iface: n.name, mac: n.macAddress }]))
+    : a._tag === "CreateNetworkConfiguration" || a._tag === "PatchNetworkConfiguration"
+      ? a.after.interfaces.map((i) => ({ iface: i.name, mac: i.macAddress }))
+      : []
+
 const hasBootMedia = (m: Machine) => (m.spec.os?.imageID ?? "") !== "" || (m.spec.os?.isoUri ?? "") !== ""
 const remoteOf = (o: ObservedState) => (o.remote._tag === "Present" ? o.remote.value : undefined)
 
@@ -43,7 +55,7 @@ const converge = (
   return { world, rounds, last }
 }
 
-describe("planner laws", () => {
+describe("planner laws", { timeout: 120_000 }, () => {
   it("totality: any schema-valid Machine × ObservedState × Settings gives a Plan and a status, never a throw", () => {
     fc.assert(
       fc.property(
@@ -68,7 +80,7 @@ describe("planner laws", () => {
 
   it("convergence: a live Machine's plan, applied, leaves nothing to do (one round; boot media: at most four)", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings, now }) => {
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
         fc.pre(!isDeleting(machine))
         const first = plan({ machine, observed, settings, now })
         const after = simulate({ machine, observed }, first.actions)
@@ -84,7 +96,7 @@ describe("planner laws", () => {
 
   it("convergence on deletion: at most 5 rounds (VM, DataVolumes, PVCs, cloud-init Secret, finalizer)", () => {
     fc.assert(
-      fc.property(fc.oneof(scenario, abandoning), ({ machine, observed, settings, now }) => {
+      fc.property(fc.oneof(worlds, abandoning), ({ machine, observed, settings, now }) => {
         fc.pre(isDeleting(machine))
         const r = converge({ machine, observed }, settings, 5, now)
         assert.deepStrictEqual(r.last, [])
@@ -95,7 +107,7 @@ describe("planner laws", () => {
 
   it("idempotence: applying a plan twice equals applying it once", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings, now }) => {
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
         const p = plan({ machine, observed, settings, now })
         const once = simulate({ machine, observed }, p.actions)
         const twice = simulate(once, p.actions)
@@ -107,7 +119,7 @@ describe("planner laws", () => {
 
   it("determinism: reordering observed lists (PVCs, VM search, configs) does not change the plan", () => {
     fc.assert(
-      fc.property(scenario, fc.integer(), ({ machine, observed, settings, now }, salt) => {
+      fc.property(worlds, fc.integer(), ({ machine, observed, settings, now }, salt) => {
         const shuffle = <A>(xs: ReadonlyArray<A>): Array<A> =>
           xs
             .map((x, i) => [((i + 1) * 7919 * (salt | 1)) % 104729, x] as const)
@@ -140,7 +152,7 @@ describe("planner laws", () => {
 
   it("ordering: supervisor marks before remote writes; namespace < PVCs < VM; deletion VM before PVCs; finalizer last", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings, now }) => {
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
         const tags = plan({ machine, observed, settings, now }).actions.map((a) => a._tag)
         const first = (t: string) => tags.indexOf(t as never)
         const last = (t: string) => tags.lastIndexOf(t as never)
@@ -156,6 +168,14 @@ describe("planner laws", () => {
         if (first("CreateSecret") >= 0 && first("CreateVirtualMachine") >= 0)
           assert.isBelow(first("CreateSecret"), first("CreateVirtualMachine"))
         assert.isFalse(first("CreateDataVolume") >= 0 && first("CreateVirtualMachine") >= 0)
+        // The MACs are recorded and the NAD exists before the VM that uses them.
+        for (const t of [
+          "CreateNetworkConfiguration",
+          "PatchNetworkConfiguration",
+          "CreateNetworkAttachmentDefinition"
+        ])
+          if (first(t) >= 0 && first("CreateVirtualMachine") >= 0)
+            assert.isBelow(first(t), first("CreateVirtualMachine"))
         // Deletion: the VM first, alone; then DataVolumes, then PVCs, then the Secret, each in a round of its own; the
         // finalizer goes alone at the end.
         for (const child of ["DeleteDataVolume", "DeletePvc", "DeleteSecret"])
@@ -172,11 +192,17 @@ describe("planner laws", () => {
 
   it("safety: no namespace change, no write to what is not ours, nothing created or deleted from an Unknown fact", () => {
     fc.assert(
-      fc.property(fc.oneof(scenario, abandoning), ({ machine, observed, settings, now }) => {
+      fc.property(fc.oneof(worlds, abandoning), ({ machine, observed, settings, now }) => {
         const p = plan({ machine, observed, settings, now })
         const remote = remoteOf(observed)
         const ours = (labels: Readonly<Record<string, string>>) => isOwnedBy(labels, machine.metadata.name)
-        if (hasErrors(p)) assert.isFalse(p.actions.some(isRemote), "a plan with an Error has no remote write")
+        if (hasErrors(p)) {
+          assert.isFalse(p.actions.some(isRemote), "a plan with an Error has no remote write")
+          assert.isFalse(
+            p.actions.some((a) => a._tag === "CreateNetworkConfiguration" || a._tag === "PatchNetworkConfiguration"),
+            "nor a NetworkConfiguration write"
+          )
+        }
         // Tenancy: a cluster this namespace may not use (or whose policy is unread) gets no write and no placement.
         const cluster = p.cluster ?? machine.metadata.annotations?.[PLACEMENT_ANNOTATION]
         if (
@@ -187,6 +213,7 @@ describe("planner laws", () => {
             p.actions.some((a) => isRemote(a) || a._tag === "PersistPlacement"),
             "no remote write or placement on a cluster the namespace may not use"
           )
+        const nc = observed.vitistack?.networkConfiguration
         for (const a of p.actions) {
           switch (a._tag) {
             case "EnsureNamespace":
@@ -231,6 +258,31 @@ describe("planner laws", () => {
             case "DeleteSecret":
               assert.isTrue(remote?.cloudInitSecret?._tag === "Present" && ours(remote.cloudInitSecret.value.labels))
               break
+            case "CreateNetworkConfiguration":
+              assert.strictEqual(nc?._tag, "Absent")
+              break
+            case "PatchNetworkConfiguration":
+              assert.isTrue(nc?._tag === "Present" && ownsNetworkConfiguration(nc.value, machine))
+              break
+            case "CreateNetworkAttachmentDefinition":
+              assert.isTrue(settings.createNetworkAttachments === true, "only with the opt-in")
+              assert.isTrue(remote?.nads._tag === "Present" && !remote.nads.value.includes(a.target.name))
+              break
+            case "DeleteNetworkAttachmentDefinition": {
+              const usage = remote?.networkAttachments
+              assert.isTrue(settings.createNetworkAttachments === true && isDeleting(machine))
+              // After our VM is gone (a VM of someone else's with the name counts through `inUse`, as every VM does).
+              assert.isTrue(
+                remote?.vm._tag === "Absent" || (remote?.vm._tag === "Present" && !ours(remote.vm.value.labels))
+              )
+              assert.isTrue(
+                usage?._tag === "Present" &&
+                  usage.value.ours.some((n) => n.name === a.target.name) &&
+                  !usage.value.inUse.includes(a.target.name),
+                "only ours, and only unused"
+              )
+              break
+            }
             case "RemoveFinalizer": {
               if (a.abandoned !== undefined) {
                 // AbandonAfter: only with that policy, the remote unreadable now, and the deadline passed.
@@ -270,9 +322,76 @@ describe("planner laws", () => {
     )
   })
 
+  it("MACs are never random: each is the recorded one, the live VM's, or a derivation (and the same input gives the same)", () => {
+    fc.assert(
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
+        const p = plan({ machine, observed, settings, now })
+        const nc = observed.vitistack?.networkConfiguration
+        const remote = remoteOf(observed)
+        for (const a of p.actions)
+          for (const { iface, mac } of writtenMacs(a)) {
+            const recorded =
+              nc?._tag === "Present" &&
+              nc.value.interfaces.some((i) => i.name === iface && normalizeMac(i.macAddress ?? "") === mac)
+            const live =
+              (remote?.vm._tag === "Present" &&
+                remote.vm.value.spec.networks.some((n) => n.name === iface && n.macAddress === mac)) ||
+              (remote?.vmi._tag === "Present" &&
+                remote.vmi.value.interfaces.some((i) => i.name === iface && i.mac === mac))
+            const derived = Array.from({ length: MAX_DERIVATIONS }, (_, k) =>
+              deriveMac(
+                {
+                  cluster: p.cluster ?? "",
+                  namespace: machine.metadata.namespace,
+                  machine: machine.metadata.name,
+                  iface
+                },
+                k,
+                "12"
+              )
+            ).includes(mac)
+            assert.isTrue(recorded || live || derived, `${a._tag} ${iface}=${mac} comes from nowhere`)
+          }
+        assert.deepStrictEqual(plan({ machine, observed, settings, now }), p)
+      }),
+      params
+    )
+  })
+
+  it("the MAC an existing NetworkConfiguration records always wins", () => {
+    fc.assert(
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
+        const nc = observed.vitistack?.networkConfiguration
+        fc.pre(nc?._tag === "Present")
+        const recorded = new Map(
+          (nc?._tag === "Present" ? nc.value.interfaces : []).flatMap((i) =>
+            i.name === undefined || i.macAddress === undefined ? [] : [[i.name, normalizeMac(i.macAddress)] as const]
+          )
+        )
+        for (const a of plan({ machine, observed, settings, now }).actions)
+          for (const { iface, mac } of writtenMacs(a))
+            if (recorded.has(iface)) assert.strictEqual(mac, recorded.get(iface), `${a._tag} ${iface}`)
+      }),
+      params
+    )
+  })
+
+  it("static waits never create the VM (nor its cloud-init Secret without the network-config)", () => {
+    fc.assert(
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
+        fc.pre(staticNetworkData(machine, observed.vitistack)._tag === "Waiting")
+        const tags = plan({ machine, observed, settings, now }).actions.map((a) => a._tag)
+        assert.notInclude(tags, "CreateVirtualMachine")
+        assert.notInclude(tags, "CreateSecret")
+        assert.notInclude(tags, "PatchSecret")
+      }),
+      params
+    )
+  })
+
   it("redaction: a cloud-init source's value never shows in the plan text, its JSON, events or status", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings, now }) => {
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
         const p = plan({ machine, observed, settings, now })
         const shown = [
           renderPlans([p]),
@@ -314,7 +433,7 @@ describe("planner laws", () => {
 
   it("round trip: the JSON form of any plan decodes back to the same plan", () => {
     fc.assert(
-      fc.property(fc.array(scenario, { maxLength: 3 }), (scenarios) => {
+      fc.property(fc.array(worlds, { maxLength: 3 }), (scenarios) => {
         const plans = scenarios.map((s) => plan(s))
         const json = JSON.parse(JSON.stringify(encodePlanSetJson({ plans })))
         assert.deepStrictEqual(decodePlanSetJson(json), { plans })

@@ -108,6 +108,16 @@ describe("supervisor cluster: operator role", () => {
     expect(await can("create", "leases.coordination.k8s.io")).toBe("yes")
     expect(await can("list", "secrets")).toBe("yes")
     expect(await can("create", "secrets")).toBe("no")
+    // Vitistack networking (ADR 0013): NetworkNamespaces read; NetworkConfigurations created and patched, never
+    // updated or deleted (the garbage collector deletes them with their Machine).
+    expect(await can("watch", "networknamespaces.vitistack.io")).toBe("yes")
+    expect(await can("create", "networknamespaces.vitistack.io")).toBe("no")
+    expect(await can("list", "networkconfigurations.vitistack.io")).toBe("yes")
+    expect(await can("create", "networkconfigurations.vitistack.io")).toBe("yes")
+    expect(await can("patch", "networkconfigurations.vitistack.io")).toBe("yes")
+    expect(await can("update", "networkconfigurations.vitistack.io")).toBe("no")
+    expect(await can("delete", "networkconfigurations.vitistack.io")).toBe("no")
+    expect(await can("patch", "networkconfigurations.vitistack.io", "status")).toBe("no")
     expectForbidden(await k(supervisor.operatorKubeconfig, ["create", "namespace", unique("sup")]))
   })
 

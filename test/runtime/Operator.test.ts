@@ -1,7 +1,8 @@
 /**
  * The operator loop on in-memory clusters with the KubeVirt stand-in, on virtual time: Machines reach Running with
  * IPs and disks; a converged world stays write-free across resyncs; deletion removes VM then PVCs, keeps the
- * namespace and releases the finalizer; a VM that fails to schedule shows Failed.
+ * namespace and releases the finalizer; a VM that fails to schedule shows Failed; a Machine on a NetworkNamespace is
+ * woken by its watch and runs with its recorded MAC.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Option, Stream } from "effect"
@@ -134,7 +135,7 @@ describe("runOperator", () => {
       const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings }))
       yield* until(
         () =>
-          (Option.getOrUndefined(w.supervisor.object(refOf("KubevirtConfig", "remote-gone")))?.status as any)?.phase ===
+          (Option.getOrUndefined(w.supervisor.object(refOf("KubevirtConfig", "remote-gone")))!.status as any)?.phase ===
           "Error"
       )
       const status = Option.getOrUndefined(w.supervisor.object(refOf("KubevirtConfig", "remote-gone")))?.status as any
@@ -239,6 +240,57 @@ describe("runOperator", () => {
           nadObject("vlan100", "default")
         )
         yield* until(() => statusOf(w, "net-vm", "default")?.phase === "Running", 6300)
+        yield* Fiber.interrupt(op)
+        yield* Fiber.interrupt(standin)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
+
+  it.effect(
+    "a Machine on a NetworkNamespace waits until its VLAN is provisioned, is woken by the NetworkNamespace's watch, and runs with the MAC its NetworkConfiguration records",
+    () => {
+      const w = twoClusters()
+      const nn = (status?: object) => ({
+        apiVersion: "vitistack.io/v1alpha1",
+        kind: "NetworkNamespace",
+        metadata: { name: "net", namespace: "team-a" },
+        spec: { datacenterIdentifier: "dc1", supervisorIdentifier: "sup1", ipAllocation: { type: "dhcp" } },
+        ...(status === undefined ? {} : { status })
+      })
+      w.supervisor.seed([
+        namespaceObject("team-a"),
+        nn(),
+        machineObject("vlan-vm", "team-a", { network: { networkNamespaceName: "net" } })
+      ])
+      w.remote.seed([namespaceObject("team-a"), nadObject("vlan7", "team-a")])
+      return Effect.gen(function* () {
+        const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, workers: 2 }))
+        const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
+        yield* until(() => /no VLAN in its status/.test(String(statusOf(w, "vlan-vm", "team-a")?.message)))
+        // Long enough for the per-key backoff to reach its cap: only the watch can wake the Machine promptly now.
+        yield* TestClock.adjust("10 minutes")
+        yield* Effect.yieldNow
+        w.supervisor.seed([nn({ vlanId: 7 })])
+        yield* until(() => statusOf(w, "vlan-vm", "team-a")?.phase === "Running", 100)
+        const nc = Option.getOrUndefined(w.supervisor.object(refOf("NetworkConfiguration", "vlan-vm", "team-a")))
+        const recorded = (nc!.spec as any).networkInterfaces
+        assert.strictEqual(recorded[0].name, "vlan7")
+        assert.match(recorded[0].macAddress, /^02:12:/)
+        const vm = Option.getOrUndefined(w.remote.object(refOf("VirtualMachine", "vlan-vm", "team-a")))
+        assert.deepStrictEqual((vm!.spec as any).template.spec.networks, [
+          { name: "vlan7", multus: { networkName: "vlan7" } }
+        ])
+        assert.strictEqual(
+          (vm!.spec as any).template.spec.domain.devices.interfaces[0].macAddress,
+          recorded[0].macAddress
+        )
+        assert.strictEqual(statusOf(w, "vlan-vm", "team-a")?.networkInterfaces[0].macAddress, recorded[0].macAddress)
+        // The vitistack reads came from the watch cache: no reconcile asked the supervisor for them (lists: the probe
+        // and the informer's; at most one get, a create that met its own NetworkConfiguration the cache had not seen).
+        assert.strictEqual(w.supervisor.requestCount({ verb: "get", kind: "NetworkNamespace" }), 0)
+        assert.isAtMost(w.supervisor.requestCount({ verb: "list", kind: "NetworkNamespace" }), 2)
+        assert.isAtMost(w.supervisor.requestCount({ verb: "list", kind: "NetworkConfiguration" }), 2)
+        assert.isAtMost(w.supervisor.requestCount({ verb: "get", kind: "NetworkConfiguration" }), 1)
         yield* Fiber.interrupt(op)
         yield* Fiber.interrupt(standin)
       }).pipe(Effect.provide(w.layer))

@@ -31,6 +31,29 @@ describe("settingsFromEnv", () => {
       )
   })
 
+  it("vitistack networking (ADR 0013): MAC_SET as the Go operator reads it, the NAD opt-in, IP_SOURCE, the CNI version", () => {
+    const s = settingsFromEnv({
+      MAC_SET: "0xAB",
+      CREATE_NETWORK_ATTACHMENTS: "true",
+      IP_SOURCE: "networkconfiguration",
+      NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION: "0.3.1"
+    })
+    assert.isTrue(Result.isSuccess(s))
+    if (Result.isSuccess(s))
+      assert.deepStrictEqual(
+        [s.success.macSet, s.success.createNetworkAttachments, s.success.ipSource, s.success.nadCniVersion],
+        ["ab", true, "networkconfiguration", "0.3.1"]
+      )
+    for (const [variable, value] of [
+      ["MAC_SET", "zz"],
+      ["IP_SOURCE", "dhcp"],
+      ["CREATE_NETWORK_ATTACHMENTS", "yes"]
+    ] as const) {
+      const bad = settingsFromEnv({ [variable]: value })
+      assert.isTrue(Result.isFailure(bad) && bad.failure.variable === variable, `${variable}=${value} is refused`)
+    }
+  })
+
   it("a value outside the allowed set is a SettingsError naming the variable and the value", () => {
     const s = settingsFromEnv({ PVC_ACCESS_MODE: "Sometimes" })
     assert.isTrue(Result.isFailure(s))

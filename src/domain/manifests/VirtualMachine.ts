@@ -51,7 +51,8 @@ const renderInterface = (n: VmNetwork) => ({
   name: n.name,
   model: "virtio",
   ...(n.nad === undefined ? { masquerade: {} } : { bridge: {} }),
-  ...(n.bootOrder === undefined ? {} : { bootOrder: n.bootOrder })
+  ...(n.bootOrder === undefined ? {} : { bootOrder: n.bootOrder }),
+  ...(n.macAddress === undefined ? {} : { macAddress: n.macAddress })
 })
 
 const renderNetwork = (n: VmNetwork) =>
@@ -171,11 +172,8 @@ export const observeVm = (o: KubeObject): ObservedVm => {
       }
     ]
   })
-  const interfaceBoot = new Map(
-    asArray(asRecord(domain.devices).interfaces).map((i) => [
-      asString(asRecord(i).name) ?? "",
-      asNumber(asRecord(i).bootOrder)
-    ])
+  const interfaces = new Map(
+    asArray(asRecord(domain.devices).interfaces).map((i) => [asString(asRecord(i).name) ?? "", asRecord(i)])
   )
   const features = asArray(cpu.features).map((f) => ({
     name: asString(asRecord(f).name) ?? "",
@@ -187,12 +185,15 @@ export const observeVm = (o: KubeObject): ObservedVm => {
     const multus = asRecord(n.multus)
     const nad = asString(multus.networkName)
     const name = asString(n.name) ?? ""
-    const bootOrder = interfaceBoot.get(name)
+    const iface = interfaces.get(name) ?? {}
+    const bootOrder = asNumber(iface.bootOrder)
+    const macAddress = asString(iface.macAddress)
     return {
       name,
       ...(nad === undefined ? {} : { nad }),
       ...(asBoolean(multus.default) === true ? { primary: true } : {}),
-      ...(bootOrder === undefined ? {} : { bootOrder })
+      ...(bootOrder === undefined ? {} : { bootOrder }),
+      ...(macAddress === undefined ? {} : { macAddress })
     }
   })
   // A VM that lists no networks gets the pod network from KubeVirt (autoattachPodInterface), as ours do.

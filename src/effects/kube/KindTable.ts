@@ -165,6 +165,20 @@ export class KindTable {
       plural: "kubevirts",
       namespaced: true,
       statusSubresource: true
+    },
+    {
+      apiVersion: "vitistack.io/v1alpha1",
+      kind: "NetworkNamespace",
+      plural: "networknamespaces",
+      namespaced: true,
+      statusSubresource: true
+    },
+    {
+      apiVersion: "vitistack.io/v1alpha1",
+      kind: "NetworkConfiguration",
+      plural: "networkconfigurations",
+      namespaced: true,
+      statusSubresource: true
     }
   ])
 }

@@ -21,7 +21,9 @@ export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--obser
        kubevirt-operator plan --replay TRACES... [--output text|json]
 
   -f, --file FILE     Machine documents (YAML or JSON, many per file), plus MachineClass and KubevirtConfig
-                      documents; a directory means every .yaml/.yml/.json file in it. Repeatable.
+                      documents and the supervisor's objects Machines read (cloud-init Secrets and ConfigMaps,
+                      NetworkNamespaces, NetworkConfigurations); a directory means every .yaml/.yml/.json file in it.
+                      Repeatable.
   --observed FILE     remote objects (Namespaces, VirtualMachines, VMIs, PVCs) the cluster holds; default: a
                       fresh cluster (only default, kube-system, kube-public, kube-node-lease).
   --kubeconfig FILE   plan Machines of the live supervisor cluster (read-only; remotes are reached through the

@@ -8,6 +8,7 @@ import { Effect, Layer, Logger, References, Result } from "effect"
 import { isDnsSubdomain } from "../../domain/dnsNames.ts"
 import { sortDocuments } from "../../domain/documents.ts"
 import { DEFAULT_PROVIDER_NAME } from "../../domain/MachineProvider.ts"
+import { Settings } from "../../domain/Settings.ts"
 import { DEFAULT_TRACE_BUFFER, parseTraceTarget } from "../decisionTraces.ts"
 import { runEmbedded } from "../embedded.ts"
 import { runLiveProcess } from "../runLive.ts"
@@ -48,6 +49,13 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
   NAME_MACHINE_PROVIDER (default kubevirt-provider), VITISTACK_NAME, MACHINE_PROVIDER_REGION: the MachineProvider the
                       leader registers when none exists and the Vitistack does not list it (region: this, else the
                       Vitistack's), and whose status it keeps; never fatal (ADR 0012).
+  Vitistack networking (a Machine's NetworkNamespace, its NetworkConfiguration; ADR 0013): MAC_SET (default 12, the
+  second octet of derived MACs), IP_SOURCE (vmi or networkconfiguration), NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION
+  (default 1.0.0) as in the Go operator;
+  --create-network-attachments   create a NetworkNamespace's missing VLAN NetworkAttachmentDefinition on the remote
+                      and delete the ones the operator created once no VM uses them (env CREATE_NETWORK_ATTACHMENTS=true;
+                      needs deploy/rbac/remote-networkattachments-clusterrole.yaml there); off by default: NADs are
+                      the cluster owner's, looked up and waited for.
 
   --embedded          run against in-memory supervisor and remote clusters seeded from -f (default examples/),
                       with a KubeVirt stand-in; prints the plans and a table of Machines; exits 0 once every
@@ -69,6 +77,7 @@ const parse = (args: ReadonlyArray<string>) =>
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
       "iso-size-probe": { type: "boolean" },
+      "create-network-attachments": { type: "boolean" },
       "decision-trace": { type: "string" },
       file: { type: "string", short: "f", multiple: true },
       "keep-running": { type: "boolean" },
@@ -108,7 +117,10 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
     io.err(`error: ${read.failure.message}`)
     return 1
   }
-  const settings = read.success
+  const settings =
+    values["create-network-attachments"] === true
+      ? Settings.make({ ...read.success, createNetworkAttachments: true })
+      : read.success
   const env = io.env
   const level =
     LEVELS[(env.LOG_LEVEL ?? (values.embedded === true ? "Warning" : "Info")) as keyof typeof LEVELS] ?? "Info"

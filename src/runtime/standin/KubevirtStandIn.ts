@@ -1,7 +1,8 @@
 /**
  * A stand-in for KubeVirt's controllers, for tests, `npm start` and `npm run dev:clusters`: it watches
  * VirtualMachines and writes a believable lifecycle: `status.printableStatus` Provisioning → Starting → Running, and a
- * VirtualMachineInstance (phase Running, one interface with a MAC and an IP, a volume status per PVC disk). On VM
+ * VirtualMachineInstance (phase Running, the VM's first interface with its MAC, or one of the stand-in's, and an IP; a
+ * volume status per PVC disk). On VM
  * deletion it deletes the VMI. A VM annotated `standin.kubevirt.io/fail: <PrintableStatus>` (e.g. ErrorUnschedulable)
  * gets that status and no VMI. A VM with `dataVolume` volumes stays Provisioning until CDI (its stand-in,
  * CdiStandIn.ts, started alongside) has imported them, and shows DataVolumeError when one failed. Runtime layer (a
@@ -47,6 +48,10 @@ const vmiFor = (vm: KubeObject, ip: string, mac: string): KubeObject => {
     ])
   )
   const disks = asArray(asRecord(asRecord(tspec.domain).devices).disks).map((d) => asString(asRecord(d).name) ?? "")
+  // The first interface as KubeVirt reports it: its name, and the MAC the VM asks for (else one of the stand-in's).
+  const first = asRecord(asArray(asRecord(asRecord(tspec.domain).devices).interfaces)[0])
+  const ifaceName = asString(first.name) ?? "default"
+  const ifaceMac = asString(first.macAddress) ?? mac
   return {
     apiVersion: "kubevirt.io/v1",
     kind: "VirtualMachineInstance",
@@ -62,7 +67,14 @@ const vmiFor = (vm: KubeObject, ip: string, mac: string): KubeObject => {
       phase: "Running",
       nodeName: "standin-node",
       interfaces: [
-        { name: "default", mac, ipAddress: ip, ipAddresses: [ip], infoSource: "domain, guest-agent", linkState: "up" }
+        {
+          name: ifaceName,
+          mac: ifaceMac,
+          ipAddress: ip,
+          ipAddresses: [ip],
+          infoSource: "domain, guest-agent",
+          linkState: "up"
+        }
       ],
       volumeStatus: disks
         .filter((d) => claims.get(d) !== undefined)

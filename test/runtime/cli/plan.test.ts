@@ -275,6 +275,16 @@ spec: { name: remote-a, secretNamespace: vitistack, kubeconfigSecretRef: remote-
       r.out,
       /CreateSecret Secret default\/web-cloud-cloudinit @kubevirt-provider kind=NoCloud userdata=sha256:[0-9a-f]{8} \(\d+ B\)/
     )
+    // The VLAN example (ADR 0013): its network and MAC, recorded in its NetworkConfiguration; against a fresh remote
+    // the VM waits for the NAD.
+    assert.match(
+      r.out,
+      /\+ CreateNetworkConfiguration NetworkConfiguration team-vlan\/vlan-vm name=vlan-vm networkNamespace=team-vlan\/vlan-2101 interfaces=vlan2101=02:12(:[0-9a-f]{2}){4}/
+    )
+    assert.include(
+      r.out,
+      "Warning NetworkAttachmentMissing [spec.network.networkNamespaceName]: NetworkAttachmentDefinition team-vlan/vlan2101"
+    )
     const json = await run(["-f", "examples/", "-o", "json"])
     for (const text of [r.out, json.out]) {
       assert.notInclude(text, "systemctl enable")

@@ -16,7 +16,7 @@ describe("run --embedded", () => {
   it("brings every example Machine to Running and exits 0", { timeout: 60_000 }, async () => {
     const r = await run(["--embedded", "-f", "examples/", "--timeout", "45"])
     assert.strictEqual(r.code, 0, r.err)
-    assert.include(r.out, "Plan: 25 to add, 20 to change, 0 to destroy.")
+    assert.include(r.out, "Plan: 29 to add, 22 to change, 0 to destroy.")
     // The custom-network example: its NAD is on the embedded remote, so the VM is planned with it and runs.
     assert.include(r.out, "disks=lan-vm networks=pod,lan=vlan100")
     assert.include(r.out, "disks=test-vm boot=disk,network  (VirtualMachine absent)")
@@ -27,7 +27,15 @@ describe("run --embedded", () => {
     assert.include(r.out, "importing boot image")
     assert.match(r.out, /default\s+web-cloud\s+Running\s+Running\s+10\.244\./)
     assert.match(r.out, /default\s+debian-install\s+Running\s+Running\s+10\.244\./)
-    assert.include(r.out, "All 10 Machines are Running. Remote: kubevirt-provider: 8 namespaces, 13 PVCs, 10 VMs.")
+    // The VLAN example (ADR 0013): its NetworkConfiguration records the MAC the VM gets on vlan2101, and it runs.
+    const mac =
+      /CreateNetworkConfiguration NetworkConfiguration team-vlan\/vlan-vm .*interfaces=vlan2101=(02:12(?::[0-9a-f]{2}){4})/.exec(
+        r.out
+      )?.[1]
+    assert.isDefined(mac)
+    assert.include(r.out, `networks=vlan2101=vlan2101[${mac}]`)
+    assert.match(r.out, /team-vlan\s+vlan-vm\s+Running\s+Running\s+10\.244\./)
+    assert.include(r.out, "All 11 Machines are Running. Remote: kubevirt-provider: 9 namespaces, 14 PVCs, 11 VMs.")
   })
 
   it("refuses input without a KubevirtConfig, and bad live flags", async () => {
