@@ -68,6 +68,38 @@ export const Action = Schema.TaggedUnion({
   /** Delete our cloud-init Secret (precondition: resourceVersion). */
   DeleteSecret: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
   /**
+   * Adopt the Go operator's VirtualMachine (ADR 0014): add our `labels` (and `annotations`: the full Machine name when
+   * the label had to be shortened) with a merge patch of metadata only, resourceVersion precondition. Nothing else on
+   * the object changes; planned only with adoption on, for a VM that carries the Go operator's labels for this
+   * Machine and none of ours. Its spec differences are drift, patched in a later round like any VM of ours.
+   */
+  AdoptVirtualMachine: {
+    cluster: Str,
+    target: ObjectRef,
+    labels: Schema.Record(Str, Str),
+    annotations: Schema.Record(Str, Str),
+    resourceVersion: Str,
+    reason: Reason
+  },
+  /** Adopt the Go operator's PVC of one of this Machine's disks: as AdoptVirtualMachine. */
+  AdoptPvc: {
+    cluster: Str,
+    target: ObjectRef,
+    labels: Schema.Record(Str, Str),
+    annotations: Schema.Record(Str, Str),
+    resourceVersion: Str,
+    reason: Reason
+  },
+  /** Adopt the Go operator's ISO DataVolume (made from its VM's dataVolumeTemplate): as AdoptVirtualMachine. */
+  AdoptDataVolume: {
+    cluster: Str,
+    target: ObjectRef,
+    labels: Schema.Record(Str, Str),
+    annotations: Schema.Record(Str, Str),
+    resourceVersion: Str,
+    reason: Reason
+  },
+  /**
    * Create the VLAN NetworkAttachmentDefinition a NetworkNamespace names (only with --create-network-attachments,
    * ADR 0013). AlreadyExists is success whoever made it: an existing NAD is used as it is, never modified.
    */

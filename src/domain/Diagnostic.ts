@@ -78,6 +78,7 @@ export const WaitingReasons = [
   "ImportFailed",
   "CloudInitSecretUnknown",
   "CloudInitSecretTerminating",
+  "GoOperatorVirtualMachineExists",
   "NetworkNamespaceUnknown",
   "NetworkNamespaceMissing",
   "NetworkNamespaceNotProvisioned",
@@ -119,6 +120,9 @@ export const InfoReasons = [
   "CloudInitFromSshKeys",
   "WaitingForDataVolumes",
   "WaitingForCloudInitSecret",
+  "AdoptionFollowUp",
+  "GoOperatorObjectNotAdopted",
+  "GoOperatorObjectsUnknown",
   "MacAddressCollision",
   "StaticIpNotRendered",
   "Abandoned"

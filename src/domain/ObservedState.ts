@@ -84,6 +84,13 @@ export const StorageFacts = Schema.Struct({
 })
 export type StorageFacts = typeof StorageFacts.Type
 
+/**
+ * The objects in the Machine's namespace that carry the Go operator's labels for it (ADR 0014): read only with
+ * adoption on, to report those it does not adopt (its old `vm-<machine>` VMs, claims that are not the Machine's disks).
+ */
+export const GoOperatorObjects = Schema.Struct({ virtualMachines: Schema.Array(Str), pvcs: Schema.Array(Str) })
+export type GoOperatorObjects = typeof GoOperatorObjects.Type
+
 /** What one remote cluster holds for one Machine. */
 export const RemoteState = Schema.Struct({
   /** The KubevirtConfig name of the cluster these facts come from. */
@@ -107,6 +114,8 @@ export const RemoteState = Schema.Struct({
   cloudInitSecret: Schema.optionalKey(Fact(ObservedSecret)),
   /** Storage facts for new PVCs; only read when a PVC is to be created. */
   storage: Schema.optionalKey(StorageFacts),
+  /** The Go operator's objects for this Machine (by its labels); only read with adoption on (ADR 0014). */
+  goOperator: Schema.optionalKey(Fact(GoOperatorObjects)),
   /**
    * On deletion, with `--create-network-attachments` (ADR 0013): the NADs we created in the Machine's namespace and
    * the ones its VMs still name. Not read otherwise: absent key.

@@ -24,6 +24,12 @@ export class Settings extends Schema.Class<Settings>("Settings")({
    */
   disableCpuHtFeature: Schema.optionalKey(Schema.Boolean),
   /**
+   * `ADOPT_GO_OPERATOR` (off by default): the Go operator's `MANAGED_BY` value (`GO_OPERATOR_MANAGED_BY`, default
+   * `kubevirt-operator`) whose objects for a Machine this operator adopts (ADR 0014). Absent: adoption is off, and
+   * nothing the Go operator created is read, adopted or changed.
+   */
+  adoptGoOperator: Schema.optionalKey(Schema.String),
+  /**
    * `MAC_SET`: the second octet of derived MAC addresses (`02:<MAC_SET>:...`, ADR 0013), two lower-case hex digits;
    * absent counts as `12` (the Go operator's default).
    */

@@ -72,6 +72,12 @@ export const VmSpec = Schema.Struct({
   memory: Schema.String,
   disks: Schema.Array(VmDisk),
   networks: Schema.Array(VmNetwork),
-  cloudInit: Schema.optionalKey(VmCloudInit)
+  cloudInit: Schema.optionalKey(VmCloudInit),
+  /**
+   * The names in `spec.dataVolumeTemplates` of a live VM: the Go operator's ISO (reference F17), on a VM adopted from
+   * it (ADR 0014). Ours use standalone DataVolumes (ADR 0010) and never have any, so a desired VmSpec has none and a
+   * patch removes them (the DataVolume stays, adopted on its own).
+   */
+  dataVolumeTemplates: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type VmSpec = typeof VmSpec.Type

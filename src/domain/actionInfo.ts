@@ -56,6 +56,18 @@ const secretDetail = (s: CloudInitSecretSpec) =>
 const diskText = (d: { readonly claimName: string; readonly dataVolume?: boolean; readonly cdrom?: boolean }) =>
   `${d.claimName}${d.cdrom === true ? "(cdrom)" : d.dataVolume === true ? "(dv)" : ""}`
 
+/** `labels +managed-by=…,+source-machine=…`: what adopting adds (ADR 0014). */
+const adoptDetail = (a: {
+  readonly labels: Readonly<Record<string, string>>
+  readonly annotations: Readonly<Record<string, string>>
+}) => {
+  const added = (r: Readonly<Record<string, string>>) =>
+    Object.entries(r)
+      .map(([k, v]) => `+${k}=${v}`)
+      .join(",")
+  return ` labels ${added(a.labels)}${Object.keys(a.annotations).length === 0 ? "" : ` annotations ${added(a.annotations)}`}`
+}
+
 export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   EnsureNamespace: {
     scope: "remote",
@@ -158,6 +170,30 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
     failureReason: "CloudInitSecretDeleteFailed",
     failureMessage: "failed to delete cloud-init Secret on remote cluster",
     detail: () => ""
+  },
+  AdoptVirtualMachine: {
+    scope: "remote",
+    change: "change",
+    destructive: never,
+    failureReason: "VirtualMachineAdoptFailed",
+    failureMessage: "failed to adopt VirtualMachine on remote cluster",
+    detail: adoptDetail
+  },
+  AdoptPvc: {
+    scope: "remote",
+    change: "change",
+    destructive: never,
+    failureReason: "PvcAdoptFailed",
+    failureMessage: "failed to adopt PVC on remote cluster",
+    detail: adoptDetail
+  },
+  AdoptDataVolume: {
+    scope: "remote",
+    change: "change",
+    destructive: never,
+    failureReason: "DataVolumeAdoptFailed",
+    failureMessage: "failed to adopt DataVolume on remote cluster",
+    detail: adoptDetail
   },
   CreateNetworkAttachmentDefinition: {
     scope: "remote",

@@ -20,6 +20,7 @@
 import type { Action } from "./Action.ts"
 import { withAbandonAfter } from "./abandon.ts"
 import { isRemote } from "./actionInfo.ts"
+import { adoptionStep } from "./adoption.ts"
 import { bootMediaStep } from "./bootMedia.ts"
 import { cloudInitStep } from "./cloudInit.ts"
 import { advisory, type Diagnostic, error, info, isBlocking } from "./Diagnostic.ts"
@@ -53,6 +54,7 @@ export const STEPS: ReadonlyArray<Step> = [
   finalizerStep,
   placementStep,
   namespaceStep,
+  adoptionStep,
   networkConfigurationStep,
   cloudInitStep,
   disksStep,

@@ -1,10 +1,11 @@
 /**
  * Everything read on the placed remote cluster for one Machine: each RemoteState fact comes from the capability that
- * owns it (namespace, VM and VMI, disks, networks, boot media, cloud-init). Domain layer: pure. `effects/observe.ts`
- * answers the queries from a live cluster, `observedFromObjects.ts` from a list of objects; `remoteStateFrom` builds
- * the same RemoteState from either set of answers. Storage facts are a second round (`storageReadsFor`): read only
- * when a PVC is about to be created, since they depend on what the first round found.
+ * owns it (namespace, VM and VMI, disks, networks, boot media, cloud-init, adoption). Domain layer: pure.
+ * `effects/observe.ts` answers the queries from a live cluster, `observedFromObjects.ts` from a list of objects;
+ * `remoteStateFrom` builds the same RemoteState from either set of answers. Storage facts are a second round
+ * (`storageReadsFor`): read only when a PVC is about to be created, since they depend on what the first round found.
  */
+import { adoptionReads } from "./adoption.ts"
 import { bootMediaReads } from "./bootMedia.ts"
 import { cloudInitSecretReads } from "./cloudInit.ts"
 import { diskReads, storageReads, unclaimedDisks } from "./disks.ts"
@@ -21,7 +22,7 @@ import { networkAttachmentUsageReads, type VitistackReadContext } from "./vitist
 type FactOf<F> = F extends { readonly _tag: "Present"; readonly value: infer A } ? A : never
 
 const required = ["namespace", "vm", "vmi", "pvcs", "nads"] as const
-const optional = ["dataVolumes", "cloudInitSecret", "networkAttachments"] as const
+const optional = ["dataVolumes", "cloudInitSecret", "networkAttachments", "goOperator"] as const
 
 /** The reads of the RemoteState facts: always the first five; the others only when the Machine needs them. */
 export type RemoteReads = {
@@ -32,7 +33,8 @@ export type RemoteReads = {
 
 /**
  * What the remote reads need from the supervisor and the operator's settings: the NetworkNamespace's NAD and whether
- * it is static (ADR 0013), and whether deletion cleans up NADs (`--create-network-attachments`).
+ * it is static (ADR 0013), whether deletion cleans up NADs (`--create-network-attachments`), and whether the Go
+ * operator's objects are adopted (ADR 0014: its reads only then).
  */
 export interface RemoteReadContext {
   readonly vitistack?: VitistackReadContext | undefined
@@ -48,7 +50,8 @@ export const remoteReads = (machine: Machine, context: RemoteReadContext = {}): 
   nads: networkReads(machine, context.vitistack?.nad),
   dataVolumes: bootMediaReads(machine),
   cloudInitSecret: cloudInitSecretReads(machine, context.vitistack?.staticIp),
-  networkAttachments: networkAttachmentUsageReads(machine, context.settings)
+  networkAttachments: networkAttachmentUsageReads(machine, context.settings),
+  goOperator: adoptionReads(machine, context.settings)
 })
 
 const readsOf = (reads: RemoteReads): ReadonlyArray<Reads<unknown>> => [
@@ -78,11 +81,13 @@ export const remoteStateFrom = (cluster: string, reads: RemoteReads, answers: Re
   const dataVolumes = reads.dataVolumes === undefined ? undefined : factOf(reads.dataVolumes)
   const cloudInitSecret = reads.cloudInitSecret === undefined ? undefined : factOf(reads.cloudInitSecret)
   const networkAttachments = reads.networkAttachments === undefined ? undefined : factOf(reads.networkAttachments)
+  const goOperator = reads.goOperator === undefined ? undefined : factOf(reads.goOperator)
   return {
     ...state,
     ...(dataVolumes === undefined ? {} : { dataVolumes }),
     ...(cloudInitSecret === undefined ? {} : { cloudInitSecret }),
-    ...(networkAttachments === undefined ? {} : { networkAttachments })
+    ...(networkAttachments === undefined ? {} : { networkAttachments }),
+    ...(goOperator === undefined ? {} : { goOperator })
   }
 }
 

@@ -214,6 +214,56 @@ export const applyAction = (w: World, a: Action): World => {
           ? { ...r, cloudInitSecret: absent }
           : r
       )
+    case "AdoptVirtualMachine":
+      return withRemote(w, a.cluster, (r) => {
+        if (r.vm._tag !== "Present" || r.vm.value.resourceVersion !== a.resourceVersion) return r
+        const vm = r.vm.value
+        const labels = { ...vm.labels, ...a.labels }
+        return {
+          ...r,
+          vm: present({
+            ...vm,
+            labels,
+            resourceVersion: bump(vm.resourceVersion),
+            spec: { ...vm.spec, labels, annotations: { ...vm.spec.annotations, ...a.annotations } }
+          })
+        }
+      })
+    case "AdoptPvc":
+      return withRemote(w, a.cluster, (r) =>
+        r.pvcs._tag !== "Present"
+          ? r
+          : {
+              ...r,
+              pvcs: present(
+                r.pvcs.value.map((p) =>
+                  p.name === a.target.name && p.resourceVersion === a.resourceVersion
+                    ? { ...p, labels: { ...p.labels, ...a.labels }, resourceVersion: bump(p.resourceVersion) }
+                    : p
+                )
+              )
+            }
+      )
+    case "AdoptDataVolume":
+      return withRemote(w, a.cluster, (r) =>
+        r.dataVolumes?._tag !== "Present"
+          ? r
+          : {
+              ...r,
+              dataVolumes: present(
+                r.dataVolumes.value.map((d) =>
+                  d.name === a.target.name && d.resourceVersion === a.resourceVersion
+                    ? {
+                        ...d,
+                        labels: { ...d.labels, ...a.labels },
+                        annotations: { ...d.annotations, ...a.annotations },
+                        resourceVersion: bump(d.resourceVersion)
+                      }
+                    : d
+                )
+              )
+            }
+      )
     case "CreateNetworkAttachmentDefinition":
       return withRemote(w, a.cluster, (r) =>
         r.nads._tag !== "Present" || r.nads.value.includes(a.target.name)

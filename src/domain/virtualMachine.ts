@@ -12,7 +12,7 @@ import type { ObservedVm, ObservedVmi } from "./ObservedState.ts"
 import type { RemoteWatch } from "./RemoteWatch.ts"
 import { getOne, type Reads } from "./reads.ts"
 import { halted, nothing, type Prerequisite, type RemoteStep, type StepResult } from "./step.ts"
-import { vmDrift } from "./vmDrift.ts"
+import { describeDrift, vmDrift } from "./vmDrift.ts"
 
 export const vmReads = (machine: Machine): Reads<ObservedVm> =>
   getOne(refOf("VirtualMachine", machine.metadata.name, machine.metadata.namespace), observeVm)
@@ -102,7 +102,7 @@ export const virtualMachineStep: RemoteStep = {
                 after: desired.vm,
                 resourceVersion: vm.resourceVersion,
                 restartRequired,
-                reason: `VmSpecDrift: ${changes.map((c) => `${c.field} ${c.before}→${c.after}`).join("; ")}${restartRequired ? " (takes effect after a restart)" : ""}`
+                reason: describeDrift(changes)
               }
             ],
             diagnostics: []

@@ -54,6 +54,13 @@ const cloudInitText = (v: VmSpec) =>
 
 const features = (v: VmSpec) => show((v.cpu.features ?? []).map((f) => `${f.name}=${f.policy}`))
 
+/** The drift field of `spec.dataVolumeTemplates` (a VM adopted from the Go operator has its ISO there). */
+export const DATA_VOLUME_TEMPLATES_FIELD = "spec.dataVolumeTemplates"
+
+/** A patch's reason: each change as `field before→after`, and whether the guest sees it only after a restart. */
+export const describeDrift = (changes: ReadonlyArray<VmChange>): string =>
+  `VmSpecDrift: ${changes.map((c) => `${c.field} ${c.before}→${c.after}`).join("; ")}${changes.some((c) => c.restart) ? " (takes effect after a restart)" : ""}`
+
 /** The differences, in a fixed field order; empty means no write. */
 export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChange> => {
   const changes: Array<VmChange> = [
@@ -108,6 +115,15 @@ export const vmDrift = (observed: VmSpec, desired: VmSpec): ReadonlyArray<VmChan
       before: show(observed.networks),
       after: show(desired.networks),
       restart: true
+    })
+  const templates = (v: VmSpec) => show(v.dataVolumeTemplates ?? [])
+  if (templates(observed) !== templates(desired))
+    changes.push({
+      // Outside the VM's template: KubeVirt needs no restart; the DataVolume is not deleted with it.
+      field: DATA_VOLUME_TEMPLATES_FIELD,
+      before: templates(observed),
+      after: templates(desired),
+      restart: false
     })
   if (cloudInitText(observed) !== cloudInitText(desired))
     changes.push({

@@ -12,6 +12,9 @@ import type { Plan } from "../domain/Plan.ts"
 import type { Remotes, Supervisor } from "./Clusters.ts"
 import { type ExecutionError, isRetryable, reasonOf } from "./ExecutionError.ts"
 import { executeAddFinalizer } from "./executors/AddFinalizer.ts"
+import { executeAdoptDataVolume } from "./executors/AdoptDataVolume.ts"
+import { executeAdoptPvc } from "./executors/AdoptPvc.ts"
+import { executeAdoptVirtualMachine } from "./executors/AdoptVirtualMachine.ts"
 import { executeCreateDataVolume } from "./executors/CreateDataVolume.ts"
 import { executeCreateNetworkAttachmentDefinition } from "./executors/CreateNetworkAttachmentDefinition.ts"
 import { executeCreateNetworkConfiguration } from "./executors/CreateNetworkConfiguration.ts"
@@ -54,6 +57,9 @@ export const executors: { readonly [T in ActionTag]: Executor<T> } = {
   PatchSecret: executePatchSecret,
   DeleteSecret: executeDeleteSecret,
   PatchMachineAnnotation: executePatchMachineAnnotation,
+  AdoptVirtualMachine: executeAdoptVirtualMachine,
+  AdoptPvc: executeAdoptPvc,
+  AdoptDataVolume: executeAdoptDataVolume,
   CreateNetworkAttachmentDefinition: executeCreateNetworkAttachmentDefinition,
   DeleteNetworkAttachmentDefinition: executeDeleteNetworkAttachmentDefinition,
   CreateNetworkConfiguration: executeCreateNetworkConfiguration,

@@ -11,8 +11,9 @@ import { Remotes, Supervisor } from "../effects/Clusters.ts"
 import { EventRecorder } from "../effects/EventRecorder.ts"
 import { IsoSizeProbe, probeIsoSize } from "../effects/isoSizeProbe.ts"
 import { makeLiveApiFromKubeconfigFile, makeLiveApiInCluster } from "../effects/kube/clients.ts"
+import { makeCacheReadiness } from "./cacheReadiness.ts"
 import { type DecisionTraceOptions, decisionTracesLayer } from "./decisionTraces.ts"
-import { booleanCheck, HealthServer, parseBindAddress } from "./HealthServer.ts"
+import { HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
 import { instrumentKubeApi, Metrics } from "./Metrics.ts"
 import { runOperator } from "./Operator.ts"
@@ -69,7 +70,8 @@ const programOf = (options: LiveRunOptions) =>
       ? makeLiveApiInCluster()
       : makeLiveApiFromKubeconfigFile(options.kubeconfigPath, { allowExecAuth: options.allowExecAuth })
     const supervisor = instrumentKubeApi(supervisorApi, "supervisor", metrics)
-    let synced = false
+    // Readiness follows the caches a replica runs, not its role: a standby (no caches) is ready (ADR 0004 §6).
+    const caches = makeCacheReadiness()
     const clusters = Layer.provideMerge(
       Layer.merge(
         EventRecorder.layer,
@@ -86,14 +88,7 @@ const programOf = (options: LiveRunOptions) =>
     if (Result.isFailure(bind)) return yield* bind.failure
     const health = HealthServer.layer({
       ...bind.success,
-      readiness: [
-        supervisorCrdsCheck(supervisor),
-        booleanCheck(
-          "informers-synced",
-          Effect.sync(() => synced),
-          "Machine and KubevirtConfig caches have not synced yet"
-        )
-      ]
+      readiness: [supervisorCrdsCheck(supervisor), caches.check]
     })
     const operator = runOperator({
       settings: options.settings,
@@ -104,9 +99,7 @@ const programOf = (options: LiveRunOptions) =>
       healthInterval: `${options.healthIntervalSeconds ?? 30} seconds`,
       workers: options.workers,
       resync: `${options.resyncSeconds} seconds`,
-      onSynced: () => {
-        synced = true
-      },
+      onSynced: caches.synced,
       onMachinePhase: (before, after) => {
         if (before !== undefined) metrics.machines.decUnsafe({ phase: before })
         if (after !== undefined) metrics.machines.incUnsafe({ phase: after })
@@ -136,7 +129,7 @@ const programOf = (options: LiveRunOptions) =>
         ? operator
         : operator.pipe(Effect.provide(decisionTracesLayer(options.decisionTrace)))
     const leading = options.leaderElect
-      ? Effect.flatMap(LeaderElection, (elector) => elector.run(traced)).pipe(
+      ? Effect.flatMap(LeaderElection, (elector) => elector.run(caches.track(traced))).pipe(
           Effect.provide(
             LeaderElection.layer({
               lease: { namespace: options.leaseNamespace, name: options.leaseName },
@@ -144,7 +137,7 @@ const programOf = (options: LiveRunOptions) =>
             })
           )
         )
-      : traced
+      : caches.track(traced)
     yield* Effect.logInfo(
       `kubevirt-operator starting (leader election ${options.leaderElect ? "on" : "off"}, ${options.workers} workers)`
     )

@@ -2,10 +2,12 @@
  * Reads the operator's Settings from the environment, with the Go operator's variable names and defaults
  * (DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL,
  * DISABLE_CPU_HT_FEATURE, MAC_SET, NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION, IP_SOURCE; and this operator's
- * CREATE_NETWORK_ATTACHMENTS and REQUIRE_APPROVAL, ADR 0015). Runtime layer.
+ * CREATE_NETWORK_ATTACHMENTS, and adoption of the Go operator's objects: ADOPT_GO_OPERATOR, GO_OPERATOR_MANAGED_BY,
+ * ADR 0014; REQUIRE_APPROVAL, ADR 0015). Runtime layer.
  * A bad value is a `SettingsError` naming the variable, never a silent default.
  */
 import { Result, Schema } from "effect"
+import { GO_MANAGED_BY_DEFAULT, isLabelValue } from "../domain/adoption.ts"
 import { parseMacSet } from "../domain/macAddress.ts"
 import { AccessMode, defaultSettings, Settings, VolumeMode } from "../domain/Settings.ts"
 
@@ -36,6 +38,11 @@ export const settingsFromEnv = (
     const defaultKubevirtConfig = opt("DEFAULT_KUBEVIRT_CONFIG")
     const storageClassName = opt("STORAGE_CLASS_NAME")
     const disableHt = yield* pick("DISABLE_CPU_HT_FEATURE", Schema.Literals(["true", "false"]), "true")
+    const adopt = yield* pick("ADOPT_GO_OPERATOR", Schema.Literals(["true", "false"]), "false")
+    // The Go operator's MANAGED_BY: a label value (what its labels carry), checked even while adoption is off.
+    const goManagedBy = opt("GO_OPERATOR_MANAGED_BY") ?? GO_MANAGED_BY_DEFAULT
+    if (!isLabelValue(goManagedBy))
+      return yield* Result.fail(new SettingsError({ variable: "GO_OPERATOR_MANAGED_BY", value: goManagedBy }))
     const createNads = yield* pick("CREATE_NETWORK_ATTACHMENTS", Schema.Literals(["true", "false"]), "false")
     const ipSource = yield* pick("IP_SOURCE", Schema.Literals(["vmi", "networkconfiguration"]), "vmi")
     // MAC_SET: hex, `0x` allowed, its last two digits (the Go operator's reading); anything else is refused here
@@ -54,6 +61,7 @@ export const settingsFromEnv = (
       ...(macSet === "12" ? {} : { macSet: parseMacSet(macSet) }),
       ...(createNads === "true" ? { createNetworkAttachments: true } : {}),
       ...(cniVersion === undefined ? {} : { nadCniVersion: cniVersion }),
-      ...(ipSource === "networkconfiguration" ? { ipSource } : {})
+      ...(ipSource === "networkconfiguration" ? { ipSource } : {}),
+      ...(adopt === "true" ? { adoptGoOperator: goManagedBy } : {})
     })
   })

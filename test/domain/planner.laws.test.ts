@@ -7,24 +7,52 @@ import fc from "fast-check"
 import type { Action } from "../../src/domain/Action.ts"
 import { unreachableSince, unreadableRemote } from "../../src/domain/abandon.ts"
 import { isRemote } from "../../src/domain/actionInfo.ts"
+import { GO_MANAGED_BY_LABEL, GO_SOURCE_MACHINE_LABEL } from "../../src/domain/adoption.ts"
+import { isoDataVolumeName } from "../../src/domain/bootMedia.ts"
 import { deletionPolicyOf } from "../../src/domain/deletionPolicy.ts"
-import { DELETION_POLICY_ANNOTATION, FINALIZER, isOwnedBy, PLACEMENT_ANNOTATION } from "../../src/domain/labels.ts"
+import { plainClaimNames } from "../../src/domain/disks.ts"
+import { absent, present } from "../../src/domain/Fact.ts"
+import {
+  DELETION_POLICY_ANNOTATION,
+  FINALIZER,
+  isOwnedBy,
+  MANAGED_BY_LABEL,
+  PLACEMENT_ANNOTATION,
+  SOURCE_MACHINE_LABEL
+} from "../../src/domain/labels.ts"
 import { hasFinalizer, isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
 import { deriveMac, MAX_DERIVATIONS, normalizeMac } from "../../src/domain/macAddress.ts"
 import { ownsNetworkConfiguration, staticNetworkData } from "../../src/domain/networkConfiguration.ts"
-import { ObservedState } from "../../src/domain/ObservedState.ts"
+import { ObservedState, type RemoteState } from "../../src/domain/ObservedState.ts"
+import { remoteStateFromObjects } from "../../src/domain/observedFromObjects.ts"
 import { allActions, decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
 import { inScope, plan } from "../../src/domain/planner.ts"
+import { queriesOf, remoteReads } from "../../src/domain/remoteReads.ts"
 import { renderAction, renderPlans } from "../../src/domain/render.ts"
 import { Settings } from "../../src/domain/Settings.ts"
 import { simulate, type World } from "../../src/domain/simulate.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
 import { decideTenancy } from "../../src/domain/tenancy.ts"
-import { abandoning, fromSchema, RUNS, scenario, vitistackScenario } from "../fixtures/arbitraries.ts"
+import {
+  abandoning,
+  adoptionScenario,
+  fromSchema,
+  goWorld,
+  RUNS,
+  scenario,
+  vitistackScenario
+} from "../fixtures/arbitraries.ts"
 
 const params = { numRuns: RUNS, verbose: 1 } as const
-/** Every kind of world, and as often worlds where only vitistack networking varies around a valid Machine. */
-const worlds = fc.oneof(scenario, vitistackScenario)
+/**
+ * Every kind of world, and as often worlds where only vitistack networking varies around a valid Machine; a fifth of
+ * them with adoption on and the Go operator's objects around (ADR 0014).
+ */
+const worlds = fc.oneof(
+  { arbitrary: scenario, weight: 2 },
+  { arbitrary: vitistackScenario, weight: 2 },
+  { arbitrary: adoptionScenario, weight: 1 }
+)
 /** The MACs each action writes, by interface name (VM creates and patches, NetworkConfiguration writes). */
 const writtenMacs = (a: Action): ReadonlyArray<{ readonly iface: string; readonly mac: string }> =>
   a._tag === "CreateVirtualMachine" || a._tag === "PatchVirtualMachine"
@@ -35,6 +63,8 @@ const writtenMacs = (a: Action): ReadonlyArray<{ readonly iface: string; readonl
 
 const hasBootMedia = (m: Machine) => (m.spec.os?.imageID ?? "") !== "" || (m.spec.os?.isoUri ?? "") !== ""
 const remoteOf = (o: ObservedState) => (o.remote._tag === "Present" ? o.remote.value : undefined)
+/** The actions that make an object of the Go operator's ours (ADR 0014). */
+const isAdopt = (a: Action) => a._tag === "AdoptVirtualMachine" || a._tag === "AdoptPvc" || a._tag === "AdoptDataVolume"
 
 /** Runs observe→plan→apply rounds on the pure model until the plan is empty or the Machine is gone. */
 const converge = (
@@ -85,10 +115,16 @@ describe("planner laws", { timeout: 120_000 }, () => {
         const first = plan({ machine, observed, settings, now })
         const after = simulate({ machine, observed }, first.actions)
         assert.isDefined(after.machine)
+        // Adopting the Go operator's objects is a round of its own (ADR 0014); the usual rounds follow.
+        const adoption = first.actions.some(isAdopt) ? 1 : 0
         const next = plan({ machine: after.machine!, observed: after.observed, settings, now }).actions
         // An image or ISO takes rounds: import, then the VM; an installed OS: CD-ROM out of the VM, the ISO, the mark.
-        if (!hasBootMedia(machine)) assert.deepStrictEqual(next, [])
-        else assert.deepStrictEqual(converge({ machine, observed }, settings, 4, now).last, [])
+        if (!hasBootMedia(machine) && adoption === 0) assert.deepStrictEqual(next, [])
+        else
+          assert.deepStrictEqual(
+            converge({ machine, observed }, settings, (hasBootMedia(machine) ? 4 : 1) + adoption, now).last,
+            []
+          )
       }),
       params
     )
@@ -190,7 +226,7 @@ describe("planner laws", { timeout: 120_000 }, () => {
     )
   })
 
-  it("safety: no namespace change, no write to what is not ours, nothing created or deleted from an Unknown fact", () => {
+  it("safety: no namespace change, no write to what is not ours, nothing created or deleted from an Unknown fact; adoption only of the Go operator's objects for this Machine, with the setting, and alone", () => {
     fc.assert(
       fc.property(fc.oneof(worlds, abandoning), ({ machine, observed, settings, now }) => {
         const p = plan({ machine, observed, settings, now })
@@ -202,6 +238,25 @@ describe("planner laws", { timeout: 120_000 }, () => {
             p.actions.some((a) => a._tag === "CreateNetworkConfiguration" || a._tag === "PatchNetworkConfiguration"),
             "nor a NetworkConfiguration write"
           )
+        }
+        // Adoption (ADR 0014): only with the setting; a round that adopts writes nothing else remote (it never
+        // deletes, recreates or patches a spec), and it names the Machine's own namespace on its placed cluster.
+        const managedBy = settings.adoptGoOperator
+        if (managedBy === undefined) assert.isFalse(p.actions.some(isAdopt), "no adoption without the setting")
+        if (p.actions.some(isAdopt))
+          assert.isTrue(p.actions.filter(isRemote).every(isAdopt), "an adoption round writes nothing else remote")
+        // Stated here from the reference's labels, not through the code under test.
+        const adoptable = (o: { readonly labels: Readonly<Record<string, string>>; readonly deleting: boolean }) =>
+          managedBy !== undefined &&
+          !o.deleting &&
+          o.labels[GO_MANAGED_BY_LABEL] === managedBy &&
+          o.labels[GO_SOURCE_MACHINE_LABEL] === machine.metadata.name &&
+          o.labels[MANAGED_BY_LABEL] === undefined &&
+          o.labels[SOURCE_MACHINE_LABEL] === undefined
+        for (const a of p.actions.filter(isAdopt)) {
+          assert.strictEqual(a.target.namespace, machine.metadata.namespace)
+          assert.strictEqual(isRemote(a) ? a.cluster : undefined, p.cluster)
+          assert.strictEqual(remote?.cluster, p.cluster)
         }
         // Tenancy: a cluster this namespace may not use (or whose policy is unread) gets no write and no placement.
         const cluster = p.cluster ?? machine.metadata.annotations?.[PLACEMENT_ANNOTATION]
@@ -257,6 +312,35 @@ describe("planner laws", { timeout: 120_000 }, () => {
             case "PatchSecret":
             case "DeleteSecret":
               assert.isTrue(remote?.cloudInitSecret?._tag === "Present" && ours(remote.cloudInitSecret.value.labels))
+              break
+            // The object carries the Go operator's labels naming this Machine and none of ours, is not being
+            // deleted, has the name our naming gives it, and the action carries the resourceVersion observed.
+            case "AdoptVirtualMachine":
+              assert.strictEqual(a.target.name, machine.metadata.name)
+              assert.isTrue(
+                remote?.vm._tag === "Present" &&
+                  adoptable(remote.vm.value) &&
+                  remote.vm.value.resourceVersion === a.resourceVersion
+              )
+              break
+            case "AdoptPvc":
+              assert.include(plainClaimNames(machine), a.target.name)
+              assert.isTrue(
+                remote?.pvcs._tag === "Present" &&
+                  remote.pvcs.value.some(
+                    (x) => x.name === a.target.name && adoptable(x) && x.resourceVersion === a.resourceVersion
+                  )
+              )
+              break
+            case "AdoptDataVolume":
+              // The Go operator's only DataVolume is the installer ISO of its VM's dataVolumeTemplate (reference F17).
+              assert.strictEqual(a.target.name, isoDataVolumeName(machine.metadata.name))
+              assert.isTrue(
+                remote?.dataVolumes?._tag === "Present" &&
+                  remote.dataVolumes.value.some(
+                    (d) => d.name === a.target.name && adoptable(d) && d.resourceVersion === a.resourceVersion
+                  )
+              )
               break
             case "CreateNetworkConfiguration":
               assert.strictEqual(nc?._tag, "Absent")
@@ -437,6 +521,180 @@ describe("planner laws", { timeout: 120_000 }, () => {
         const plans = scenarios.map((s) => plan(s))
         const json = JSON.parse(JSON.stringify(encodePlanSetJson({ plans })))
         assert.deepStrictEqual(decodePlanSetJson(json), { plans })
+      }),
+      params
+    )
+  })
+})
+
+/** Settings without adoption. */
+const withoutAdoption = (settings: Settings): Settings => {
+  const { adoptGoOperator: _, ...rest } = settings
+  return Settings.make(rest)
+}
+
+/** Whether any observed remote object carries the Go operator's labels. */
+const hasGoLabels = (r: RemoteState | undefined): boolean => {
+  if (r === undefined) return false
+  const go = (labels: Readonly<Record<string, string>>) => labels[GO_MANAGED_BY_LABEL] !== undefined
+  const listed = r.goOperator?._tag === "Present" ? r.goOperator.value : undefined
+  return (
+    (listed !== undefined && listed.virtualMachines.length + listed.pvcs.length > 0) ||
+    (r.vm._tag === "Present" && go(r.vm.value.labels)) ||
+    (r.pvcs._tag === "Present" && r.pvcs.value.some((p) => go(p.labels))) ||
+    (r.dataVolumes?._tag === "Present" && r.dataVolumes.value.some((d) => go(d.labels)))
+  )
+}
+
+/** An action as it would run, less what depends on the object's history (its resourceVersion, its labels before). */
+const projected = (a: Action) => {
+  const {
+    resourceVersion: _rv,
+    before: _before,
+    ...rest
+  } = a as Action & { resourceVersion?: string; before?: unknown }
+  return rest
+}
+
+describe("adoption laws (ADR 0014)", { timeout: 120_000 }, () => {
+  it("adopts exactly the Go operator's objects for this Machine in its namespace on its cluster, by our names; never another Machine's, another MANAGED_BY's, one elsewhere, one claimed or being deleted", () => {
+    fc.assert(
+      fc.property(goWorld, ({ machine, settings, objects }) => {
+        const onCluster = objects.filter((o) => o.cluster === "remote-a").map((o) => o.object)
+        const observed = ObservedState.make({
+          kubevirtConfigs: present(["remote-a", "remote-b"]),
+          machineClass: absent,
+          vmSearch: [],
+          remote: present(remoteStateFromObjects(machine, "remote-a", onCluster, settings))
+        })
+        const p = plan({ machine, observed, settings })
+        const { name, namespace } = machine.metadata
+        const ours = new Set([
+          `VirtualMachine/${name}`,
+          `PersistentVolumeClaim/${name}`,
+          `PersistentVolumeClaim/${name}-data`,
+          ...(machine.spec.os?.imageID === undefined ? [] : [`DataVolume/${name}-iso`])
+        ])
+        const qualifies = (o: (typeof objects)[number]) =>
+          o.cluster === "remote-a" &&
+          o.object.metadata.namespace === namespace &&
+          o.object.metadata.deletionTimestamp === undefined &&
+          o.object.metadata.labels?.[GO_MANAGED_BY_LABEL] === settings.adoptGoOperator &&
+          o.object.metadata.labels?.[GO_SOURCE_MACHINE_LABEL] === name &&
+          o.object.metadata.labels?.[MANAGED_BY_LABEL] === undefined &&
+          o.object.metadata.labels?.[SOURCE_MACHINE_LABEL] === undefined &&
+          ours.has(`${o.object.kind}/${o.object.metadata.name}`)
+        const adopted = p.actions.filter(isAdopt)
+        for (const a of adopted) {
+          const target = objects.find(
+            (o) =>
+              isRemote(a) &&
+              o.cluster === a.cluster &&
+              o.object.kind === a.target.kind &&
+              o.object.metadata.namespace === a.target.namespace &&
+              o.object.metadata.name === a.target.name
+          )
+          assert.isDefined(target, `${a._tag} ${a.target.name} names an object that exists there`)
+          assert.isTrue(qualifies(target!), `${a._tag} ${JSON.stringify(target)}`)
+          assert.strictEqual(
+            (a as { resourceVersion: string }).resourceVersion,
+            target!.object.metadata.resourceVersion
+          )
+        }
+        // And every one that qualifies is adopted, in one round.
+        assert.deepStrictEqual(
+          adopted.map((a) => `${a.target.kind}/${a.target.name}`).sort(),
+          objects
+            .filter(qualifies)
+            .map((o) => `${o.object.kind}/${o.object.metadata.name}`)
+            .sort()
+        )
+      }),
+      params
+    )
+  })
+
+  it("adoption never deletes or recreates: while the Machine lives, no later round creates or deletes an adopted object", () => {
+    fc.assert(
+      fc.property(adoptionScenario, ({ machine, observed, settings }) => {
+        fc.pre(!isDeleting(machine))
+        const first = plan({ machine, observed, settings })
+        const adopted = new Set(first.actions.filter(isAdopt).map((a) => `${a.target.kind}/${a.target.name}`))
+        fc.pre(adopted.size > 0)
+        let world = simulate({ machine, observed }, first.actions)
+        for (let round = 0; round < 5 && world.machine !== undefined; round++) {
+          const p = plan({ machine: world.machine, observed: world.observed, settings })
+          for (const a of p.actions)
+            if (/^(Create|Delete)/.test(a._tag))
+              assert.isFalse(adopted.has(`${a.target.kind}/${a.target.name}`), `${a._tag} of an adopted object`)
+          world = simulate(world, p.actions)
+        }
+      }),
+      params
+    )
+  })
+
+  it("an adopted object is reconciled as if it had been ours: the round after adoption plans what ours would get", () => {
+    fc.assert(
+      fc.property(adoptionScenario, ({ machine, observed, settings }) => {
+        const first = plan({ machine, observed, settings })
+        fc.pre(first.actions.some(isAdopt))
+        const adopted = simulate({ machine, observed }, first.actions)
+        // The same world with the adopted objects ours from the start (our labels only), and the same supervisor
+        // marks made.
+        const r = remoteOf(observed)!
+        const adopts = first.actions.filter(isAdopt)
+        const ourLabels = (adopts[0] as { readonly labels: Record<string, string> }).labels
+        const wasAdopted = (tag: Action["_tag"], name: string) =>
+          adopts.some((a) => a._tag === tag && a.target.name === name)
+        const oursFromStart: RemoteState = {
+          ...r,
+          vm:
+            r.vm._tag === "Present" && wasAdopted("AdoptVirtualMachine", r.vm.value.name)
+              ? present({ ...r.vm.value, labels: ourLabels, spec: { ...r.vm.value.spec, labels: ourLabels } })
+              : r.vm,
+          pvcs:
+            r.pvcs._tag === "Present"
+              ? present(r.pvcs.value.map((p) => (wasAdopted("AdoptPvc", p.name) ? { ...p, labels: ourLabels } : p)))
+              : r.pvcs,
+          ...(r.dataVolumes?._tag === "Present"
+            ? {
+                dataVolumes: present(
+                  r.dataVolumes.value.map((d) =>
+                    wasAdopted("AdoptDataVolume", d.name) ? { ...d, labels: ourLabels } : d
+                  )
+                )
+              }
+            : {})
+        }
+        const supervisorOnly = first.actions.filter((a) => !isRemote(a))
+        const ours = simulate(
+          { machine, observed: ObservedState.make({ ...observed, remote: present(oursFromStart) }) },
+          supervisorOnly
+        )
+        const next = plan({ machine: adopted.machine!, observed: adopted.observed, settings })
+        const asOurs = plan({ machine: ours.machine!, observed: ours.observed, settings })
+        assert.deepStrictEqual(next.actions.map(projected), asOurs.actions.map(projected))
+      }),
+      params
+    )
+  })
+
+  it("without the setting nothing changes: no adoption, no read of the Go operator's objects; with it, a world without its labels plans as before", () => {
+    fc.assert(
+      fc.property(worlds, ({ machine, observed, settings }) => {
+        const off = withoutAdoption(settings)
+        assert.isFalse(plan({ machine, observed, settings: off }).actions.some(isAdopt))
+        const reads = remoteReads(machine, { settings: off })
+        assert.isUndefined(reads.goOperator)
+        // With it, the same reads plus the two lists by the Go operator's labels, and nothing else.
+        const on = remoteReads(machine, { settings: Settings.make({ ...off, adoptGoOperator: "kubevirt-operator" }) })
+        assert.deepStrictEqual(queriesOf(on), [...queriesOf(reads), ...(on.goOperator?.queries ?? [])])
+        if (!hasGoLabels(remoteOf(observed)))
+          assert.deepStrictEqual(
+            plan({ machine, observed, settings }).actions,
+            plan({ machine, observed, settings: off }).actions
+          )
       }),
       params
     )

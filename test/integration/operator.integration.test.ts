@@ -309,6 +309,9 @@ describe("operator on real apiservers", () => {
           (t) => /^kubevirt_operator_leader (\d)/m.exec(t)?.[1] ?? "0"
         )
       expect((await leaders()).sort()).toEqual(["0", "1"])
+      // Both replicas are ready, the standby too (ADR 0004 §6): a rolling update waits for the new pod's readiness.
+      for (const replica of [second, standby])
+        expect((await fetch(`http://127.0.0.1:${await replica.port}/readyz?verbose`)).status).toBe(200)
       // The leader goes away; the standby takes over (released Lease: within a retry period or two).
       const leaderIsSecond = (await leaders())[0] === "1"
       await (leaderIsSecond ? second : standby).stop()

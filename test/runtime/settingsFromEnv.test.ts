@@ -62,4 +62,24 @@ describe("settingsFromEnv", () => {
       assert.strictEqual(s.failure.message, "PVC_ACCESS_MODE=Sometimes is not one of the allowed values")
     }
   })
+
+  it("adoption of the Go operator's objects (ADR 0014): off by default; on, with its MANAGED_BY (default kubevirt-operator)", () => {
+    const adoptOf = (env: Record<string, string>) => {
+      const s = settingsFromEnv(env)
+      return Result.isSuccess(s) ? s.success.adoptGoOperator : `error: ${s.failure.message}`
+    }
+    assert.isUndefined(adoptOf({}))
+    assert.isUndefined(adoptOf({ GO_OPERATOR_MANAGED_BY: "legacy-ops" }))
+    assert.isUndefined(adoptOf({ ADOPT_GO_OPERATOR: "false" }))
+    assert.strictEqual(adoptOf({ ADOPT_GO_OPERATOR: "true" }), "kubevirt-operator")
+    assert.strictEqual(adoptOf({ ADOPT_GO_OPERATOR: "true", GO_OPERATOR_MANAGED_BY: "legacy-ops" }), "legacy-ops")
+    assert.strictEqual(
+      adoptOf({ ADOPT_GO_OPERATOR: "yes" }),
+      "error: ADOPT_GO_OPERATOR=yes is not one of the allowed values"
+    )
+    assert.strictEqual(
+      adoptOf({ ADOPT_GO_OPERATOR: "true", GO_OPERATOR_MANAGED_BY: "not a label" }),
+      "error: GO_OPERATOR_MANAGED_BY=not a label is not one of the allowed values"
+    )
+  })
 })

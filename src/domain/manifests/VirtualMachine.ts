@@ -9,7 +9,7 @@ import type { KubeObject } from "../KubeObject.ts"
 import type { ObservedVm, ObservedVmi } from "../ObservedState.ts"
 import { parseQuantity } from "../Quantity.ts"
 import { POD_NETWORK, type VmCloudInit, type VmDisk, type VmNetwork, type VmSpec } from "../VmSpec.ts"
-import { NETWORKS_FIELD, vmDrift } from "../vmDrift.ts"
+import { DATA_VOLUME_TEMPLATES_FIELD, NETWORKS_FIELD, vmDrift } from "../vmDrift.ts"
 import { asArray, asBoolean, asNumber, asRecord, asString, asStringArray } from "./jsonPath.ts"
 
 /** The cloud-init disk's name (and its volume's), as in the Go operator. */
@@ -109,10 +109,16 @@ export const vmManifest = (v: VmSpec): KubeObject => ({
 export const vmPatch = (before: VmSpec, after: VmSpec) => {
   const t = templateSpec(after)
   const { name: _name, namespace: _namespace, ...metadata } = meta(after)
-  const networksChanged = vmDrift(before, after).some((c) => c.field === NETWORKS_FIELD)
+  const drift = vmDrift(before, after)
+  const networksChanged = drift.some((c) => c.field === NETWORKS_FIELD)
+  // The Go operator's ISO template (ADR 0014): removed with the volume that names it, or KubeVirt's admission would
+  // refuse the patch (a template must be referenced by a volume). Its DataVolume stays, adopted on its own.
+  const dropTemplates =
+    drift.some((c) => c.field === DATA_VOLUME_TEMPLATES_FIELD) && (after.dataVolumeTemplates ?? []).length === 0
   return {
     metadata,
     spec: {
+      ...(dropTemplates ? { dataVolumeTemplates: null } : {}),
       runStrategy: after.runStrategy,
       template: {
         metadata: { labels: { ...after.labels } },
@@ -198,6 +204,9 @@ export const observeVm = (o: KubeObject): ObservedVm => {
   })
   // A VM that lists no networks gets the pod network from KubeVirt (autoattachPodInterface), as ours do.
   const networks = listed.length === 0 ? [{ name: POD_NETWORK }] : listed
+  const dataVolumeTemplates = asArray(spec.dataVolumeTemplates).map(
+    (t) => asString(asRecord(asRecord(t).metadata).name) ?? ""
+  )
   const status = asRecord(o.status)
   const printableStatus = asString(status.printableStatus)
   return {
@@ -221,7 +230,8 @@ export const observeVm = (o: KubeObject): ObservedVm => {
       memory: asString(asRecord(domain.memory).guest) ?? "",
       disks,
       networks,
-      ...(cloudInit === undefined ? {} : { cloudInit })
+      ...(cloudInit === undefined ? {} : { cloudInit }),
+      ...(dataVolumeTemplates.length === 0 ? {} : { dataVolumeTemplates })
     },
     ...(printableStatus === undefined ? {} : { printableStatus }),
     deleting: o.metadata.deletionTimestamp !== undefined

@@ -33,6 +33,8 @@ export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--obser
   --replay FILE       re-run the planner on the inputs recorded in decision traces (run --decision-trace: a JSON-lines
                       file, or the operator's JSON log) and list every decision that differs, per Machine.
                       Repeatable (FILE.1 then FILE). Exit 0: every decision the same; 2: some differ.
+  --adopt-go-operator plan as the operator with adoption of the Go operator's objects on (env ADOPT_GO_OPERATOR=true,
+                      GO_OPERATOR_MANAGED_BY; ADR 0014): with --kubeconfig --all, the migration preview.
   -o, --output FMT    text (default) or json (decodes back to the same plan).
 
 exit codes: 0 no changes, 2 changes pending, 1 error (bad input; live: a fact that could not be read)`
@@ -89,7 +91,7 @@ export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0
     io.err(`error: ${usageError}\n${PLAN_USAGE}`)
     return 1
   }
-  const read = settingsFromEnv(io.env)
+  const read = settingsFromEnv(values["adopt-go-operator"] === true ? { ...io.env, ADOPT_GO_OPERATOR: "true" } : io.env)
   if (Result.isFailure(read)) {
     io.err(`error: ${read.failure.message}`)
     return 1
@@ -150,6 +152,7 @@ const parse = (args: ReadonlyArray<string>) =>
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
       replay: { type: "string", multiple: true },
+      "adopt-go-operator": { type: "boolean" },
       help: { type: "boolean", short: "h" }
     },
     strict: true,

@@ -34,6 +34,10 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
   LOG_LEVEL (Debug, Info, Warning, Error; default Info, Warning when embedded), LOG_JSON (default true).
   --iso-size-probe    size installer ISOs by an HTTP HEAD of their URL from the operator (env ISO_SIZE_PROBE=true);
                       off by default: the operator then fetches no URL a Machine names (8Gi or vitistack.io/iso-size).
+  --adopt-go-operator adopt the VMs, disk claims and ISO DataVolumes the Go kubevirt-operator made for a Machine
+                      (env ADOPT_GO_OPERATOR=true): our labels are added, nothing else, then they are reconciled as
+                      ours; off by default (ADR 0014). GO_OPERATOR_MANAGED_BY: the value of its vitistack.io/managed-by
+                      label (default kubevirt-operator). Preview with plan --kubeconfig --all --adopt-go-operator.
   DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL, DISABLE_CPU_HT_FEATURE
   (default true): as in the Go operator.
   REQUIRE_APPROVAL    every Machine's destructive steps (deleting a PVC or DataVolume, a VM change that needs a
@@ -77,6 +81,7 @@ const parse = (args: ReadonlyArray<string>) =>
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
       "iso-size-probe": { type: "boolean" },
+      "adopt-go-operator": { type: "boolean" },
       "create-network-attachments": { type: "boolean" },
       "decision-trace": { type: "string" },
       file: { type: "string", short: "f", multiple: true },
@@ -112,7 +117,7 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
     io.out(RUN_USAGE)
     return 0
   }
-  const read = settingsFromEnv(io.env)
+  const read = settingsFromEnv(values["adopt-go-operator"] === true ? { ...io.env, ADOPT_GO_OPERATOR: "true" } : io.env)
   if (Result.isFailure(read)) {
     io.err(`error: ${read.failure.message}`)
     return 1

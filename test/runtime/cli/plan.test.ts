@@ -266,6 +266,65 @@ spec: { name: remote-a, secretNamespace: vitistack, kubeconfigSecretRef: remote-
     assert.include((await run(["-f", p], { PVC_ACCESS_MODE: "Sometimes" })).err, "PVC_ACCESS_MODE=Sometimes")
   })
 
+  it("--adopt-go-operator (or ADOPT_GO_OPERATOR): the Go operator's objects in the snapshot are adopted, not a clash", async () => {
+    const placed = `---
+apiVersion: vitistack.io/v1alpha1
+kind: Machine
+metadata:
+  name: web
+  namespace: default
+  finalizers: [machine.vitistack.io/finalizer]
+  annotations: { vitistack.io/kubevirt-config: remote-a }
+spec: { provider: kubevirt }
+`
+    const go = "{ vitistack.io/managed-by: kubevirt-operator, vitistack.io/source-machine: web }"
+    const snapshot = file(
+      "go.yaml",
+      `apiVersion: v1
+kind: Namespace
+metadata: { name: default }
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: web, namespace: default, resourceVersion: "3", labels: ${go} }
+spec: { accessModes: [ReadWriteMany], volumeMode: Block, resources: { requests: { storage: 10Gi } } }
+---
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata: { name: web, namespace: default, resourceVersion: "4", labels: ${go} }
+spec:
+  runStrategy: Always
+  template:
+    spec:
+      domain:
+        cpu: { cores: 2, sockets: 1, threads: 1, model: host-model }
+        memory: { guest: 2Gi }
+        devices: { disks: [{ name: root, disk: { bus: virtio }, bootOrder: 1 }] }
+      volumes: [{ name: root, persistentVolumeClaim: { claimName: web } }]
+`
+    )
+    const machines = file("go-m.yaml", CONFIG + placed)
+    const off = await run(["-f", machines, "--observed", snapshot])
+    assert.strictEqual(off.code, 1)
+    assert.include(off.out, "NameClash")
+    for (const r of [
+      await run(["-f", machines, "--observed", snapshot, "--adopt-go-operator"]),
+      await run(["-f", machines, "--observed", snapshot], { ADOPT_GO_OPERATOR: "true" })
+    ]) {
+      assert.strictEqual(r.code, 2, r.err)
+      assert.include(
+        r.out,
+        "~ AdoptVirtualMachine VirtualMachine default/web @remote-a labels +managed-by=vitistack-kubevirt-operator,+source-machine=web"
+      )
+      assert.include(r.out, "~ AdoptPvc PersistentVolumeClaim default/web @remote-a")
+      assert.include(
+        r.out,
+        "! Info AdoptionFollowUp: once adopted, VirtualMachine default/web is patched like any of ours"
+      )
+      assert.match(r.out, /Plan: 0 to add, 2 to change, 0 to destroy\.$/)
+    }
+  })
+
   it("the shipped examples plan cleanly (exit 2, no errors)", async () => {
     const r = await run(["-f", "examples/"])
     assert.strictEqual(r.code, 2, r.err)
