@@ -45,8 +45,17 @@ export const Action = Schema.TaggedUnion({
     restartRequired: Schema.Boolean,
     reason: Reason
   },
-  /** Delete our VirtualMachine (precondition: resourceVersion). */
-  DeleteVirtualMachine: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
+  /**
+   * Delete our VirtualMachine (precondition: resourceVersion). `cascades`: the DataVolumes it owns, which go with it
+   * (a VM adopted from the Go operator owns its ISO's), so the deletion loses their data too.
+   */
+  DeleteVirtualMachine: {
+    cluster: Str,
+    target: ObjectRef,
+    resourceVersion: Str,
+    cascades: Schema.optionalKey(Schema.Array(Str)),
+    reason: Reason
+  },
   /** Create a CDI DataVolume (an image import or clone into a disk, or an ISO). `after` is the whole desired state. */
   CreateDataVolume: { cluster: Str, target: ObjectRef, after: DataVolumeSpec, reason: Reason },
   /** Delete our DataVolume (precondition: resourceVersion); its claim follows by owner reference. */

@@ -31,15 +31,19 @@ import { type ObjectRef, refKey, refOf } from "./ObjectRef.ts"
 import type { ObservedState } from "./ObservedState.ts"
 import { Plan } from "./Plan.ts"
 
-/** Why the placed cluster's facts cannot be used now, or undefined when they can (or it is another cluster's). */
+/**
+ * Why the placed cluster cannot be read now, or undefined when it can (or it is another cluster's): the cluster
+ * itself Unknown, or both of the reads every placed Machine makes there (its namespace and its VM) Unknown: it does
+ * not answer, or refuses the credentials. One kind it may not read on a cluster that answers those (RBAC that does
+ * not allow DataVolumes yet) is not an outage: deletion waits for it, whatever the deadline, as the README's RBAC
+ * upgrade says. (Facts a Machine needs no read for, such as the NADs of one without custom networks, say nothing.)
+ */
 export const unreadableRemote = (observed: ObservedState, cluster: string): string | undefined => {
   const r = observed.remote
   if (r._tag === "Unknown") return r.reason
   if (r._tag !== "Present" || r.value.cluster !== cluster) return undefined
-  const v = r.value
-  const facts = [v.namespace, v.vm, v.vmi, v.pvcs, v.nads, v.dataVolumes, v.cloudInitSecret]
-  for (const f of facts) if (f?._tag === "Unknown") return f.reason
-  return undefined
+  const { namespace, vm } = r.value
+  return namespace._tag === "Unknown" && vm._tag === "Unknown" ? vm.reason : undefined
 }
 
 /** The RFC 3339 time the Machine's status says its remote stopped answering, when it says so. */

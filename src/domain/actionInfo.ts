@@ -125,10 +125,11 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   DeleteVirtualMachine: {
     scope: "remote",
     change: "destroy",
-    destructive: never,
+    // Destructive when DataVolumes go with it: their data is lost as with DeleteDataVolume.
+    destructive: (a) => (a.cascades?.length ?? 0) > 0,
     failureReason: "VirtualMachineDeleteFailed",
     failureMessage: "failed to delete VirtualMachine on remote cluster",
-    detail: () => ""
+    detail: (a) => (a.cascades === undefined ? "" : ` with DataVolume ${a.cascades.join(", ")}`)
   },
   CreateDataVolume: {
     scope: "remote",

@@ -118,7 +118,9 @@ export const govern = (machine: Machine, observed: ObservedState, settings: Sett
   const approve = approvalHash(wanted)
   const given = machine.metadata.annotations?.[APPROVE_PLAN_ANNOTATION]
   if (given === approve) return Plan.make({ ...planned, hash })
-  const stale = given === undefined || given === "" ? "" : ` (it holds '${given}', which approves another plan)`
+  // What the Machine holds is echoed bounded: an approval is 16 hex digits, anything longer is not one.
+  const shown = given !== undefined && given.length > 32 ? `${given.slice(0, 32)}…` : given
+  const stale = shown === undefined || shown === "" ? "" : ` (it holds '${shown}', which approves another plan)`
   return Plan.make({
     ...planned,
     actions: wanted.filter((a) => !isDestructive(a)),
@@ -126,7 +128,8 @@ export const govern = (machine: Machine, observed: ObservedState, settings: Sett
     diagnostics: [
       waiting(
         "ApprovalRequired",
-        `${describe(destructive)} wait(s) for approval: annotate the Machine with ${APPROVE_PLAN_ANNOTATION}: "${approve}"${stale}; approval required by ${policy.source}`,
+        // The hash to approve first, so a bounded message (the Planned condition's) always keeps it.
+        `annotate the Machine with ${APPROVE_PLAN_ANNOTATION}: "${approve}" to approve: ${describe(destructive)} wait(s) for approval${stale}; approval required by ${policy.source}`,
         `metadata.annotations[${APPROVE_PLAN_ANNOTATION}]`
       ),
       ...planned.diagnostics

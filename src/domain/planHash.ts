@@ -6,8 +6,9 @@
  * Guarantees
  * - Deterministic: the same actions and planner version give the same hash, in any process.
  * - Over what would be done, not over progress: each action counts with its kind, cluster, target and contents
- *   (`before`/`after`, labels, sizes, digests), without its `reason` (display only) and its `resourceVersion` (an
- *   optimistic-concurrency token that moves with every status update of the object). Diagnostics do not count, so
+ *   (`before`/`after`, labels, sizes, digests), without its `reason` (display only), its `resourceVersion` (an
+ *   optimistic-concurrency token that moves with every status update of the object) and the live labels and
+ *   annotations in `before` (others' tools change them; the patch writes only ours). Diagnostics do not count, so
  *   an import going from 43 % to 44 % keeps the hash.
  * - As a set: the actions are hashed in a canonical order, so holding a step back (`governance.ts`) and releasing it
  *   later leaves the hash as it was. The planner's order is itself a function of the actions, so no information is
@@ -21,7 +22,9 @@ import type { Action } from "./Action.ts"
  * The planner's version: bump it whenever the planner decides differently for the same input, so plan hashes (and
  * with them, approvals) of the old planner do not carry over, and `plan --replay` can say which version decided.
  */
-export const PLANNER_VERSION = "1"
+// 2: a VM deletion lists the DataVolumes it owns (destructive then); AbandonAfter counts an outage only when nothing
+// on the cluster can be read (its namespace and VM).
+export const PLANNER_VERSION = "2"
 
 /** Hex digits kept of the SHA-256: 64 bits, short enough to type into an annotation. */
 const HASH_DIGITS = 16
@@ -46,13 +49,28 @@ const canonical = (v: unknown): string => {
   return `{${out}}`
 }
 
-/** One action as the hash sees it: everything but its reason and resourceVersion. */
+/**
+ * The live labels and annotations of the object an action changes (a VM patch's `before`): others' tools add and
+ * change them, and the patch writes only ours (`after`), so they are not part of what would be done.
+ */
+const LIVE_METADATA: ReadonlySet<string> = new Set(["labels", "annotations"])
+
+const withoutLiveMetadata = (before: unknown): unknown => {
+  if (before === null || typeof before !== "object" || Array.isArray(before)) return before
+  const o = before as Record<string, unknown>
+  const kept: Record<string, unknown> = {}
+  for (const k of Object.keys(o)) if (!LIVE_METADATA.has(k)) kept[k] = o[k]
+  return kept
+}
+
+/** One action as the hash sees it: everything but its reason, its resourceVersion and the live metadata before. */
 export const actionFingerprint = (a: Action): string => {
   const o = a as unknown as Record<string, unknown>
   let out = ""
   for (const k of Object.keys(o).sort()) {
     if (VOLATILE.has(k) || o[k] === undefined) continue
-    out += `${out === "" ? "" : ","}${JSON.stringify(k)}:${canonical(o[k])}`
+    const v = k === "before" ? withoutLiveMetadata(o[k]) : o[k]
+    out += `${out === "" ? "" : ","}${JSON.stringify(k)}:${canonical(v)}`
   }
   return `{${out}}`
 }

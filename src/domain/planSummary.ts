@@ -41,7 +41,14 @@ export const planCounts = (p: Plan): string => {
 
 const step = (a: Action, more: number) => `${a._tag} ${actionTarget(a)}${more > 0 ? ` and ${more} more` : ""}`
 
-const bounded = (s: string) => (s.length <= MAX_PLAN_MESSAGE ? s : `${s.slice(0, MAX_PLAN_MESSAGE - 1)}…`)
+/** `s` cut to fit MAX_PLAN_MESSAGE with `tail` after it: the tail is always kept whole. */
+const bounded = (s: string, tail: string) => {
+  const room = MAX_PLAN_MESSAGE - tail.length
+  return `${s.length <= room ? s : `${s.slice(0, room - 1)}…`}${tail}`
+}
+
+/** The longest reconcile-at value echoed (a timestamp is 20 to 35 characters). */
+const MAX_RECONCILE_AT = 64
 
 /**
  * The Planned condition of a reconcile: from its plan and, when it ran, what executing it did. In order: a failed
@@ -50,11 +57,12 @@ const bounded = (s: string) => (s.length <= MAX_PLAN_MESSAGE ? s : `${s.slice(0,
 export const plannedState = (machine: Machine, p: Plan, outcome?: ExecutionOutcome): PlannedState => {
   const counts = planCounts(p)
   const at = machine.metadata.annotations?.[RECONCILE_AT_ANNOTATION]
-  const handled = at === undefined || at === "" ? "" : `; ${RECONCILE_AT_ANNOTATION} ${at} handled`
+  const shownAt = at !== undefined && at.length > MAX_RECONCILE_AT ? `${at.slice(0, MAX_RECONCILE_AT)}…` : at
+  const handled = shownAt === undefined || shownAt === "" ? "" : `; ${RECONCILE_AT_ANNOTATION} ${shownAt} handled`
   const state = (status: PlannedState["status"], reason: string, head: string): PlannedState => ({
     status,
     reason,
-    message: bounded(`${counts}; ${head}${handled}`)
+    message: bounded(`${counts}; ${head}`, handled)
   })
   const failed = outcome?.failed
   if (failed !== undefined)

@@ -120,13 +120,31 @@ describe("AbandonAfter", () => {
   it("a token the remote refuses (its facts Unknown, the cluster answering) counts as unreadable too", () => {
     const m = unreachableSince(deleted.build(), "2026-11-28T11:00:00Z")
     const observed = aCluster()
-      .mapRemote((r) => ({ ...r, vm: unknown("Unauthorized"), vmi: unknown("Unauthorized"), pvcs: unknown("x") }))
+      .mapRemote((r) => ({
+        ...r,
+        namespace: unknown("Unauthorized"),
+        vm: unknown("Unauthorized"),
+        vmi: unknown("Unauthorized"),
+        pvcs: unknown("Unauthorized")
+      }))
       .build(m)
     const p = plan({ machine: m, observed, settings: defaultSettings, now: "2026-11-28T13:00:00Z" })
     assert.deepStrictEqual(
       p.actions.map((a) => a._tag),
       ["RemoveFinalizer"]
     )
+  })
+
+  it("one kind it may not read on a cluster that answers the rest is no outage: deletion waits past the deadline", () => {
+    const m = unreachableSince(deleted.build(), "2026-11-28T11:00:00Z")
+    const observed = aCluster()
+      .withObjects(aPvc("vm-a", "default", "10Gi", "vm-a"))
+      .mapRemote((r) => ({ ...r, pvcs: unknown("Forbidden: persistentvolumeclaims") }))
+      .build(m)
+    const p = plan({ machine: m, observed, settings: defaultSettings, now: "2026-11-29T00:00:00Z" })
+    assert.deepStrictEqual(p.actions, [])
+    assert.isFalse(p.actions.some((a) => a._tag === "RemoveFinalizer"))
+    assert.isTrue(p.diagnostics.some((d) => d.message.includes("Forbidden")))
   })
 
   it("a remote that answers is cleaned up as with Delete, whatever the time", () => {

@@ -46,7 +46,7 @@ const approvalOn = (s: Scenario): Scenario => ({
 const sortedFingerprints = (actions: ReadonlyArray<Action>) => actions.map(actionFingerprint).sort()
 
 describe("governance laws (issue 13)", () => {
-  it("plan hash: deterministic, blind to reasons, resourceVersions, order and what is held; changes with any action and the planner version", () => {
+  it("plan hash: deterministic, blind to reasons, resourceVersions, others' metadata on a patched VM, order and what is held; changes with any action and the planner version", () => {
     let nonEmpty = 0
     fc.assert(
       fc.property(scenario, fc.integer(), (s, salt) => {
@@ -59,7 +59,17 @@ describe("governance laws (issue 13)", () => {
           .map((a) => ({
             ...a,
             reason: `${a.reason} ${salt}`,
-            ...("resourceVersion" in a ? { resourceVersion: `${salt}` } : {})
+            ...("resourceVersion" in a ? { resourceVersion: `${salt}` } : {}),
+            // Others' labels and annotations on the VM a patch changes: the patch writes only ours.
+            ...(a._tag === "PatchVirtualMachine"
+              ? {
+                  before: {
+                    ...a.before,
+                    labels: { ...a.before.labels, "example.com/tool": `${salt}` },
+                    annotations: { ...a.before.annotations, "example.com/seen": `${salt}` }
+                  }
+                }
+              : {})
           }))
           .reverse() as ReadonlyArray<Action>
         assert.strictEqual(planHash(noise), p.hash)

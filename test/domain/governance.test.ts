@@ -133,6 +133,16 @@ describe("approvals", () => {
     if (annotation !== undefined) assert.include(d.message, `it holds '${annotation}'`)
   })
 
+  it("a long value in the approval annotation is echoed cut, the hash to approve first", () => {
+    const m = deleting.annotated(APPROVE_PLAN_ANNOTATION, "f".repeat(10_000)).build()
+    const observed = ObservedState.make({ ...withPvc.build(m), approval: required })
+    const d = plan({ machine: m, observed, settings: defaultSettings }).diagnostics[0]!
+    assert.strictEqual(d.reason, "ApprovalRequired")
+    assert.match(d.message, /^annotate the Machine with vitistack\.io\/approve-plan: "[0-9a-f]{16}" to approve: /)
+    assert.include(d.message, `it holds '${"f".repeat(32)}…'`)
+    assert.isBelow(d.message.length, 400)
+  })
+
   it("the policy comes from the KubevirtConfig's annotation or the namespace's; either turns it on", () => {
     const on = { [REQUIRE_APPROVAL_ANNOTATION]: "true" }
     assert.deepStrictEqual(approvalPolicyFrom("a", on, "ns", undefined), {

@@ -105,6 +105,18 @@ describe("plannedState", () => {
     assert.match(s.message, /^plan 0123456789abcdef: /)
   })
 
+  it("bounded: a long message keeps the reconcile-at acknowledgement whole at its end, and a long value is cut", () => {
+    const asked = aMachine().annotated(RECONCILE_AT_ANNOTATION, "2026-12-01T10:00:00Z").build()
+    const s = plannedState(asked, p({ diagnostics: [waiting("ImportFailed", "x".repeat(2000))] }))
+    assert.strictEqual(s.message.length, MAX_PLAN_MESSAGE)
+    assert.match(s.message, /^plan 0123456789abcdef: /)
+    assert.match(s.message, /…; vitistack\.io\/reconcile-at 2026-12-01T10:00:00Z handled$/)
+    const long = aMachine().annotated(RECONCILE_AT_ANNOTATION, "9".repeat(5000)).build()
+    const l = plannedState(long, p({}))
+    assert.isAtMost(l.message.length, MAX_PLAN_MESSAGE)
+    assert.match(l.message, /; vitistack\.io\/reconcile-at 9{64}… handled$/)
+  })
+
   it("names the reconcile-at request it handled", () => {
     const asked = aMachine().annotated(RECONCILE_AT_ANNOTATION, "2026-12-01T10:00:00Z").build()
     assert.match(plannedState(asked, p({})).message, /; vitistack\.io\/reconcile-at 2026-12-01T10:00:00Z handled$/)
