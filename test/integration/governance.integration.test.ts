@@ -16,7 +16,6 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import type { KubeObject } from "../../src/domain/KubeObject.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
 import { runPlan } from "../../src/runtime/cli/plan.ts"
@@ -26,6 +25,8 @@ import {
   installKubevirtConfig,
   kubeconfigYaml,
   liveClient,
+  machineOn,
+  machineStatusReads,
   type RunningOperator,
   run,
   startOperator,
@@ -41,28 +42,8 @@ let remote: KubeApiService
 let op: RunningOperator
 let standin: { stop: () => Promise<void> }
 
-const machine = (
-  name: string,
-  namespace: string,
-  config: string,
-  spec: Record<string, unknown> = {},
-  annotations: Record<string, string> = {}
-): KubeObject => ({
-  apiVersion: "vitistack.io/v1alpha1",
-  kind: "Machine",
-  metadata: { name, namespace, annotations: { "vitistack.io/kubevirt-config": config, ...annotations } },
-  spec: { provider: "kubevirt", ...spec }
-})
-const statusOf = async (name: string, namespace: string) =>
-  (await getObject(supervisor, "Machine", name, namespace))?.status as Record<string, any> | undefined
-const conditionOf = async (name: string, namespace: string, type: string) =>
-  ((await statusOf(name, namespace))?.conditions as Array<Record<string, string>> | undefined)?.find(
-    (c) => c.type === type
-  )
-const isRunning = async (name: string, namespace: string) => {
-  const s = await statusOf(name, namespace)
-  return s?.phase === "Running" && (s.publicIPAddresses?.length ?? 0) > 0 ? true : undefined
-}
+const machine = machineOn
+const { statusOf, conditionOf, isRunning } = machineStatusReads(() => supervisor)
 const annotate = (name: string, namespace: string, annotations: Record<string, string | null>) =>
   run(supervisor.patch(refOf("Machine", name, namespace), { metadata: { annotations } } as never))
 const names = async (kind: "VirtualMachine" | "PersistentVolumeClaim", namespace: string) =>

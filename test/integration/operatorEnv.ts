@@ -181,3 +181,32 @@ export const getObject = async (
   const o = await run(api.get(refOf(kind, name, namespace)))
   return o._tag === "Some" ? o.value : undefined
 }
+
+/** A Machine of ours on the supervisor, placed through the KubevirtConfig `config`. */
+export const machineOn = (
+  name: string,
+  namespace: string,
+  config: string,
+  spec: Record<string, unknown> = {},
+  annotations: Record<string, string> = {}
+): KubeObject => ({
+  apiVersion: "vitistack.io/v1alpha1",
+  kind: "Machine",
+  metadata: { name, namespace, annotations: { "vitistack.io/kubevirt-config": config, ...annotations } },
+  spec: { provider: "kubevirt", ...spec }
+})
+
+/** Reads of a Machine's status on the supervisor: the status, one condition, and Running with an address. */
+export const machineStatusReads = (supervisor: () => KubeApiService) => {
+  const statusOf = async (name: string, namespace: string) =>
+    (await getObject(supervisor(), "Machine", name, namespace))?.status as Record<string, any> | undefined
+  const conditionOf = async (name: string, namespace: string, type: string) =>
+    ((await statusOf(name, namespace))?.conditions as Array<Record<string, string>> | undefined)?.find(
+      (c) => c.type === type
+    )
+  const isRunning = async (name: string, namespace: string) => {
+    const s = await statusOf(name, namespace)
+    return s?.phase === "Running" && (s.publicIPAddresses?.length ?? 0) > 0 ? true : undefined
+  }
+  return { statusOf, conditionOf, isRunning }
+}
