@@ -45,8 +45,17 @@ export const Action = Schema.TaggedUnion({
     restartRequired: Schema.Boolean,
     reason: Reason
   },
-  /** Delete our VirtualMachine (precondition: resourceVersion). */
-  DeleteVirtualMachine: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },
+  /**
+   * Delete our VirtualMachine (precondition: resourceVersion). `cascades`: the DataVolumes it owns, which go with it
+   * (a VM adopted from the Go operator owns its ISO's), so the deletion loses their data too.
+   */
+  DeleteVirtualMachine: {
+    cluster: Str,
+    target: ObjectRef,
+    resourceVersion: Str,
+    cascades: Schema.optionalKey(Schema.Array(Str)),
+    reason: Reason
+  },
   /** Create a CDI DataVolume (an image import or clone into a disk, or an ISO). `after` is the whole desired state. */
   CreateDataVolume: { cluster: Str, target: ObjectRef, after: DataVolumeSpec, reason: Reason },
   /** Delete our DataVolume (precondition: resourceVersion); its claim follows by owner reference. */
@@ -127,8 +136,29 @@ export const Action = Schema.TaggedUnion({
    * (several run in one plan, each bumping it): adding a present finalizer is a no-op.
    */
   AddFinalizer: { target: ObjectRef, finalizer: Str, reason: Reason },
-  /** Remove the finalizer from the Machine; only planned when every remote child is gone (or orphaned). */
-  RemoveFinalizer: { target: ObjectRef, finalizer: Str, reason: Reason },
+  /**
+   * Remove the finalizer from the Machine; only planned when every remote child is gone (or orphaned), or, with
+   * `abandoned`, when deletion policy AbandonAfter's deadline passed with the remote unreadable (`abandon.ts`):
+   * `abandoned` lists what may be left behind there, for the event and the log line the executor's reconcile writes.
+   */
+  RemoveFinalizer: {
+    target: ObjectRef,
+    finalizer: Str,
+    reason: Reason,
+    abandoned: Schema.optionalKey(
+      Schema.Struct({
+        cluster: Str,
+        /** RFC 3339: since when the remote could not be read (as far as the operator saw). */
+        since: Str,
+        /** The deadline's duration as written (`AbandonAfter=<duration>`). */
+        after: Str,
+        /** The objects the Machine's spec and last status name; they may or may not exist. */
+        objects: Schema.Array(ObjectRef),
+        /** Anything else of this Machine's carries these labels (a disk removed from the spec, for one). */
+        labelSelector: Str
+      })
+    )
+  },
   /**
    * Record an automatic placement (`placement`, a KubevirtConfig name) as the Machine's
    * `vitistack.io/kubevirt-config` annotation. Precondition: the annotation is absent on the freshly read Machine

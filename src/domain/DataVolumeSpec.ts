@@ -41,6 +41,11 @@ export const ObservedDataVolume = Schema.Struct({
   progress: Schema.optionalKey(Str),
   /** The reason and message of CDI's failing condition (Running=False or Ready=False), when there is one. */
   failure: Schema.optionalKey(Schema.Struct({ reason: Str, message: Str })),
-  deleting: Schema.Boolean
+  deleting: Schema.Boolean,
+  /**
+   * The VirtualMachine that owns it (an owner reference), when one does: KubeVirt makes the DataVolumes of a VM's
+   * `dataVolumeTemplates` so (the Go operator's ISO), and deleting that VM deletes them with it.
+   */
+  ownerVm: Schema.optionalKey(Str)
 })
 export type ObservedDataVolume = typeof ObservedDataVolume.Type

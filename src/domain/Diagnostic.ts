@@ -46,7 +46,8 @@ export const BlockingReasons = [
   "AmbiguousNetworkNamespace",
   "StaticIpConfigMissing",
   "InvalidStaticIpConfig",
-  "NetworkNamespaceConflict"
+  "NetworkNamespaceConflict",
+  "InvalidDeletionPolicy"
 ] as const
 export type BlockingReason = (typeof BlockingReasons)[number]
 
@@ -85,7 +86,10 @@ export const WaitingReasons = [
   "NetworkConfigurationTerminating",
   "MacAddressesUnknown",
   "NoFreeMacAddress",
-  "WaitingForStaticIP"
+  "WaitingForStaticIP",
+  "Paused",
+  "ApprovalRequired",
+  "AbandonPending"
 ] as const
 export type WaitingReason = (typeof WaitingReasons)[number]
 
@@ -97,7 +101,8 @@ export const AdvisoryReasons = [
   "ProviderChanged",
   "CloudInitNotMerged",
   "ImageChangeIgnored",
-  "CloudInitChanged"
+  "CloudInitChanged",
+  "DeletionPolicyNotUnderstood"
 ] as const
 export type AdvisoryReason = (typeof AdvisoryReasons)[number]
 
@@ -119,7 +124,8 @@ export const InfoReasons = [
   "GoOperatorObjectNotAdopted",
   "GoOperatorObjectsUnknown",
   "MacAddressCollision",
-  "StaticIpNotRendered"
+  "StaticIpNotRendered",
+  "Abandoned"
 ] as const
 export type InfoReason = (typeof InfoReasons)[number]
 

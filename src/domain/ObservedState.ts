@@ -4,6 +4,7 @@
  * same function serves snapshots for the offline `plan`). Lists are sets: the planner sorts before it decides.
  */
 import { Schema } from "effect"
+import { ApprovalPolicy } from "./ApprovalPolicy.ts"
 import { ObservedSecret } from "./CloudInitSecretSpec.ts"
 import { ClusterHealth } from "./ClusterHealth.ts"
 import { ObservedDataVolume } from "./DataVolumeSpec.ts"
@@ -12,6 +13,7 @@ import { MachineClass } from "./MachineClass.ts"
 import { NetworkAttachmentUsage } from "./NetworkAttachmentSpec.ts"
 import { ObservedNetworkConfiguration } from "./NetworkConfigurationSpec.ts"
 import { ObservedNetworkNamespace } from "./NetworkNamespaceSpec.ts"
+import { RenderedCloudInit } from "./RenderedCloudInit.ts"
 import { Tenancy } from "./tenancy.ts"
 import { VmSpec } from "./VmSpec.ts"
 
@@ -168,5 +170,16 @@ export class ObservedState extends Schema.Class<ObservedState>("ObservedState")(
   /** Who may use the placed cluster (tenancy.ts); observed for a placed Machine, absent: not restricted. */
   tenancy: Schema.optionalKey(Fact(Tenancy)),
   /** Vitistack networking (ADR 0013); absent: not read (a Machine being deleted), which counts as no NetworkNamespace. */
-  vitistack: Schema.optionalKey(VitistackFacts)
+  vitistack: Schema.optionalKey(VitistackFacts),
+  /**
+   * Whether destructive steps need approval (`governance.ts`), from the placed KubevirtConfig's and the namespace's
+   * annotations; observed only when a plan has a destructive step. Absent: not observed (not required unless the
+   * operator-wide setting says so).
+   */
+  approval: Schema.optionalKey(Fact(ApprovalPolicy)),
+  /**
+   * The cloud-init payload as rendered (digests, no content), in place of `cloudInitSources`: what a decision trace
+   * holds (`decisionTrace.ts`). When set, the planner uses it instead of rendering from the sources.
+   */
+  cloudInitRendered: Schema.optionalKey(RenderedCloudInit)
 }) {}

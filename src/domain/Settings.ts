@@ -46,7 +46,12 @@ export class Settings extends Schema.Class<Settings>("Settings")({
    * `IP_SOURCE`: where `status.publicIPAddresses` come from: `vmi` (absent: the default) or `networkconfiguration`
    * (the NetworkConfiguration's status, as the Go operator's F39).
    */
-  ipSource: Schema.optionalKey(Schema.Literals(["vmi", "networkconfiguration"]))
+  ipSource: Schema.optionalKey(Schema.Literals(["vmi", "networkconfiguration"])),
+  /**
+   * `REQUIRE_APPROVAL`, default false: every Machine's destructive steps wait for `vitistack.io/approve-plan`
+   * (`governance.ts`); without it, only where a KubevirtConfig or Namespace annotation asks for it.
+   */
+  requireApproval: Schema.optionalKey(Schema.Boolean)
 }) {}
 
 export const defaultSettings: Settings = Settings.make({

@@ -22,7 +22,15 @@ export interface ActionInfo<T extends ActionTag> {
   readonly failureMessage: string
   /** What the plan line shows after the target (empty, or starting with a space). */
   readonly detail: (a: ActionOf<T>) => string
+  /**
+   * Whether it loses data or takes effect only through a restart of the guest: the steps the opt-in approval policy
+   * holds for a person (`governance.ts`). Deleting a claim or a DataVolume; a VM patch that needs a restart.
+   */
+  readonly destructive: (a: ActionOf<T>) => boolean
 }
+
+const never = () => false
+const always = () => true
 
 /**
  * `pod` for the pod network, `<interface>=<nad>` for a custom one (`*` marks the primary), and the MAC in brackets
@@ -64,6 +72,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   EnsureNamespace: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "NamespaceCreateFailed",
     failureMessage: "failed to create namespace on remote cluster",
     detail: (a) =>
@@ -74,6 +83,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   CreatePvc: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "PvcCreateFailed",
     failureMessage: "failed to create PVC on remote cluster",
     detail: (a) =>
@@ -82,6 +92,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   ExpandPvc: {
     scope: "remote",
     change: "change",
+    destructive: never,
     failureReason: "PvcExpandFailed",
     failureMessage: "failed to expand PVC on remote cluster",
     detail: (a) => ` size ${a.before} -> ${a.after}`
@@ -89,6 +100,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   DeletePvc: {
     scope: "remote",
     change: "destroy",
+    destructive: always,
     failureReason: "PvcDeleteFailed",
     failureMessage: "failed to delete PVC on remote cluster",
     detail: () => ""
@@ -96,6 +108,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   CreateVirtualMachine: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "VirtualMachineCreateFailed",
     failureMessage: "failed to create VirtualMachine on remote cluster",
     detail: (a) =>
@@ -104,6 +117,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   PatchVirtualMachine: {
     scope: "remote",
     change: "change",
+    destructive: (a) => a.restartRequired,
     failureReason: "VirtualMachinePatchFailed",
     failureMessage: "failed to update VirtualMachine on remote cluster",
     detail: () => ""
@@ -111,13 +125,16 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   DeleteVirtualMachine: {
     scope: "remote",
     change: "destroy",
+    // Destructive when DataVolumes go with it: their data is lost as with DeleteDataVolume.
+    destructive: (a) => (a.cascades?.length ?? 0) > 0,
     failureReason: "VirtualMachineDeleteFailed",
     failureMessage: "failed to delete VirtualMachine on remote cluster",
-    detail: () => ""
+    detail: (a) => (a.cascades === undefined ? "" : ` with DataVolume ${a.cascades.join(", ")}`)
   },
   CreateDataVolume: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "DataVolumeCreateFailed",
     failureMessage: "failed to create DataVolume on remote cluster",
     detail: (a) =>
@@ -126,6 +143,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   DeleteDataVolume: {
     scope: "remote",
     change: "destroy",
+    destructive: always,
     failureReason: "DataVolumeDeleteFailed",
     failureMessage: "failed to delete DataVolume on remote cluster",
     detail: () => ""
@@ -133,6 +151,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   CreateSecret: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "CloudInitSecretCreateFailed",
     failureMessage: "failed to create cloud-init Secret on remote cluster",
     detail: (a) => secretDetail(a.after)
@@ -140,6 +159,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   PatchSecret: {
     scope: "remote",
     change: "change",
+    destructive: never,
     failureReason: "CloudInitSecretPatchFailed",
     failureMessage: "failed to update cloud-init Secret on remote cluster",
     detail: (a) => ` ${a.before.slice(0, 15)} ->${secretDetail(a.after)}`
@@ -147,6 +167,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   DeleteSecret: {
     scope: "remote",
     change: "destroy",
+    destructive: never,
     failureReason: "CloudInitSecretDeleteFailed",
     failureMessage: "failed to delete cloud-init Secret on remote cluster",
     detail: () => ""
@@ -154,6 +175,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   AdoptVirtualMachine: {
     scope: "remote",
     change: "change",
+    destructive: never,
     failureReason: "VirtualMachineAdoptFailed",
     failureMessage: "failed to adopt VirtualMachine on remote cluster",
     detail: adoptDetail
@@ -161,6 +183,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   AdoptPvc: {
     scope: "remote",
     change: "change",
+    destructive: never,
     failureReason: "PvcAdoptFailed",
     failureMessage: "failed to adopt PVC on remote cluster",
     detail: adoptDetail
@@ -168,6 +191,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   AdoptDataVolume: {
     scope: "remote",
     change: "change",
+    destructive: never,
     failureReason: "DataVolumeAdoptFailed",
     failureMessage: "failed to adopt DataVolume on remote cluster",
     detail: adoptDetail
@@ -175,6 +199,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   CreateNetworkAttachmentDefinition: {
     scope: "remote",
     change: "create",
+    destructive: never,
     failureReason: "NetworkAttachmentCreateFailed",
     failureMessage: "failed to create NetworkAttachmentDefinition on remote cluster",
     detail: (a) => ` bridge=br0${a.after.vlanId === undefined ? " untagged" : ` vlan=${a.after.vlanId}`}`
@@ -182,6 +207,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   DeleteNetworkAttachmentDefinition: {
     scope: "remote",
     change: "destroy",
+    destructive: never,
     failureReason: "NetworkAttachmentDeleteFailed",
     failureMessage: "failed to delete NetworkAttachmentDefinition on remote cluster",
     detail: () => ""
@@ -189,6 +215,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   CreateNetworkConfiguration: {
     scope: "supervisor",
     change: "create",
+    destructive: never,
     failureReason: "NetworkConfigurationCreateFailed",
     failureMessage: "failed to create NetworkConfiguration",
     detail: (a) => networkConfigurationText(a.after)
@@ -196,6 +223,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   PatchNetworkConfiguration: {
     scope: "supervisor",
     change: "change",
+    destructive: never,
     failureReason: "NetworkConfigurationPatchFailed",
     failureMessage: "failed to update NetworkConfiguration",
     detail: (a) => ` interfaces ${a.before} ->${networkConfigurationText(a.after).replace(/^.* interfaces=/, " ")}`
@@ -203,6 +231,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   AddFinalizer: {
     scope: "supervisor",
     change: "change",
+    destructive: never,
     failureReason: "AddFinalizerFailed",
     failureMessage: "failed to add finalizer",
     detail: finalizerDetail
@@ -210,6 +239,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   RemoveFinalizer: {
     scope: "supervisor",
     change: "change",
+    destructive: never,
     failureReason: "RemoveFinalizerFailed",
     failureMessage: "failed to remove finalizer",
     detail: finalizerDetail
@@ -217,6 +247,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   PersistPlacement: {
     scope: "supervisor",
     change: "change",
+    destructive: never,
     failureReason: "PersistPlacementFailed",
     failureMessage: "failed to record placement",
     detail: (a) => ` annotation vitistack.io/kubevirt-config=${a.placement}`
@@ -224,6 +255,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
   PatchMachineAnnotation: {
     scope: "supervisor",
     change: "change",
+    destructive: never,
     failureReason: "PatchMachineAnnotationFailed",
     failureMessage: "failed to annotate Machine",
     detail: (a) => ` annotation ${a.key}=${a.value}`
@@ -235,6 +267,9 @@ export const infoOf = <T extends ActionTag>(a: ActionOf<T>): ActionInfo<T> => ac
 
 /** The Terraform-style glyph class of an action: create, change, destroy. */
 export const actionKind = (a: Action): ActionInfo<ActionTag>["change"] => actionInfo[a._tag].change
+
+/** Whether the action loses data or needs a restart (held for approval when the policy asks for it). */
+export const isDestructive = (a: Action): boolean => (infoOf(a).destructive as (a: Action) => boolean)(a)
 
 /** Whether the action writes to a remote cluster (as opposed to the supervisor's Machine). */
 export const isRemote = (a: Action): a is Extract<Action, { readonly cluster: string }> =>

@@ -8,7 +8,7 @@
  */
 import type { Action } from "./Action.ts"
 import type { CloudInitSecretSpec, ObservedSecret } from "./CloudInitSecretSpec.ts"
-import type { CloudInitPayload } from "./cloudInitPayload.ts"
+import type { PayloadSummary } from "./cloudInitPayload.ts"
 import { advisory, error, info, waiting } from "./Diagnostic.ts"
 import { isOwnedBy, ownerAnnotations, ownerLabels } from "./labels.ts"
 import { isDeleting, type Machine } from "./Machine.ts"
@@ -37,7 +37,7 @@ export const hasCloudInit = (m: Machine, staticIp = false): boolean =>
   (m.spec.userData ?? "") !== ""
 
 /** The desired Secret for a payload: digests and sizes only. */
-export const cloudInitSecretSpec = (machine: Machine, payload: CloudInitPayload): CloudInitSecretSpec => ({
+export const cloudInitSecretSpec = (machine: Machine, payload: PayloadSummary): CloudInitSecretSpec => ({
   name: cloudInitSecretName(machine.metadata.name),
   namespace: machine.metadata.namespace,
   labels: ownerLabels(machine.metadata.name),

@@ -11,6 +11,7 @@ import { advisory, type Diagnostic, error, info, waiting } from "./Diagnostic.ts
 import { absent, type Fact, present } from "./Fact.ts"
 import type { KubeObject } from "./KubeObject.ts"
 import type { Machine, SourceRef } from "./Machine.ts"
+import type { RenderedCloudInit } from "./RenderedCloudInit.ts"
 
 export type CloudInitKind = "NoCloud" | "ConfigDrive"
 
@@ -41,6 +42,9 @@ export interface CloudInitPayload {
   readonly digest: string
   readonly summary: { readonly userdata: ContentSummary; readonly networkdata: ContentSummary | undefined }
 }
+
+/** What desired objects need of a payload: never its content. */
+export type PayloadSummary = Pick<CloudInitPayload, "kind" | "digest" | "summary">
 
 export type CloudInitResult =
   | { readonly _tag: "None"; readonly diagnostics: ReadonlyArray<Diagnostic> }
@@ -308,3 +312,38 @@ export const cloudInitPayload = (
     }
   }
 }
+
+/** The rendering without content, as a decision trace records it (`RenderedCloudInit.ts`). */
+export const renderedOf = (r: CloudInitResult): RenderedCloudInit => ({
+  result: r._tag,
+  diagnostics: r.diagnostics,
+  ...(r._tag !== "Ready"
+    ? {}
+    : {
+        payload: {
+          kind: r.payload.kind,
+          digest: r.payload.digest,
+          userdata: r.payload.summary.userdata,
+          ...(r.payload.summary.networkdata === undefined ? {} : { networkdata: r.payload.summary.networkdata })
+        }
+      })
+})
+
+/** A recorded rendering as the planner uses it: the summary of the payload, or why there is none. */
+export type CloudInitDecision =
+  | { readonly _tag: "None" | "Blocked"; readonly diagnostics: ReadonlyArray<Diagnostic> }
+  | { readonly _tag: "Ready"; readonly payload: PayloadSummary; readonly diagnostics: ReadonlyArray<Diagnostic> }
+
+/** The recorded rendering back in the planner's terms (a Ready record without a payload counts as Blocked). */
+export const decisionOf = (r: RenderedCloudInit): CloudInitDecision =>
+  r.result === "Ready" && r.payload !== undefined
+    ? {
+        _tag: "Ready",
+        diagnostics: r.diagnostics,
+        payload: {
+          kind: r.payload.kind,
+          digest: r.payload.digest,
+          summary: { userdata: r.payload.userdata, networkdata: r.payload.networkdata }
+        }
+      }
+    : { _tag: r.result === "Ready" ? "Blocked" : r.result, diagnostics: r.diagnostics }

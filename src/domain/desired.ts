@@ -7,7 +7,7 @@
 import { ISO_DISK, plannedDataVolumes } from "./bootMedia.ts"
 import { bootSourceOf } from "./bootSource.ts"
 import { cloudInitSecretName, cloudInitSecretSpec } from "./cloudInit.ts"
-import { cloudInitPayload, type SourceValues } from "./cloudInitPayload.ts"
+import { type CloudInitDecision, cloudInitPayload, decisionOf, type SourceValues } from "./cloudInitPayload.ts"
 import { advisory, type Diagnostic, error, isBlocking, isWaiting, waiting } from "./Diagnostic.ts"
 import { planDisks } from "./disks.ts"
 import { isDnsLabel, isDnsSubdomain } from "./dnsNames.ts"
@@ -20,6 +20,7 @@ import { planNetworks } from "./networks.ts"
 import type { VitistackFacts } from "./ObservedState.ts"
 import type { PvcSpec } from "./PvcSpec.ts"
 import { parseQuantity, toMebibytes } from "./Quantity.ts"
+import type { RenderedCloudInit } from "./RenderedCloudInit.ts"
 import type { Settings } from "./Settings.ts"
 import type { DesiredResult, VitistackDesired } from "./step.ts"
 import type { VmCloudInit, VmNetwork, VmSpec } from "./VmSpec.ts"
@@ -116,6 +117,8 @@ const sizing = (machine: Machine, machineClass: Fact<MachineClass>, diags: Array
  */
 export interface DesiredInputs {
   readonly cloudInitSources?: SourceValues | undefined
+  /** A recorded rendering (a decision trace's), used instead of rendering from `cloudInitSources`. */
+  readonly cloudInitRendered?: RenderedCloudInit | undefined
   readonly isoSize?: string | undefined
   readonly vitistack?: VitistackFacts | undefined
   readonly cluster?: string | undefined
@@ -135,6 +138,27 @@ const cpuOf = (machine: Machine, settings: Settings, size: Sizing): VmSpec["cpu"
     model,
     ...(features.length === 0 ? {} : { features })
   }
+}
+
+/** The Machine's vitistack network and, for a static one, the network data its cloud-init carries (ADR 0013). */
+const vitistackNetworkData = (machine: Machine, vitistack: DesiredInputs["vitistack"]) => {
+  const vnet = vitistackNetwork(machine, vitistack)
+  const resolved = vnet._tag === "Resolved" ? vnet : undefined
+  const staticIp = resolved === undefined ? undefined : staticNetworkData(machine, vitistack, resolved)
+  return { vnet, staticIp }
+}
+
+/**
+ * The cloud-init payload exactly as `desiredFor` renders it from these inputs (sources, and the static address of a
+ * vitistack network): what a decision trace records in place of the source values (ADR 0015).
+ */
+export const renderCloudInit = (
+  machine: Machine,
+  sources: SourceValues | undefined,
+  vitistack: DesiredInputs["vitistack"]
+) => {
+  const { staticIp } = vitistackNetworkData(machine, vitistack)
+  return cloudInitPayload(machine, sources ?? {}, staticIp?._tag === "Ready" ? staticIp.networkData : undefined)
 }
 
 /**
@@ -185,16 +209,19 @@ export const desiredFor = (
     )
   // Vitistack networking (ADR 0013): the NetworkNamespace's network comes first; a static one's address goes into
   // the cloud-init network data once allocated.
-  const vnet = vitistackNetwork(machine, inputs.vitistack)
+  const { vnet, staticIp } = vitistackNetworkData(machine, inputs.vitistack)
   if (vnet._tag === "Invalid" || vnet._tag === "Waiting") diags.push(...vnet.diagnostics)
   const resolved = vnet._tag === "Resolved" ? vnet : undefined
-  const staticIp = resolved === undefined ? undefined : staticNetworkData(machine, inputs.vitistack, resolved)
   if (staticIp?._tag === "UserNetworkData") diags.push(staticIp.diagnostic)
-  const cloudInit = cloudInitPayload(
-    machine,
-    inputs.cloudInitSources ?? {},
-    staticIp?._tag === "Ready" ? staticIp.networkData : undefined
-  )
+  // A decision trace's recorded rendering stands in for the sources it was made from (ADR 0015).
+  const cloudInit: CloudInitDecision =
+    inputs.cloudInitRendered !== undefined
+      ? decisionOf(inputs.cloudInitRendered)
+      : cloudInitPayload(
+          machine,
+          inputs.cloudInitSources ?? {},
+          staticIp?._tag === "Ready" ? staticIp.networkData : undefined
+        )
   diags.push(...cloudInit.diagnostics)
   const plannedNetworks = planNetworks(
     machine,

@@ -10,6 +10,7 @@ import { claimCollisions } from "./claimCollisions.ts"
 import { cloudInitSourcesFrom } from "./cloudInitPayload.ts"
 import type { Documents } from "./documents.ts"
 import { absent, type Fact, present, unknown } from "./Fact.ts"
+import { approvalPolicyFrom } from "./governance.ts"
 import type { KubeObject } from "./KubeObject.ts"
 import { type Machine, requestedClass } from "./Machine.ts"
 import { namespaceManifest } from "./manifests/Namespace.ts"
@@ -75,6 +76,14 @@ export const planDocuments = (
     const placement = placementOf(machine)
     const tenancy = tenancyOf(machine)
     const cluster = placement._tag === "Placed" ? placement.cluster : undefined
+    // Approvals (ADR 0015) from the KubevirtConfig and supervisor Namespace documents' annotations.
+    const approval = approvalPolicyFrom(
+      cluster,
+      docs.kubevirtConfigs.find((c) => c.metadata.name === cluster)?.metadata.annotations,
+      machine.metadata.namespace,
+      docs.objects.find((o) => o.kind === "Namespace" && o.metadata.name === machine.metadata.namespace)?.metadata
+        .annotations
+    )
     const firstRound = vitistackFactsFromObjects(machine, supervisorObjects)
     const remote =
       cluster === undefined ? undefined : remoteStateFromObjects(machine, cluster, objects, settings, firstRound)
@@ -90,6 +99,7 @@ export const planDocuments = (
       // Secrets and ConfigMaps among the files are the supervisor's: cloud-init sources.
       cloudInitSources: cloudInitSourcesFrom(machine, docs.objects),
       ...(tenancy === undefined ? {} : { tenancy }),
+      approval: present(approval),
       ...(vitistack === undefined ? {} : { vitistack })
     })
     const p = withDiagnostics(

@@ -16,16 +16,20 @@
  * Idempotence: applying the plan and planning again gives an empty plan (creation converges in one round; deletion
  * proceeds VM → PVCs → finalizer, one step per round). Cleanup tolerates converge never having run.
  */
+
 import type { Action } from "./Action.ts"
+import { withAbandonAfter } from "./abandon.ts"
 import { isRemote } from "./actionInfo.ts"
 import { adoptionStep } from "./adoption.ts"
 import { bootMediaStep } from "./bootMedia.ts"
 import { cloudInitStep } from "./cloudInit.ts"
-import { type Diagnostic, info, isBlocking } from "./Diagnostic.ts"
+import { advisory, type Diagnostic, error, info, isBlocking } from "./Diagnostic.ts"
+import { deletionPolicyOf, invalidPolicyMessage } from "./deletionPolicy.ts"
 import { desiredFor } from "./desired.ts"
 import { disksStep } from "./disks.ts"
 import { finalizerStep } from "./finalizer.ts"
-import { FINALIZER } from "./labels.ts"
+import { govern } from "./governance.ts"
+import { DELETION_POLICY_ANNOTATION, FINALIZER } from "./labels.ts"
 import { lifecycle } from "./lifecycle.ts"
 import { hasFinalizer, type Machine, machineRef } from "./Machine.ts"
 import { namespaceStep } from "./namespace.ts"
@@ -33,6 +37,7 @@ import { liveMacs, networkConfigurationStep } from "./networkConfiguration.ts"
 import { networksStep } from "./networks.ts"
 import { Plan } from "./Plan.ts"
 import { cleanupTarget, place, placedRemote, placementStep } from "./placement.ts"
+import { planHash } from "./planHash.ts"
 import { planProviderChanged } from "./providerChange.ts"
 import type { PlanInput, Prerequisite, RemoteCleanupInput, RemoteConvergeInput, Step, StepResult } from "./step.ts"
 import { virtualMachineStep } from "./virtualMachine.ts"
@@ -111,7 +116,17 @@ const finish = (m: Machine, acc: Acc, cluster: string | undefined): Plan =>
 export const withDiagnostics = (p: Plan, diagnostics: ReadonlyArray<Diagnostic>): Plan => {
   if (diagnostics.length === 0) return p
   const all = [...p.diagnostics, ...diagnostics]
-  return Plan.make({ ...p, actions: safe(p.actions, all), diagnostics: all })
+  const actions = safe(p.actions, all)
+  const kept = new Set(safe(p.held?.map((h) => h.action) ?? [], all))
+  const held = p.held?.filter((h) => kept.has(h.action)) ?? []
+  const { held: _, ...rest } = p
+  return Plan.make({
+    ...rest,
+    actions,
+    diagnostics: all,
+    ...(held.length === 0 ? {} : { held }),
+    hash: planHash([...actions, ...held.map((h) => h.action)])
+  })
 }
 
 const converge = (input: PlanInput): Plan => {
@@ -122,12 +137,25 @@ const converge = (input: PlanInput): Plan => {
     observed.remote._tag === "Present" && observed.remote.value.cluster === cluster ? observed.remote.value : undefined
   const desired = desiredFor(m, observed.machineClass, settings, {
     cloudInitSources: observed.cloudInitSources,
+    cloudInitRendered: observed.cloudInitRendered,
     isoSize: observed.isoSize,
     vitistack: observed.vitistack,
     cluster,
     liveMacs: liveMacs(remoteFacts)
   })
-  const acc = new Acc(desired.diagnostics)
+  const policy = deletionPolicyOf(m)
+  const acc = new Acc([
+    ...desired.diagnostics,
+    ...(policy._tag === "Invalid"
+      ? [
+          advisory(
+            "DeletionPolicyNotUnderstood",
+            invalidPolicyMessage(policy),
+            `metadata.annotations[${DELETION_POLICY_ANNOTATION}]`
+          )
+        ]
+      : [])
+  ])
   const prerequisites: Array<Prerequisite> = []
   let remote: Omit<RemoteConvergeInput, "prerequisites"> | undefined
   for (const step of STEPS) {
@@ -156,6 +184,20 @@ const cleanup = (input: PlanInput): Plan => {
   const { machine: m, observed } = input
   const target = cleanupTarget(m)
   const cluster = target._tag === "Placed" ? target.cluster : undefined
+  const policy = deletionPolicyOf(m)
+  // A policy that cannot be read is not guessed at: nothing remote is deleted, and the finalizer stays.
+  if (policy._tag === "Invalid" && cluster !== undefined)
+    return finish(
+      m,
+      new Acc([
+        error(
+          "InvalidDeletionPolicy",
+          invalidPolicyMessage(policy),
+          `metadata.annotations[${DELETION_POLICY_ANNOTATION}]`
+        )
+      ]),
+      cluster
+    )
   const acc = new Acc()
   let remote: RemoteCleanupInput | undefined
   for (const step of CLEANUP_STEPS) {
@@ -175,17 +217,29 @@ const cleanup = (input: PlanInput): Plan => {
     }
     if (acc.add(step.cleanup(remote))) break
   }
-  return finish(m, acc, cluster)
+  const planned = finish(m, acc, cluster)
+  return policy._tag === "AbandonAfter" && cluster !== undefined
+    ? withAbandonAfter(m, observed, cluster, policy, input.now, planned)
+    : planned
 }
 
 /**
- * Plans one reconcile of one Machine. See the module comment for the guarantees.
+ * Plans one reconcile of one Machine. See the module comment for the guarantees. What a person holds back (a pause,
+ * a destructive step waiting for approval) is moved from `actions` to `held`; `hash` is over both (`governance.ts`).
  *
  * @example
  * const p = plan({ machine, observed: emptyObserved(["remote-a"]), settings: defaultSettings })
  * p.actions.map((a) => a._tag) // ["AddFinalizer", "PersistPlacement", "EnsureNamespace", "CreatePvc", "CreateVirtualMachine"]
  */
 export const plan = (input: PlanInput): Plan => {
+  const decided = decide(input)
+  return isOurs(input.machine)
+    ? govern(input.machine, input.observed, input.settings, decided)
+    : Plan.make({ ...decided, hash: planHash(decided.actions) })
+}
+
+/** The plan before pause and approvals (`governance.ts`): everything the Machine's state asks for. */
+const decide = (input: PlanInput): Plan => {
   const m = input.machine
   if (!isOurs(m))
     return Plan.make({

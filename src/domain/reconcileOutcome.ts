@@ -56,6 +56,9 @@ export const failureBacksOff = (failed: ActionFailure): boolean =>
  */
 export const CLASH_RECHECK_SECONDS = 30
 
+/** Waiting reasons that only a person ends (`governance.ts`). */
+const HELD_BY_PERSON: ReadonlySet<string> = new Set(["Paused", "ApprovalRequired"])
+
 export const outcomeFor = (plan: Plan, execution: ExecutionOutcome | undefined): ReconcileOutcome => {
   const failed = execution?.failed
   if (failed !== undefined)
@@ -70,7 +73,14 @@ export const outcomeFor = (plan: Plan, execution: ExecutionOutcome | undefined):
     return plan.diagnostics.some((d) => isBlocking(d) && d.reason === "NameClash")
       ? { _tag: "Backoff", reason: "NameClash", maxDelaySeconds: CLASH_RECHECK_SECONDS }
       : { _tag: "AwaitChange", reason: error.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
-  const waiting = plan.diagnostics.find(isWaiting)
-  if (waiting !== undefined) return { _tag: "Backoff", reason: waiting.reason }
+  // Held by a person (a pause, an approval): only a change of the Machine (or of what it observes) can release it, and
+  // every such change wakes it; the long requeue stays as a safety net. Anything else it waits for comes first.
+  const waiting = plan.diagnostics.find((d) => isWaiting(d) && !HELD_BY_PERSON.has(d.reason))
+  if (waiting !== undefined)
+    return plan.recheckAfterSeconds === undefined
+      ? { _tag: "Backoff", reason: waiting.reason }
+      : { _tag: "Backoff", reason: waiting.reason, maxDelaySeconds: plan.recheckAfterSeconds }
+  const held = plan.diagnostics.find((d) => isWaiting(d) && HELD_BY_PERSON.has(d.reason))
+  if (held !== undefined) return { _tag: "AwaitChange", reason: held.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
   return { _tag: "Done" }
 }

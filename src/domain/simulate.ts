@@ -148,7 +148,16 @@ export const applyAction = (w: World, a: Action): World => {
     case "DeleteVirtualMachine":
       return withRemote(w, a.cluster, (r) =>
         r.vm._tag === "Present" && r.vm.value.resourceVersion === a.resourceVersion
-          ? { ...r, vm: absent, vmi: absent }
+          ? {
+              ...r,
+              vm: absent,
+              vmi: absent,
+              ...(a.cascades === undefined || r.dataVolumes?._tag !== "Present"
+                ? {}
+                : {
+                    dataVolumes: present(r.dataVolumes.value.filter((d) => !(a.cascades ?? []).includes(d.name)))
+                  })
+            }
           : r
       )
     case "CreateDataVolume":

@@ -2,8 +2,8 @@
  * Derives the Machine's status from the Machine, what was observed, the plan and what executing it did
  * (design 3.5). Domain layer: pure; `now` is an input and only stamps conditions that changed status.
  * Only fields of the CRD schema are produced. `sameStatus` tells the runtime whether a write is needed at all.
- * Conditions: Ready, Placed, RemoteReachable; and SpecApplied once an advisory finding (part of the spec not applied
- * as written) has appeared.
+ * Conditions: Ready, Placed, RemoteReachable; SpecApplied once an advisory finding (part of the spec not applied
+ * as written) has appeared; Planned, the plan's hash and summary (`planSummary.ts`).
  */
 import { actionInfo } from "./actionInfo.ts"
 import { isBlocking, isWaiting } from "./Diagnostic.ts"
@@ -12,6 +12,7 @@ import { type Condition, isDeleting, type Machine, type MachineStatus, type Phas
 import { networkConfigurationAddresses } from "./networkConfiguration.ts"
 import type { ObservedState, ObservedVmi } from "./ObservedState.ts"
 import type { Plan } from "./Plan.ts"
+import { PLANNED_CONDITION, plannedState } from "./planSummary.ts"
 import { failureBacksOff } from "./reconcileOutcome.ts"
 
 export interface StatusInput {
@@ -196,6 +197,8 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
         )
   // Part of the spec not applied as written (a refused shrink, a bus replaced, a provider change, design 3.7): said in
   // a condition that appears with the first such finding and then stays, True once everything is applied again.
+  const summary = plannedState(machine, plan, outcome)
+  const planned = cond(PLANNED_CONDITION, summary.status, summary.reason, summary.message)
   const advisories = plan.diagnostics.filter((d) => d.severity === "Warning" && d.effect === "Advises")
   const specApplied =
     advisories.length > 0
@@ -234,7 +237,8 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
         cond("Ready", "Unknown", reachable.reason, `the remote cluster cannot be read: ${reachable.message}`),
         placed,
         reachable,
-        ...(lastSpecApplied === undefined ? [] : [lastSpecApplied])
+        ...(lastSpecApplied === undefined ? [] : [lastSpecApplied]),
+        planned
       ]
     }
   }
@@ -252,7 +256,7 @@ export const deriveStatus = (input: StatusInput): MachineStatus => {
           input.ipSource === "networkconfiguration" ? networkConfigurationAddresses(observed) : undefined
         )
       : {}),
-    conditions: [ready, placed, reachable, ...(specApplied === undefined ? [] : [specApplied])]
+    conditions: [ready, placed, reachable, ...(specApplied === undefined ? [] : [specApplied]), planned]
   }
 }
 

@@ -110,6 +110,11 @@ export interface PlanInput {
   readonly machine: Machine
   readonly observed: ObservedState
   readonly settings: Settings
+  /**
+   * RFC 3339: the time of the observation, for the one decision that depends on time (deletion policy
+   * AbandonAfter's deadline, `abandon.ts`; ADR 0015 amends ADR 0001 §3). Absent: no deadline has passed.
+   */
+  readonly now?: string | undefined
 }
 
 /** A supervisor step's view while the Machine lives: its desired objects (or why not) and its placement. */

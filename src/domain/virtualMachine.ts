@@ -129,6 +129,19 @@ export const virtualMachineStep: RemoteStep = {
             diagnostics: [info("ForeignVirtualMachine", `VirtualMachine ${id} on '${cluster}' is not ours; left alone`)]
           }
         if (vm.deleting) return halted(info("WaitingForVirtualMachine", `VirtualMachine ${id} is being deleted`))
+        // What goes with it: the DataVolumes it owns (a deletion that loses their data, held like theirs).
+        const dataVolumes = remote.dataVolumes
+        if (dataVolumes?._tag === "Unknown")
+          return halted(
+            waiting(
+              "DataVolumesUnknown",
+              `cannot read the DataVolumes VirtualMachine ${id} may own on '${cluster}': ${dataVolumes.reason}`
+            )
+          )
+        const cascades =
+          dataVolumes?._tag === "Present"
+            ? dataVolumes.value.filter((d) => d.ownerVm === vm.name && !d.deleting).map((d) => d.name)
+            : []
         return {
           actions: [
             {
@@ -136,6 +149,7 @@ export const virtualMachineStep: RemoteStep = {
               cluster,
               target: refOf("VirtualMachine", m.metadata.name, m.metadata.namespace),
               resourceVersion: vm.resourceVersion,
+              ...(cascades.length === 0 ? {} : { cascades: cascades.sort() }),
               reason: "Machine is being deleted"
             }
           ],

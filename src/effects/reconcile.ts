@@ -6,10 +6,12 @@
 import { Effect, Option, Result, Schema } from "effect"
 import { isRemote } from "../domain/actionInfo.ts"
 import { isBlocking } from "../domain/Diagnostic.ts"
+import { TRACE_SCHEMA } from "../domain/decisionTrace.ts"
 import { Machine } from "../domain/Machine.ts"
-import { refOf } from "../domain/ObjectRef.ts"
+import { refKey, refOf } from "../domain/ObjectRef.ts"
 import type { Plan } from "../domain/Plan.ts"
-import { isOurs, plan as planMachine } from "../domain/planner.ts"
+import { PLANNER_VERSION } from "../domain/planHash.ts"
+import { isOurs } from "../domain/planner.ts"
 import {
   done,
   outcomeFor,
@@ -23,9 +25,12 @@ import { deriveStatus, sameStatus } from "../domain/status.ts"
 import { withCloudInitContent } from "./CloudInitContent.ts"
 import { ClusterHealthFacts, withClusterHealth } from "./ClusterHealthFacts.ts"
 import { Supervisor } from "./Clusters.ts"
+import { DecisionRecorder } from "./DecisionRecorder.ts"
+import { decide } from "./decide.ts"
 import { EventRecorder } from "./EventRecorder.ts"
 import { type ExecutionResult, execute, outcomeOf } from "./interpret.ts"
 import { observe } from "./observe.ts"
+import { reportAbandoned } from "./reportAbandoned.ts"
 import { apiRetry, retryApi } from "./retry.ts"
 
 export interface ReconcileReport {
@@ -63,6 +68,9 @@ export const reconcile = Effect.fn("reconcile")(function* (
 ) {
   const supervisor = yield* Supervisor
   const events = yield* EventRecorder
+  const recorder = yield* DecisionRecorder
+  const clock = () => Effect.clockWith((c) => c.currentTimeMillis)
+  const started = yield* clock()
   const { namespace, name } = parseKey(key)
   const ref = refOf("Machine", name, namespace)
   const read = yield* Effect.result(retryApi(apiRetry)(supervisor.get(ref)))
@@ -79,18 +87,58 @@ export const reconcile = Effect.fn("reconcile")(function* (
   // its provider says now, until its remote objects are gone (issue "Hardening", item 6).
   if (!isOurs(machine)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
 
-  const observed = withClusterHealth(yield* observe(machine, settings, knownConfigs?.()), yield* ClusterHealthFacts)
+  const observedAt = yield* clock()
+  const observedBare = withClusterHealth(yield* observe(machine, settings, knownConfigs?.()), yield* ClusterHealthFacts)
   // Before its cluster's first health check nothing is decided or written about the Machine (no status that says "not
   // checked yet" only to be rewritten a second later); the check requeues it (ADR 0012).
-  if (observed.clusterHealth?.phase === "Unknown")
+  if (observedBare.clusterHealth?.phase === "Unknown")
     return { outcome: { _tag: "Backoff", reason: "ClusterNotChecked" }, statusWritten: false } satisfies ReconcileReport
-  const plan = planMachine({ machine, observed, settings })
+  const planStarted = yield* clock()
+  const now = new Date(observedAt).toISOString()
+  const { plan, observed } = yield* decide(machine, observedBare, settings, now)
+  const executeStarted = yield* clock()
   const result = yield* execute(plan).pipe(withCloudInitContent(machine, observed))
+  const executeEnded = yield* clock()
   const execution = outcomeOf(result)
   const target = { name, namespace, uid: machine.metadata.uid }
   for (const a of result.executed) yield* events.record(target, "Normal", a._tag, renderAction(a).trim())
   if (result.failed !== undefined)
     yield* events.record(target, "Warning", `${result.failed.action._tag}Failed`, result.failed.error.message)
+  yield* reportAbandoned(target, result.executed)
+  const traced = (report: ReconcileReport) =>
+    recorder.enabled
+      ? Effect.flatMap(clock(), (ended) =>
+          recorder.record({
+            schema: TRACE_SCHEMA,
+            machine: key,
+            plannerVersion: PLANNER_VERSION,
+            input: { machine, observed, settings, now },
+            plan,
+            result: {
+              executed: result.executed.map((a) => ({ action: a._tag, target: refKey(a.target) })),
+              ...(result.failed === undefined
+                ? {}
+                : {
+                    failed: {
+                      action: result.failed.action._tag,
+                      target: refKey(result.failed.action.target),
+                      reason: execution.failed?.reason ?? "",
+                      message: result.failed.error.message
+                    }
+                  }),
+              skipped: result.skipped.length
+            },
+            outcome: `${report.outcome._tag}${"reason" in report.outcome ? `: ${report.outcome.reason}` : ""}`,
+            statusWritten: report.statusWritten,
+            timings: {
+              observe: planStarted - observedAt,
+              plan: executeStarted - planStarted,
+              execute: executeEnded - executeStarted,
+              total: ended - started
+            }
+          })
+        ).pipe(Effect.as(report))
+      : Effect.succeed(report)
 
   if (options.deferStatus === true && result.failed === undefined && result.executed.length > 0)
     return {
@@ -127,12 +175,12 @@ export const reconcile = Effect.fn("reconcile")(function* (
           supervisor.updateStatus(ref, status, { resourceVersion: fresh.success.value.metadata.resourceVersion ?? "" })
         )
         if (Result.isFailure(write))
-          return {
+          return yield* traced({
             outcome: supervisorFailed(write.failure.reason._tag),
             plan,
             result,
             statusWritten
-          } satisfies ReconcileReport
+          })
         statusWritten = true
       }
     }
@@ -142,5 +190,5 @@ export const reconcile = Effect.fn("reconcile")(function* (
   if (statusWritten)
     for (const d of plan.diagnostics.filter(isBlocking))
       yield* events.record(target, "Warning", d.reason, d.field === undefined ? d.message : `${d.field}: ${d.message}`)
-  return { outcome: outcomeFor(plan, execution), plan, result, statusWritten } satisfies ReconcileReport
+  return yield* traced({ outcome: outcomeFor(plan, execution), plan, result, statusWritten })
 })

@@ -26,6 +26,7 @@ import { Clock, Duration, Effect, FiberMap, Option, Queue, Result, Schema } from
 import { adoptionWatches } from "../domain/adoption.ts"
 import { uncheckedHealth } from "../domain/ClusterHealth.ts"
 import { cloudInitReads } from "../domain/cloudInitPayload.ts"
+import { RECONCILE_AT_ANNOTATION } from "../domain/governance.ts"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { KubevirtConfig } from "../domain/KubevirtConfig.ts"
 import { FINALIZER, PLACEMENT_ANNOTATION, SOURCE_MACHINE_LABEL } from "../domain/labels.ts"
@@ -298,7 +299,12 @@ export const runOperator = (
     // What the operator keeps of each Machine beyond its cached object: where it is placed and what it names.
     const machines = new Map<
       string,
-      { readonly cluster: string | undefined; readonly sources: ReadonlyArray<string>; readonly machineClass?: string }
+      {
+        readonly cluster: string | undefined
+        readonly sources: ReadonlyArray<string>
+        readonly machineClass?: string
+        readonly reconcileAt?: string | undefined
+      }
     >()
     // The keys of the Machines placed on a cluster, by namespace (a NAD or Namespace event wakes them).
     const placedIndex = new Map<string, Set<string>>()
@@ -665,8 +671,12 @@ export const runOperator = (
           unindex(key, before?.cluster)
           index(key, cluster)
         }
-        machines.set(key, { cluster, ...references })
+        const reconcileAt = o.metadata.annotations?.[RECONCILE_AT_ANNOTATION]
+        machines.set(key, { cluster, ...references, reconcileAt })
         if (references.sources.length > 0) yield* watchSources(o.metadata.namespace ?? "default", references.sources)
+        // A person asked for a reconcile now (ADR 0015): it runs at once, and a backoff it was in starts afresh.
+        if (before !== undefined && reconcileAt !== undefined && reconcileAt !== before.reconcileAt)
+          yield* queue.forget(key)
         yield* queue.add(key)
       })
 

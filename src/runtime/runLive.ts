@@ -17,11 +17,13 @@ import {
   rateLimited
 } from "../effects/kube/clients.ts"
 import { makeCacheReadiness } from "./cacheReadiness.ts"
+import { type DecisionTraceOptions, decisionTracesLayer } from "./decisionTraces.ts"
 import { HealthServer, parseBindAddress } from "./HealthServer.ts"
 import { defaultIdentity, LeaderElection } from "./LeaderElection.ts"
 import { instrumentKubeApi, Metrics } from "./Metrics.ts"
 import { type OperatorOptions, runOperator } from "./Operator.ts"
 import { checkSupervisorCrds, supervisorCrdsCheck } from "./supervisorCrds.ts"
+import { tracingLayer } from "./tracing.ts"
 
 export interface LiveRunOptions {
   readonly settings: Settings
@@ -55,6 +57,13 @@ export interface LiveRunOptions {
   readonly operator?: Pick<OperatorOptions, "onCaches" | "resyncNow" | "cacheStaleAfter"> | undefined
   /** Told the health server's bound port once it listens (useful with port 0). */
   readonly onListening?: ((port: number) => void) | undefined
+  /** Record decision traces (`DECISION_TRACE`, ADR 0015); omitted: none. */
+  readonly decisionTrace?: DecisionTraceOptions | undefined
+  /**
+   * The environment OTLP span export is configured from (`OTEL_EXPORTER_OTLP_ENDPOINT` and the other standard
+   * variables, `tracing.ts`, ADR 0016); omitted or without an endpoint: no export.
+   */
+  readonly otelEnv?: Readonly<Record<string, string | undefined>> | undefined
 }
 
 /**
@@ -66,7 +75,13 @@ export interface LiveRunOptions {
 export const REMOTE_RATE: RateLimit = { qps: 200, burst: 400 }
 
 /** The operator program; runs until interrupted or leadership is lost. */
-export const liveProgram = (options: LiveRunOptions) =>
+export const liveProgram = (options: LiveRunOptions) => {
+  const tracing = options.otelEnv === undefined ? undefined : tracingLayer(options.otelEnv)
+  const program = programOf(options)
+  return tracing === undefined ? program : program.pipe(Effect.provide(tracing))
+}
+
+const programOf = (options: LiveRunOptions) =>
   Effect.gen(function* () {
     const metrics = yield* Metrics
     // The operator's own kubeconfig is trusted configuration: certificate and token file references are fine.
@@ -133,8 +148,12 @@ export const liveProgram = (options: LiveRunOptions) =>
             yield* metrics.actions.inc({ action: report.result.failed.action._tag, outcome: "failure" })
         })
     })
+    const traced =
+      options.decisionTrace === undefined
+        ? operator
+        : operator.pipe(Effect.provide(decisionTracesLayer(options.decisionTrace)))
     const leading = options.leaderElect
-      ? Effect.flatMap(LeaderElection, (elector) => elector.run(caches.track(operator))).pipe(
+      ? Effect.flatMap(LeaderElection, (elector) => elector.run(caches.track(traced))).pipe(
           Effect.provide(
             LeaderElection.layer({
               lease: { namespace: options.leaseNamespace, name: options.leaseName },
@@ -142,7 +161,7 @@ export const liveProgram = (options: LiveRunOptions) =>
             })
           )
         )
-      : caches.track(operator)
+      : caches.track(traced)
     yield* Effect.logInfo(
       `kubevirt-operator starting (leader election ${options.leaderElect ? "on" : "off"}, ${options.workers} workers)`
     )

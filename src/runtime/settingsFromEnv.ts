@@ -3,7 +3,7 @@
  * (DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL,
  * DISABLE_CPU_HT_FEATURE, MAC_SET, NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION, IP_SOURCE; and this operator's
  * CREATE_NETWORK_ATTACHMENTS, and adoption of the Go operator's objects: ADOPT_GO_OPERATOR, GO_OPERATOR_MANAGED_BY,
- * ADR 0014). Runtime layer.
+ * ADR 0014; REQUIRE_APPROVAL, ADR 0015). Runtime layer.
  * A bad value is a `SettingsError` naming the variable, never a silent default.
  */
 import { Result, Schema } from "effect"
@@ -49,11 +49,13 @@ export const settingsFromEnv = (
     // rather than silently replaced by the default as the Go operator does.
     const macSet = yield* pick("MAC_SET", Schema.String.check(Schema.isPattern(/^(0x)?[0-9a-fA-F]+$/)), "12")
     const cniVersion = opt("NETWORK_ATTACHMENT_DEFINITION_CNI_VERSION")
+    const requireApproval = yield* pick("REQUIRE_APPROVAL", Schema.Literals(["true", "false"]), "false")
     return Settings.make({
       pvcVolumeMode: volumeMode,
       pvcAccessMode: accessMode,
       cpuModel: opt("CPU_MODEL") ?? defaultSettings.cpuModel,
       ...(disableHt === "false" ? { disableCpuHtFeature: false } : {}),
+      ...(requireApproval === "true" ? { requireApproval: true } : {}),
       ...(defaultKubevirtConfig === undefined ? {} : { defaultKubevirtConfig }),
       ...(storageClassName === undefined ? {} : { storageClassName }),
       ...(macSet === "12" ? {} : { macSet: parseMacSet(macSet) }),

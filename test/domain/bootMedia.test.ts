@@ -5,10 +5,11 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { Action } from "../../src/domain/Action.ts"
+import { isDestructive } from "../../src/domain/actionInfo.ts"
 import { ISO_DISK } from "../../src/domain/bootMedia.ts"
 import { ISO_CLEANED_UP_ANNOTATION, OS_INSTALLED_ANNOTATION } from "../../src/domain/bootSource.ts"
 import { desiredFor } from "../../src/domain/desired.ts"
-import { absent } from "../../src/domain/Fact.ts"
+import { absent, unknown } from "../../src/domain/Fact.ts"
 import type { KubeObject } from "../../src/domain/KubeObject.ts"
 import { ownerLabels } from "../../src/domain/labels.ts"
 import type { Machine } from "../../src/domain/Machine.ts"
@@ -246,5 +247,47 @@ describe("storage and deletion", () => {
     assert.deepStrictEqual(tags(run(deleting, pvc, iso).actions), ["DeleteDataVolume"])
     assert.deepStrictEqual(tags(run(deleting, pvc).actions), ["DeletePvc"])
     assert.deepStrictEqual(tags(run(deleting).actions), ["RemoveFinalizer"])
+  })
+
+  it("AVmThatOwnsItsIsoDeletesItWithItSoItsDeletionIsDestructiveAndWaitsForAnApproval", () => {
+    // The Go operator's ISO, adopted (ADR 0014): KubeVirt made it from the VM's dataVolumeTemplates, the VM owns it.
+    const m = withIso().build()
+    const deleting = withIso().deleting().build()
+    const pvc = aPvc("inst", "default", "20Gi", "inst")
+    const plain = dataVolume(m, "inst-iso", succeeded)
+    const owned = {
+      ...plain,
+      metadata: {
+        ...plain.metadata,
+        ownerReferences: [{ apiVersion: "kubevirt.io/v1", kind: "VirtualMachine", name: "inst", uid: "u-1" }]
+      }
+    }
+    const [free] = run(deleting, pvc, plain, liveVm(m)).actions
+    assert.isTrue(free?._tag === "DeleteVirtualMachine" && free.cascades === undefined && !isDestructive(free))
+    const [cascading] = run(deleting, pvc, owned, liveVm(m)).actions
+    assert.isTrue(cascading?._tag === "DeleteVirtualMachine" && isDestructive(cascading))
+    assert.deepStrictEqual(cascading?._tag === "DeleteVirtualMachine" ? cascading.cascades : [], ["inst-iso"])
+    const approval = Settings.make({ ...defaultSettings, requireApproval: true })
+    const held = plan({
+      machine: deleting,
+      observed: aCluster().withObjects(pvc, owned, liveVm(m)).build(deleting),
+      settings: approval
+    })
+    assert.deepStrictEqual(tags(held.actions), [])
+    assert.deepStrictEqual(
+      held.held?.map((h) => h.action._tag),
+      ["DeleteVirtualMachine"]
+    )
+    // What it cannot see, it does not delete: the DataVolumes unreadable, the VM waits.
+    const blind = plan({
+      machine: deleting,
+      observed: aCluster()
+        .withObjects(pvc, owned, liveVm(m))
+        .mapRemote((r) => ({ ...r, dataVolumes: unknown("forbidden") }))
+        .build(deleting),
+      settings: defaultSettings
+    })
+    assert.deepStrictEqual(tags(blind.actions), [])
+    assert.isTrue(blind.diagnostics.some((d) => d.reason === "DataVolumesUnknown"))
   })
 })

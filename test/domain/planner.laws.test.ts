@@ -5,9 +5,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { Action } from "../../src/domain/Action.ts"
+import { unreachableSince, unreadableRemote } from "../../src/domain/abandon.ts"
 import { isRemote } from "../../src/domain/actionInfo.ts"
 import { GO_MANAGED_BY_LABEL, GO_SOURCE_MACHINE_LABEL } from "../../src/domain/adoption.ts"
 import { isoDataVolumeName } from "../../src/domain/bootMedia.ts"
+import { deletionPolicyOf } from "../../src/domain/deletionPolicy.ts"
 import { plainClaimNames } from "../../src/domain/disks.ts"
 import { absent, present } from "../../src/domain/Fact.ts"
 import {
@@ -23,7 +25,7 @@ import { deriveMac, MAX_DERIVATIONS, normalizeMac } from "../../src/domain/macAd
 import { ownsNetworkConfiguration, staticNetworkData } from "../../src/domain/networkConfiguration.ts"
 import { ObservedState, type RemoteState } from "../../src/domain/ObservedState.ts"
 import { remoteStateFromObjects } from "../../src/domain/observedFromObjects.ts"
-import { decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
+import { allActions, decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
 import { inScope, plan } from "../../src/domain/planner.ts"
 import { queriesOf, remoteReads } from "../../src/domain/remoteReads.ts"
 import { renderAction, renderPlans } from "../../src/domain/render.ts"
@@ -31,7 +33,15 @@ import { Settings } from "../../src/domain/Settings.ts"
 import { simulate, type World } from "../../src/domain/simulate.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
 import { decideTenancy } from "../../src/domain/tenancy.ts"
-import { adoptionScenario, fromSchema, goWorld, RUNS, scenario, vitistackScenario } from "../fixtures/arbitraries.ts"
+import {
+  abandoning,
+  adoptionScenario,
+  fromSchema,
+  goWorld,
+  RUNS,
+  scenario,
+  vitistackScenario
+} from "../fixtures/arbitraries.ts"
 
 const params = { numRuns: RUNS, verbose: 1 } as const
 /**
@@ -60,17 +70,18 @@ const isAdopt = (a: Action) => a._tag === "AdoptVirtualMachine" || a._tag === "A
 const converge = (
   w: World,
   settings: Settings,
-  rounds: number
+  rounds: number,
+  now?: string
 ): { world: World; rounds: number; last: ReadonlyArray<Action> } => {
   let world = w
   for (let i = 0; i < rounds; i++) {
     if (world.machine === undefined) return { world, rounds: i, last: [] }
-    const p = plan({ machine: world.machine, observed: world.observed, settings })
+    const p = plan({ machine: world.machine, observed: world.observed, settings, now })
     if (p.actions.length === 0) return { world, rounds: i, last: [] }
     world = simulate(world, p.actions)
   }
   const last =
-    world.machine === undefined ? [] : plan({ machine: world.machine, observed: world.observed, settings }).actions
+    world.machine === undefined ? [] : plan({ machine: world.machine, observed: world.observed, settings, now }).actions
   return { world, rounds, last }
 }
 
@@ -82,9 +93,13 @@ describe("planner laws", { timeout: 120_000 }, () => {
         fromSchema(MachineSpec),
         fromSchema(ObservedState),
         fromSchema(Settings),
-        (metadata, spec, observed, settings) => {
+        fc.option(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          { nil: undefined }
+        ),
+        (metadata, spec, observed, settings, now) => {
           const machine = Machine.make({ metadata, spec })
-          const p = plan({ machine, observed, settings })
+          const p = plan({ machine, observed, settings, now })
           deriveStatus({ machine, observed, plan: p, now: "2026-11-28T00:00:00Z" })
           return Array.isArray(p.actions)
         }
@@ -95,19 +110,19 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("convergence: a live Machine's plan, applied, leaves nothing to do (one round; boot media: at most four)", () => {
     fc.assert(
-      fc.property(worlds, ({ machine, observed, settings }) => {
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
         fc.pre(!isDeleting(machine))
-        const first = plan({ machine, observed, settings })
+        const first = plan({ machine, observed, settings, now })
         const after = simulate({ machine, observed }, first.actions)
         assert.isDefined(after.machine)
         // Adopting the Go operator's objects is a round of its own (ADR 0014); the usual rounds follow.
         const adoption = first.actions.some(isAdopt) ? 1 : 0
-        const next = plan({ machine: after.machine!, observed: after.observed, settings }).actions
+        const next = plan({ machine: after.machine!, observed: after.observed, settings, now }).actions
         // An image or ISO takes rounds: import, then the VM; an installed OS: CD-ROM out of the VM, the ISO, the mark.
         if (!hasBootMedia(machine) && adoption === 0) assert.deepStrictEqual(next, [])
         else
           assert.deepStrictEqual(
-            converge({ machine, observed }, settings, (hasBootMedia(machine) ? 4 : 1) + adoption).last,
+            converge({ machine, observed }, settings, (hasBootMedia(machine) ? 4 : 1) + adoption, now).last,
             []
           )
       }),
@@ -117,9 +132,9 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("convergence on deletion: at most 5 rounds (VM, DataVolumes, PVCs, cloud-init Secret, finalizer)", () => {
     fc.assert(
-      fc.property(worlds, ({ machine, observed, settings }) => {
+      fc.property(fc.oneof(worlds, abandoning), ({ machine, observed, settings, now }) => {
         fc.pre(isDeleting(machine))
-        const r = converge({ machine, observed }, settings, 5)
+        const r = converge({ machine, observed }, settings, 5, now)
         assert.deepStrictEqual(r.last, [])
       }),
       params
@@ -128,8 +143,8 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("idempotence: applying a plan twice equals applying it once", () => {
     fc.assert(
-      fc.property(worlds, ({ machine, observed, settings }) => {
-        const p = plan({ machine, observed, settings })
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
+        const p = plan({ machine, observed, settings, now })
         const once = simulate({ machine, observed }, p.actions)
         const twice = simulate(once, p.actions)
         assert.deepStrictEqual(twice, once)
@@ -140,7 +155,7 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("determinism: reordering observed lists (PVCs, VM search, configs) does not change the plan", () => {
     fc.assert(
-      fc.property(worlds, fc.integer(), ({ machine, observed, settings }, salt) => {
+      fc.property(worlds, fc.integer(), ({ machine, observed, settings, now }, salt) => {
         const shuffle = <A>(xs: ReadonlyArray<A>): Array<A> =>
           xs
             .map((x, i) => [((i + 1) * 7919 * (salt | 1)) % 104729, x] as const)
@@ -162,7 +177,10 @@ describe("planner laws", { timeout: 120_000 }, () => {
                 }
               : r
         })
-        assert.deepStrictEqual(plan({ machine, observed: reordered, settings }), plan({ machine, observed, settings }))
+        assert.deepStrictEqual(
+          plan({ machine, observed: reordered, settings, now }),
+          plan({ machine, observed, settings, now })
+        )
       }),
       params
     )
@@ -170,11 +188,11 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("ordering: supervisor marks before remote writes; namespace < PVCs < VM; deletion VM before PVCs; finalizer last", () => {
     fc.assert(
-      fc.property(worlds, ({ machine, observed, settings }) => {
-        const tags = plan({ machine, observed, settings }).actions.map((a) => a._tag)
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
+        const tags = plan({ machine, observed, settings, now }).actions.map((a) => a._tag)
         const first = (t: string) => tags.indexOf(t as never)
         const last = (t: string) => tags.lastIndexOf(t as never)
-        const firstRemote = plan({ machine, observed, settings }).actions.findIndex(isRemote)
+        const firstRemote = plan({ machine, observed, settings, now }).actions.findIndex(isRemote)
         for (const mark of ["AddFinalizer", "PersistPlacement"])
           if (first(mark) >= 0 && firstRemote >= 0) assert.isBelow(first(mark), firstRemote)
         if (first("EnsureNamespace") >= 0)
@@ -210,8 +228,8 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("safety: no namespace change, no write to what is not ours, nothing created or deleted from an Unknown fact; adoption only of the Go operator's objects for this Machine, with the setting, and alone", () => {
     fc.assert(
-      fc.property(worlds, ({ machine, observed, settings }) => {
-        const p = plan({ machine, observed, settings })
+      fc.property(fc.oneof(worlds, abandoning), ({ machine, observed, settings, now }) => {
+        const p = plan({ machine, observed, settings, now })
         const remote = remoteOf(observed)
         const ours = (labels: Readonly<Record<string, string>>) => isOwnedBy(labels, machine.metadata.name)
         if (hasErrors(p)) {
@@ -350,6 +368,16 @@ describe("planner laws", { timeout: 120_000 }, () => {
               break
             }
             case "RemoveFinalizer": {
+              if (a.abandoned !== undefined) {
+                // AbandonAfter: only with that policy, the remote unreadable now, and the deadline passed.
+                const policy = deletionPolicyOf(machine)
+                assert.strictEqual(policy._tag, "AbandonAfter")
+                assert.isDefined(unreadableRemote(observed, a.abandoned.cluster))
+                const since = Date.parse(unreachableSince(machine)!)
+                const start = Math.max(since, Date.parse(machine.metadata.deletionTimestamp!))
+                assert.isAtLeast(Date.parse(now!), start + (policy._tag === "AbandonAfter" ? policy.millis : Infinity))
+                break
+              }
               const orphan = machine.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Orphan"
               const placed = (machine.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
               if (!orphan && placed) {
@@ -380,8 +408,8 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("MACs are never random: each is the recorded one, the live VM's, or a derivation (and the same input gives the same)", () => {
     fc.assert(
-      fc.property(worlds, ({ machine, observed, settings }) => {
-        const p = plan({ machine, observed, settings })
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
+        const p = plan({ machine, observed, settings, now })
         const nc = observed.vitistack?.networkConfiguration
         const remote = remoteOf(observed)
         for (const a of p.actions)
@@ -408,7 +436,7 @@ describe("planner laws", { timeout: 120_000 }, () => {
             ).includes(mac)
             assert.isTrue(recorded || live || derived, `${a._tag} ${iface}=${mac} comes from nowhere`)
           }
-        assert.deepStrictEqual(plan({ machine, observed, settings }), p)
+        assert.deepStrictEqual(plan({ machine, observed, settings, now }), p)
       }),
       params
     )
@@ -416,7 +444,7 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("the MAC an existing NetworkConfiguration records always wins", () => {
     fc.assert(
-      fc.property(worlds, ({ machine, observed, settings }) => {
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
         const nc = observed.vitistack?.networkConfiguration
         fc.pre(nc?._tag === "Present")
         const recorded = new Map(
@@ -424,7 +452,7 @@ describe("planner laws", { timeout: 120_000 }, () => {
             i.name === undefined || i.macAddress === undefined ? [] : [[i.name, normalizeMac(i.macAddress)] as const]
           )
         )
-        for (const a of plan({ machine, observed, settings }).actions)
+        for (const a of plan({ machine, observed, settings, now }).actions)
           for (const { iface, mac } of writtenMacs(a))
             if (recorded.has(iface)) assert.strictEqual(mac, recorded.get(iface), `${a._tag} ${iface}`)
       }),
@@ -434,9 +462,9 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("static waits never create the VM (nor its cloud-init Secret without the network-config)", () => {
     fc.assert(
-      fc.property(worlds, ({ machine, observed, settings }) => {
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
         fc.pre(staticNetworkData(machine, observed.vitistack)._tag === "Waiting")
-        const tags = plan({ machine, observed, settings }).actions.map((a) => a._tag)
+        const tags = plan({ machine, observed, settings, now }).actions.map((a) => a._tag)
         assert.notInclude(tags, "CreateVirtualMachine")
         assert.notInclude(tags, "CreateSecret")
         assert.notInclude(tags, "PatchSecret")
@@ -447,8 +475,8 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("redaction: a cloud-init source's value never shows in the plan text, its JSON, events or status", () => {
     fc.assert(
-      fc.property(worlds, ({ machine, observed, settings }) => {
-        const p = plan({ machine, observed, settings })
+      fc.property(worlds, ({ machine, observed, settings, now }) => {
+        const p = plan({ machine, observed, settings, now })
         const shown = [
           renderPlans([p]),
           JSON.stringify(encodePlanSetJson({ plans: [p] })),
@@ -463,9 +491,9 @@ describe("planner laws", { timeout: 120_000 }, () => {
 
   it("scope: another provider's Machine gets nothing unless it carries our finalizer; then it is ours until cleaned up", () => {
     fc.assert(
-      fc.property(scenario, ({ machine, observed, settings }) => {
+      fc.property(scenario, ({ machine, observed, settings, now }) => {
         fc.pre(!inScope(machine))
-        const p = plan({ machine, observed, settings })
+        const p = plan({ machine, observed, settings, now })
         if (!hasFinalizer(machine, FINALIZER)) {
           assert.deepStrictEqual(p.actions, [])
           return
@@ -474,14 +502,14 @@ describe("planner laws", { timeout: 120_000 }, () => {
           // Live: no remote write and no new mark; only the release of a Machine that was never placed.
           const placed = (machine.metadata.annotations?.[PLACEMENT_ANNOTATION] ?? "") !== ""
           assert.deepStrictEqual(
-            p.actions.map((a) => a._tag),
+            allActions(p).map((a) => a._tag),
             placed ? [] : ["RemoveFinalizer"]
           )
           return
         }
         // Deleting: the same cleanup as an in-scope Machine's (the provider is not looked at).
         const asOurs = Machine.make({ ...machine, spec: { ...machine.spec, provider: "kubevirt" } })
-        assert.deepStrictEqual(p.actions, plan({ machine: asOurs, observed, settings }).actions)
+        assert.deepStrictEqual(p.actions, plan({ machine: asOurs, observed, settings, now }).actions)
       }),
       params
     )

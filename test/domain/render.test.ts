@@ -1,6 +1,7 @@
 /**
  * The plan renderer (`render.ts`, G9): one Terraform-style line per action with its glyph, target and reason; the
- * diagnostics; "(no changes)"; and the summary line counting creates, changes and destroys.
+ * diagnostics; "(no changes)"; and the summary line counting creates, changes and destroys. The head line carries the
+ * plan hash; held actions say what holds them.
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { Action } from "../../src/domain/Action.ts"
@@ -8,6 +9,7 @@ import { error, info, waiting } from "../../src/domain/Diagnostic.ts"
 import { FINALIZER } from "../../src/domain/labels.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { Plan } from "../../src/domain/Plan.ts"
+import { planHash } from "../../src/domain/planHash.ts"
 import { renderAction, renderPlan, renderPlans, summarize } from "../../src/domain/render.ts"
 import { desiredOf, webMachineRef, webPvcRef, webVmRef } from "../fixtures/desiredObjects.ts"
 
@@ -150,7 +152,7 @@ describe("renderPlan and renderPlans", () => {
       ]
     })
     assert.deepStrictEqual(renderPlan(p).split("\n"), [
-      "Machine team-a/web -> remote-a",
+      `Machine team-a/web -> remote-a  (plan ${planHash([change])})`,
       renderAction(change),
       "  ! Error MachineClassNotFound [spec.machineClass]: MachineClass 'nope' does not exist",
       "  ! Warning RemoteUnreachable: remote cluster 'remote-a' cannot be read: down",
@@ -161,8 +163,26 @@ describe("renderPlan and renderPlans", () => {
   it("a plan with nothing to say says (no changes); an unplaced one has no cluster", () => {
     assert.strictEqual(
       renderPlan(Plan.make({ machine: webMachineRef, actions: [], diagnostics: [] })),
-      "Machine team-a/web\n  (no changes)"
+      `Machine team-a/web  (plan ${planHash([])})\n  (no changes)`
     )
+  })
+
+  it("held actions are listed after the runnable ones with what holds them, and counted as pending", () => {
+    const p = Plan.make({
+      machine: webMachineRef,
+      cluster: "remote-a",
+      actions: [create],
+      held: [{ action: destroy, gate: "Approval" }],
+      diagnostics: [],
+      hash: "0123456789abcdef"
+    })
+    assert.deepStrictEqual(renderPlan(p).split("\n"), [
+      "Machine team-a/web -> remote-a  (plan 0123456789abcdef)",
+      renderAction(create),
+      `${renderAction(destroy)}  [held: awaiting approval]`
+    ])
+    assert.deepStrictEqual(summarize([p]), { add: 1, change: 0, destroy: 1, held: 1 })
+    assert.match(renderPlans([p]), /\n\nPlan: 1 to add, 0 to change, 1 to destroy \(1 held\)\.$/)
   })
 
   it("the summary counts creates, changes and destroys over every plan", () => {
@@ -170,7 +190,7 @@ describe("renderPlan and renderPlans", () => {
       Plan.make({ machine: webMachineRef, actions: [create, change], diagnostics: [] }),
       Plan.make({ machine: webMachineRef, actions: [destroy, create], diagnostics: [] })
     ]
-    assert.deepStrictEqual(summarize(plans), { add: 2, change: 1, destroy: 1 })
+    assert.deepStrictEqual(summarize(plans), { add: 2, change: 1, destroy: 1, held: 0 })
     assert.match(renderPlans(plans), /\n\nPlan: 2 to add, 1 to change, 1 to destroy\.$/)
   })
 })

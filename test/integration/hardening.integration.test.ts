@@ -28,6 +28,8 @@ import {
   installKubevirtConfig,
   kubeconfigYaml,
   liveClient,
+  machineOn,
+  machineStatusReads,
   run,
   startOperator,
   startStandIn,
@@ -151,27 +153,9 @@ describe("hostile KubevirtConfig Secrets on real apiservers", () => {
 })
 
 // Items 2, 6 and 10 share the real remote (with the KubeVirt stand-in) and one helper set.
-const placedMachine = (
-  name: string,
-  namespace: string,
-  config: string,
-  spec: Record<string, unknown> = {}
-): KubeObject => ({
-  apiVersion: "vitistack.io/v1alpha1",
-  kind: "Machine",
-  metadata: { name, namespace, annotations: { "vitistack.io/kubevirt-config": config } },
-  spec: { provider: "kubevirt", ...spec }
-})
-const statusOf = async (name: string, namespace: string) =>
-  (await getObject(supervisor, "Machine", name, namespace))?.status as Record<string, any> | undefined
-const conditionOf = async (name: string, namespace: string, type: string) =>
-  ((await statusOf(name, namespace))?.conditions as Array<Record<string, string>> | undefined)?.find(
-    (c) => c.type === type
-  )
-const isRunning = async (name: string, namespace: string) => {
-  const s = await statusOf(name, namespace)
-  return s?.phase === "Running" && (s.publicIPAddresses?.length ?? 0) > 0 ? true : undefined
-}
+const placedMachine = (name: string, namespace: string, config: string, spec: Record<string, unknown> = {}) =>
+  machineOn(name, namespace, config, spec)
+const { statusOf, conditionOf, isRunning } = machineStatusReads(() => supervisor)
 /** Deletes Machines (orphaning their remote objects when asked) and waits until the operator released them. */
 const release = async (machines: ReadonlyArray<readonly [string, string]>, orphan = false) => {
   for (const [n, where] of machines) {

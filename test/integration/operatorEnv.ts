@@ -11,6 +11,7 @@ import { refOf } from "../../src/domain/ObjectRef.ts"
 import { defaultSettings, type Settings } from "../../src/domain/Settings.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
 import { makeLiveApiFromKubeconfigFile } from "../../src/effects/kube/liveApi.ts"
+import type { DecisionTraceOptions } from "../../src/runtime/decisionTraces.ts"
 import { type LiveRunOptions, liveProgram } from "../../src/runtime/runLive.ts"
 import { runKubevirtStandIn } from "../../src/runtime/standin/KubevirtStandIn.ts"
 import type { ClusterContext } from "../harness/environment.ts"
@@ -98,6 +99,8 @@ export const startOperator = (
     readonly healthIntervalSeconds?: number
     /** Passed to the operator loop (the benchmark's on-demand resync; a test's short cache bound). */
     readonly operator?: LiveRunOptions["operator"]
+    /** Record decision traces (ADR 0015); omitted: none. */
+    readonly decisionTrace?: DecisionTraceOptions
   } = {}
 ): RunningOperator => {
   let resolvePort: (p: number) => void = () => {}
@@ -121,6 +124,7 @@ export const startOperator = (
       provider: options.provider,
       healthIntervalSeconds: options.healthIntervalSeconds,
       operator: options.operator,
+      decisionTrace: options.decisionTrace,
       onListening: resolvePort
     })
   )
@@ -179,4 +183,33 @@ export const getObject = async (
 ) => {
   const o = await run(api.get(refOf(kind, name, namespace)))
   return o._tag === "Some" ? o.value : undefined
+}
+
+/** A Machine of ours on the supervisor, placed through the KubevirtConfig `config`. */
+export const machineOn = (
+  name: string,
+  namespace: string,
+  config: string,
+  spec: Record<string, unknown> = {},
+  annotations: Record<string, string> = {}
+): KubeObject => ({
+  apiVersion: "vitistack.io/v1alpha1",
+  kind: "Machine",
+  metadata: { name, namespace, annotations: { "vitistack.io/kubevirt-config": config, ...annotations } },
+  spec: { provider: "kubevirt", ...spec }
+})
+
+/** Reads of a Machine's status on the supervisor: the status, one condition, and Running with an address. */
+export const machineStatusReads = (supervisor: () => KubeApiService) => {
+  const statusOf = async (name: string, namespace: string) =>
+    (await getObject(supervisor(), "Machine", name, namespace))?.status as Record<string, any> | undefined
+  const conditionOf = async (name: string, namespace: string, type: string) =>
+    ((await statusOf(name, namespace))?.conditions as Array<Record<string, string>> | undefined)?.find(
+      (c) => c.type === type
+    )
+  const isRunning = async (name: string, namespace: string) => {
+    const s = await statusOf(name, namespace)
+    return s?.phase === "Running" && (s.publicIPAddresses?.length ?? 0) > 0 ? true : undefined
+  }
+  return { statusOf, conditionOf, isRunning }
 }

@@ -89,9 +89,12 @@ describe("runOperator", () => {
           [
             ["Ready", "True"],
             ["Placed", "True"],
-            ["RemoteReachable", "True"]
+            ["RemoteReachable", "True"],
+            ["Planned", "True"]
           ]
         )
+        // Converged: nothing left to do, and the plan hash of an empty plan.
+        assert.match(db.conditions.at(-1).message, /^plan [0-9a-f]{16}: no changes; nothing to do$/)
         const namespaces = w.remote.objects({ kind: "Namespace" })
         assert.deepStrictEqual(namespaces.find((n) => n.metadata.name === "my-app")?.metadata.labels, {
           "managed-by": "vitistack-kubevirt-operator"

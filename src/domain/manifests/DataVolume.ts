@@ -56,6 +56,7 @@ export const observeDataVolume = (o: KubeObject): ObservedDataVolume => {
   const phase = asString(status.phase)
   const progress = asString(status.progress)
   const failure = failureOf(status)
+  const ownerVm = o.metadata.ownerReferences?.find((r) => r.kind === "VirtualMachine")?.name
   return {
     name: o.metadata.name,
     labels: { ...(o.metadata.labels ?? {}) },
@@ -64,7 +65,8 @@ export const observeDataVolume = (o: KubeObject): ObservedDataVolume => {
     ...(phase === undefined ? {} : { phase }),
     ...(progress === undefined ? {} : { progress }),
     ...(failure === undefined ? {} : { failure }),
-    deleting: o.metadata.deletionTimestamp !== undefined
+    deleting: o.metadata.deletionTimestamp !== undefined,
+    ...(ownerVm === undefined ? {} : { ownerVm })
   }
 }
 

@@ -7,16 +7,18 @@
 import { parseArgs } from "node:util"
 import { Effect, Result } from "effect"
 import { sortDocuments } from "../../domain/documents.ts"
-import { encodePlanSetJson, hasErrors, type Plan } from "../../domain/Plan.ts"
+import { allActions, encodePlanSetJson, hasErrors, type Plan } from "../../domain/Plan.ts"
 import { planDocuments } from "../../domain/planDocuments.ts"
 import { renderPlans } from "../../domain/render.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
 import { parseFlags } from "./CliError.ts"
 import { planLive } from "./planLive.ts"
 import { readDocuments } from "./readDocuments.ts"
+import { runReplay } from "./replay.ts"
 
 export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--observed SNAPSHOT] [--output text|json]
        kubevirt-operator plan --kubeconfig FILE (NAMESPACE/NAME | --all) [--output text|json]
+       kubevirt-operator plan --replay TRACES... [--output text|json]
 
   -f, --file FILE     Machine documents (YAML or JSON, many per file), plus MachineClass and KubevirtConfig
                       documents and the supervisor's objects Machines read (cloud-init Secrets and ConfigMaps,
@@ -28,6 +30,9 @@ export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--obser
                       Machines' KubevirtConfigs, read-only too). Select one Machine as NAMESPACE/NAME, or --all.
   --allow-exec-auth   accept kubeconfigs whose users run exec or auth-provider plugins (off by default).
   --allow-insecure-remotes   accept remote kubeconfigs with http:// servers or insecure-skip-tls-verify.
+  --replay FILE       re-run the planner on the inputs recorded in decision traces (run --decision-trace: a JSON-lines
+                      file, or the operator's JSON log) and list every decision that differs, per Machine.
+                      Repeatable (FILE.1 then FILE). Exit 0: every decision the same; 2: some differ.
   --adopt-go-operator plan as the operator with adoption of the Go operator's objects on (env ADOPT_GO_OPERATOR=true,
                       GO_OPERATOR_MANAGED_BY; ADR 0014): with --kubeconfig --all, the migration preview.
   -o, --output FMT    text (default) or json (decodes back to the same plan).
@@ -42,7 +47,7 @@ export interface CliIo {
 
 /** Exit code of a set of plans: 1 on any error, 2 when something would change, else 0. */
 export const exitCodeOf = (plans: ReadonlyArray<Plan>): 0 | 1 | 2 =>
-  plans.some(hasErrors) ? 1 : plans.some((p) => p.actions.length > 0) ? 2 : 0
+  plans.some(hasErrors) ? 1 : plans.some((p) => allActions(p).length > 0) ? 2 : 0
 
 export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 | 1 | 2> => {
   const flags = parseFlags(() => parse(args))
@@ -59,6 +64,17 @@ export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0
   const files = values.file ?? []
   const output = values.output ?? "text"
   const live = values.kubeconfig !== undefined
+  if (values.replay !== undefined) {
+    if (output !== "text" && output !== "json") {
+      io.err(`error: --output ${output}: use text or json\n${PLAN_USAGE}`)
+      return 1
+    }
+    if (live || files.length > 0 || parsed.positionals.length > 0) {
+      io.err(`error: --replay takes only trace files\n${PLAN_USAGE}`)
+      return 1
+    }
+    return runReplay(values.replay, output, io)
+  }
   const usageError =
     output !== "text" && output !== "json"
       ? `--output ${output}: use text or json`
@@ -135,6 +151,7 @@ const parse = (args: ReadonlyArray<string>) =>
       all: { type: "boolean" },
       "allow-exec-auth": { type: "boolean" },
       "allow-insecure-remotes": { type: "boolean" },
+      replay: { type: "string", multiple: true },
       "adopt-go-operator": { type: "boolean" },
       help: { type: "boolean", short: "h" }
     },

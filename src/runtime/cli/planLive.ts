@@ -8,10 +8,10 @@ import { Effect, Layer, Result, Schema } from "effect"
 import { Machine } from "../../domain/Machine.ts"
 import { Kinds, refKey, refOf } from "../../domain/ObjectRef.ts"
 import type { Plan } from "../../domain/Plan.ts"
-import { plan } from "../../domain/planner.ts"
 import type { Settings } from "../../domain/Settings.ts"
 import { unknownFacts } from "../../domain/unknownFacts.ts"
 import { Remotes, Supervisor } from "../../effects/Clusters.ts"
+import { decide } from "../../effects/decide.ts"
 import { makeLiveApiFromKubeconfigFile, readOnly } from "../../effects/kube/clients.ts"
 import { observe } from "../../effects/observe.ts"
 
@@ -71,10 +71,10 @@ export const planLive = (target: LiveTarget, settings: Settings): Effect.Effect<
     const planned = yield* Effect.forEach(
       machines,
       (machine) =>
-        Effect.map(observe(machine, settings), (observed) => ({
-          plan: plan({ machine, observed, settings }),
-          observed
-        })),
+        Effect.gen(function* () {
+          const now = new Date(yield* Effect.clockWith((c) => c.currentTimeMillis)).toISOString()
+          return yield* decide(machine, yield* observe(machine, settings), settings, now)
+        }),
       { concurrency: 4 }
     ).pipe(Effect.provide(layer))
     // A plan made from facts that could not be read says nothing about what would change: exit 1 with the reasons.

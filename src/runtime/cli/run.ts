@@ -9,6 +9,7 @@ import { isDnsSubdomain } from "../../domain/dnsNames.ts"
 import { sortDocuments } from "../../domain/documents.ts"
 import { DEFAULT_PROVIDER_NAME } from "../../domain/MachineProvider.ts"
 import { Settings } from "../../domain/Settings.ts"
+import { DEFAULT_TRACE_BUFFER, parseTraceTarget } from "../decisionTraces.ts"
 import { runEmbedded } from "../embedded.ts"
 import { REMOTE_RATE, runLiveProcess } from "../runLive.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
@@ -41,6 +42,16 @@ export const RUN_USAGE = `usage: kubevirt-operator run [--kubeconfig FILE] [--le
                       label (default kubevirt-operator). Preview with plan --kubeconfig --all --adopt-go-operator.
   DEFAULT_KUBEVIRT_CONFIG, PVC_VOLUME_MODE, PVC_ACCESS_MODE, STORAGE_CLASS_NAME, CPU_MODEL, DISABLE_CPU_HT_FEATURE
   (default true): as in the Go operator.
+  REQUIRE_APPROVAL    every Machine's destructive steps (deleting a PVC or DataVolume, a VM change that needs a
+                      restart) wait for the annotation vitistack.io/approve-plan: <hash> (default false: only where a
+                      KubevirtConfig or supervisor Namespace is annotated vitistack.io/require-approval: "true").
+  --decision-trace TARGET   record every reconcile's decision (inputs, plan, result, timings; secrets redacted) for
+                      plan --replay: off (default), log, or a JSON-lines file (rotated to FILE.1 at 64 MiB) (env
+                      DECISION_TRACE); DECISION_TRACE_BUFFER traces wait for the writer at most (default 1024; the
+                      oldest is dropped when it falls behind).
+  OTEL_EXPORTER_OTLP_ENDPOINT   export the operator's spans (reconcile, observe, decide, execute, each executor) over
+                      OTLP/HTTP to this collector (…/v1/traces); unset: no export. The standard OpenTelemetry
+                      variables for headers, timeouts, batching and resource attributes apply.
   NAME_MACHINE_PROVIDER (default kubevirt-provider), VITISTACK_NAME, MACHINE_PROVIDER_REGION: the MachineProvider the
                       leader registers when none exists and the Vitistack does not list it (region: this, else the
                       Vitistack's), and whose status it keeps; never fatal (ADR 0012).
@@ -76,6 +87,7 @@ const parse = (args: ReadonlyArray<string>) =>
       "iso-size-probe": { type: "boolean" },
       "adopt-go-operator": { type: "boolean" },
       "create-network-attachments": { type: "boolean" },
+      "decision-trace": { type: "string" },
       file: { type: "string", short: "f", multiple: true },
       "keep-running": { type: "boolean" },
       timeout: { type: "string" },
@@ -146,6 +158,12 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       )
       return 1
     }
+    const traceBuffer = int(undefined, "DECISION_TRACE_BUFFER", DEFAULT_TRACE_BUFFER)
+    if (traceBuffer === undefined) {
+      io.err("error: DECISION_TRACE_BUFFER must be a positive integer")
+      return 1
+    }
+    const traceTarget = parseTraceTarget(values["decision-trace"] ?? env.DECISION_TRACE)
     const set = (name: string) => (env[name] === undefined || env[name] === "" ? undefined : env[name])
     const providerName = set("NAME_MACHINE_PROVIDER") ?? DEFAULT_PROVIDER_NAME
     if (!isDnsSubdomain(providerName)) {
@@ -167,7 +185,9 @@ export const runRun = async (args: ReadonlyArray<string>, io: CliIo): Promise<0 
       remoteRate: { qps, burst },
       logLevel: level,
       logJson: env.LOG_JSON !== "false",
-      provider: { name: providerName, vitistack: set("VITISTACK_NAME"), region: set("MACHINE_PROVIDER_REGION") }
+      provider: { name: providerName, vitistack: set("VITISTACK_NAME"), region: set("MACHINE_PROVIDER_REGION") },
+      decisionTrace: traceTarget === undefined ? undefined : { target: traceTarget, capacity: traceBuffer },
+      otelEnv: env
     })) as 0 | 1
   }
   const input = readDocuments(values.file ?? ["examples/"])

@@ -6,8 +6,14 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
+import { TRACE_SCHEMA, traceLine } from "../../../src/domain/decisionTrace.ts"
 import { decodePlanSetJson } from "../../../src/domain/Plan.ts"
+import { PLANNER_VERSION } from "../../../src/domain/planHash.ts"
+import { plan as planMachine } from "../../../src/domain/planner.ts"
+import { defaultSettings } from "../../../src/domain/Settings.ts"
 import { runPlan } from "../../../src/runtime/cli/plan.ts"
+import { aCluster } from "../../fixtures/aCluster.ts"
+import { aMachine } from "../../fixtures/aMachine.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "plan-cli-"))
 const file = (name: string, text: string) => {
@@ -343,5 +349,48 @@ spec:
       assert.notInclude(text, "systemctl enable")
       assert.notInclude(text, "ExampleKeyOnlyForTheExampleFile")
     }
+  })
+})
+
+describe("plan --replay", () => {
+  const traceFile = (name: string, lines: ReadonlyArray<string>) => file(name, `${lines.join("\n")}\n`)
+  const recorded = () => {
+    const machine = aMachine().build()
+    const observed = aCluster().build(machine)
+    return traceLine({
+      schema: TRACE_SCHEMA,
+      machine: "default/vm-a",
+      plannerVersion: PLANNER_VERSION,
+      input: { machine, observed, settings: defaultSettings, now: "2026-12-01T00:00:00Z" },
+      plan: planMachine({ machine, observed, settings: defaultSettings }),
+      timings: { observe: 1, plan: 0, execute: 1, total: 2 }
+    })
+  }
+
+  it("a trace the planner recorded replays with zero differences: exit 0", async () => {
+    const r = await run(["--replay", traceFile("same.jsonl", [recorded(), recorded()])])
+    assert.strictEqual(r.code, 0)
+    assert.include(r.out, "Machine default/vm-a: 2 decision(s), all the same")
+    assert.match(r.out, /Replay: 2 decision\(s\), 0 differ\.$/)
+  })
+
+  it("a decision that differs is listed under its Machine: exit 2; JSON says the same", async () => {
+    const t = JSON.parse(recorded())
+    // As if an older planner had planned nothing for it.
+    const edited = JSON.stringify({ ...t, plan: { ...t.plan, actions: [] } })
+    const path = traceFile("diff.jsonl", [recorded(), edited])
+    const r = await run(["--replay", path])
+    assert.strictEqual(r.code, 2)
+    assert.include(r.out, "Machine default/vm-a: 2 decision(s), 1 differ")
+    assert.include(r.out, "+ + CreateVirtualMachine VirtualMachine default/vm-a @remote-a")
+    const j = await run(["--replay", path, "-o", "json"])
+    assert.strictEqual(JSON.parse(j.out).differing, 1)
+  })
+
+  it("a line of another schema version is an error naming the line: exit 1", async () => {
+    const bad = JSON.stringify({ ...JSON.parse(recorded()), schema: "kubevirt-operator/decision-trace/v9" })
+    const r = await run(["--replay", traceFile("bad.jsonl", [recorded(), bad])])
+    assert.strictEqual(r.code, 1)
+    assert.include(r.err, "bad.jsonl:2: schema")
   })
 })
