@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { createServer, type Server } from "node:https"
-import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { Effect } from "effect"
@@ -35,6 +35,7 @@ import {
   startStandIn,
   upsert
 } from "./operatorEnv.ts"
+import { startTcpProxy, type TcpProxy } from "./tcpProxy.ts"
 
 const ctx = inject("clusters")
 const id = Math.random().toString(36).slice(2, 7)
@@ -189,30 +190,21 @@ const remoteNames = async (
     .sort()
 
 describe("a hung remote does not stall the healthy one (item 2)", () => {
-  let blackHole: ReturnType<typeof createTcpServer>
-  const sockets = new Set<Socket>()
-  let accepted = 0
+  // Accepts every connection and never sends a byte: TLS handshakes and requests hang until the client gives up.
+  let blackHole: TcpProxy
 
   beforeAll(async () => {
-    // Accepts every connection and never sends a byte: TLS handshakes and requests hang until the client gives up.
-    blackHole = createTcpServer((socket) => {
-      accepted++
-      sockets.add(socket)
-      socket.on("error", () => {})
-      socket.on("close", () => sockets.delete(socket))
-    })
-    await new Promise<void>((r) => blackHole.listen(0, "127.0.0.1", r))
+    blackHole = await startTcpProxy("blackHole")
   })
   afterAll(async () => {
-    for (const s of sockets) s.destroy()
-    await new Promise((r) => blackHole?.close(r))
+    await blackHole?.close()
   })
 
   it("8 Machines on a cluster that never answers: a Machine on the healthy cluster runs in its normal time; theirs say unreachable, not Failed", async () => {
     const remote = await liveClient(ctx.remote.adminKubeconfig)
     const healthy = `healthy-${id}`
     const hung = `hung-${id}`
-    const hungUrl = `https://127.0.0.1:${(blackHole.address() as AddressInfo).port}`
+    const hungUrl = blackHole.url
     await installKubevirtConfig(supervisor, healthy, kubeconfigYaml(ctx.remote, ctx.remote.operatorTokens.primary))
     await installKubevirtConfig(
       supervisor,
@@ -236,14 +228,14 @@ describe("a hung remote does not stall the healthy one (item 2)", () => {
 
       for (const [n, where] of hungMachines) await upsert(supervisor, placedMachine(n, where, hung))
       // The hung cluster's reconciles are under way (their requests sit in the black hole) when the others arrive.
-      await eventually("requests in the black hole", async () => (accepted >= 2 ? true : undefined), 20_000)
+      await eventually("requests in the black hole", async () => (blackHole.accepted() >= 2 ? true : undefined), 20_000)
       t = Date.now()
       for (const n of late) await upsert(supervisor, placedMachine(n, okNs, healthy))
       for (const n of late) await eventually(`${n} Running`, () => isRunning(n, okNs), 60_000)
       const beside = Date.now() - t
       process.stderr.write(`[hung remote] healthy Machine alone ${alone} ms; 3 beside 8 hung ones ${beside} ms\n`)
       expect(beside).toBeLessThan(alone + 5000)
-      expect(sockets.size).toBeGreaterThan(0)
+      expect(blackHole.open()).toBeGreaterThan(0)
 
       // The hung cluster's Machines: Pending (nothing known yet), the cluster unreachable, Ready Unknown; not Failed.
       for (const [n, where] of hungMachines) {
