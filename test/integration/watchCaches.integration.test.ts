@@ -9,6 +9,10 @@
  *   the operator's own writes: a reconcile right after a create sees the object before the watch delivers it), counted
  *   from the operator's /metrics (executed actions, and the remote's create requests answered 409).
  */
+import { readFileSync } from "node:fs"
+import { createServer as createHttpsServer, request as httpsRequest, type Server } from "node:https"
+import type { AddressInfo } from "node:net"
+import { dirname, join } from "node:path"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { refOf } from "../../src/domain/ObjectRef.ts"
@@ -56,6 +60,66 @@ const released = (name: string, namespace: string) =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/**
+ * An HTTPS proxy in front of the remote that delays every watch event by `lagMillis` (in order) and passes everything
+ * else at once: a watch that lags behind the answers to the operator's writes, as under load. TLS ends here with the
+ * remote's own serving certificate (for 127.0.0.1, signed by the CA the kubeconfigs trust) and starts again upstream.
+ */
+const startLaggingWatchProxy = async (target: string, caFile: string, lagMillis: number) => {
+  const pki = dirname(caFile)
+  const ca = readFileSync(caFile)
+  const upstream = new URL(target)
+  let watchEvents = 0
+  const server: Server = createHttpsServer(
+    { cert: readFileSync(join(pki, "apiserver.crt")), key: readFileSync(join(pki, "apiserver.key")) },
+    (req, res) => {
+      const watch = /[?&]watch=(true|1)(&|$)/.test(req.url ?? "")
+      const up = httpsRequest(
+        {
+          hostname: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: upstream.host },
+          ca
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          if (!watch) {
+            answer.pipe(res)
+            return
+          }
+          let written = Promise.resolve()
+          answer.on("data", (chunk: Buffer) => {
+            const due = Date.now() + lagMillis
+            written = written
+              .then(() => sleep(Math.max(0, due - Date.now())))
+              .then(() => {
+                watchEvents++
+                res.write(chunk)
+              })
+          })
+          answer.on("end", () => written.then(() => res.end()))
+          answer.on("error", () => res.destroy())
+        }
+      )
+      up.on("error", () => res.destroy())
+      res.on("close", () => up.destroy())
+      req.pipe(up)
+    }
+  )
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r))
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    watchEvents: () => watchEvents,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      })
+  }
+}
+
 beforeAll(async () => {
   supervisor = await liveClient(ctx.supervisor.adminKubeconfig)
   remote = await liveClient(ctx.remote.adminKubeconfig)
@@ -89,6 +153,10 @@ describe("watch caches on the real apiservers", () => {
       expect(await remoteNames("PersistentVolumeClaim", ns)).toEqual([...claimsOf("gone"), ...claimsOf("kept")].sort())
       expect(proxy.open()).toBeGreaterThan(0)
 
+      const listsBefore = (await op.metrics())
+        .split("\n")
+        .filter((l) => l.includes(`cluster="${config}"`) && l.includes('verb="list"') && l.includes('code="200"'))
+        .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0)
       // The network to the remote breaks: every open connection (the watches among them) drops, new ones are refused.
       const cutAt = Date.now()
       proxy.setMode("refuse", true)
@@ -143,6 +211,18 @@ describe("watch caches on the real apiservers", () => {
       // deleted one's objects go and it is released.
       const restoredAt = Date.now()
       proxy.setMode("forward")
+      const relisted = await eventually(
+        "the remote's informers list again",
+        async () => {
+          const lists = (await op.metrics())
+            .split("\n")
+            .filter((l) => l.includes(`cluster="${config}"`) && l.includes('verb="list"') && l.includes('code="200"'))
+            .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0)
+          return lists > listsBefore ? Date.now() - restoredAt : undefined
+        },
+        120_000
+      )
+      process.stderr.write(`[watch caches] first successful list ${relisted} ms after the proxy forwarded again\n`)
       await eventually("fresh Running", () => isRunning("fresh", ns), 120_000)
       await released("gone", ns)
       process.stderr.write(`[watch caches] recovered ${Date.now() - restoredAt} ms after the proxy forwarded again\n`)
@@ -167,12 +247,22 @@ describe("watch caches on the real apiservers", () => {
       await standin.stop()
       await run(supervisor.delete(refOf("KubevirtConfig", config)).pipe(Effect.ignore))
     }
-  })
+    // The recovery waits for the informers' backoff and the cluster's circuit breaker (up to about a minute after an
+    // outage of some 20 s); the test's other waits add a minute.
+  }, 300_000)
 
   it("a reconcile right after a create never creates the object a second time", async () => {
-    const config = `direct-${id}`
+    const config = `lagging-${id}`
     const ns = `e2e-once-${id}`
-    await installKubevirtConfig(supervisor, config, kubeconfigYaml(ctx.remote, ctx.remote.operatorTokens.primary))
+    // The remote's watch events reach the operator 1.5 s late: a reconcile right after a create (woken by its own
+    // status write) reads the caches before the watch has delivered the created objects, so only the overlay of the
+    // operator's own writes keeps it from creating them again.
+    const lagging = await startLaggingWatchProxy(ctx.remote.server, ctx.remote.caFile, 1500)
+    await installKubevirtConfig(
+      supervisor,
+      config,
+      kubeconfigYaml({ ...ctx.remote, server: lagging.url }, ctx.remote.operatorTokens.primary)
+    )
     await upsert(supervisor, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } })
     const standin = startStandIn(remote)
     const op = startOperator(ctx.supervisor.operatorKubeconfig)
@@ -181,8 +271,7 @@ describe("watch caches on the real apiservers", () => {
       (await op.metrics())
         .split("\n")
         .filter(
-          (l) =>
-            l.startsWith(`${metric}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`))
+          (l) => l.startsWith(`${metric}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`))
         )
         .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0)
     const counts = async () => ({
@@ -219,6 +308,7 @@ describe("watch caches on the real apiservers", () => {
         createsRefused: after.createsRefused - before.createsRefused
       }
       process.stderr.write(`[watch caches] ${names.length} Machines: ${JSON.stringify(delta)}\n`)
+      expect(lagging.watchEvents()).toBeGreaterThan(0)
       expect(delta).toEqual({
         namespaceCreates: 0,
         vmCreates: names.length,
@@ -237,6 +327,7 @@ describe("watch caches on the real apiservers", () => {
       await op.stop()
       await standin.stop()
       await run(supervisor.delete(refOf("KubevirtConfig", config)).pipe(Effect.ignore))
+      await lagging.close()
     }
   })
 })
