@@ -51,11 +51,11 @@ const remoteNames = async (kind: "VirtualMachine" | "PersistentVolumeClaim", nam
     .map((o) => o.metadata.name)
     .sort()
 
-const released = (name: string, namespace: string) =>
+const released = (name: string, namespace: string, timeoutMs = 90_000) =>
   eventually(
     `${namespace}/${name} released`,
     async () => ((await getObject(supervisor, "Machine", name, namespace)) === undefined ? true : undefined),
-    90_000
+    timeoutMs
   )
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -224,7 +224,16 @@ describe("watch caches on the real apiservers", () => {
       )
       process.stderr.write(`[watch caches] first successful list ${relisted} ms after the proxy forwarded again\n`)
       await eventually("fresh Running", () => isRunning("fresh", ns), 120_000)
-      await released("gone", ns)
+      const freshAt = Date.now() - restoredAt
+      await released("gone", ns, 180_000).catch(async (e) => {
+        process.stderr.write(
+          `[watch caches] gone not released: ${JSON.stringify(await getObject(supervisor, "Machine", "gone", ns))}\n`
+        )
+        throw e
+      })
+      process.stderr.write(
+        `[watch caches] fresh Running ${freshAt} ms, gone released ${Date.now() - restoredAt} ms after the proxy forwarded again\n`
+      )
       process.stderr.write(`[watch caches] recovered ${Date.now() - restoredAt} ms after the proxy forwarded again\n`)
       await eventually(
         "gone's VM and claims removed",
