@@ -46,12 +46,13 @@ export const conflictRetry: Schedule.Schedule<Duration.Duration, KubeApiError> =
 
 /**
  * For loops that must keep going (an informer relisting after a failure, resolving a remote client before watching
- * it): 1 s doubling to 60 s, ±20 % jitter, unbounded. Retry with it from a fresh start after every success, so one
- * failure after a long quiet spell waits 1 s again.
+ * it): 1 s doubling to 30 s (client-go's reflector caps its backoff there too), ±20 % jitter, unbounded. Retry with it
+ * from a fresh start after every success, so one failure after a long quiet spell waits 1 s again. The cap bounds how
+ * long a cluster that answers again stays unread after a long outage.
  */
 export const informerRetry: Schedule.Schedule<Duration.Duration> = Schedule.min([
   Schedule.exponential("1 second"),
-  Schedule.spaced("60 seconds")
+  Schedule.spaced("30 seconds")
 ]).pipe(Schedule.jittered)
 
 /**

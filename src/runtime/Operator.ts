@@ -351,6 +351,15 @@ export const runOperator = (
         ([k]) => queue.add(k),
         { discard: true }
       )
+    // After an outage of the cluster's caches: the backoffs its Machines built up while it could not be read were the
+    // outage's, not theirs; they start afresh, so one more transient error right after it is retried in a moment
+    // rather than minutes later.
+    const recoverCluster = (cluster: string) =>
+      Effect.forEach(
+        [...machines].filter(([, m]) => m.cluster === cluster || m.cluster === undefined),
+        ([k]) => Effect.andThen(queue.forget(k), queue.add(k)),
+        { discard: true }
+      )
 
     // Each remote's health: probed, written on its KubevirtConfig, read by the planner (ADR 0012).
     const health = yield* makeClusterHealth(supervisor, remotes, {
@@ -481,7 +490,7 @@ export const runOperator = (
                 caches: clusterCaches,
                 synced,
                 failing,
-                recovered: () => enqueueCluster(cluster)
+                recovered: () => recoverCluster(cluster)
               },
               registered.get(watch),
               options.settings

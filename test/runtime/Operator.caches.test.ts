@@ -123,7 +123,8 @@ describe("runOperator: reads from the watch caches (ADR 0017)", () => {
         const supervisor = yield* Supervisor
         yield* supervisor.create(refOf("Machine", "b", "default"), machineObject("b", "default"))
         yield* supervisor.delete(refOf("Machine", "a", "default"))
-        yield* pass(60)
+        // A long outage: the informers' retries and the Machines' backoffs grow to their caps meanwhile.
+        yield* pass(600)
         assert.deepStrictEqual(remoteNames("VirtualMachine"), ["a"], "b not created, a not deleted")
         assert.deepStrictEqual(remoteNames("PersistentVolumeClaim"), ["a"])
         const a = Option.getOrUndefined(w.supervisor.object(refOf("Machine", "a", "default")))
@@ -135,12 +136,15 @@ describe("runOperator: reads from the watch caches (ADR 0017)", () => {
         assert.include(reachable?.message, "forbidden")
 
         broken = false
+        // Within the informers' capped retry (30 s, +20 % jitter) and a few reconciles: the Machines' backoffs, grown
+        // during the outage, start afresh when the caches recover.
         yield* until(
           () =>
             remoteNames("VirtualMachine").join() === "b" &&
-            Option.isNone(w.supervisor.object(refOf("Machine", "a", "default")))
+            Option.isNone(w.supervisor.object(refOf("Machine", "a", "default"))),
+          450
         )
-        yield* until(() => statusOf(w, "b")?.phase === "Running")
+        yield* until(() => statusOf(w, "b")?.phase === "Running", 100)
         yield* Fiber.interrupt(op)
         yield* Fiber.interrupt(standin)
       }).pipe(Effect.provide(w.layer))
