@@ -12,7 +12,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Fiber, Queue, References, Stream } from "effect"
-import { IMAGE_NODE_FLAGS } from "../scripts/image/nodeFlags.ts"
+import { IMAGE_NODE_ARGS, IMAGE_NODE_FLAGS } from "../scripts/image/nodeFlags.ts"
 import { stripTree } from "../scripts/image/stripTypes.ts"
 import type { KubeObject } from "../src/domain/KubeObject.ts"
 import { FINALIZER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../src/domain/labels.ts"
@@ -228,6 +228,7 @@ export const rssChild = (
       [
         "--expose-gc",
         ...IMAGE_NODE_FLAGS,
+        ...IMAGE_NODE_ARGS,
         ...(process.env.RSS_EXTRA_FLAGS?.split(" ").filter((f) => f !== "") ?? []),
         script
       ],

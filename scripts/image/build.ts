@@ -11,7 +11,7 @@
  *            declarations, source maps, markdown and effect's TypeScript sources removed) and package.json
  *   layer 4  the app: src/ and bin/ as JavaScript (stripTypes.ts: Node's type stripping done once, here)
  *
- * Config: User 65532:65532, WorkingDir /app, Entrypoint ["node", "src/runtime/main.js"], Cmd ["run",
+ * Config: User 65532:65532, WorkingDir /app, Entrypoint ["node", "--optimize-for-size", "src/runtime/main.js"], Cmd ["run",
  * "--leader-elect"], Env PATH, NODE_ENV=production and NODE_OPTIONS (nodeFlags.ts): the Dockerfile's. Layers are
  * gzip'd tars written by scripts/image/tar.ts with fixed owners, modes and mtimes (SOURCE_DATE_EPOCH, else the last
  * commit's time), so the same inputs give the same digests.
@@ -44,7 +44,7 @@ import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { gzipSync } from "node:zlib"
-import { IMAGE_NODE_FLAGS } from "./nodeFlags.ts"
+import { IMAGE_NODE_ARGS, IMAGE_NODE_FLAGS } from "./nodeFlags.ts"
 import { stripTree } from "./stripTypes.ts"
 import { type TarEntry, tar } from "./tar.ts"
 
@@ -285,7 +285,7 @@ const config = {
   config: {
     User: `${user.uid}:${user.gid}`,
     Env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production", `NODE_OPTIONS=${IMAGE_NODE_FLAGS.join(" ")}`],
-    Entrypoint: ["node", "src/runtime/main.js"],
+    Entrypoint: ["node", ...IMAGE_NODE_ARGS, "src/runtime/main.js"],
     Cmd: ["run", "--leader-elect"],
     WorkingDir: "/app",
     ExposedPorts: { "8080/tcp": {} },

@@ -17,6 +17,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { loadAll } from "js-yaml"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { IMAGE_NODE_ARGS } from "../../scripts/image/nodeFlags.ts"
 import { stripTree } from "../../scripts/image/stripTypes.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
@@ -199,17 +200,23 @@ describe("the Helm chart on real apiservers", () => {
     expect(env.HEALTH_BIND_ADDRESS).toBe(`:${port}`)
     // The image's entrypoint (Dockerfile and scripts/image/build.ts) and environment; the supervisor from the token.
     const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8")
-    expect(dockerfile).toContain('ENTRYPOINT ["node", "src/runtime/main.js"]')
+    expect(dockerfile).toContain(
+      `ENTRYPOINT ["node", ${IMAGE_NODE_ARGS.map((a) => `"${a}", `).join("")}"src/runtime/main.js"]`
+    )
     // The sources as the image ships them: JavaScript (scripts/image/stripTypes.ts), beside node_modules.
     const app = mkdtempSync(join(tmpdir(), "kvo-app-"))
     stripTree(join(repoRoot, "src"), join(app, "src"))
     symlinkSync(join(repoRoot, "node_modules"), join(app, "node_modules"))
     symlinkSync(join(repoRoot, "package.json"), join(app, "package.json"))
-    const operator: ChildProcess = spawn(process.execPath, ["src/runtime/main.js", ...container.args], {
-      cwd: app,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: "production", ...env, KUBECONFIG: kubeconfig },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    const operator: ChildProcess = spawn(
+      process.execPath,
+      [...IMAGE_NODE_ARGS, "src/runtime/main.js", ...container.args],
+      {
+        cwd: app,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: "production", ...env, KUBECONFIG: kubeconfig },
+        stdio: ["ignore", "pipe", "pipe"]
+      }
+    )
     let output = ""
     operator.stdout?.on("data", (d) => {
       output += d
