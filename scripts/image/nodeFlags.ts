@@ -5,8 +5,8 @@
  *   while a bulk create is reconciled.
  * - `IMAGE_NODE_ARGS` on the entrypoint's command line (Node does not allow it in `NODE_OPTIONS`):
  *   `--optimize-for-size`, V8's memory-over-speed mode (a smaller heap growing factor among others). Measured (ADR
- *   0017, "Memory diet"): with 10,000 Machines cached the RSS at ready 242 → 177 MiB and the peak while reconciling
- *   368 → 199 MiB, for a slower first sync (ready 12.5 → 26.7 s).
+ *   0017, "Memory diet"): with 10,000 Machines cached the RSS at ready 242 → 177–179 MiB and the peak while
+ *   reconciling 368 → 199–215 MiB, for more CPU (README, "Benchmarks").
  * bench/real.ts starts its RSS child with both, so the README's figure is the image's.
  */
 export const IMAGE_NODE_FLAGS: ReadonlyArray<string> = ["--max-semi-space-size=1"]
