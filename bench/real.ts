@@ -7,12 +7,13 @@
  * Not a test.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Fiber, Queue, References, Stream } from "effect"
-import { IMAGE_NODE_FLAGS } from "../scripts/image/nodeFlags.ts"
+import { IMAGE_NODE_ARGS, IMAGE_NODE_FLAGS } from "../scripts/image/nodeFlags.ts"
+import { stripTree } from "../scripts/image/stripTypes.ts"
 import type { KubeObject } from "../src/domain/KubeObject.ts"
 import { FINALIZER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../src/domain/labels.ts"
 import { Kinds, refOf } from "../src/domain/ObjectRef.ts"
@@ -100,7 +101,7 @@ const counting = (api: KubeApiService) => {
 const namespace = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })
 
 /** Creates the Machines (and their namespaces) with the admin client, `concurrency` at a time. */
-const createMachines = async (
+export const createMachines = async (
   admin: KubeApiService,
   prefix: string,
   machines: ReadonlyArray<BenchMachine>,
@@ -193,28 +194,57 @@ export interface RealOptions {
 const here = dirname(fileURLToPath(import.meta.url))
 
 /**
- * Runs bench/rss.ts as a child process, as the operator runs in a pod: in-cluster credentials (the operator's token
+ * bench/rss.ts and the sources as the image ships them, JavaScript (scripts/image/stripTypes.ts), in a temporary
+ * directory beside links to node_modules and package.json: so Node's type stripper is not loaded, as in the image.
+ */
+const strippedRss = () => {
+  const root = mkdtempSync(join(tmpdir(), "kvo-js-"))
+  stripTree(join(here, "..", "src"), join(root, "src"))
+  stripTree(here, join(root, "bench"))
+  symlinkSync(join(here, "..", "node_modules"), join(root, "node_modules"))
+  symlinkSync(join(here, "..", "package.json"), join(root, "package.json"))
+  return join(root, "bench", "rss.js")
+}
+
+/**
+ * Runs bench/rss.ts (as JavaScript, unless another script is given) as a child process, as the operator runs in a pod: in-cluster credentials (the operator's token
  * and the CA in a service-account directory, KUBERNETES_SERVICE_HOST/PORT), so client-node is not loaded, and the
  * image's V8 flags. Returns its JSON report.
  */
-const rssChild = (cluster: ClusterContext, expectMachines: number, timeoutMs: number, windowMs: number) =>
+export const rssChild = (
+  cluster: ClusterContext,
+  expectMachines: number,
+  timeoutMs: number,
+  windowMs: number,
+  script: string = strippedRss()
+) =>
   new Promise<Record<string, number | string | boolean>>((resolve, reject) => {
     const dir = mkdtempSync(join(tmpdir(), "kvo-sa-"))
     writeFileSync(join(dir, "token"), cluster.operatorTokens.primary)
     writeFileSync(join(dir, "ca.crt"), readFileSync(cluster.caFile))
     const url = new URL(cluster.server)
-    const child = spawn(process.execPath, ["--expose-gc", ...IMAGE_NODE_FLAGS, join(here, "rss.ts")], {
-      env: {
-        ...process.env,
-        KUBERNETES_SERVICE_HOST: url.hostname,
-        KUBERNETES_SERVICE_PORT: url.port,
-        RSS_SERVICE_ACCOUNT_DIR: dir,
-        RSS_EXPECT_MACHINES: String(expectMachines),
-        RSS_TIMEOUT_MS: String(timeoutMs),
-        RSS_WINDOW_MS: String(windowMs)
-      },
-      stdio: ["ignore", "pipe", "inherit"]
-    })
+    const child = spawn(
+      process.execPath,
+      [
+        "--expose-gc",
+        ...IMAGE_NODE_FLAGS,
+        ...IMAGE_NODE_ARGS,
+        ...(process.env.RSS_EXTRA_FLAGS?.split(" ").filter((f) => f !== "") ?? []),
+        script
+      ],
+      {
+        env: {
+          ...process.env,
+          KUBERNETES_SERVICE_HOST: url.hostname,
+          KUBERNETES_SERVICE_PORT: url.port,
+          RSS_SERVICE_ACCOUNT_DIR: dir,
+          RSS_EXPECT_MACHINES: String(expectMachines),
+          RSS_TIMEOUT_MS: String(timeoutMs),
+          RSS_WINDOW_MS: String(windowMs)
+        },
+        stdio: ["ignore", "pipe", "inherit"]
+      }
+    )
     let out = ""
     child.stdout.setEncoding("utf8")
     child.stdout.on("data", (d: string) => {

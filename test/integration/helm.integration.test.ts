@@ -4,19 +4,21 @@
  * Service, dashboard ConfigMap), and the remote side (`target=remote`), which is applied to the remote. There is no
  * kubelet, so the Deployment's pod is played by hand, faithfully: the operator process is started with exactly the
  * rendered container's arguments and environment (downward-API fields resolved as the kubelet would), the image's
- * entrypoint (`node src/runtime/main.ts`, as in the Dockerfile) and a kubeconfig holding a token of the rendered
+ * entrypoint (`node src/runtime/main.js` on the sources written as JavaScript, as in the Dockerfile) and a kubeconfig holding a token of the rendered
  * ServiceAccount; its remote kubeconfig holds a token of the remote side's ServiceAccount. It must take the Lease and
  * reconcile a Machine to Running with those identities alone, and its /metrics must carry every metric the chart's
  * Grafana dashboard queries.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { loadAll } from "js-yaml"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { IMAGE_NODE_ARGS } from "../../scripts/image/nodeFlags.ts"
+import { stripTree } from "../../scripts/image/stripTypes.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
 import { chartDir, dashboardMetricNames } from "../fixtures/helmChart.ts"
@@ -198,12 +200,23 @@ describe("the Helm chart on real apiservers", () => {
     expect(env.HEALTH_BIND_ADDRESS).toBe(`:${port}`)
     // The image's entrypoint (Dockerfile and scripts/image/build.ts) and environment; the supervisor from the token.
     const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8")
-    expect(dockerfile).toContain('ENTRYPOINT ["node", "src/runtime/main.ts"]')
-    const operator: ChildProcess = spawn(process.execPath, ["src/runtime/main.ts", ...container.args], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: "production", ...env, KUBECONFIG: kubeconfig },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    expect(dockerfile).toContain(
+      `ENTRYPOINT ["node", ${IMAGE_NODE_ARGS.map((a) => `"${a}", `).join("")}"src/runtime/main.js"]`
+    )
+    // The sources as the image ships them: JavaScript (scripts/image/stripTypes.ts), beside node_modules.
+    const app = mkdtempSync(join(tmpdir(), "kvo-app-"))
+    stripTree(join(repoRoot, "src"), join(app, "src"))
+    symlinkSync(join(repoRoot, "node_modules"), join(app, "node_modules"))
+    symlinkSync(join(repoRoot, "package.json"), join(app, "package.json"))
+    const operator: ChildProcess = spawn(
+      process.execPath,
+      [...IMAGE_NODE_ARGS, "src/runtime/main.js", ...container.args],
+      {
+        cwd: app,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: "production", ...env, KUBECONFIG: kubeconfig },
+        stdio: ["ignore", "pipe", "pipe"]
+      }
+    )
     let output = ""
     operator.stdout?.on("data", (d) => {
       output += d

@@ -10,7 +10,7 @@ import { Duration, Effect, Option, Predicate, Result, Schema, Stream } from "eff
 import type { ServedVersion } from "../../domain/ApiDiscovery.ts"
 import { KubeObject } from "../../domain/KubeObject.ts"
 import type { ObjectRef } from "../../domain/ObjectRef.ts"
-import type { DeleteResult, KubeApiService, ListResult } from "../KubeApi.ts"
+import type { DeleteResult, KubeApiService, ListOptions, ListResult } from "../KubeApi.ts"
 import {
   describeCollection,
   describeGroup,
@@ -74,7 +74,9 @@ const decodeJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unkno
 const decodeStatus = Schema.decodeUnknownOption(KubeStatus)
 
 const ListBody = Schema.Struct({
-  metadata: Schema.optional(Schema.Struct({ resourceVersion: Schema.optional(Schema.String) })),
+  metadata: Schema.optional(
+    Schema.Struct({ resourceVersion: Schema.optional(Schema.String), continue: Schema.optional(Schema.String) })
+  ),
   items: Schema.NullOr(Schema.Array(Schema.Record(Schema.String, Schema.Unknown)))
 })
 const decodeList = Schema.decodeUnknownOption(ListBody)
@@ -101,6 +103,9 @@ const objectPath = (info: KindInfo, ref: ObjectRef): string =>
 /** Lists and some watch events omit apiVersion/kind on items; the request says what they are. */
 const withType = (kind: KindRef, raw: unknown): unknown =>
   Predicate.isObject(raw) ? { apiVersion: kind.apiVersion, kind: kind.kind, ...raw } : raw
+
+/** Items per list response (client-go's pager's default). */
+const LIST_PAGE = 500
 
 const unexpectedBody = (what: string) => new ServerError({ message: `unexpected response body: ${what}` })
 
@@ -226,24 +231,64 @@ export const makeLiveApiFromAccess = (access: ClusterAccess, options: LiveOption
       })
   )
 
+  /**
+   * One page of a list (`limit` and `continue`, as client-go's pager): a response of LIST_PAGE items at most, so a
+   * list of 10,000 Machines never holds its whole body as one string and its parse at once (ADR 0017, "Memory").
+   */
+  const listPage = (
+    target: string,
+    info: KindInfo,
+    kind: KindRef,
+    options: ListOptions,
+    limit: number | undefined,
+    token: string | undefined
+  ) =>
+    Effect.gen(function* () {
+      const response = yield* send("list", target, {
+        method: "GET",
+        path: collectionPath(info, options.namespace),
+        query: {
+          labelSelector: selectorString(options.labelSelector),
+          limit: limit === undefined ? undefined : String(limit),
+          continue: token
+        }
+      })
+      const body = Option.flatMap(decodeJson(response.text), decodeList)
+      if (Option.isNone(body)) return yield* Effect.fail(kubeApiError("list", target, unexpectedBody("not a list")))
+      const items: Array<KubeObject> = []
+      for (const raw of body.value.items ?? []) {
+        const o = decodeObject(withType(kind, raw))
+        if (Option.isNone(o)) return yield* Effect.fail(kubeApiError("list", target, unexpectedBody("bad list item")))
+        items.push(o.value)
+      }
+      const next = body.value.metadata?.continue
+      return {
+        items,
+        resourceVersion: body.value.metadata?.resourceVersion ?? "",
+        continue: next === undefined || next === "" ? undefined : next
+      }
+    })
+
   const list: KubeApiService["list"] = Effect.fn("KubeApi.list")(function* (kind, options = {}) {
     const target = yield* annotate(describeCollection(kind.kind, options.namespace))
     const info = yield* resolve("list", target, kind, options.namespace, false)
     yield* checkSelector("list", target, options.labelSelector)
-    const response = yield* send("list", target, {
-      method: "GET",
-      path: collectionPath(info, options.namespace),
-      query: { labelSelector: selectorString(options.labelSelector) }
-    })
-    const body = Option.flatMap(decodeJson(response.text), decodeList)
-    if (Option.isNone(body)) return yield* Effect.fail(kubeApiError("list", target, unexpectedBody("not a list")))
     const items: Array<KubeObject> = []
-    for (const raw of body.value.items ?? []) {
-      const o = decodeObject(withType(kind, raw))
-      if (Option.isNone(o)) return yield* Effect.fail(kubeApiError("list", target, unexpectedBody("bad list item")))
-      items.push(o.value)
+    let page = yield* listPage(target, info, kind, options, LIST_PAGE, undefined)
+    for (;;) {
+      for (const o of page.items) items.push(o)
+      if (page.continue === undefined) break
+      const token = page.continue
+      const next = yield* Effect.result(listPage(target, info, kind, options, LIST_PAGE, token))
+      if (Result.isSuccess(next)) page = next.success
+      else if (next.failure.reason._tag === "Gone") {
+        // The continue token expired (the list took longer than etcd keeps its revision): as client-go's pager,
+        // list everything in one response instead.
+        items.length = 0
+        page = yield* listPage(target, info, kind, options, undefined, undefined)
+      } else return yield* Effect.fail(next.failure)
     }
-    const result: ListResult = { items, resourceVersion: body.value.metadata?.resourceVersion ?? "" }
+    const result: ListResult = { items, resourceVersion: page.resourceVersion }
     return result
   })
 
