@@ -53,6 +53,8 @@ export interface LiveOptions extends SecretKubeconfigOptions {
    * with no response within `requestTimeout` fails with Timeout.
    */
   readonly watchIdleTimeout?: Duration.Input | undefined
+  /** Items per page of a list (`limit`, followed by `continue`). Default 500, as client-go's pager. */
+  readonly listPageSize?: number | undefined
 }
 
 interface RawResponse {
@@ -111,6 +113,7 @@ const unexpectedBody = (what: string) => new ServerError({ message: `unexpected 
 
 /** The live KubeApi for a cluster's access (see the loaders below). */
 export const makeLiveApiFromAccess = (access: ClusterAccess, options: LiveOptions = {}): KubeApiService => {
+  const pageSize = options.listPageSize ?? LIST_PAGE
   const kinds = options.kinds ?? KindTable.default
   const timeoutMillis = Duration.toMillis(Duration.fromInputUnsafe(options.requestTimeout ?? Duration.seconds(30)))
   const readMillis = Math.min(
@@ -232,7 +235,7 @@ export const makeLiveApiFromAccess = (access: ClusterAccess, options: LiveOption
   )
 
   /**
-   * One page of a list (`limit` and `continue`, as client-go's pager): a response of LIST_PAGE items at most, so a
+   * One page of a list (`limit` and `continue`, as client-go's pager): a response of `pageSize` items at most, so a
    * list of 10,000 Machines never holds its whole body as one string and its parse at once (ADR 0017, "Memory").
    */
   const listPage = (
@@ -274,12 +277,12 @@ export const makeLiveApiFromAccess = (access: ClusterAccess, options: LiveOption
     const info = yield* resolve("list", target, kind, options.namespace, false)
     yield* checkSelector("list", target, options.labelSelector)
     const items: Array<KubeObject> = []
-    let page = yield* listPage(target, info, kind, options, LIST_PAGE, undefined)
+    let page = yield* listPage(target, info, kind, options, pageSize, undefined)
     for (;;) {
       for (const o of page.items) items.push(o)
       if (page.continue === undefined) break
       const token = page.continue
-      const next = yield* Effect.result(listPage(target, info, kind, options, LIST_PAGE, token))
+      const next = yield* Effect.result(listPage(target, info, kind, options, pageSize, token))
       if (Result.isSuccess(next)) page = next.success
       else if (next.failure.reason._tag === "Gone") {
         // The continue token expired (the list took longer than etcd keeps its revision): as client-go's pager,

@@ -40,6 +40,44 @@ describe("live client transport on a real kube-apiserver", () => {
     expect(connections.map((c) => c.alpn)).toEqual(connections.map(() => "http/1.1"))
   })
 
+  it("lists in pages: 7 ConfigMaps in pages of 2 come back whole, each once, with the list's resourceVersion", async () => {
+    const ns = `paging-${Math.random().toString(36).slice(2, 7)}`
+    const paged = await Effect.runPromise(makeLiveApiFromKubeconfigFile(cluster.adminKubeconfig, { listPageSize: 2 }))
+    await Effect.runPromise(
+      api.create(refOf("Namespace", ns), { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } })
+    )
+    const names = Array.from({ length: 7 }, (_, i) => `cm-${i}`)
+    for (const name of names)
+      await Effect.runPromise(
+        api.create(refOf("ConfigMap", name, ns), {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name, namespace: ns },
+          data: { i: name }
+        } as never)
+      )
+    const requests: Array<string> = []
+    const onRequest = (message: unknown) => {
+      const r = (message as { request?: { path?: string } }).request
+      if (r?.path?.includes(`/namespaces/${ns}/configmaps`) === true) requests.push(r.path)
+    }
+    diagnostics.subscribe("undici:request:create", onRequest)
+    try {
+      const listed = await Effect.runPromise(paged.list({ apiVersion: "v1", kind: "ConfigMap" }, { namespace: ns }))
+      const whole = await Effect.runPromise(api.list({ apiVersion: "v1", kind: "ConfigMap" }, { namespace: ns }))
+      const ours = (items: ReadonlyArray<{ metadata: { name: string } }>) =>
+        items.map((o) => o.metadata.name).filter((n) => n.startsWith("cm-"))
+      expect(ours(listed.items)).toEqual(names)
+      expect(listed.items.length).toBe(whole.items.length)
+      expect(listed.resourceVersion).not.toBe("")
+      // Four pages of at most 2 (7 ConfigMaps, and the namespace's kube-root-ca.crt), each after the last's token.
+      expect(requests.filter((p) => p.includes("limit=2")).length).toBeGreaterThanOrEqual(4)
+      expect(requests.filter((p) => p.includes("continue=")).length).toBeGreaterThanOrEqual(3)
+    } finally {
+      diagnostics.unsubscribe("undici:request:create", onRequest)
+    }
+  })
+
   it("a watch gets its own HTTP/1.1 connection, and requests go on beside it", async () => {
     connections.length = 0
     const watching = Effect.runFork(
