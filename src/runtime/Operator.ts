@@ -345,26 +345,22 @@ export const runOperator = (
       isPlaced: (cluster, key) => placedIndex.get(indexKey(cluster, key.slice(0, key.indexOf("/"))))?.has(key) === true
     }
 
-    const enqueueCluster = (cluster: string) =>
+    /**
+     * Queues the Machines placed on the cluster (and those not placed yet). `afresh`: after an outage of its caches,
+     * the backoffs they built up while it could not be read were the outage's, not theirs; they start again, so one
+     * more transient error right after it is retried in a moment rather than minutes later.
+     */
+    const enqueueCluster = (cluster: string, afresh = false) =>
       Effect.forEach(
         [...machines].filter(([, m]) => m.cluster === cluster || m.cluster === undefined),
-        ([k]) => queue.add(k),
-        { discard: true }
-      )
-    // After an outage of the cluster's caches: the backoffs its Machines built up while it could not be read were the
-    // outage's, not theirs; they start afresh, so one more transient error right after it is retried in a moment
-    // rather than minutes later.
-    const recoverCluster = (cluster: string) =>
-      Effect.forEach(
-        [...machines].filter(([, m]) => m.cluster === cluster || m.cluster === undefined),
-        ([k]) => Effect.andThen(queue.forget(k), queue.add(k)),
+        ([k]) => (afresh ? Effect.andThen(queue.forget(k), queue.add(k)) : queue.add(k)),
         { discard: true }
       )
 
     // Each remote's health: probed, written on its KubevirtConfig, read by the planner (ADR 0012).
     const health = yield* makeClusterHealth(supervisor, remotes, {
       interval: options.healthInterval,
-      onReadinessChange: enqueueCluster
+      onReadinessChange: (cluster) => enqueueCluster(cluster)
     })
     // When a cluster starts or stops answering, every Machine placed there is looked at once, so their
     // RemoteReachable follows the cluster even when nothing else wakes them (a converged Machine during an outage).
@@ -490,7 +486,7 @@ export const runOperator = (
                 caches: clusterCaches,
                 synced,
                 failing,
-                recovered: () => recoverCluster(cluster)
+                recovered: () => enqueueCluster(cluster, true)
               },
               registered.get(watch),
               options.settings

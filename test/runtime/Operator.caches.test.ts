@@ -46,6 +46,26 @@ const pass = (seconds: number) =>
     }
   })
 
+/** The operator with a resync on demand and a count of its reconciles (no periodic resync or health probe). */
+const operatorWithResync = (settings: Settings) =>
+  Effect.gen(function* () {
+    const resyncNow = yield* Queue.unbounded<void>()
+    let reconciles = 0
+    const fiber = yield* Effect.forkChild(
+      runOperator({
+        settings,
+        resync: "1 hour",
+        healthInterval: "1 hour",
+        resyncNow,
+        onReconciled: () =>
+          Effect.sync(() => {
+            reconciles++
+          })
+      })
+    )
+    return { fiber, resync: Queue.offer(resyncNow, undefined), reconciles: () => reconciles }
+  })
+
 describe("runOperator: reads from the watch caches (ADR 0017)", () => {
   it.effect("a reconcile right after a create never creates it a second time, though the watch lags by seconds", () => {
     // Every watch event of the remote arrives 5 s late: the confirming reconcile runs long before the VM is watched.
@@ -156,32 +176,19 @@ describe("runOperator: reads from the watch caches (ADR 0017)", () => {
     const names = ["a", "b", "c", "d"]
     w.supervisor.seed(names.map((n) => machineObject(n, "default")))
     return Effect.gen(function* () {
-      const resyncNow = yield* Queue.unbounded<void>()
-      let reconciles = 0
-      const op = yield* Effect.forkChild(
-        runOperator({
-          settings: defaultSettings,
-          resync: "1 hour",
-          healthInterval: "1 hour",
-          resyncNow,
-          onReconciled: () =>
-            Effect.sync(() => {
-              reconciles++
-            })
-        })
-      )
+      const op = yield* operatorWithResync(defaultSettings)
       const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
       yield* until(() => names.every((n) => statusOf(w, n)?.phase === "Running"))
       yield* pass(5)
       yield* Fiber.interrupt(standin)
       w.supervisor.resetRequestCounts()
       w.remote.resetRequestCounts()
-      const before = reconciles
-      yield* Queue.offer(resyncNow, undefined)
-      yield* until(() => reconciles - before >= names.length)
+      const before = op.reconciles()
+      yield* op.resync
+      yield* until(() => op.reconciles() - before >= names.length)
       yield* pass(1)
       assert.strictEqual(w.supervisor.requestCount() + w.remote.requestCount(), 0)
-      yield* Fiber.interrupt(op)
+      yield* Fiber.interrupt(op.fiber)
     }).pipe(Effect.provide(w.layer))
   })
 
@@ -256,20 +263,7 @@ describe("runOperator: reads from the watch caches (ADR 0017)", () => {
           })
       }))
       return Effect.gen(function* () {
-        const resyncNow = yield* Queue.unbounded<void>()
-        let reconciles = 0
-        const op = yield* Effect.forkChild(
-          runOperator({
-            settings: adopting,
-            resync: "1 hour",
-            healthInterval: "1 hour",
-            resyncNow,
-            onReconciled: () =>
-              Effect.sync(() => {
-                reconciles++
-              })
-          })
-        )
+        const op = yield* operatorWithResync(adopting)
         const standin = yield* Effect.forkChild(runKubevirtStandIn(makeInMemoryApi(w.remote)))
         yield* until(() => allOurs(w) && statusOf(w, "web", "team-a")?.phase === "Running")
         yield* pass(5)
@@ -278,18 +272,18 @@ describe("runOperator: reads from the watch caches (ADR 0017)", () => {
           assert.strictEqual(w.remote.requestCount({ verb: "create", kind }), 0, kind)
           assert.strictEqual(w.remote.requestCount({ verb: "delete", kind }), 0, kind)
         }
-        assert.isAbove(reconciles, 2)
+        assert.isAbove(op.reconciles(), 2)
         // The Go operator's VMs and claims were listed once each, by their watches: none per reconcile.
         assert.strictEqual(goLists, 2)
         yield* Fiber.interrupt(standin)
         w.supervisor.resetRequestCounts()
         w.remote.resetRequestCounts()
-        const before = reconciles
-        yield* Queue.offer(resyncNow, undefined)
-        yield* until(() => reconciles > before)
+        const before = op.reconciles()
+        yield* op.resync
+        yield* until(() => op.reconciles() > before)
         yield* pass(1)
         assert.strictEqual(w.supervisor.requestCount() + w.remote.requestCount(), 0)
-        yield* Fiber.interrupt(op)
+        yield* Fiber.interrupt(op.fiber)
       }).pipe(Effect.provide(w.layer))
     }
   )
