@@ -27,6 +27,11 @@ export interface ActionInfo<T extends ActionTag> {
    * holds for a person (`governance.ts`). Deleting a claim or a DataVolume; a VM patch that needs a restart.
    */
   readonly destructive: (a: ActionOf<T>) => boolean
+  /**
+   * No Event when it runs (default: one Event per executed action): bookkeeping on the Machine itself that its own
+   * metadata shows (the finalizer). Saves a write per Machine (ADR 0017).
+   */
+  readonly quiet?: true
 }
 
 const never = () => false
@@ -234,7 +239,8 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
     destructive: never,
     failureReason: "AddFinalizerFailed",
     failureMessage: "failed to add finalizer",
-    detail: finalizerDetail
+    detail: finalizerDetail,
+    quiet: true
   },
   RemoveFinalizer: {
     scope: "supervisor",
@@ -269,6 +275,9 @@ export const infoOf = <T extends ActionTag>(a: ActionOf<T>): ActionInfo<T> => ac
 export const actionKind = (a: Action): ActionInfo<ActionTag>["change"] => actionInfo[a._tag].change
 
 /** Whether the action loses data or needs a restart (held for approval when the policy asks for it). */
+/** Whether running it is recorded as an Event on the Machine. */
+export const recordsEvent = (a: Action): boolean => actionInfo[a._tag].quiet !== true
+
 export const isDestructive = (a: Action): boolean => (infoOf(a).destructive as (a: Action) => boolean)(a)
 
 /** Whether the action writes to a remote cluster (as opposed to the supervisor's Machine). */

@@ -4,7 +4,7 @@
  * command calls the same observe and plan without executing. Never fails: API trouble becomes the outcome.
  */
 import { Effect, Option, Result, Schema } from "effect"
-import { isRemote } from "../domain/actionInfo.ts"
+import { isRemote, recordsEvent } from "../domain/actionInfo.ts"
 import { isBlocking } from "../domain/Diagnostic.ts"
 import { TRACE_SCHEMA } from "../domain/decisionTrace.ts"
 import { Machine } from "../domain/Machine.ts"
@@ -101,7 +101,8 @@ export const reconcile = Effect.fn("reconcile")(function* (
   const executeEnded = yield* clock()
   const execution = outcomeOf(result)
   const target = { name, namespace, uid: machine.metadata.uid }
-  for (const a of result.executed) yield* events.record(target, "Normal", a._tag, renderAction(a).trim())
+  for (const a of result.executed)
+    if (recordsEvent(a)) yield* events.record(target, "Normal", a._tag, renderAction(a).trim())
   if (result.failed !== undefined)
     yield* events.record(target, "Warning", `${result.failed.action._tag}Failed`, result.failed.error.message)
   yield* reportAbandoned(target, result.executed)

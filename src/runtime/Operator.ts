@@ -234,10 +234,12 @@ const runRemoteWatch = (
       watch.kind,
       cache.watchesEverything() ? {} : { labelSelector: watch.labelSelector },
       {
-        // A change of a Machine's remote objects (a VM's status above all) goes ahead of the backlog. Of someone
-        // else's objects only their coming and going matters (a name clash that starts or ends).
-        onEvent: (type, o) =>
-          type === "MODIFIED" && !matchesSelector(watch.labelSelector, o.metadata.labels)
+        // A change of a Machine's remote objects (a VM's status above all) goes ahead of the backlog. An event that
+        // shows a read nothing new (the echo of our own create, a PVC's binding, which the cache does not keep) wakes
+        // nobody: the reconcile after our write already looked. Of someone else's objects only their coming and going
+        // matters (a name clash that starts or ends).
+        onEvent: (type, o, _previous, unchanged) =>
+          unchanged === true || (type === "MODIFIED" && !matchesSelector(watch.labelSelector, o.metadata.labels))
             ? Effect.void
             : Effect.forEach(watch.toKeys(o, cluster, wake.machines), (k) => wake.queue.add(k, "high"), {
                 discard: true

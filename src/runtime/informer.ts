@@ -10,18 +10,23 @@
  */
 import { Clock, Effect, Stream } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
-import type { WatchCache } from "../effects/cache/WatchCache.ts"
+import { sameForReads, type WatchCache } from "../effects/cache/WatchCache.ts"
 import type { KubeApiService, ListOptions, ListResult, WatchEventType } from "../effects/KubeApi.ts"
 import type { KubeApiError } from "../effects/KubeApiError.ts"
 import type { KindRef } from "../effects/kube/clients.ts"
 import { informerRetry } from "../effects/retry.ts"
 
 export interface InformerHandlers {
-  /** `previous`: the object as the cache held it before this event (only with a cache). */
+  /**
+   * `previous`: the object as the cache held it before this event (only with a cache). `unchanged` (only with a
+   * cache, only for a watch event): a read sees nothing new, as the event repeats what our own write returned or
+   * changes only fields the cache does not keep (`sameForReads`).
+   */
   readonly onEvent: (
     type: Exclude<WatchEventType, "BOOKMARK">,
     object: KubeObject,
-    previous?: KubeObject | undefined
+    previous?: KubeObject | undefined,
+    unchanged?: boolean
   ) => Effect.Effect<void>
   /** Called after every successful list (first sync and every relist). */
   readonly onSynced?: () => Effect.Effect<void>
@@ -108,8 +113,11 @@ export const runInformer = (
               if (cache === undefined) return yield* handlers.onEvent(event.type, strip(event.object))
               const { namespace, name } = event.object.metadata
               const previous = cache.peek(namespace, name)
+              const readable = cache.readable(namespace, name)
               const kept = cache.apply(event.type, event.object)
-              yield* handlers.onEvent(event.type, kept ?? strip(event.object), previous)
+              const unchanged =
+                event.type !== "DELETED" && kept !== undefined && readable !== undefined && sameForReads(readable, kept)
+              yield* handlers.onEvent(event.type, kept ?? strip(event.object), previous, unchanged)
             })
           ),
           Effect.tapError(report)

@@ -40,6 +40,22 @@ describe("reconcile", () => {
     }).pipe(Effect.provide(w.layer))
   })
 
+  it.effect("records an Event per executed action, but none for adding the finalizer (its metadata shows it)", () => {
+    const w = twoClusters()
+    w.supervisor.seed([machineObject("vm-a", "default", { disks: [{ name: "root", sizeGB: 1, boot: true }] })])
+    return Effect.gen(function* () {
+      const first = yield* reconcile("default/vm-a", defaultSettings)
+      const executed = first.result?.executed.map((a) => a._tag) ?? []
+      assert.include(executed, "AddFinalizer")
+      const reasons = w.supervisor.objects({ kind: "Event" }).map((e) => (e as { reason?: string }).reason)
+      assert.sameMembers(
+        reasons,
+        executed.filter((t) => t !== "AddFinalizer")
+      )
+      assert.isAbove(reasons.length, 0)
+    }).pipe(Effect.provide(w.layer))
+  })
+
   it.effect(
     "its cluster not checked yet: no plan, no write, a backoff; NotReady: only supervisor actions and a status",
     () => {

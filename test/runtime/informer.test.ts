@@ -6,7 +6,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import type { KubeApiService } from "../../src/effects/KubeApi.ts"
+import type { KubeObject } from "../../src/domain/KubeObject.ts"
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../src/domain/labels.ts"
+import { Kinds } from "../../src/domain/ObjectRef.ts"
+import { slimFor } from "../../src/effects/cache/slim.ts"
+import { WatchCache } from "../../src/effects/cache/WatchCache.ts"
+import type { KubeApiService, WatchEvent } from "../../src/effects/KubeApi.ts"
 import { Gone, kubeApiError, ServerError } from "../../src/effects/KubeApiError.ts"
 import { runInformer } from "../../src/runtime/informer.ts"
 
@@ -59,6 +64,64 @@ describe("runInformer backoff", () => {
       yield* Fiber.interrupt(fiber)
       assert.isAtLeast(listedAt.length, 3)
       assert.deepStrictEqual(gaps(listedAt).slice(0, 2), [0, 0])
+    })
+  )
+})
+
+describe("runInformer with a cache: which events show a read something new", () => {
+  const ours = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }
+  const pvc = (rv: number, size: string, phase?: string): KubeObject => ({
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: "root", namespace: "team-a", uid: "uid-root", resourceVersion: String(rv), labels: ours },
+    spec: { resources: { requests: { storage: size } } },
+    ...(phase === undefined ? {} : { status: { phase } })
+  })
+
+  it.effect("the echo of our own write and a change of a field the cache drops are unchanged; a new size is not", () =>
+    Effect.gen(function* () {
+      const cache = new WatchCache({
+        kind: Kinds.PersistentVolumeClaim,
+        labelSelector: ours,
+        complete: true,
+        staleAfterMillis: 30_000,
+        slim: slimFor(Kinds.PersistentVolumeClaim)
+      })
+      const events: ReadonlyArray<WatchEvent> = [
+        { type: "ADDED", object: pvc(5, "1Gi") }, // what our create returned
+        { type: "MODIFIED", object: pvc(6, "1Gi", "Bound") }, // the binding: status, which the cache does not keep
+        { type: "MODIFIED", object: pvc(7, "2Gi", "Bound") }, // someone resized it
+        { type: "DELETED", object: pvc(8, "2Gi", "Bound") }
+      ]
+      const api = {
+        list: () => Effect.succeed({ items: [], resourceVersion: "4" }),
+        watch: () => Stream.concat(Stream.fromIterable(events), Stream.never)
+      } as unknown as KubeApiService
+      const seen: Array<string> = []
+      const fiber = yield* Effect.forkChild(
+        runInformer(
+          api,
+          Kinds.PersistentVolumeClaim,
+          {},
+          {
+            onEvent: (type, o, _previous, unchanged) =>
+              Effect.sync(() => {
+                seen.push(`${type} ${o.metadata.resourceVersion} ${unchanged === true ? "unchanged" : "changed"}`)
+              }),
+            onSynced: () => Effect.sync(() => cache.wrote(pvc(5, "1Gi"), 0))
+          },
+          "test",
+          cache
+        )
+      )
+      for (let i = 0; i < 50 && seen.length < 4; i++) yield* Effect.yieldNow
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(seen, [
+        "ADDED 5 unchanged",
+        "MODIFIED 6 unchanged",
+        "MODIFIED 7 changed",
+        "DELETED 8 changed"
+      ])
     })
   )
 })

@@ -13,6 +13,7 @@
  */
 import type { KubeObject } from "../../domain/KubeObject.ts"
 import type { KindOf } from "../../domain/reads.ts"
+import { StoredObject } from "./StoredObject.ts"
 
 export type LabelSelector = Readonly<Record<string, string>>
 
@@ -99,9 +100,21 @@ export const compareResourceVersions = (a: string | undefined, b: string | undef
 }
 
 /** The newer of a watched object and a written one: the write until the watch has caught up with it. */
-const watchCaughtUp = (watched: KubeObject, written: KubeObject) => {
-  const c = compareResourceVersions(watched.metadata.resourceVersion, written.metadata.resourceVersion)
+const newerOrSame = (watched: string | undefined, written: KubeObject) => {
+  const c = compareResourceVersions(watched, written.metadata.resourceVersion)
   return c !== undefined && c >= 0
+}
+const watchCaughtUp = (watched: KubeObject, written: KubeObject) =>
+  newerOrSame(watched.metadata.resourceVersion, written)
+
+/** `resourceVersion` aside, the same JSON: a watch event that shows a read nothing new (the echo of our own write, a
+ * change of a field the cache does not keep). Objects of one cache are slimmed alike, so their keys come in one order;
+ * another order only costs a wake-up. */
+export const sameForReads = (a: KubeObject, b: KubeObject): boolean => {
+  if (a === b) return true
+  const { resourceVersion: _ra, ...ma } = a.metadata
+  const { resourceVersion: _rb, ...mb } = b.metadata
+  return JSON.stringify({ ...a, metadata: ma }) === JSON.stringify({ ...b, metadata: mb })
 }
 
 export class WatchCache {
@@ -110,7 +123,8 @@ export class WatchCache {
   readonly labelSelector: LabelSelector
   readonly complete: boolean
   private readonly options: WatchCacheOptions
-  private readonly objects = new Map<string, KubeObject>()
+  /** The watched objects, each as one JSON string (`StoredObject.ts`); the overlay holds objects. */
+  private readonly objects = new Map<string, StoredObject>()
   /** Keys by namespace (and index label value), for lists. */
   private readonly index = new Map<string, Set<string>>()
   private readonly overlay = new Map<string, Overlay>()
@@ -200,13 +214,14 @@ export class WatchCache {
       const key = objectKey(o)
       seen.add(key)
       const before = this.objects.get(key)
-      if (before === undefined || before.metadata.resourceVersion !== o.metadata.resourceVersion)
-        changes.push({ type: "ADDED", object: o, previous: before })
+      if (before === undefined || before.resourceVersion !== o.metadata.resourceVersion)
+        changes.push({ type: "ADDED", object: o, previous: before?.object() })
       this.put(key, o)
     }
-    for (const [key, o] of this.objects)
+    for (const [key, stored] of this.objects)
       if (!seen.has(key)) {
         this.drop(key)
+        const o = stored.object()
         changes.push({ type: "DELETED", object: o, previous: o })
       }
     for (const key of this.foreign)
@@ -263,9 +278,19 @@ export class WatchCache {
     return o
   }
 
+  /**
+   * What a read of the key answered before a watch event: the result of our own write while the watch has not caught
+   * up with it, else the watched object (overlay expiry and deletion tombstones aside: only for `sameForReads`).
+   */
+  readable(namespace: string | undefined, name: string): KubeObject | undefined {
+    const key = keyOf(namespace, name)
+    const entry = this.overlay.get(key)
+    return entry?._tag === "Written" ? entry.object : this.objects.get(key)?.object()
+  }
+
   /** The cached object of a key (as watched, without the overlay): what a watch event replaces. */
   peek(namespace: string | undefined, name: string): KubeObject | undefined {
-    return this.objects.get(keyOf(namespace, name))
+    return this.objects.get(keyOf(namespace, name))?.object()
   }
 
   /** Objects currently held (watched ones, not the overlay). */
@@ -273,8 +298,13 @@ export class WatchCache {
     return this.objects.size
   }
 
-  /** The objects held (watched ones): for measuring what the cache costs. */
-  values(): IterableIterator<KubeObject> {
+  /** The objects held (watched ones), each a fresh copy. */
+  *values(): IterableIterator<KubeObject> {
+    for (const stored of this.objects.values()) yield stored.object()
+  }
+
+  /** The objects as held (watched ones): for measuring what the cache costs. */
+  stored(): IterableIterator<StoredObject> {
     return this.objects.values()
   }
 
@@ -291,7 +321,7 @@ export class WatchCache {
     }
     const o = this.slim(raw)
     const watched = this.objects.get(key)
-    if (watched !== undefined && watchCaughtUp(watched, o)) return
+    if (watched !== undefined && newerOrSame(watched.resourceVersion, o)) return
     this.overlay.set(key, { _tag: "Written", object: o, seq: ++this.writeSeq, at: now })
   }
 
@@ -309,7 +339,7 @@ export class WatchCache {
   deleted(namespace: string | undefined, name: string, now: number): void {
     const key = keyOf(namespace, name)
     if (!this.objects.has(key) && !this.overlay.has(key)) return
-    const uid = this.objects.get(key)?.metadata.uid
+    const uid = this.objects.get(key)?.uid
     this.overlay.set(key, { _tag: "Deleted", uid, seq: ++this.writeSeq, at: now })
   }
 
@@ -349,7 +379,7 @@ export class WatchCache {
     if (!this.synced) return this.notListedYet()
     const entry = this.current(key, now)
     if (entry !== undefined) return { _tag: "Hit", value: entry === "deleted" ? undefined : entry }
-    const o = this.objects.get(key)
+    const o = this.objects.get(key)?.object()
     if (o === undefined && !this.complete) return { _tag: "Live" }
     return { _tag: "Hit", value: o }
   }
@@ -374,7 +404,7 @@ export class WatchCache {
     const items: Array<KubeObject> = []
     for (const key of keys) {
       const entry = this.current(key, now)
-      const o = entry === undefined ? this.objects.get(key) : entry === "deleted" ? undefined : entry
+      const o = entry === undefined ? this.objects.get(key)?.object() : entry === "deleted" ? undefined : entry
       if (o !== undefined && matchesSelector(selector, o.metadata.labels)) items.push(o)
     }
     return { _tag: "Hit", value: items }
@@ -422,19 +452,19 @@ export class WatchCache {
     return entry._tag === "Deleted" ? "deleted" : entry.object
   }
 
-  private indexKeys(o: KubeObject): ReadonlyArray<string> {
-    const ns = o.metadata.namespace
-    if (ns === undefined) return []
-    const label = this.options.indexLabel
-    const value = label === undefined ? undefined : o.metadata.labels?.[label]
-    return value === undefined ? [ns] : [ns, `${ns}\u0000${value}`]
+  private indexKeys(key: string, stored: StoredObject): ReadonlyArray<string> {
+    const slash = key.indexOf("/")
+    if (slash < 0) return []
+    const ns = key.slice(0, slash)
+    return stored.indexValue === undefined ? [ns] : [ns, `${ns}\u0000${stored.indexValue}`]
   }
 
   private put(key: string, o: KubeObject): void {
     const before = this.objects.get(key)
     if (before !== undefined) this.unindex(key, before)
-    this.objects.set(key, o)
-    for (const k of this.indexKeys(o)) {
+    const stored = new StoredObject(o, this.options.indexLabel)
+    this.objects.set(key, stored)
+    for (const k of this.indexKeys(key, stored)) {
       let set = this.index.get(k)
       if (set === undefined) {
         set = new Set()
@@ -451,8 +481,8 @@ export class WatchCache {
     this.objects.delete(key)
   }
 
-  private unindex(key: string, o: KubeObject): void {
-    for (const k of this.indexKeys(o)) {
+  private unindex(key: string, stored: StoredObject): void {
+    for (const k of this.indexKeys(key, stored)) {
       const set = this.index.get(k)
       set?.delete(key)
       if (set?.size === 0) this.index.delete(k)

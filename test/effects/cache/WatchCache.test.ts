@@ -40,6 +40,23 @@ const hit = (r: ReturnType<WatchCache["get"]>) =>
   r._tag === "Hit" ? (r.value?.metadata.resourceVersion ?? "absent") : r._tag
 
 describe("WatchCache", () => {
+  it("holds each object as JSON: every read is a copy of its own, so no reader changes what the cache holds", () => {
+    const c = cache({ indexLabel: SOURCE_MACHINE_LABEL })
+    c.replace([vm("a", 5)], 0)
+    const first = c.get("team-a", "a", 0) as { value: KubeObject }
+    ;(first.value.metadata.labels as Record<string, string>)[SOURCE_MACHINE_LABEL] = "changed"
+    const again = c.get("team-a", "a", 0) as { value: KubeObject }
+    assert.notStrictEqual(again.value, first.value)
+    assert.deepStrictEqual(again.value, vm("a", 5))
+    // The index still finds it by the label's value as written when it was stored.
+    const listed = c.list("team-a", { ...ours, [SOURCE_MACHINE_LABEL]: "a" }, 0) as { value: ReadonlyArray<KubeObject> }
+    assert.deepStrictEqual(
+      listed.value.map((o) => o.metadata.name),
+      ["a"]
+    )
+    assert.typeOf([...c.stored()][0]?.text, "string")
+  })
+
   it("before its first list a read is asked live, never answered absent", () => {
     const c = cache()
     assert.strictEqual(c.get("team-a", "a", 0)._tag, "Live")
