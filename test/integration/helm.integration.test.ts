@@ -4,7 +4,7 @@
  * Service, dashboard ConfigMap), and the remote side (`target=remote`), which is applied to the remote. There is no
  * kubelet, so the Deployment's pod is played by hand, faithfully: the operator process is started with exactly the
  * rendered container's arguments and environment (downward-API fields resolved as the kubelet would), the image's
- * entrypoint (`node src/runtime/main.js` on the sources written as JavaScript, as in the Dockerfile) and a kubeconfig holding a token of the rendered
+ * entrypoint (`node main.js`, the operator bundled as in the Dockerfile: scripts/image/bundle.ts) and a kubeconfig holding a token of the rendered
  * ServiceAccount; its remote kubeconfig holds a token of the remote side's ServiceAccount. It must take the Lease and
  * reconcile a Machine to Running with those identities alone, and its /metrics must carry every metric the chart's
  * Grafana dashboard queries.
@@ -17,8 +17,8 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { loadAll } from "js-yaml"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { bundle, IMAGE_MAIN } from "../../scripts/image/bundle.ts"
 import { IMAGE_NODE_ARGS } from "../../scripts/image/nodeFlags.ts"
-import { stripTree } from "../../scripts/image/stripTypes.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import type { KubeApiService } from "../../src/effects/KubeApi.ts"
 import { chartDir, dashboardMetricNames } from "../fixtures/helmChart.ts"
@@ -201,22 +201,18 @@ describe("the Helm chart on real apiservers", () => {
     // The image's entrypoint (Dockerfile and scripts/image/build.ts) and environment; the supervisor from the token.
     const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8")
     expect(dockerfile).toContain(
-      `ENTRYPOINT ["node", ${IMAGE_NODE_ARGS.map((a) => `"${a}", `).join("")}"src/runtime/main.js"]`
+      `ENTRYPOINT ["node", ${IMAGE_NODE_ARGS.map((a) => `"${a}", `).join("")}"${IMAGE_MAIN}"]`
     )
-    // The sources as the image ships them: JavaScript (scripts/image/stripTypes.ts), beside node_modules.
+    // The operator as the image ships it: one bundle (scripts/image/bundle.ts), beside node_modules.
     const app = mkdtempSync(join(tmpdir(), "kvo-app-"))
-    stripTree(join(repoRoot, "src"), join(app, "src"))
+    await bundle(join(repoRoot, "src", "runtime", "main.ts"), join(app, IMAGE_MAIN))
     symlinkSync(join(repoRoot, "node_modules"), join(app, "node_modules"))
     symlinkSync(join(repoRoot, "package.json"), join(app, "package.json"))
-    const operator: ChildProcess = spawn(
-      process.execPath,
-      [...IMAGE_NODE_ARGS, "src/runtime/main.js", ...container.args],
-      {
-        cwd: app,
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: "production", ...env, KUBECONFIG: kubeconfig },
-        stdio: ["ignore", "pipe", "pipe"]
-      }
-    )
+    const operator: ChildProcess = spawn(process.execPath, [...IMAGE_NODE_ARGS, IMAGE_MAIN, ...container.args], {
+      cwd: app,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: "production", ...env, KUBECONFIG: kubeconfig },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let output = ""
     operator.stdout?.on("data", (d) => {
       output += d
