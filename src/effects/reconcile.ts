@@ -4,7 +4,8 @@
  * command calls the same observe and plan without executing. Never fails: API trouble becomes the outcome.
  */
 import { Effect, Option, Result, Schema } from "effect"
-import { isRemote, recordsEvent } from "../domain/actionInfo.ts"
+import { isRemote } from "../domain/actionInfo.ts"
+import { actionsEvent } from "../domain/actionsEvent.ts"
 import { isBlocking } from "../domain/Diagnostic.ts"
 import { TRACE_SCHEMA } from "../domain/decisionTrace.ts"
 import { Machine } from "../domain/Machine.ts"
@@ -19,7 +20,6 @@ import {
   supervisorFailed,
   undecodableMachine
 } from "../domain/reconcileOutcome.ts"
-import { renderAction } from "../domain/render.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { deriveStatus, sameStatus } from "../domain/status.ts"
 import { withCloudInitContent } from "./CloudInitContent.ts"
@@ -101,8 +101,8 @@ export const reconcile = Effect.fn("reconcile")(function* (
   const executeEnded = yield* clock()
   const execution = outcomeOf(result)
   const target = { name, namespace, uid: machine.metadata.uid }
-  for (const a of result.executed)
-    if (recordsEvent(a)) yield* events.record(target, "Normal", a._tag, renderAction(a).trim())
+  const applied = actionsEvent(result.executed)
+  if (applied !== undefined) yield* events.record(target, "Normal", applied.reason, applied.message)
   if (result.failed !== undefined)
     yield* events.record(target, "Warning", `${result.failed.action._tag}Failed`, result.failed.error.message)
   yield* reportAbandoned(target, result.executed)

@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { answered, evaluateHealth, uncheckedHealth } from "../../src/domain/ClusterHealth.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
+import { renderAction } from "../../src/domain/render.ts"
 import { defaultSettings } from "../../src/domain/Settings.ts"
 import { ClusterHealthFacts } from "../../src/effects/ClusterHealthFacts.ts"
 import { reconcile } from "../../src/effects/reconcile.ts"
@@ -40,19 +41,23 @@ describe("reconcile", () => {
     }).pipe(Effect.provide(w.layer))
   })
 
-  it.effect("records an Event per executed action, but none for adding the finalizer (its metadata shows it)", () => {
+  it.effect("records one Event for the actions a round ran (their plan lines), none for adding the finalizer", () => {
     const w = twoClusters()
     w.supervisor.seed([machineObject("vm-a", "default", { disks: [{ name: "root", sizeGB: 1, boot: true }] })])
     return Effect.gen(function* () {
       const first = yield* reconcile("default/vm-a", defaultSettings)
-      const executed = first.result?.executed.map((a) => a._tag) ?? []
-      assert.include(executed, "AddFinalizer")
-      const reasons = w.supervisor.objects({ kind: "Event" }).map((e) => (e as { reason?: string }).reason)
-      assert.sameMembers(
-        reasons,
-        executed.filter((t) => t !== "AddFinalizer")
+      const executed = first.result?.executed ?? []
+      assert.include(
+        executed.map((a) => a._tag),
+        "AddFinalizer"
       )
-      assert.isAbove(reasons.length, 0)
+      const events = w.supervisor.objects({ kind: "Event" }) as ReadonlyArray<{ reason?: string; message?: string }>
+      assert.strictEqual(events.length, 1)
+      const recorded = executed.filter((a) => a._tag !== "AddFinalizer")
+      assert.isAbove(recorded.length, 1)
+      assert.strictEqual(events[0]?.reason, "Applied")
+      assert.strictEqual(events[0]?.message, recorded.map((a) => renderAction(a).trim()).join("; "))
+      assert.notInclude(events[0]?.message, "AddFinalizer")
     }).pipe(Effect.provide(w.layer))
   })
 
