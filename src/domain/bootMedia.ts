@@ -24,7 +24,7 @@ import { Kinds, refKey, refOf } from "./ObjectRef.ts"
 import { parseQuantity } from "./Quantity.ts"
 import type { RemoteWatch } from "./RemoteWatch.ts"
 import { type Reads, unionByName } from "./reads.ts"
-import { redactUrl } from "./redactUrl.ts"
+import { redactUrl, redactUrlsIn } from "./redactUrl.ts"
 import type { Settings } from "./Settings.ts"
 import { halted, nothing, type RemoteStep, type StepResult } from "./step.ts"
 
@@ -110,9 +110,12 @@ export const sameImageSource = (recorded: string, wanted: string): boolean => re
 const what = (d: DataVolumeSpec | ObservedDataVolume, machineName: string) =>
   d.name === isoDataVolumeName(machineName) ? "installer ISO" : "boot image"
 
-/** A failed import's condition text: CDI's reason and message. */
+/**
+ * A failed import's condition text: CDI's reason and message, URLs in display form (Go's errors quote the URL; the
+ * observation masked them already, this holds for an ObservedDataVolume from anywhere).
+ */
 const failureText = (dv: ObservedDataVolume) =>
-  `${dv.failure?.reason ?? "Failed"}${dv.failure?.message ? `: ${dv.failure.message}` : ""}`
+  `${dv.failure?.reason ?? "Failed"}${dv.failure?.message ? `: ${redactUrlsIn(dv.failure.message)}` : ""}`
 
 export const bootMediaStep: RemoteStep = {
   scope: "remote",

@@ -61,7 +61,7 @@ const isCredentialName = (raw: string): boolean => {
   return CREDENTIAL_NAMES.has(name) || CREDENTIAL_NAME.test(name)
 }
 
-/** `a=1&sig=xyz` → `a=1&sig=[redacted]`: names and order kept, empty values left empty. */
+/** `a=1&sig=xyz` → `a=1&sig=[redacted]`: names and order kept, blank values left as they are (nothing to hide). */
 const maskParameters = (text: string): string =>
   !text.includes("=")
     ? text
@@ -69,7 +69,7 @@ const maskParameters = (text: string): string =>
         .split("&")
         .map((pair) => {
           const eq = pair.indexOf("=")
-          return eq <= 0 || eq === pair.length - 1 || !isCredentialName(pair.slice(0, eq))
+          return eq <= 0 || pair.slice(eq + 1).trim() === "" || !isCredentialName(pair.slice(0, eq))
             ? pair
             : `${pair.slice(0, eq + 1)}${REDACTED}`
         })
