@@ -1,12 +1,13 @@
 /**
  * Boot media (ADR 0010) as planner tables: the boot disk from an image through a DataVolume that the VM waits for, a
  * collected DataVolume never re-imported, failures with CDI's reason, an installer ISO on a CD-ROM and its removal
- * once the OS is installed, access modes from the StorageProfile, and the deletion order.
+ * once the OS is installed, access modes from the StorageProfile, and the deletion order. Image URLs with credentials
+ * (ADR 0018): what the DataVolume records and how a later change is noticed (a credential is not the image).
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { Action } from "../../src/domain/Action.ts"
 import { isDestructive } from "../../src/domain/actionInfo.ts"
-import { ISO_DISK } from "../../src/domain/bootMedia.ts"
+import { IMAGE_SOURCE_ANNOTATION, ISO_DISK } from "../../src/domain/bootMedia.ts"
 import { ISO_CLEANED_UP_ANNOTATION, OS_INSTALLED_ANNOTATION } from "../../src/domain/bootSource.ts"
 import { desiredFor } from "../../src/domain/desired.ts"
 import { absent, unknown } from "../../src/domain/Fact.ts"
@@ -15,7 +16,10 @@ import { ownerLabels } from "../../src/domain/labels.ts"
 import type { Machine } from "../../src/domain/Machine.ts"
 import { dataVolumeManifest } from "../../src/domain/manifests/DataVolume.ts"
 import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
+import type { Plan } from "../../src/domain/Plan.ts"
 import { plan } from "../../src/domain/planner.ts"
+import { redactUrl } from "../../src/domain/redactUrl.ts"
+import { renderPlans } from "../../src/domain/render.ts"
 import { defaultSettings, Settings } from "../../src/domain/Settings.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
 import { aCluster, aPvc } from "../fixtures/aCluster.ts"
@@ -152,6 +156,157 @@ describe("boot disk from an image", () => {
       namespace: "golden",
       name: "ubuntu-2404"
     })
+  })
+})
+
+describe("image URLs with credentials (ADR 0018)", () => {
+  const SIG = "Zq0f1e2d3c4b5a69788796a5b4c3d2e1f"
+  const ROTATED = "Zq9a8b7c6d5e4f30211203f4e5d6c7b8a"
+  const presigned = (path: string, sig: string) =>
+    `https://b.s3.example${path}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=${sig}`
+  const IMAGE_URL = presigned("/noble.qcow2", SIG)
+  const machineWith = (url: string) =>
+    withImage()
+      .withSpec({ os: { imageID: url } })
+      .build()
+  /** Our DataVolume of `m`'s image as a cluster holds it, its annotation as recorded (old form: the URL as given). */
+  const recordedAs = (m: Machine, recorded: string, status: Record<string, unknown>): KubeObject => {
+    const o = dataVolume(m, "web", status)
+    return {
+      ...o,
+      metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [IMAGE_SOURCE_ANNOTATION]: recorded } }
+    }
+  }
+  const failed = {
+    phase: "Failed",
+    conditions: [
+      {
+        type: "Running",
+        status: "False",
+        reason: "Error",
+        message: `Get "${IMAGE_URL}": expected status code 200, got 403`
+      }
+    ]
+  }
+  const shown = (p: Plan) => renderPlans([p])
+  const dvActions = (p: Plan) => tags(p.actions).filter((t) => t === "CreateDataVolume" || t === "DeleteDataVolume")
+  const advised = (p: Plan) => p.diagnostics.some((d) => d.reason === "ImageChangeIgnored")
+
+  it("TheDataVolumeRecordsTheDisplayFormAndItsSpecTheRealUrl", () => {
+    const a = run(machineWith(IMAGE_URL)).actions[0]
+    assert.strictEqual(a?._tag, "CreateDataVolume")
+    if (a?._tag !== "CreateDataVolume") return
+    assert.strictEqual(a.after.annotations[IMAGE_SOURCE_ANNOTATION], redactUrl(IMAGE_URL))
+    assert.notInclude(a.after.annotations[IMAGE_SOURCE_ANNOTATION]!, SIG)
+    // CDI downloads from the spec: the URL as given.
+    assert.deepStrictEqual((dataVolumeManifest(a.after).spec as any).source, { http: { url: IMAGE_URL } })
+    assert.notInclude(shown(run(machineWith(IMAGE_URL))), SIG)
+  })
+
+  const cases = [
+    {
+      name: "SignatureRotatedIsTheSameImage",
+      reason: "a presigned URL signed again: no advice, nothing re-imported",
+      recorded: redactUrl(IMAGE_URL),
+      wanted: presigned("/noble.qcow2", ROTATED),
+      status: succeeded,
+      vm: true,
+      want: { advised: false, dv: [] as Array<string> }
+    },
+    {
+      name: "PasswordChangedIsTheSameImage",
+      reason: "userinfo is masked whole in the recorded form",
+      recorded: redactUrl("https://robot:old-Zqpassword1@images.example/noble.qcow2"),
+      wanted: "https://robot:new-Zqpassword2@images.example/noble.qcow2",
+      status: succeeded,
+      vm: true,
+      want: { advised: false, dv: [] }
+    },
+    {
+      name: "AFailedImportIsNotReplacedForACredentialChange",
+      reason: "the image did not change (deleting the DataVolume makes it import again, with the new URL)",
+      recorded: redactUrl(IMAGE_URL),
+      wanted: presigned("/noble.qcow2", ROTATED),
+      status: failed,
+      vm: false,
+      want: { advised: false, dv: [] }
+    },
+    {
+      name: "AnotherImageIsAdvised",
+      reason: "another path: the change is noticed (and applies to new Machines only)",
+      recorded: redactUrl(IMAGE_URL),
+      wanted: presigned("/jammy.qcow2", SIG),
+      status: succeeded,
+      vm: true,
+      want: { advised: true, dv: [] }
+    },
+    {
+      name: "AnotherImageReplacesAFailedImport",
+      reason: "nothing was imported and no VM uses it",
+      recorded: redactUrl(IMAGE_URL),
+      wanted: presigned("/jammy.qcow2", SIG),
+      status: failed,
+      vm: false,
+      want: { advised: false, dv: ["DeleteDataVolume"] }
+    },
+    {
+      name: "OldFormOfTheSameImageIsNotRecreated",
+      reason: "a DataVolume made before ADR 0018 records the URL as given; an upgrade re-imports nothing",
+      recorded: IMAGE_URL,
+      wanted: IMAGE_URL,
+      status: succeeded,
+      vm: true,
+      want: { advised: false, dv: [] }
+    },
+    {
+      name: "OldFormThenSignatureRotated",
+      reason: "the old form with another signature: still the same image",
+      recorded: IMAGE_URL,
+      wanted: presigned("/noble.qcow2", ROTATED),
+      status: succeeded,
+      vm: true,
+      want: { advised: false, dv: [] }
+    },
+    {
+      name: "OldFormOfAFailedImportIsNotReplaced",
+      reason: "upgrading does not count as an image change",
+      recorded: IMAGE_URL,
+      wanted: IMAGE_URL,
+      status: failed,
+      vm: false,
+      want: { advised: false, dv: [] }
+    },
+    {
+      name: "OldFormOfAnotherImageIsAdvisedInDisplayForm",
+      reason: "the advice names the recorded image without its credential",
+      recorded: presigned("/jammy.qcow2", ROTATED),
+      wanted: IMAGE_URL,
+      status: succeeded,
+      vm: true,
+      want: { advised: true, dv: [] }
+    }
+  ]
+  it.each(cases)("$name", ({ recorded, wanted, status, vm, want }) => {
+    const m = machineWith(wanted)
+    const made = machineWith(IMAGE_URL)
+    const p = run(m, recordedAs(made, recorded, status), ...(vm ? [liveVm(made)] : []))
+    assert.deepStrictEqual(
+      { advised: advised(p), dv: dvActions(p) },
+      { advised: want.advised, dv: want.dv },
+      p.diagnostics.map((d) => `${d.reason}: ${d.message}`).join("\n")
+    )
+    const text = shown(p)
+    for (const secret of [SIG, ROTATED, "Zqpassword"]) assert.notInclude(text, secret)
+    if (want.advised) assert.include(text, redactUrl(recorded))
+  })
+
+  it("TheOldFormPlansExactlyAsTheNewForm", () => {
+    const m = machineWith(IMAGE_URL)
+    for (const status of [succeeded, failed, { phase: "ImportInProgress", progress: "43.20%" }]) {
+      const oldForm = run(m, recordedAs(m, IMAGE_URL, status))
+      const newForm = run(m, recordedAs(m, redactUrl(IMAGE_URL), status))
+      assert.deepStrictEqual(oldForm, newForm)
+    }
   })
 })
 
