@@ -5,10 +5,16 @@
  * (ADR 0018): what the DataVolume records and how a later change is noticed (a credential is not the image).
  */
 import { assert, describe, it } from "@effect/vitest"
+import fc from "fast-check"
 import type { Action } from "../../src/domain/Action.ts"
 import { isDestructive } from "../../src/domain/actionInfo.ts"
 import { IMAGE_SOURCE_ANNOTATION, ISO_DISK } from "../../src/domain/bootMedia.ts"
-import { ISO_CLEANED_UP_ANNOTATION, OS_INSTALLED_ANNOTATION } from "../../src/domain/bootSource.ts"
+import {
+  BOOT_SOURCE_ANNOTATION,
+  ISO_CLEANED_UP_ANNOTATION,
+  OS_INSTALLED_ANNOTATION
+} from "../../src/domain/bootSource.ts"
+import { parseTraceLine, TRACE_SCHEMA, traceLine } from "../../src/domain/decisionTrace.ts"
 import { desiredFor } from "../../src/domain/desired.ts"
 import { absent, unknown } from "../../src/domain/Fact.ts"
 import type { KubeObject } from "../../src/domain/KubeObject.ts"
@@ -16,14 +22,19 @@ import { ownerLabels } from "../../src/domain/labels.ts"
 import type { Machine } from "../../src/domain/Machine.ts"
 import { dataVolumeManifest } from "../../src/domain/manifests/DataVolume.ts"
 import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
-import type { Plan } from "../../src/domain/Plan.ts"
+import { encodePlanSetJson, type Plan } from "../../src/domain/Plan.ts"
+import { PLANNER_VERSION } from "../../src/domain/planHash.ts"
 import { plan } from "../../src/domain/planner.ts"
+import { redactPlan } from "../../src/domain/redactPlan.ts"
 import { redactUrl } from "../../src/domain/redactUrl.ts"
-import { renderPlans } from "../../src/domain/render.ts"
+import { renderAction, renderPlans } from "../../src/domain/render.ts"
+import { replayOne } from "../../src/domain/replay.ts"
 import { defaultSettings, Settings } from "../../src/domain/Settings.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
 import { aCluster, aPvc } from "../fixtures/aCluster.ts"
 import { aMachine } from "../fixtures/aMachine.ts"
+import { RUNS } from "../fixtures/arbitraries.ts"
+import { CREDENTIAL_FAMILIES, credentialUrl, secretArb } from "../fixtures/credentialUrls.ts"
 
 const IMAGE = "https://images.example/noble.qcow2"
 const ISO = "https://cd.example/debian.iso"
@@ -307,6 +318,154 @@ describe("image URLs with credentials (ADR 0018)", () => {
       const newForm = run(m, recordedAs(m, redactUrl(IMAGE_URL), status))
       assert.deepStrictEqual(oldForm, newForm)
     }
+  })
+})
+
+describe("a credential in an image URL never shows (ADR 0018)", () => {
+  /**
+   * A placed Machine whose boot image, ISO (or the Go operator's ISO), or both, is an http URL carrying a secret, and
+   * its DataVolumes in every state the boot-media step decides on: none yet, importing, imported, failed with CDI
+   * quoting the URL, being deleted, someone else's; recorded in the new form, the old one (the URL as given), the old
+   * one with the secret rotated since, or for another image; with or without the VM, installed, deleting.
+   */
+  const worlds = fc
+    .record({
+      secret: secretArb,
+      family: fc.constantFrom(...CREDENTIAL_FAMILIES),
+      where: fc.constantFrom<"imageID" | "isoUri" | "goIso" | "both">("imageID", "isoUri", "goIso", "both"),
+      dv: fc.constantFrom("none", "importing", "imported", "imported", "failed", "failed", "deleting", "foreign"),
+      recorded: fc.constantFrom<"new" | "old" | "rotated" | "other">("new", "old", "rotated", "other"),
+      cdiEcho: fc.boolean(),
+      vm: fc.boolean(),
+      installed: fc.constantFrom(false, false, true),
+      deleting: fc.constantFrom(false, false, false, true)
+    })
+    .map((r) => {
+      const build = (secret: string, path: string) => {
+        const image = credentialUrl(secret, r.family, "images.example", path)
+        const iso = credentialUrl(secret, r.family, "cd.example", path.replace(".qcow2", ".iso"))
+        let b = aMachine()
+          .named("web")
+          .withFinalizer()
+          .placedOn("remote-a")
+          .withDisks({ name: "root", sizeGB: 20, boot: true })
+          .withSpec({
+            os:
+              r.where === "isoUri"
+                ? { isoUri: iso }
+                : r.where === "both"
+                  ? { imageID: image, isoUri: iso }
+                  : { imageID: image }
+          })
+        if (r.where === "goIso") b = b.annotated(BOOT_SOURCE_ANNOTATION, "datavolume")
+        if (r.installed) b = b.annotated(OS_INSTALLED_ANNOTATION, "true")
+        if (r.deleting) b = b.deleting()
+        return b.build()
+      }
+      const machine = build(r.secret, "/noble.qcow2")
+      // The Machine the DataVolumes were made for: this one, or one whose URL was signed again, or another image.
+      const made =
+        r.recorded === "rotated"
+          ? build(`${r.secret}R`, "/noble.qcow2")
+          : r.recorded === "other"
+            ? build(r.secret, "/other.qcow2")
+            : machine
+      const d = desiredFor(made, absent, defaultSettings)
+      const dvs =
+        d._tag !== "Ok" || r.dv === "none"
+          ? []
+          : d.desired.dataVolumes.map((spec): KubeObject => {
+              const o = dataVolumeManifest(spec)
+              const url = spec.source._tag === "DataSource" ? "" : spec.source.url
+              return {
+                ...o,
+                metadata: {
+                  ...o.metadata,
+                  resourceVersion: "9",
+                  labels: r.dv === "foreign" ? { app: "theirs" } : ownerLabels("web"),
+                  annotations: {
+                    ...o.metadata.annotations,
+                    ...(r.recorded === "new" ? {} : { [IMAGE_SOURCE_ANNOTATION]: url })
+                  },
+                  ...(r.dv === "deleting" ? { deletionTimestamp: "2026-12-01T00:00:00Z" } : {})
+                },
+                status: {
+                  phase: r.dv === "importing" ? "ImportInProgress" : r.dv === "failed" ? "Failed" : "Succeeded",
+                  ...(r.dv === "failed" || (r.dv === "importing" && r.cdiEcho)
+                    ? {
+                        conditions: [
+                          {
+                            type: "Running",
+                            status: "False",
+                            reason: "Error",
+                            message: r.cdiEcho ? `Get "${url}": expected status code 200, got 403` : "Unable to connect"
+                          }
+                        ]
+                      }
+                    : {})
+                }
+              }
+            })
+      const observed = aCluster()
+        .withObjects(...dvs, ...(r.vm && d._tag === "Ok" ? [liveVm(made)] : []))
+        .build(machine)
+      return { machine, observed, secret: r.secret }
+    })
+
+  const now = "2026-12-02T00:00:00Z"
+  const traced = (machine: Machine, observed: ReturnType<ReturnType<typeof aCluster>["build"]>, p: Plan) =>
+    traceLine({
+      schema: TRACE_SCHEMA,
+      machine: "default/web",
+      plannerVersion: PLANNER_VERSION,
+      input: { machine, observed, settings: defaultSettings, now },
+      plan: p,
+      timings: { observe: 1, plan: 1, execute: 0, total: 2 }
+    })
+
+  it("not in the plan text, its JSON, the Event messages, the status or the trace line; the trace replays exactly", () => {
+    fc.assert(
+      fc.property(worlds, ({ machine, observed, secret }) => {
+        const p = plan({ machine, observed, settings: defaultSettings, now })
+        const line = traced(machine, observed, p)
+        const shown = [
+          renderPlans([p]),
+          JSON.stringify(encodePlanSetJson({ plans: [redactPlan(p)] })),
+          // The Events reconcile writes: each action run, each blocking diagnostic.
+          ...p.actions.map((a) => renderAction(a).trim()),
+          ...p.diagnostics.map((d) => (d.field === undefined ? d.message : `${d.field}: ${d.message}`)),
+          JSON.stringify(deriveStatus({ machine, observed, plan: p, now })),
+          line
+        ].join("\n")
+        assert.notInclude(shown, secret)
+        for (const a of p.actions)
+          if (a._tag === "CreateDataVolume" && a.after.source._tag === "Http")
+            assert.include(a.after.source.url, secret)
+        const parsed = parseTraceLine(line)
+        assert.strictEqual(parsed._tag, "Trace")
+        if (parsed._tag === "Trace") assert.deepStrictEqual(replayOne(parsed.trace).differences, [])
+      }),
+      { numRuns: RUNS }
+    )
+  })
+
+  it("the worlds reach every decision the step makes about an image", () => {
+    const seen = new Set<string>()
+    for (const { machine, observed } of fc.sample(worlds, { numRuns: 2000, seed: 18 })) {
+      const p = plan({ machine, observed, settings: defaultSettings, now })
+      for (const a of p.actions) seen.add(a._tag)
+      for (const d of p.diagnostics) seen.add(d.reason)
+    }
+    for (const decision of [
+      "CreateDataVolume",
+      "DeleteDataVolume",
+      "CreateVirtualMachine",
+      "ImageChangeIgnored",
+      "ImportFailed",
+      "ImportInProgress",
+      "NameClash"
+    ])
+      assert.isTrue(seen.has(decision), decision)
   })
 })
 
