@@ -56,7 +56,10 @@ export const Action = Schema.TaggedUnion({
     cascades: Schema.optionalKey(Schema.Array(Str)),
     reason: Reason
   },
-  /** Create a CDI DataVolume (an image import or clone into a disk, or an ISO). `after` is the whole desired state. */
+  /**
+   * Create a CDI DataVolume (an image import or clone into a disk, or an ISO). `after` is the whole desired state; its
+   * `source` holds the URL as given (CDI downloads it), so it is shown only through `describeSource` / `redactPlan`.
+   */
   CreateDataVolume: { cluster: Str, target: ObjectRef, after: DataVolumeSpec, reason: Reason },
   /** Delete our DataVolume (precondition: resourceVersion); its claim follows by owner reference. */
   DeleteDataVolume: { cluster: Str, target: ObjectRef, resourceVersion: Str, reason: Reason },

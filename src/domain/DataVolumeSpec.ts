@@ -8,6 +8,14 @@ import { Schema } from "effect"
 
 const Str = Schema.String
 
+/**
+ * Records on a DataVolume which image it was made from, to notice a later change (never a re-import): the image
+ * reference in its display form (ADR 0018), never a credential. DataVolumes made before hold the URL as given; it is
+ * compared, and observed, in its display form.
+ */
+export const IMAGE_SOURCE_ANNOTATION = "vitistack.io/image-source"
+
+/** Where CDI imports from. An http(s) or registry URL is the one given, credentials and all: show `describeSource`. */
 export const DataVolumeSource = Schema.Union([
   Schema.TaggedStruct("Http", { url: Str }),
   Schema.TaggedStruct("Registry", { url: Str }),
@@ -19,7 +27,10 @@ export const DataVolumeSpec = Schema.Struct({
   name: Str,
   namespace: Str,
   labels: Schema.Record(Str, Str),
-  /** Ours: the image reference (`vitistack.io/image-source`), to notice a later change; and the long name. */
+  /**
+   * Ours: the image reference in its display form (`vitistack.io/image-source`), to notice a later change; and the
+   * long name. The real URL is in `source` only (CDI downloads it).
+   */
   annotations: Schema.Record(Str, Str),
   source: DataVolumeSource,
   /** Requested size, a quantity. */

@@ -5,6 +5,7 @@
  * status reason or rendering.
  */
 import type { Action, ActionOf, ActionTag } from "./Action.ts"
+import { describeSource } from "./bootSource.ts"
 import type { CloudInitSecretSpec } from "./CloudInitSecretSpec.ts"
 import { renderSummary } from "./cloudInitPayload.ts"
 import type { NetworkConfigurationSpec } from "./NetworkConfigurationSpec.ts"
@@ -143,7 +144,7 @@ export const actionInfo: { readonly [T in ActionTag]: ActionInfo<T> } = {
     failureReason: "DataVolumeCreateFailed",
     failureMessage: "failed to create DataVolume on remote cluster",
     detail: (a) =>
-      ` ${a.after.purpose === "iso" ? "iso" : "image"}=${a.after.annotations["vitistack.io/image-source"] ?? a.after.source._tag} size=${a.after.storage}${a.after.storageClassName === undefined ? "" : ` storageClass=${a.after.storageClassName}`}`
+      ` ${a.after.purpose === "iso" ? "iso" : "image"}=${describeSource(a.after.source)} size=${a.after.storage}${a.after.storageClassName === undefined ? "" : ` storageClass=${a.after.storageClassName}`}`
   },
   DeleteDataVolume: {
     scope: "remote",

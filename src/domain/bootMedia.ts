@@ -8,7 +8,7 @@
 import { Duration } from "effect"
 import type { Action } from "./Action.ts"
 import { type BootSource, DEFAULT_ISO_SIZE, describeSource, ISO_CLEANED_UP_ANNOTATION } from "./bootSource.ts"
-import type { DataVolumeSpec, ObservedDataVolume } from "./DataVolumeSpec.ts"
+import { type DataVolumeSpec, IMAGE_SOURCE_ANNOTATION, type ObservedDataVolume } from "./DataVolumeSpec.ts"
 import { advisory, type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
 import {
   isOwnedBy,
@@ -24,13 +24,13 @@ import { Kinds, refKey, refOf } from "./ObjectRef.ts"
 import { parseQuantity } from "./Quantity.ts"
 import type { RemoteWatch } from "./RemoteWatch.ts"
 import { type Reads, unionByName } from "./reads.ts"
+import { redactUrl, redactUrlsIn } from "./redactUrl.ts"
 import type { Settings } from "./Settings.ts"
 import { halted, nothing, type RemoteStep, type StepResult } from "./step.ts"
 
 /** The CD-ROM's disk and volume name in the VM (the Go operator's). */
 export const ISO_DISK = "cdrom-iso"
-/** Records on a DataVolume which image it was made from, to notice a later change (never a re-import). */
-export const IMAGE_SOURCE_ANNOTATION = "vitistack.io/image-source"
+export { IMAGE_SOURCE_ANNOTATION }
 
 export const isoDataVolumeName = (machineName: string): string => `${machineName}-iso`
 
@@ -100,12 +100,22 @@ export const bootMediaWatches: ReadonlyArray<RemoteWatch> = [
   }
 ]
 
+/**
+ * Whether a DataVolume's recorded `vitistack.io/image-source` names the image the Machine now wants: equal display forms
+ * (`redactUrl`, ADR 0018). The recorded value may be in the old form (the URL as given, by an operator before ADR 0018)
+ * or the new one; credentials are not part of the image, so rotating them is no change.
+ */
+export const sameImageSource = (recorded: string, wanted: string): boolean => redactUrl(recorded) === redactUrl(wanted)
+
 const what = (d: DataVolumeSpec | ObservedDataVolume, machineName: string) =>
   d.name === isoDataVolumeName(machineName) ? "installer ISO" : "boot image"
 
-/** A failed import's condition text: CDI's reason and message. */
+/**
+ * A failed import's condition text: CDI's reason and message, URLs in display form (Go's errors quote the URL; the
+ * observation masked them already, this holds for an ObservedDataVolume from anywhere).
+ */
 const failureText = (dv: ObservedDataVolume) =>
-  `${dv.failure?.reason ?? "Failed"}${dv.failure?.message ? `: ${dv.failure.message}` : ""}`
+  `${dv.failure?.reason ?? "Failed"}${dv.failure?.message ? `: ${redactUrlsIn(dv.failure.message)}` : ""}`
 
 export const bootMediaStep: RemoteStep = {
   scope: "remote",
@@ -170,8 +180,11 @@ export const bootMediaStep: RemoteStep = {
         ready = false
         continue
       }
+      // Compared in display form (ADR 0018): a DataVolume made before holds the URL as given, and is not recreated for
+      // that; a presigned URL signed again, or another password, is the same image (the disk is not imported again).
+      const shown = want.annotations[IMAGE_SOURCE_ANNOTATION]
       const recorded = have.annotations[IMAGE_SOURCE_ANNOTATION]
-      const changed = recorded !== undefined && recorded !== want.annotations[IMAGE_SOURCE_ANNOTATION]
+      const changed = recorded !== undefined && shown !== undefined && !sameImageSource(recorded, shown)
       if (have.deleting) {
         waits.push(
           waiting("DataVolumeTerminating", `DataVolume ${ns}/${want.name} is being deleted; waiting to recreate it`)
@@ -187,7 +200,7 @@ export const bootMediaStep: RemoteStep = {
             cluster,
             target,
             resourceVersion: have.resourceVersion,
-            reason: `import failed and the image changed to ${want.annotations[IMAGE_SOURCE_ANNOTATION]}`
+            reason: `import failed and the image changed to ${shown}`
           })
         waits.push(
           waiting("ImportFailed", `${what(want, m.metadata.name)} import failed: ${failureText(have)}`, "spec.os")
@@ -199,7 +212,7 @@ export const bootMediaStep: RemoteStep = {
         diagnostics.push(
           advisory(
             "ImageChangeIgnored",
-            `${what(want, m.metadata.name)} of DataVolume ${ns}/${want.name} came from ${recorded}; a changed image applies to new Machines only (never a re-import)`,
+            `${what(want, m.metadata.name)} of DataVolume ${ns}/${want.name} came from ${redactUrl(recorded ?? "")}; a changed image applies to new Machines only (never a re-import)`,
             "spec.os"
           )
         )

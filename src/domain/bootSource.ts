@@ -6,6 +6,7 @@
 import { type Diagnostic, error } from "./Diagnostic.ts"
 import type { Machine } from "./Machine.ts"
 import { parseQuantity } from "./Quantity.ts"
+import { redactUrl } from "./redactUrl.ts"
 
 /** Go operator parity (reference F17): with `spec.os.imageID`, that image is an installer ISO. */
 export const BOOT_SOURCE_ANNOTATION = "kubevirt.io/boot-source"
@@ -46,9 +47,12 @@ export interface BootSource {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
-/** The image reference as text (`plan` shows it; the DataVolume records it to notice a later change). */
+/**
+ * The image reference as shown: a URL in its display form, credentials masked (`redactUrl.ts`, ADR 0018). `plan`,
+ * Events and status show it; the DataVolume records it (`vitistack.io/image-source`) to notice a later change.
+ */
 export const describeSource = (s: ImageSource): string =>
-  s._tag === "DataSource" ? `datasource:${s.namespace}/${s.name}` : s.url
+  s._tag === "DataSource" ? `datasource:${s.namespace}/${s.name}` : redactUrl(s.url)
 
 const parseUrl = (text: string): URL | undefined => {
   try {

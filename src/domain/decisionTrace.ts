@@ -16,23 +16,31 @@
  *   `spec.userData`) may hold passwords: replaced by a marker (the recorded rendering stands in for them too).
  * - `kubectl.kubernetes.io/last-applied-configuration`, wherever an annotation map holds it (a Secret applied with
  *   kubectl carries its data there): replaced by the marker. The planner never reads it.
+ * - Image URLs (ADR 0018): the Machine's `spec.os.imageID` and `isoUri`, the plan's DataVolume sources and every
+ *   `vitistack.io/image-source` are recorded in their display form (`redactUrl`), credentials masked; so are URLs in
+ *   the Machine's status texts and in an execution failure. The planner depends on an image URL only through its
+ *   display form (what it records, shows and hashes) and whether it parses (which masking preserves), so the
+ *   replayed plan is the recorded one exactly; replay compares it in display form (`redactPlan`).
  */
 import { Schema } from "effect"
 import { ActionTag } from "./Action.ts"
 import { renderedOf } from "./cloudInitPayload.ts"
+import { IMAGE_SOURCE_ANNOTATION } from "./DataVolumeSpec.ts"
 import { renderCloudInit } from "./desired.ts"
 import { Machine } from "./Machine.ts"
 import { ObservedState } from "./ObservedState.ts"
 import { allActions, Plan } from "./Plan.ts"
 import { PLANNER_VERSION } from "./planHash.ts"
+import { redactPlan } from "./redactPlan.ts"
+import { REDACTED, redactUrl, redactUrlsIn } from "./redactUrl.ts"
 import { renderAction } from "./render.ts"
 import { Settings } from "./Settings.ts"
 
 /** The trace format's version; bump it on any change a reader of the old one would misread. */
 export const TRACE_SCHEMA = "kubevirt-operator/decision-trace/v1"
 
-/** What a redacted value is replaced with. */
-export const REDACTED = "[redacted]"
+/** What a redacted value is replaced with (defined with the URL display form). */
+export { REDACTED }
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -75,19 +83,34 @@ export const DecisionTraceJson = Schema.toCodecJson(DecisionTrace)
 export const encodeDecisionTrace = Schema.encodeSync(DecisionTraceJson)
 const decodeTrace = Schema.decodeUnknownResult(DecisionTraceJson)
 
-/** The Machine as recorded: inline cloud-init and kubectl's copy of the manifest replaced by the marker. */
+/**
+ * The Machine as recorded: inline cloud-init and kubectl's copy of the manifest replaced by the marker, image URLs in
+ * display form, URLs in its status texts too (an older operator may have written one there).
+ */
 export const redactMachine = (m: Machine): Machine => {
   const mask = (v: string | undefined) => (v === undefined || v === "" ? v : REDACTED)
   const ci = m.spec.cloudInit
+  const os = m.spec.os
   const annotations = m.metadata.annotations
+  const status = m.status
   return Machine.make({
     ...m,
     metadata: {
       ...m.metadata,
       ...(annotations === undefined ? {} : { annotations: maskAnnotations(annotations) })
     },
+    ...(status === undefined ? {} : { status: redactStatus(status) }),
     spec: {
       ...m.spec,
+      ...(os === undefined
+        ? {}
+        : {
+            os: {
+              ...os,
+              ...(os.imageID === undefined ? {} : { imageID: redactUrl(os.imageID) }),
+              ...(os.isoUri === undefined ? {} : { isoUri: redactUrl(os.isoUri) })
+            }
+          }),
       ...(m.spec.userData === undefined ? {} : { userData: mask(m.spec.userData)! }),
       ...(ci === undefined
         ? {}
@@ -107,14 +130,33 @@ export const redactMachine = (m: Machine): Machine => {
 const maskAnnotations = (a: Readonly<Record<string, string>>): Record<string, string> =>
   a[LAST_APPLIED] === undefined ? { ...a } : { ...a, [LAST_APPLIED]: REDACTED }
 
-/** Every annotation map in a JSON value, with kubectl's copy of the manifest masked. */
+type MachineStatus = NonNullable<Machine["status"]>
+
+/** The status texts with URLs in display form (the planner reads only the conditions' types, statuses and times). */
+const redactStatus = (s: MachineStatus): MachineStatus => ({
+  ...s,
+  ...(s.message === undefined ? {} : { message: redactUrlsIn(s.message) }),
+  ...(s.failureMessage === undefined ? {} : { failureMessage: redactUrlsIn(s.failureMessage) }),
+  ...(s.conditions === undefined
+    ? {}
+    : { conditions: s.conditions.map((c) => ({ ...c, message: redactUrlsIn(c.message) })) })
+})
+
+/** How a value under a key of any annotation map is recorded, when not as it is. */
+const MASKED_KEYS: Readonly<Record<string, (v: string) => string>> = {
+  [LAST_APPLIED]: () => REDACTED,
+  [IMAGE_SOURCE_ANNOTATION]: redactUrl
+}
+
+/** Every annotation map in a JSON value, with kubectl's copy of the manifest masked and image sources shown. */
 const maskDeep = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(maskDeep)
   if (value === null || typeof value !== "object") return value
   return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([k, v]) =>
-      k === LAST_APPLIED && typeof v === "string" ? [k, REDACTED] : [k, maskDeep(v)]
-    )
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => {
+      const masked = Object.hasOwn(MASKED_KEYS, k) ? MASKED_KEYS[k] : undefined
+      return masked !== undefined && typeof v === "string" ? [k, masked(v)] : [k, maskDeep(v)]
+    })
   )
 }
 
@@ -137,9 +179,22 @@ export const redactInput = (input: TraceInput): TraceInput => {
   }
 }
 
-/** One trace as a JSON line: redacted input, encoded through the schema. */
+/** The execution result with URLs in the failure message in display form (an API server may echo the object). */
+const redactResult = (r: TraceResult): TraceResult =>
+  r.failed === undefined ? r : { ...r, failed: { ...r.failed, message: redactUrlsIn(r.failed.message) } }
+
+/** One trace as a JSON line: redacted input, plan and result, encoded through the schema. */
 export const traceLine = (trace: DecisionTrace): string =>
-  JSON.stringify(maskDeep(encodeDecisionTrace({ ...trace, input: redactInput(trace.input) })))
+  JSON.stringify(
+    maskDeep(
+      encodeDecisionTrace({
+        ...trace,
+        input: redactInput(trace.input),
+        plan: redactPlan(trace.plan),
+        ...(trace.result === undefined ? {} : { result: redactResult(trace.result) })
+      })
+    )
+  )
 
 export type TraceParse =
   | { readonly _tag: "Trace"; readonly trace: DecisionTrace }

@@ -10,6 +10,9 @@
  *   optimistic-concurrency token that moves with every status update of the object) and the live labels and
  *   annotations in `before` (others' tools change them; the patch writes only ours). Diagnostics do not count, so
  *   an import going from 43 % to 44 % keeps the hash.
+ * - Over image URLs in their display form (`redactAction`, ADR 0018): the hash, shown on the Machine, cannot confirm
+ *   a guessed credential, a presigned URL signed again keeps it, and a replayed trace (which holds the display form
+ *   only) reproduces it.
  * - As a set: the actions are hashed in a canonical order, so holding a step back (`governance.ts`) and releasing it
  *   later leaves the hash as it was. The planner's order is itself a function of the actions, so no information is
  *   lost for one planner version.
@@ -17,6 +20,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js"
 import type { Action } from "./Action.ts"
+import { redactAction } from "./redactPlan.ts"
 
 /**
  * The planner's version: bump it whenever the planner decides differently for the same input, so plan hashes (and
@@ -24,7 +28,8 @@ import type { Action } from "./Action.ts"
  */
 // 2: a VM deletion lists the DataVolumes it owns (destructive then); AbandonAfter counts an outage only when nothing
 // on the cluster can be read (its namespace and VM).
-export const PLANNER_VERSION = "2"
+// 3: image URLs are shown, recorded on DataVolumes and hashed in their display form, credentials masked (ADR 0018).
+export const PLANNER_VERSION = "3"
 
 /** Hex digits kept of the SHA-256: 64 bits, short enough to type into an annotation. */
 const HASH_DIGITS = 16
@@ -63,9 +68,12 @@ const withoutLiveMetadata = (before: unknown): unknown => {
   return kept
 }
 
-/** One action as the hash sees it: everything but its reason, its resourceVersion and the live metadata before. */
+/**
+ * One action as the hash sees it: everything but its reason, its resourceVersion and the live metadata before; image
+ * URLs in display form.
+ */
 export const actionFingerprint = (a: Action): string => {
-  const o = a as unknown as Record<string, unknown>
+  const o = redactAction(a) as unknown as Record<string, unknown>
   let out = ""
   for (const k of Object.keys(o).sort()) {
     if (VOLATILE.has(k) || o[k] === undefined) continue

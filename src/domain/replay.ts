@@ -8,6 +8,7 @@ import { type DecisionTrace, planDifferences, sameVersion } from "./decisionTrac
 import { PLANNER_VERSION } from "./planHash.ts"
 import { plan } from "./planner.ts"
 import { hashOf } from "./planSummary.ts"
+import { redactPlan } from "./redactPlan.ts"
 
 export interface ReplayedDecision {
   /** The time the planner was given (the trace's `now`). */
@@ -32,9 +33,9 @@ export interface ReplayReport {
   readonly differing: number
 }
 
-/** Replays one trace. */
+/** Replays one trace. Compared as recorded: image URLs in display form (ADR 0018). */
 export const replayOne = (trace: DecisionTrace): ReplayedDecision => {
-  const again = plan(trace.input)
+  const again = redactPlan(plan(trace.input))
   return {
     at: trace.input.now ?? "",
     recordedHash: hashOf(trace.plan),

@@ -2,7 +2,8 @@
  * Kubernetes Events on Machines, aggregated: the same reason and message for the same Machine bump the count of
  * one Event instead of creating one per retry. Effects layer. It needs only `create` and `patch` on events (no
  * reads): counts are remembered in a bounded in-process cache, as client-go's recorder does. Recording never fails a
- * reconcile: a failed write is logged and dropped. Messages come from actions and errors, never from Secrets.
+ * reconcile: a failed write is logged and dropped. Messages come from actions and errors, never from Secrets; any URL in
+ * one is written in its display form, credentials masked (ADR 0018).
  * `layerAsync` (the operator's) takes events off the reconcile's path (ADR 0017): `record` only puts the event in a
  * bounded pending set; a writer fiber sends it, and the same reason and message again within a window of its last write
  * become one write with a count (client-go's correlator); when the set is full an event is dropped and counted, never
@@ -12,6 +13,7 @@
 import { Context, Duration, Effect, Layer, Queue } from "effect"
 import type { KubeObject } from "../domain/KubeObject.ts"
 import { refOf } from "../domain/ObjectRef.ts"
+import { redactUrlsIn } from "../domain/redactUrl.ts"
 import { shortHash } from "../domain/shortHash.ts"
 import { Supervisor } from "./Clusters.ts"
 import type { KubeApiService } from "./KubeApi.ts"
@@ -76,9 +78,11 @@ const makeWriter = (supervisor: KubeApiService) => {
     target: EventTarget,
     type: EventType,
     reason: string,
-    message: string,
+    given: string,
     occurrences: { readonly count: number; readonly first: string; readonly last: string }
   ) => {
+    // The last line of defence: callers pass rendered actions and display-form errors already.
+    const message = redactUrlsIn(given)
     const ref = refOf("Event", eventName(target, reason, message), target.namespace)
     const create = () =>
       supervisor

@@ -9,6 +9,7 @@ import type { Action, ActionTag } from "../domain/Action.ts"
 import type { ExecutionOutcome } from "../domain/ExecutionOutcome.ts"
 import { refKey } from "../domain/ObjectRef.ts"
 import type { Plan } from "../domain/Plan.ts"
+import { redactUrlsIn } from "../domain/redactUrl.ts"
 import type { Remotes, Supervisor } from "./Clusters.ts"
 import { type ExecutionError, isRetryable, reasonOf } from "./ExecutionError.ts"
 import { executeAddFinalizer, finalizerChange } from "./executors/AddFinalizer.ts"
@@ -112,7 +113,10 @@ export const execute = Effect.fn("execute")(function* (plan: Plan) {
   return { executed, failed: undefined, skipped: [] } satisfies ExecutionResult
 })
 
-/** The part of a result status derivation needs. */
+/**
+ * The part of a result status derivation needs. The error's message with URLs in display form (ADR 0018): an API
+ * server's validation error quotes the object it refused, a DataVolume's URL included.
+ */
 export const outcomeOf = (r: ExecutionResult): ExecutionOutcome => ({
   executed: r.executed.length,
   ...(r.failed === undefined
@@ -122,7 +126,7 @@ export const outcomeOf = (r: ExecutionResult): ExecutionOutcome => ({
           action: r.failed.action._tag,
           target: refKey(r.failed.action.target),
           reason: reasonOf(r.failed.error),
-          message: r.failed.error.message,
+          message: redactUrlsIn(r.failed.error.message),
           retryable: isRetryable(r.failed.error)
         }
       })

@@ -20,6 +20,7 @@ import {
   supervisorFailed,
   undecodableMachine
 } from "../domain/reconcileOutcome.ts"
+import { redactUrlsIn } from "../domain/redactUrl.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { deriveStatus, sameStatus } from "../domain/status.ts"
 import { withCloudInitContent } from "./CloudInitContent.ts"
@@ -79,7 +80,8 @@ export const reconcile = Effect.fn("reconcile")(function* (
   if (Option.isNone(read.success)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
   const decoded = decodeMachine(read.success.value)
   if (Result.isFailure(decoded)) {
-    yield* Effect.logError(`Machine ${key} cannot be decoded: ${decoded.failure.message}`)
+    // The decoder's message may quote the Machine, image URLs included (ADR 0018).
+    yield* Effect.logError(`Machine ${key} cannot be decoded: ${redactUrlsIn(decoded.failure.message)}`)
     return { outcome: undecodableMachine, statusWritten: false } satisfies ReconcileReport
   }
   const machine = decoded.success
@@ -101,10 +103,11 @@ export const reconcile = Effect.fn("reconcile")(function* (
   const executeEnded = yield* clock()
   const execution = outcomeOf(result)
   const target = { name, namespace, uid: machine.metadata.uid }
+  // Events, status and traces show image URLs in display form (ADR 0018): the rendered actions and the outcome do.
   const applied = actionsEvent(result.executed)
   if (applied !== undefined) yield* events.record(target, "Normal", applied.reason, applied.message)
   if (result.failed !== undefined)
-    yield* events.record(target, "Warning", `${result.failed.action._tag}Failed`, result.failed.error.message)
+    yield* events.record(target, "Warning", `${result.failed.action._tag}Failed`, execution.failed?.message ?? "")
   yield* reportAbandoned(target, result.executed)
   const traced = (report: ReconcileReport) =>
     recorder.enabled
@@ -124,7 +127,7 @@ export const reconcile = Effect.fn("reconcile")(function* (
                       action: result.failed.action._tag,
                       target: refKey(result.failed.action.target),
                       reason: execution.failed?.reason ?? "",
-                      message: result.failed.error.message
+                      message: execution.failed?.message ?? ""
                     }
                   }),
               skipped: result.skipped.length

@@ -34,6 +34,7 @@ import { Machine, requestedClass } from "../domain/Machine.ts"
 import { Kinds } from "../domain/ObjectRef.ts"
 import type { PlacedMachines, RemoteWatch } from "../domain/RemoteWatch.ts"
 import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
+import { redactUrlsIn } from "../domain/redactUrl.ts"
 import { REMOTE_WATCHES } from "../domain/remoteWatches.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { tenancyAnnotations } from "../domain/tenancy.ts"
@@ -195,7 +196,7 @@ const describeReport = (r: ReconcileReport): string => {
   const diagnostics = r.plan?.diagnostics ?? []
   return [
     `${r.result?.executed.length ?? 0} action(s) executed`,
-    ...(failed === undefined ? [] : [`${failed.action._tag} failed: ${failed.error.message}`]),
+    ...(failed === undefined ? [] : [`${failed.action._tag} failed: ${redactUrlsIn(failed.error.message)}`]),
     ...diagnostics.map((d) => `${d.severity} ${d.reason}: ${d.message}`)
   ].join("; ")
 }

@@ -1,13 +1,20 @@
 /**
  * Boot media (ADR 0010) as planner tables: the boot disk from an image through a DataVolume that the VM waits for, a
  * collected DataVolume never re-imported, failures with CDI's reason, an installer ISO on a CD-ROM and its removal
- * once the OS is installed, access modes from the StorageProfile, and the deletion order.
+ * once the OS is installed, access modes from the StorageProfile, and the deletion order. Image URLs with credentials
+ * (ADR 0018): what the DataVolume records and how a later change is noticed (a credential is not the image).
  */
 import { assert, describe, it } from "@effect/vitest"
+import fc from "fast-check"
 import type { Action } from "../../src/domain/Action.ts"
 import { isDestructive } from "../../src/domain/actionInfo.ts"
-import { ISO_DISK } from "../../src/domain/bootMedia.ts"
-import { ISO_CLEANED_UP_ANNOTATION, OS_INSTALLED_ANNOTATION } from "../../src/domain/bootSource.ts"
+import { IMAGE_SOURCE_ANNOTATION, ISO_DISK } from "../../src/domain/bootMedia.ts"
+import {
+  BOOT_SOURCE_ANNOTATION,
+  ISO_CLEANED_UP_ANNOTATION,
+  OS_INSTALLED_ANNOTATION
+} from "../../src/domain/bootSource.ts"
+import { parseTraceLine, TRACE_SCHEMA, traceLine } from "../../src/domain/decisionTrace.ts"
 import { desiredFor } from "../../src/domain/desired.ts"
 import { absent, unknown } from "../../src/domain/Fact.ts"
 import type { KubeObject } from "../../src/domain/KubeObject.ts"
@@ -15,11 +22,19 @@ import { ownerLabels } from "../../src/domain/labels.ts"
 import type { Machine } from "../../src/domain/Machine.ts"
 import { dataVolumeManifest } from "../../src/domain/manifests/DataVolume.ts"
 import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
+import { encodePlanSetJson, type Plan } from "../../src/domain/Plan.ts"
+import { PLANNER_VERSION } from "../../src/domain/planHash.ts"
 import { plan } from "../../src/domain/planner.ts"
+import { redactPlan } from "../../src/domain/redactPlan.ts"
+import { redactUrl } from "../../src/domain/redactUrl.ts"
+import { renderAction, renderPlans } from "../../src/domain/render.ts"
+import { replayOne } from "../../src/domain/replay.ts"
 import { defaultSettings, Settings } from "../../src/domain/Settings.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
 import { aCluster, aPvc } from "../fixtures/aCluster.ts"
 import { aMachine } from "../fixtures/aMachine.ts"
+import { RUNS } from "../fixtures/arbitraries.ts"
+import { CREDENTIAL_FAMILIES, credentialUrl, secretArb } from "../fixtures/credentialUrls.ts"
 
 const IMAGE = "https://images.example/noble.qcow2"
 const ISO = "https://cd.example/debian.iso"
@@ -152,6 +167,305 @@ describe("boot disk from an image", () => {
       namespace: "golden",
       name: "ubuntu-2404"
     })
+  })
+})
+
+describe("image URLs with credentials (ADR 0018)", () => {
+  const SIG = "Zq0f1e2d3c4b5a69788796a5b4c3d2e1f"
+  const ROTATED = "Zq9a8b7c6d5e4f30211203f4e5d6c7b8a"
+  const presigned = (path: string, sig: string) =>
+    `https://b.s3.example${path}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=${sig}`
+  const IMAGE_URL = presigned("/noble.qcow2", SIG)
+  const machineWith = (url: string) =>
+    withImage()
+      .withSpec({ os: { imageID: url } })
+      .build()
+  /** Our DataVolume of `m`'s image as a cluster holds it, its annotation as recorded (old form: the URL as given). */
+  const recordedAs = (m: Machine, recorded: string, status: Record<string, unknown>): KubeObject => {
+    const o = dataVolume(m, "web", status)
+    return {
+      ...o,
+      metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [IMAGE_SOURCE_ANNOTATION]: recorded } }
+    }
+  }
+  const failed = {
+    phase: "Failed",
+    conditions: [
+      {
+        type: "Running",
+        status: "False",
+        reason: "Error",
+        message: `Get "${IMAGE_URL}": expected status code 200, got 403`
+      }
+    ]
+  }
+  const shown = (p: Plan) => renderPlans([p])
+  const dvActions = (p: Plan) => tags(p.actions).filter((t) => t === "CreateDataVolume" || t === "DeleteDataVolume")
+  const advised = (p: Plan) => p.diagnostics.some((d) => d.reason === "ImageChangeIgnored")
+
+  it("TheDataVolumeRecordsTheDisplayFormAndItsSpecTheRealUrl", () => {
+    const a = run(machineWith(IMAGE_URL)).actions[0]
+    assert.strictEqual(a?._tag, "CreateDataVolume")
+    if (a?._tag !== "CreateDataVolume") return
+    assert.strictEqual(a.after.annotations[IMAGE_SOURCE_ANNOTATION], redactUrl(IMAGE_URL))
+    assert.notInclude(a.after.annotations[IMAGE_SOURCE_ANNOTATION]!, SIG)
+    // CDI downloads from the spec: the URL as given.
+    assert.deepStrictEqual((dataVolumeManifest(a.after).spec as any).source, { http: { url: IMAGE_URL } })
+    assert.notInclude(shown(run(machineWith(IMAGE_URL))), SIG)
+  })
+
+  const cases = [
+    {
+      name: "SignatureRotatedIsTheSameImage",
+      reason: "a presigned URL signed again: no advice, nothing re-imported",
+      recorded: redactUrl(IMAGE_URL),
+      wanted: presigned("/noble.qcow2", ROTATED),
+      status: succeeded,
+      vm: true,
+      want: { advised: false, dv: [] as Array<string> }
+    },
+    {
+      name: "PasswordChangedIsTheSameImage",
+      reason: "userinfo is masked whole in the recorded form",
+      recorded: redactUrl("https://robot:old-Zqpassword1@images.example/noble.qcow2"),
+      wanted: "https://robot:new-Zqpassword2@images.example/noble.qcow2",
+      status: succeeded,
+      vm: true,
+      want: { advised: false, dv: [] }
+    },
+    {
+      name: "AFailedImportIsNotReplacedForACredentialChange",
+      reason: "the image did not change (deleting the DataVolume makes it import again, with the new URL)",
+      recorded: redactUrl(IMAGE_URL),
+      wanted: presigned("/noble.qcow2", ROTATED),
+      status: failed,
+      vm: false,
+      want: { advised: false, dv: [] }
+    },
+    {
+      name: "AnotherImageIsAdvised",
+      reason: "another path: the change is noticed (and applies to new Machines only)",
+      recorded: redactUrl(IMAGE_URL),
+      wanted: presigned("/jammy.qcow2", SIG),
+      status: succeeded,
+      vm: true,
+      want: { advised: true, dv: [] }
+    },
+    {
+      name: "AnotherImageReplacesAFailedImport",
+      reason: "nothing was imported and no VM uses it",
+      recorded: redactUrl(IMAGE_URL),
+      wanted: presigned("/jammy.qcow2", SIG),
+      status: failed,
+      vm: false,
+      want: { advised: false, dv: ["DeleteDataVolume"] }
+    },
+    {
+      name: "OldFormOfTheSameImageIsNotRecreated",
+      reason: "a DataVolume made before ADR 0018 records the URL as given; an upgrade re-imports nothing",
+      recorded: IMAGE_URL,
+      wanted: IMAGE_URL,
+      status: succeeded,
+      vm: true,
+      want: { advised: false, dv: [] }
+    },
+    {
+      name: "OldFormThenSignatureRotated",
+      reason: "the old form with another signature: still the same image",
+      recorded: IMAGE_URL,
+      wanted: presigned("/noble.qcow2", ROTATED),
+      status: succeeded,
+      vm: true,
+      want: { advised: false, dv: [] }
+    },
+    {
+      name: "OldFormOfAFailedImportIsNotReplaced",
+      reason: "upgrading does not count as an image change",
+      recorded: IMAGE_URL,
+      wanted: IMAGE_URL,
+      status: failed,
+      vm: false,
+      want: { advised: false, dv: [] }
+    },
+    {
+      name: "OldFormOfAnotherImageIsAdvisedInDisplayForm",
+      reason: "the advice names the recorded image without its credential",
+      recorded: presigned("/jammy.qcow2", ROTATED),
+      wanted: IMAGE_URL,
+      status: succeeded,
+      vm: true,
+      want: { advised: true, dv: [] }
+    }
+  ]
+  it.each(cases)("$name", ({ recorded, wanted, status, vm, want }) => {
+    const m = machineWith(wanted)
+    const made = machineWith(IMAGE_URL)
+    const p = run(m, recordedAs(made, recorded, status), ...(vm ? [liveVm(made)] : []))
+    assert.deepStrictEqual(
+      { advised: advised(p), dv: dvActions(p) },
+      { advised: want.advised, dv: want.dv },
+      p.diagnostics.map((d) => `${d.reason}: ${d.message}`).join("\n")
+    )
+    const text = shown(p)
+    for (const secret of [SIG, ROTATED, "Zqpassword"]) assert.notInclude(text, secret)
+    if (want.advised) assert.include(text, redactUrl(recorded))
+  })
+
+  it("TheOldFormPlansExactlyAsTheNewForm", () => {
+    const m = machineWith(IMAGE_URL)
+    for (const status of [succeeded, failed, { phase: "ImportInProgress", progress: "43.20%" }]) {
+      const oldForm = run(m, recordedAs(m, IMAGE_URL, status))
+      const newForm = run(m, recordedAs(m, redactUrl(IMAGE_URL), status))
+      assert.deepStrictEqual(oldForm, newForm)
+    }
+  })
+})
+
+describe("a credential in an image URL never shows (ADR 0018)", () => {
+  /**
+   * A placed Machine whose boot image, ISO (or the Go operator's ISO), or both, is an http URL carrying a secret, and
+   * its DataVolumes in every state the boot-media step decides on: none yet, importing, imported, failed with CDI
+   * quoting the URL, being deleted, someone else's; recorded in the new form, the old one (the URL as given), the old
+   * one with the secret rotated since, or for another image; with or without the VM, installed, deleting.
+   */
+  const worlds = fc
+    .record({
+      secret: secretArb,
+      family: fc.constantFrom(...CREDENTIAL_FAMILIES),
+      where: fc.constantFrom<"imageID" | "isoUri" | "goIso" | "both">("imageID", "isoUri", "goIso", "both"),
+      dv: fc.constantFrom("none", "importing", "imported", "imported", "failed", "failed", "deleting", "foreign"),
+      recorded: fc.constantFrom<"new" | "old" | "rotated" | "other">("new", "old", "rotated", "other"),
+      cdiEcho: fc.boolean(),
+      vm: fc.boolean(),
+      installed: fc.constantFrom(false, false, true),
+      deleting: fc.constantFrom(false, false, false, true)
+    })
+    .map((r) => {
+      const build = (secret: string, path: string) => {
+        const image = credentialUrl(secret, r.family, "images.example", path)
+        const iso = credentialUrl(secret, r.family, "cd.example", path.replace(".qcow2", ".iso"))
+        let b = aMachine()
+          .named("web")
+          .withFinalizer()
+          .placedOn("remote-a")
+          .withDisks({ name: "root", sizeGB: 20, boot: true })
+          .withSpec({
+            os:
+              r.where === "isoUri"
+                ? { isoUri: iso }
+                : r.where === "both"
+                  ? { imageID: image, isoUri: iso }
+                  : { imageID: image }
+          })
+        if (r.where === "goIso") b = b.annotated(BOOT_SOURCE_ANNOTATION, "datavolume")
+        if (r.installed) b = b.annotated(OS_INSTALLED_ANNOTATION, "true")
+        if (r.deleting) b = b.deleting()
+        return b.build()
+      }
+      const machine = build(r.secret, "/noble.qcow2")
+      // The Machine the DataVolumes were made for: this one, or one whose URL was signed again, or another image.
+      const made =
+        r.recorded === "rotated"
+          ? build(`${r.secret}R`, "/noble.qcow2")
+          : r.recorded === "other"
+            ? build(r.secret, "/other.qcow2")
+            : machine
+      const d = desiredFor(made, absent, defaultSettings)
+      const dvs =
+        d._tag !== "Ok" || r.dv === "none"
+          ? []
+          : d.desired.dataVolumes.map((spec): KubeObject => {
+              const o = dataVolumeManifest(spec)
+              const url = spec.source._tag === "DataSource" ? "" : spec.source.url
+              return {
+                ...o,
+                metadata: {
+                  ...o.metadata,
+                  resourceVersion: "9",
+                  labels: r.dv === "foreign" ? { app: "theirs" } : ownerLabels("web"),
+                  annotations: {
+                    ...o.metadata.annotations,
+                    ...(r.recorded === "new" ? {} : { [IMAGE_SOURCE_ANNOTATION]: url })
+                  },
+                  ...(r.dv === "deleting" ? { deletionTimestamp: "2026-12-01T00:00:00Z" } : {})
+                },
+                status: {
+                  phase: r.dv === "importing" ? "ImportInProgress" : r.dv === "failed" ? "Failed" : "Succeeded",
+                  ...(r.dv === "failed" || (r.dv === "importing" && r.cdiEcho)
+                    ? {
+                        conditions: [
+                          {
+                            type: "Running",
+                            status: "False",
+                            reason: "Error",
+                            message: r.cdiEcho ? `Get "${url}": expected status code 200, got 403` : "Unable to connect"
+                          }
+                        ]
+                      }
+                    : {})
+                }
+              }
+            })
+      const observed = aCluster()
+        .withObjects(...dvs, ...(r.vm && d._tag === "Ok" ? [liveVm(made)] : []))
+        .build(machine)
+      return { machine, observed, secret: r.secret }
+    })
+
+  const now = "2026-12-02T00:00:00Z"
+  const traced = (machine: Machine, observed: ReturnType<ReturnType<typeof aCluster>["build"]>, p: Plan) =>
+    traceLine({
+      schema: TRACE_SCHEMA,
+      machine: "default/web",
+      plannerVersion: PLANNER_VERSION,
+      input: { machine, observed, settings: defaultSettings, now },
+      plan: p,
+      timings: { observe: 1, plan: 1, execute: 0, total: 2 }
+    })
+
+  it("not in the plan text, its JSON, the Event messages, the status or the trace line; the trace replays exactly", () => {
+    fc.assert(
+      fc.property(worlds, ({ machine, observed, secret }) => {
+        const p = plan({ machine, observed, settings: defaultSettings, now })
+        const line = traced(machine, observed, p)
+        const shown = [
+          renderPlans([p]),
+          JSON.stringify(encodePlanSetJson({ plans: [redactPlan(p)] })),
+          // The Events reconcile writes: each action run, each blocking diagnostic.
+          ...p.actions.map((a) => renderAction(a).trim()),
+          ...p.diagnostics.map((d) => (d.field === undefined ? d.message : `${d.field}: ${d.message}`)),
+          JSON.stringify(deriveStatus({ machine, observed, plan: p, now })),
+          line
+        ].join("\n")
+        assert.notInclude(shown, secret)
+        for (const a of p.actions)
+          if (a._tag === "CreateDataVolume" && a.after.source._tag === "Http")
+            assert.include(a.after.source.url, secret)
+        const parsed = parseTraceLine(line)
+        assert.strictEqual(parsed._tag, "Trace")
+        if (parsed._tag === "Trace") assert.deepStrictEqual(replayOne(parsed.trace).differences, [])
+      }),
+      { numRuns: RUNS }
+    )
+  })
+
+  it("the worlds reach every decision the step makes about an image", () => {
+    const seen = new Set<string>()
+    for (const { machine, observed } of fc.sample(worlds, { numRuns: 2000, seed: 18 })) {
+      const p = plan({ machine, observed, settings: defaultSettings, now })
+      for (const a of p.actions) seen.add(a._tag)
+      for (const d of p.diagnostics) seen.add(d.reason)
+    }
+    for (const decision of [
+      "CreateDataVolume",
+      "DeleteDataVolume",
+      "CreateVirtualMachine",
+      "ImageChangeIgnored",
+      "ImportFailed",
+      "ImportInProgress",
+      "NameClash"
+    ])
+      assert.isTrue(seen.has(decision), decision)
   })
 })
 

@@ -1,6 +1,7 @@
 /**
  * The planner's laws as fast-check properties (style G10): totality, convergence, idempotence, determinism,
- * ordering, safety, JSON round trip. Each runs at least 1,000 times; a failure prints fast-check's seed and path.
+ * ordering, safety, JSON round trip, redaction (cloud-init values; image URL credentials, ADR 0018). Each runs at least
+ * 1,000 times; a failure prints fast-check's seed and path.
  */
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
@@ -8,7 +9,10 @@ import type { Action } from "../../src/domain/Action.ts"
 import { unreachableSince, unreadableRemote } from "../../src/domain/abandon.ts"
 import { isRemote } from "../../src/domain/actionInfo.ts"
 import { GO_MANAGED_BY_LABEL, GO_SOURCE_MACHINE_LABEL } from "../../src/domain/adoption.ts"
-import { isoDataVolumeName } from "../../src/domain/bootMedia.ts"
+import { IMAGE_SOURCE_ANNOTATION, isoDataVolumeName } from "../../src/domain/bootMedia.ts"
+import { BOOT_SOURCE_ANNOTATION } from "../../src/domain/bootSource.ts"
+import type { ObservedDataVolume } from "../../src/domain/DataVolumeSpec.ts"
+import { parseTraceLine, TRACE_SCHEMA, traceLine } from "../../src/domain/decisionTrace.ts"
 import { deletionPolicyOf } from "../../src/domain/deletionPolicy.ts"
 import { plainClaimNames } from "../../src/domain/disks.ts"
 import { absent, present } from "../../src/domain/Fact.ts"
@@ -22,13 +26,17 @@ import {
 } from "../../src/domain/labels.ts"
 import { hasFinalizer, isDeleting, Machine, MachineSpec } from "../../src/domain/Machine.ts"
 import { deriveMac, MAX_DERIVATIONS, normalizeMac } from "../../src/domain/macAddress.ts"
+import { observeDataVolume } from "../../src/domain/manifests/DataVolume.ts"
 import { ownsNetworkConfiguration, staticNetworkData } from "../../src/domain/networkConfiguration.ts"
 import { ObservedState, type RemoteState } from "../../src/domain/ObservedState.ts"
 import { remoteStateFromObjects } from "../../src/domain/observedFromObjects.ts"
 import { allActions, decodePlanSetJson, encodePlanSetJson, hasErrors } from "../../src/domain/Plan.ts"
+import { PLANNER_VERSION } from "../../src/domain/planHash.ts"
 import { inScope, plan } from "../../src/domain/planner.ts"
+import { redactPlan } from "../../src/domain/redactPlan.ts"
 import { queriesOf, remoteReads } from "../../src/domain/remoteReads.ts"
 import { renderAction, renderPlans } from "../../src/domain/render.ts"
+import { replayOne } from "../../src/domain/replay.ts"
 import { Settings } from "../../src/domain/Settings.ts"
 import { simulate, type World } from "../../src/domain/simulate.ts"
 import { deriveStatus } from "../../src/domain/status.ts"
@@ -40,8 +48,10 @@ import {
   goWorld,
   RUNS,
   scenario,
+  scenarioAround,
   vitistackScenario
 } from "../fixtures/arbitraries.ts"
+import { CREDENTIAL_FAMILIES, credentialUrl, secretArb } from "../fixtures/credentialUrls.ts"
 
 const params = { numRuns: RUNS, verbose: 1 } as const
 /**
@@ -484,6 +494,126 @@ describe("planner laws", { timeout: 120_000 }, () => {
           JSON.stringify(deriveStatus({ machine, observed, plan: p, now: "2026-11-28T00:00:00Z" }))
         ].join("\n")
         assert.notInclude(shown, "s3cr3t-cl0ud-init-val")
+      }),
+      params
+    )
+  })
+
+  it("redaction: an image URL's credential never shows in the plan text, its JSON, events, status or the trace; the trace replays exactly", () => {
+    /**
+     * Any world (the focused ones as often), generated around a Machine whose image (boot image, ISO, the Go
+     * operator's ISO, or both) is an http URL carrying a secret; its DataVolumes as a cluster holds them, some made
+     * before ADR 0018 (the URL as given in the annotation), some with CDI quoting the URL in a failure.
+     */
+    const withSecret = fc
+      .record({
+        secret: secretArb,
+        family: fc.constantFrom(...CREDENTIAL_FAMILIES),
+        where: fc.constantFrom<"imageID" | "isoUri" | "goIso" | "both">("imageID", "isoUri", "goIso", "both"),
+        oldAnnotation: fc.boolean(),
+        cdiEcho: fc.boolean()
+      })
+      .chain(({ secret, family, where, oldAnnotation, cdiEcho }) => {
+        const url = credentialUrl(secret, family, "images.example", "/noble.qcow2")
+        const withUrl = (m: Machine): Machine => {
+          const { imageID: _image, isoUri: _iso, ...os } = m.spec.os ?? {}
+          return Machine.make({
+            ...m,
+            metadata:
+              where === "goIso"
+                ? {
+                    ...m.metadata,
+                    annotations: { ...m.metadata.annotations, [BOOT_SOURCE_ANNOTATION]: "datavolume" }
+                  }
+                : m.metadata,
+            spec: {
+              ...m.spec,
+              os: {
+                ...os,
+                ...(where === "isoUri" ? {} : { imageID: url }),
+                ...(where === "isoUri" || where === "both"
+                  ? { isoUri: credentialUrl(secret, family, "cd.example", "/debian.iso") }
+                  : {})
+              }
+            }
+          })
+        }
+        // Its DataVolumes as a cluster holds them, through the projection observe uses.
+        const asHeld = (d: ObservedDataVolume): ObservedDataVolume =>
+          observeDataVolume({
+            apiVersion: "cdi.kubevirt.io/v1beta1",
+            kind: "DataVolume",
+            metadata: {
+              name: d.name,
+              labels: d.labels,
+              annotations: oldAnnotation ? { ...d.annotations, [IMAGE_SOURCE_ANNOTATION]: url } : d.annotations,
+              resourceVersion: d.resourceVersion,
+              ...(d.deleting ? { deletionTimestamp: "2026-11-28T00:00:00Z" } : {})
+            },
+            status: {
+              ...(d.phase === undefined ? {} : { phase: d.phase }),
+              ...(cdiEcho
+                ? {
+                    conditions: [
+                      { type: "Running", status: "False", reason: "Error", message: `Get "${url}": 403 Forbidden` }
+                    ]
+                  }
+                : {})
+            }
+          })
+        return fc.oneof(scenarioAround(withUrl), scenarioAround(withUrl, true)).map((world) => {
+          const remote = world.observed.remote
+          const observed =
+            remote._tag !== "Present" || remote.value.dataVolumes?._tag !== "Present"
+              ? world.observed
+              : ObservedState.make({
+                  ...world.observed,
+                  remote: present({
+                    ...remote.value,
+                    dataVolumes: present(remote.value.dataVolumes.value.map(asHeld))
+                  })
+                })
+          return { ...world, observed, secret, url }
+        })
+      })
+    fc.assert(
+      fc.property(withSecret, ({ machine, observed, settings, now, secret, url }) => {
+        const p = plan({ machine, observed, settings, now })
+        const key = `${machine.metadata.namespace}/${machine.metadata.name}`
+        const line = traceLine({
+          schema: TRACE_SCHEMA,
+          machine: key,
+          plannerVersion: PLANNER_VERSION,
+          input: { machine, observed, settings, ...(now === undefined ? {} : { now }) },
+          plan: p,
+          result: {
+            executed: [],
+            failed: {
+              action: "CreateDataVolume",
+              target: key,
+              reason: "Invalid",
+              message: `DataVolume "x" is invalid: spec.source.http.url: Invalid value: "${url}"`
+            },
+            skipped: 0
+          },
+          timings: { observe: 1, plan: 1, execute: 1, total: 3 }
+        })
+        const shown = [
+          renderPlans([p]),
+          JSON.stringify(encodePlanSetJson({ plans: [redactPlan(p)] })),
+          ...allActions(p).map((a) => renderAction(a).trim()),
+          ...p.diagnostics.map((d) => (d.field === undefined ? d.message : `${d.field}: ${d.message}`)),
+          JSON.stringify(deriveStatus({ machine, observed, plan: p, now: "2026-11-28T00:00:00Z" })),
+          line
+        ].join("\n")
+        assert.notInclude(shown, secret)
+        // The DataVolume CDI imports from still has the URL as given.
+        for (const a of p.actions)
+          if (a._tag === "CreateDataVolume" && a.after.source._tag === "Http")
+            assert.include(a.after.source.url, secret)
+        const parsed = parseTraceLine(line)
+        assert.strictEqual(parsed._tag, "Trace")
+        if (parsed._tag === "Trace") assert.deepStrictEqual(replayOne(parsed.trace).differences, [])
       }),
       params
     )

@@ -1,7 +1,8 @@
 /**
  * Events are aggregated (one Event, a growing count) and recorded with create/patch only (no reads). The operator's
  * recorder (`layerAsync`) never makes the caller wait: a new event goes out at once from a writer fiber, the same one
- * again within the window is written once with its count, and a full pending set drops events (counted).
+ * again within the window is written once with its count, and a full pending set drops events (counted). A URL in a
+ * message is written in its display form, credentials masked (ADR 0018), whoever recorded it.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -30,6 +31,26 @@ describe("EventRecorder", () => {
       ])
       assert.strictEqual(cluster.requestCount({ verb: "get", kind: "Event" }), 0)
       assert.deepStrictEqual((stored[0]!.involvedObject as { kind: string }).kind, "Machine")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a URL in a message is written with its credentials masked, in the message and the Event's name", () => {
+    const cluster = InMemoryCluster.make()
+    cluster.seed([namespaceObject("team-a")])
+    const layer = Layer.provide(EventRecorder.layer, Supervisor.layer(makeInMemoryApi(cluster)))
+    return Effect.gen(function* () {
+      const events = yield* EventRecorder
+      const target = { name: "vm-a", namespace: "team-a", uid: "u1" }
+      const said = (sig: string) => `cannot create DataVolume: Invalid value: "https://h.example/i.iso?sig=${sig}"`
+      yield* events.record(target, "Warning", "CreateDataVolumeFailed", said("Zqsig1"))
+      // Another signature of the same URL is the same Event (its name is derived from the masked message).
+      yield* events.record(target, "Warning", "CreateDataVolumeFailed", said("Zqsig2"))
+      const stored = cluster.objects({ kind: "Event" })
+      assert.deepStrictEqual(
+        stored.map((e) => [e.message, e.count]),
+        [[said("[redacted]"), 2]]
+      )
+      assert.notInclude(JSON.stringify(stored), "Zqsig")
     }).pipe(Effect.provide(layer))
   })
 })

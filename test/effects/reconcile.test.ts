@@ -1,14 +1,17 @@
 /**
  * `reconcile` on in-memory clusters: what one reconcile reads and writes. A converged Machine costs one read of the
- * Machine and no write; a reconcile whose actions change the Machine reads it again before writing its status.
+ * Machine and no write; a reconcile whose actions change the Machine reads it again before writing its status. An image
+ * URL with credentials (ADR 0018): the DataVolume gets it as given, Events and status show it masked.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
+import { IMAGE_SOURCE_ANNOTATION } from "../../src/domain/bootMedia.ts"
 import { answered, evaluateHealth, uncheckedHealth } from "../../src/domain/ClusterHealth.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { renderAction } from "../../src/domain/render.ts"
 import { defaultSettings } from "../../src/domain/Settings.ts"
 import { ClusterHealthFacts } from "../../src/effects/ClusterHealthFacts.ts"
+import { Invalid, kubeApiError } from "../../src/effects/KubeApiError.ts"
 import { reconcile } from "../../src/effects/reconcile.ts"
 import { machineObject, twoClusters } from "../fixtures/world.ts"
 
@@ -111,4 +114,67 @@ describe("reconcile", () => {
       }).pipe(Effect.provide(w.layer))
     }
   )
+
+  describe("an image URL with credentials (ADR 0018)", () => {
+    const URL =
+      "https://robot:Zqpassw0rd@b.s3.example/noble.qcow2?X-Amz-Expires=600&X-Amz-Credential=Zqcred&X-Amz-Signature=Zqsig"
+    const SECRETS = ["Zqpassw0rd", "Zqcred", "Zqsig"]
+    const SHOWN =
+      "https://[redacted]:[redacted]@b.s3.example/noble.qcow2?X-Amz-Expires=600&X-Amz-Credential=[redacted]&X-Amz-Signature=[redacted]"
+    const machine = () =>
+      machineObject("vm-a", "default", { os: { imageID: URL }, disks: [{ name: "root", sizeGB: 1, boot: true }] })
+    const shownOnSupervisor = (w: ReturnType<typeof twoClusters>) =>
+      JSON.stringify([
+        w.supervisor.objects({ kind: "Event" }),
+        Option.getOrUndefined(w.supervisor.object(refOf("Machine", "vm-a", "default")))?.status
+      ])
+
+    it.effect("the DataVolume imports the URL as given and records it masked; Events and status show it masked", () => {
+      const w = twoClusters()
+      w.supervisor.seed([machine()])
+      return Effect.gen(function* () {
+        for (let i = 0; i < 3; i++) yield* reconcile("default/vm-a", defaultSettings)
+        const dv = w.remote.objects({ kind: "DataVolume" })[0] as any
+        assert.strictEqual(dv?.spec.source.http.url, URL)
+        assert.strictEqual(dv?.metadata.annotations[IMAGE_SOURCE_ANNOTATION], SHOWN)
+        const events = w.supervisor.objects({ kind: "Event" }) as Array<any>
+        // The round's one Event lists the DataVolume's creation among its plan lines.
+        assert.isTrue(events.some((e) => e.message.includes("CreateDataVolume") && e.message.includes(SHOWN)))
+        const shown = shownOnSupervisor(w)
+        for (const secret of SECRETS) assert.notInclude(shown, secret)
+      }).pipe(Effect.provide(w.layer))
+    })
+
+    it.effect("an API error that quotes the URL is shown masked in the Warning Event and the status", () => {
+      const w = twoClusters({
+        wrapRemote: (api) => ({
+          ...api,
+          create: (ref, body) =>
+            ref.kind === "DataVolume"
+              ? Effect.fail(
+                  kubeApiError(
+                    "create",
+                    `DataVolume ${ref.namespace}/${ref.name}`,
+                    new Invalid({
+                      message: `DataVolume.cdi.kubevirt.io "vm-a" is invalid: spec.source.http.url: Invalid value: "${URL}"`,
+                      status: 422
+                    })
+                  )
+                )
+              : api.create(ref, body)
+        })
+      })
+      w.supervisor.seed([machine()])
+      return Effect.gen(function* () {
+        for (let i = 0; i < 3; i++) yield* reconcile("default/vm-a", defaultSettings)
+        const events = w.supervisor.objects({ kind: "Event" }) as Array<any>
+        const warning = events.find((e) => e.reason === "CreateDataVolumeFailed")
+        assert.include(warning?.message, `Invalid value: "${SHOWN}"`)
+        const status = Option.getOrUndefined(w.supervisor.object(refOf("Machine", "vm-a", "default")))?.status as any
+        assert.include(status?.failureMessage, SHOWN)
+        const shown = shownOnSupervisor(w)
+        for (const secret of SECRETS) assert.notInclude(shown, secret)
+      }).pipe(Effect.provide(w.layer))
+    })
+  })
 })

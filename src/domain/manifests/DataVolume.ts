@@ -1,10 +1,12 @@
 /**
  * CDI DataVolume manifests from a `DataVolumeSpec`, and the projection of a live DataVolume back to observed facts.
  * Domain layer: pure. Uses CDI's `storage` API (not `pvc`): CDI fills access and volume modes from the StorageProfile
- * of the class, so the operator never guesses them for imported disks.
+ * of the class, so the operator never guesses them for imported disks. What is observed holds no image credential
+ * (ADR 0018): CDI's failure message and an older operator's `vitistack.io/image-source` show URLs in display form.
  */
-import type { DataVolumeSpec, ObservedDataVolume } from "../DataVolumeSpec.ts"
+import { type DataVolumeSpec, IMAGE_SOURCE_ANNOTATION, type ObservedDataVolume } from "../DataVolumeSpec.ts"
 import type { KubeObject } from "../KubeObject.ts"
+import { redactUrl, redactUrlsIn } from "../redactUrl.ts"
 import { asArray, asRecord, asString } from "./jsonPath.ts"
 
 export const CDI_API_VERSION = "cdi.kubevirt.io/v1beta1"
@@ -46,9 +48,16 @@ const failureOf = (status: Record<string, unknown>): ObservedDataVolume["failure
     const reason = asString(cond.reason)
     if (reason === undefined || cond.status !== "False") continue
     if (phase === "Failed" || (cond.type === "Running" && !["Completed", "Pending", ""].includes(reason)))
-      return { reason, message: (asString(cond.message) ?? "").slice(0, 512) }
+      // Masked before it is cut, so a cut cannot leave half a credential unrecognised (Go's errors quote the URL).
+      return { reason, message: redactUrlsIn(asString(cond.message) ?? "").slice(0, 512) }
   }
   return phase === "Failed" ? { reason: "Failed", message: "" } : undefined
+}
+
+/** The annotations as observed, `vitistack.io/image-source` in display form (DataVolumes made before held the URL). */
+const shownAnnotations = (a: Readonly<Record<string, string>> | undefined): Record<string, string> => {
+  const source = a?.[IMAGE_SOURCE_ANNOTATION]
+  return source === undefined ? { ...(a ?? {}) } : { ...a, [IMAGE_SOURCE_ANNOTATION]: redactUrl(source) }
 }
 
 export const observeDataVolume = (o: KubeObject): ObservedDataVolume => {
@@ -60,7 +69,7 @@ export const observeDataVolume = (o: KubeObject): ObservedDataVolume => {
   return {
     name: o.metadata.name,
     labels: { ...(o.metadata.labels ?? {}) },
-    annotations: { ...(o.metadata.annotations ?? {}) },
+    annotations: shownAnnotations(o.metadata.annotations),
     resourceVersion: o.metadata.resourceVersion ?? "",
     ...(phase === undefined ? {} : { phase }),
     ...(progress === undefined ? {} : { progress }),

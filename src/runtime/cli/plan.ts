@@ -9,6 +9,7 @@ import { Effect, Result } from "effect"
 import { sortDocuments } from "../../domain/documents.ts"
 import { allActions, encodePlanSetJson, hasErrors, type Plan } from "../../domain/Plan.ts"
 import { planDocuments } from "../../domain/planDocuments.ts"
+import { redactPlan } from "../../domain/redactPlan.ts"
 import { renderPlans } from "../../domain/render.ts"
 import { settingsFromEnv } from "../settingsFromEnv.ts"
 import { parseFlags } from "./CliError.ts"
@@ -35,7 +36,8 @@ export const PLAN_USAGE = `usage: kubevirt-operator plan -f FILE|DIR... [--obser
                       Repeatable (FILE.1 then FILE). Exit 0: every decision the same; 2: some differ.
   --adopt-go-operator plan as the operator with adoption of the Go operator's objects on (env ADOPT_GO_OPERATOR=true,
                       GO_OPERATOR_MANAGED_BY; ADR 0014): with --kubeconfig --all, the migration preview.
-  -o, --output FMT    text (default) or json (decodes back to the same plan).
+  -o, --output FMT    text (default) or json (decodes back to the same plan, image URLs shown with credentials
+                      masked).
 
 exit codes: 0 no changes, 2 changes pending, 1 error (bad input; live: a fact that could not be read)`
 
@@ -97,8 +99,13 @@ export const runPlan = async (args: ReadonlyArray<string>, io: CliIo): Promise<0
     return 1
   }
   const settings = read.success
+  // Image URLs in display form in both (ADR 0018): the text shows them so, the JSON is of the redacted plans.
   const print = (plans: ReadonlyArray<Plan>) =>
-    io.out(output === "json" ? JSON.stringify(encodePlanSetJson({ plans }), null, 2) : renderPlans(plans))
+    io.out(
+      output === "json"
+        ? JSON.stringify(encodePlanSetJson({ plans: plans.map(redactPlan) }), null, 2)
+        : renderPlans(plans)
+    )
   if (live) {
     const result = await Effect.runPromise(
       Effect.result(

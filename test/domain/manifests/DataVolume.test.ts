@@ -1,6 +1,9 @@
-/** DataVolume manifests use CDI's storage API; a live DataVolume projects back to phase, progress and failure. */
+/**
+ * DataVolume manifests use CDI's storage API; a live DataVolume projects back to phase, progress and failure, with no
+ * image credential in what is observed (ADR 0018).
+ */
 import { assert, describe, it } from "@effect/vitest"
-import type { DataVolumeSpec } from "../../../src/domain/DataVolumeSpec.ts"
+import { type DataVolumeSpec, IMAGE_SOURCE_ANNOTATION } from "../../../src/domain/DataVolumeSpec.ts"
 import { dataVolumeManifest, isUsable, observeDataVolume } from "../../../src/domain/manifests/DataVolume.ts"
 
 const spec = (source: DataVolumeSpec["source"]): DataVolumeSpec => ({
@@ -62,5 +65,27 @@ describe("DataVolume manifests", () => {
     assert.isUndefined(done.failure)
     assert.isTrue(isUsable(done))
     assert.isFalse(isUsable(o))
+  })
+
+  it("observes an old image-source annotation and CDI's failure text with image URLs in display form", () => {
+    const url = `https://robot:Zqpw${"x".repeat(600)}@images.example/noble.qcow2?sig=Zqsig123`
+    const o = observeDataVolume({
+      apiVersion: "cdi.kubevirt.io/v1beta1",
+      kind: "DataVolume",
+      metadata: { name: "vm-a", annotations: { [IMAGE_SOURCE_ANNOTATION]: url, other: "kept" } },
+      status: {
+        phase: "Failed",
+        // Longer than what is kept (512): masked before the cut, so the cut leaves no half credential.
+        conditions: [{ type: "Running", status: "False", reason: "Error", message: `Get "${url}": 403 Forbidden` }]
+      }
+    })
+    assert.deepStrictEqual(o.annotations, {
+      [IMAGE_SOURCE_ANNOTATION]: "https://[redacted]:[redacted]@images.example/noble.qcow2?sig=[redacted]",
+      other: "kept"
+    })
+    assert.strictEqual(
+      o.failure?.message,
+      'Get "https://[redacted]:[redacted]@images.example/noble.qcow2?sig=[redacted]": 403 Forbidden'
+    )
   })
 })

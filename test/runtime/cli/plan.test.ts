@@ -1,6 +1,7 @@
 /**
  * The offline `plan` command end to end through its entry function: text and JSON output, exit codes, snapshot
- * input, and bad input reported with the document and the field.
+ * input, and bad input reported with the document and the field. Image URLs with credentials are printed masked in
+ * both outputs (ADR 0018).
  */
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -62,6 +63,23 @@ describe("plan -f", async () => {
       decoded.plans[0]?.actions.map((a) => a._tag),
       ["AddFinalizer", "PersistPlacement", "CreatePvc", "CreateVirtualMachine"]
     )
+  })
+
+  it("an image URL's credentials are masked in the text and in the JSON (which decodes, with the masked URL)", async () => {
+    const url = "https://robot:Zqpassw0rd@b.s3.example/noble.qcow2?X-Amz-Expires=600&X-Amz-Signature=Zqsig"
+    const shown = "https://[redacted]:[redacted]@b.s3.example/noble.qcow2?X-Amz-Expires=600&X-Amz-Signature=[redacted]"
+    const m = machine(
+      "web",
+      "default",
+      `  os: { imageID: "${url}" }\n  disks: [{ name: root, sizeGB: 20, boot: true }]\n`
+    )
+    const f = file("secret.yaml", CONFIG + m)
+    const text = await run(["-f", f])
+    assert.include(text.out, `image=${shown}`)
+    const json = await run(["-f", f, "-o", "json"])
+    for (const out of [text.out, json.out]) for (const secret of ["Zqpassw0rd", "Zqsig"]) assert.notInclude(out, secret)
+    const dv = decodePlanSetJson(JSON.parse(json.out)).plans[0]?.actions.find((a) => a._tag === "CreateDataVolume")
+    assert.deepStrictEqual(dv?._tag === "CreateDataVolume" ? dv.after.source : undefined, { _tag: "Http", url: shown })
   })
 
   it("exit 0 when the snapshot already holds everything (converged, placed Machine)", async () => {
