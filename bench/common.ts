@@ -65,8 +65,8 @@ export const remoteNamespace = (name: string): KubeObject =>
   namespaceManifest(name, { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE })
 
 /** The Machine metadata patch of the floor: finalizer and placement annotation in one merge patch. */
-export const machinePatch = (config: string) => ({
-  metadata: { finalizers: [FINALIZER], annotations: { [PLACEMENT_ANNOTATION]: config } }
+export const machinePatch = (config: string, finalizer = FINALIZER) => ({
+  metadata: { finalizers: [finalizer], annotations: { [PLACEMENT_ANNOTATION]: config } }
 })
 
 export const keyOf = (o: { readonly metadata: { readonly namespace?: string | undefined; readonly name: string } }) =>

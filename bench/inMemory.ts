@@ -258,7 +258,9 @@ export const floorWrites = (
   namespaces: ReadonlyArray<string>,
   machines: ReadonlyArray<BenchMachine>,
   statusOf: (b: BenchMachine) => unknown,
-  config = CONFIG
+  config = CONFIG,
+  /** Another finalizer than the operator's (a floor run whose Machines the operator must not take). */
+  finalizer?: string
 ) =>
   Effect.gen(function* () {
     yield* Effect.forEach(namespaces, (n) => remoteApi.create(refOf("Namespace", n), remoteNamespace(n)), {
@@ -273,7 +275,7 @@ export const floorWrites = (
             yield* remoteApi.create(refOf("PersistentVolumeClaim", p.metadata.name, b.namespace), p)
           yield* remoteApi.create(refOf("VirtualMachine", b.name, b.namespace), b.vm)
           const ref = refOf("Machine", b.name, b.namespace)
-          const patched: KubeObject = yield* supervisorApi.patch(ref, machinePatch(config))
+          const patched: KubeObject = yield* supervisorApi.patch(ref, machinePatch(config, finalizer))
           yield* supervisorApi.updateStatus(ref, statusOf(b), {
             resourceVersion: patched.metadata.resourceVersion ?? ""
           })
