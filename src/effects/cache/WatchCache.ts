@@ -107,9 +107,11 @@ const newerOrSame = (watched: string | undefined, written: KubeObject) => {
 const watchCaughtUp = (watched: KubeObject, written: KubeObject) =>
   newerOrSame(watched.metadata.resourceVersion, written)
 
-/** `resourceVersion` aside, the same JSON: a watch event that shows a read nothing new (the echo of our own write, a
+/**
+ * `resourceVersion` aside, the same JSON: a watch event that shows a read nothing new (the echo of our own write, a
  * change of a field the cache does not keep). Objects of one cache are slimmed alike, so their keys come in one order;
- * another order only costs a wake-up. */
+ * another order only costs a wake-up.
+ */
 export const sameForReads = (a: KubeObject, b: KubeObject): boolean => {
   if (a === b) return true
   const { resourceVersion: _ra, ...ma } = a.metadata
