@@ -607,4 +607,52 @@ describe("layerLive against a fake apiserver", () => {
       assert.deepStrictEqual(seen, [])
     })
   )
+
+  it.live(
+    "list in pages: each page after the last's continue token; an expired token (410) lists everything at once",
+    () =>
+      Effect.gen(function* () {
+        const cm = (name: string) => ({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name, namespace: "ns", resourceVersion: "9" }
+        })
+        const all = ["a", "b", "c", "d", "e"].map(cm)
+        const { result, seen } = yield* withFake(
+          (req) => {
+            const limit = req.url.searchParams.get("limit")
+            const token = req.url.searchParams.get("continue")
+            if (limit === null)
+              return { status: 200, body: { kind: "ConfigMapList", metadata: { resourceVersion: "12" }, items: all } }
+            if (token === null)
+              return {
+                status: 200,
+                body: {
+                  kind: "ConfigMapList",
+                  metadata: { resourceVersion: "9", continue: "t1" },
+                  items: all.slice(0, 2)
+                }
+              }
+            // The token has expired by the second page (etcd compacted its revision).
+            return { status: 410, body: status(410, "Expired", "The provided continue parameter is too old") }
+          },
+          (api) => api.list({ apiVersion: "v1", kind: "ConfigMap" }, { namespace: "ns" }),
+          { listPageSize: 2 }
+        )
+        // Every object once, from the whole list, and its resourceVersion.
+        assert.deepStrictEqual(
+          result.items.map((o) => o.metadata.name),
+          ["a", "b", "c", "d", "e"]
+        )
+        assert.strictEqual(result.resourceVersion, "12")
+        assert.deepStrictEqual(
+          seen.map((r) => [r.url.searchParams.get("limit"), r.url.searchParams.get("continue")]),
+          [
+            ["2", null],
+            ["2", "t1"],
+            [null, null]
+          ]
+        )
+      })
+  )
 })
