@@ -168,6 +168,7 @@ const awaitConvergence = async (
   let lastWriteAt = started
   let lastState = -1
   let lastStateAt = started
+  let firstWriteAt: number | undefined
   let lastReport = started
   let missing = Number.NaN
   for (;;) {
@@ -183,12 +184,18 @@ const awaitConvergence = async (
       lastState = state
       lastStateAt = now
     }
+    if (firstWriteAt === undefined && writes > 0) firstWriteAt = now
     if (writes !== lastWrites) {
       lastWrites = writes
       lastWriteAt = now
     } else if (now - lastWriteAt >= quietMs) {
       missing = (await check()).missing
-      if (missing === 0) return { lastWriteMs: lastWriteAt - started, stateMs: lastStateAt - started }
+      if (missing === 0)
+        return {
+          lastWriteMs: lastWriteAt - started,
+          stateMs: lastStateAt - started,
+          firstWriteMs: (firstWriteAt ?? started) - started
+        }
       lastWriteAt = performance.now() // not there yet: wait for another quiet window
     }
     if (now - lastReport > 15_000) {
@@ -365,6 +372,7 @@ export const realBench = async (options: RealOptions) => {
     const op = startOperator(ctx.supervisor.operatorKubeconfig, { operator: { resyncNow } })
     let statuses = new Map<string, unknown>()
     let stateMs: number | undefined
+    let firstWriteMs = 0
     try {
       const ms = await awaitConvergence(
         op,
@@ -385,6 +393,7 @@ export const realBench = async (options: RealOptions) => {
           .filter((l) => l.startsWith("kubevirt_operator_reconcile_total{"))
           .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0)
       stateMs = ms?.stateMs
+      firstWriteMs = ms?.firstWriteMs ?? 0
       if (ms === undefined) {
         row(
           `operator, real apiservers, ${int(n)} Machines`,
@@ -393,7 +402,7 @@ export const realBench = async (options: RealOptions) => {
       } else {
         row(
           `operator, real apiservers, ${int(n)} Machines (4 workers)`,
-          `converged at ${seconds(ms.stateMs)} (its last write other than an Event; the state then checked complete); last write at ${seconds(ms.lastWriteMs)} (Events trail); ${int(s.total)} API requests (${int(s.writes)} writes), ${(s.total / n).toFixed(1)} per Machine`
+          `converged at ${seconds(ms.stateMs)} (its last write other than an Event; the state then checked complete), ${seconds(ms.stateMs - ms.firstWriteMs)} after its first write (at ${seconds(ms.firstWriteMs)}: start, caches listed, remote checked); last write at ${seconds(ms.lastWriteMs)} (Events trail); ${int(s.total)} API requests (${int(s.writes)} writes), ${(s.total / n).toFixed(1)} per Machine`
         )
       }
       note(
@@ -445,8 +454,10 @@ export const realBench = async (options: RealOptions) => {
       )
     if (stateMs !== undefined)
       row(
-        "operator against the floor, real apiservers (its convergence / each floor run)",
-        floors.map((f) => `${(stateMs! / f.ms).toFixed(2)}x`).join(", ")
+        "operator against the floor, real apiservers (its convergence from its start / from its first write, against each floor run)",
+        floors
+          .map((f) => `${(stateMs! / f.ms).toFixed(2)}x / ${((stateMs! - firstWriteMs) / f.ms).toFixed(2)}x`)
+          .join(", ")
       )
 
     // A bulk create with the KubeVirt stand-in making VMs run: how long after its VMI a Machine shows Running.
