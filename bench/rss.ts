@@ -7,6 +7,7 @@
  * `RSS_RESULT `. Its RSS is the operator's own. Not a test.
  */
 import { registerHooks } from "node:module"
+import { getHeapSpaceStatistics } from "node:v8"
 import { Effect, Fiber } from "effect"
 import { defaultSettings } from "../src/domain/Settings.ts"
 import type { WatchCaches } from "../src/effects/cache/WatchCaches.ts"
@@ -77,6 +78,10 @@ for (;;) {
 }
 const readyMs = performance.now() - started
 const atReady = process.memoryUsage()
+/** V8's heap spaces at ready, committed (physical) MiB each: where the heap's share of the RSS sits. */
+const spacesAtReady = getHeapSpaceStatistics()
+  .map((sp) => `${sp.space_name} ${(sp.physical_space_size / 2 ** 20).toFixed(1)}`)
+  .join(", ")
 const procAtReady = procMemory("self")
 maxRss = Math.max(maxRss, atReady.rss)
 /** heapUsed after a full GC (the parent starts this child with --expose-gc): what is retained, not garbage. */
@@ -163,6 +168,9 @@ console.log(
     retainedEnd,
     rssAtReady: atReady.rss,
     heapUsedAtReady: atReady.heapUsed,
+    heapTotalAtReady: atReady.heapTotal,
+    externalAtReady: atReady.external,
+    spacesAtReady,
     hwmAtReady: procAtReady?.hwm ?? Number.NaN,
     maxRss: Math.max(maxRss, end.rss),
     rssEnd: end.rss,
