@@ -237,58 +237,57 @@ const bundledRss = async () => {
  * and the CA in a service-account directory, KUBERNETES_SERVICE_HOST/PORT), so client-node is not loaded, and the
  * image's V8 flags. Returns its JSON report.
  */
-export const rssChild = (
+export const rssChild = async (
   cluster: ClusterContext,
   expectMachines: number,
   timeoutMs: number,
   windowMs: number,
   script?: string
-) =>
-  (script === undefined ? bundledRss() : Promise.resolve(script)).then(
-    (path) =>
-      new Promise<Record<string, number | string | boolean>>((resolve, reject) => {
-        const dir = mkdtempSync(join(tmpdir(), "kvo-sa-"))
-        writeFileSync(join(dir, "token"), cluster.operatorTokens.primary)
-        writeFileSync(join(dir, "ca.crt"), readFileSync(cluster.caFile))
-        const url = new URL(cluster.server)
-        const child = spawn(
-          process.execPath,
-          [
-            "--expose-gc",
-            ...IMAGE_NODE_FLAGS,
-            ...IMAGE_NODE_ARGS,
-            ...(process.env.RSS_EXTRA_FLAGS?.split(" ").filter((f) => f !== "") ?? []),
-            path
-          ],
-          {
-            env: {
-              ...process.env,
-              KUBERNETES_SERVICE_HOST: url.hostname,
-              KUBERNETES_SERVICE_PORT: url.port,
-              RSS_SERVICE_ACCOUNT_DIR: dir,
-              RSS_EXPECT_MACHINES: String(expectMachines),
-              RSS_TIMEOUT_MS: String(timeoutMs),
-              RSS_WINDOW_MS: String(windowMs)
-            },
-            stdio: ["ignore", "pipe", "inherit"]
-          }
-        )
-        let out = ""
-        child.stdout.setEncoding("utf8")
-        child.stdout.on("data", (d: string) => {
-          out += d
-        })
-        child.on("error", reject)
-        child.on("exit", (code) => {
-          const line = out.split("\n").find((l) => l.startsWith("RSS_RESULT ")) ?? ""
-          try {
-            resolve(JSON.parse(line.slice("RSS_RESULT ".length)) as Record<string, number | string | boolean>)
-          } catch {
-            reject(new Error(`bench/rss.ts exited with code ${code}; output: ${out.slice(-2000)}`))
-          }
-        })
-      })
-  )
+) => {
+  const path = script ?? (await bundledRss())
+  return new Promise<Record<string, number | string | boolean>>((resolve, reject) => {
+    const dir = mkdtempSync(join(tmpdir(), "kvo-sa-"))
+    writeFileSync(join(dir, "token"), cluster.operatorTokens.primary)
+    writeFileSync(join(dir, "ca.crt"), readFileSync(cluster.caFile))
+    const url = new URL(cluster.server)
+    const child = spawn(
+      process.execPath,
+      [
+        "--expose-gc",
+        ...IMAGE_NODE_FLAGS,
+        ...IMAGE_NODE_ARGS,
+        ...(process.env.RSS_EXTRA_FLAGS?.split(" ").filter((f) => f !== "") ?? []),
+        path
+      ],
+      {
+        env: {
+          ...process.env,
+          KUBERNETES_SERVICE_HOST: url.hostname,
+          KUBERNETES_SERVICE_PORT: url.port,
+          RSS_SERVICE_ACCOUNT_DIR: dir,
+          RSS_EXPECT_MACHINES: String(expectMachines),
+          RSS_TIMEOUT_MS: String(timeoutMs),
+          RSS_WINDOW_MS: String(windowMs)
+        },
+        stdio: ["ignore", "pipe", "inherit"]
+      }
+    )
+    let out = ""
+    child.stdout.setEncoding("utf8")
+    child.stdout.on("data", (d: string) => {
+      out += d
+    })
+    child.on("error", reject)
+    child.on("exit", (code) => {
+      const line = out.split("\n").find((l) => l.startsWith("RSS_RESULT ")) ?? ""
+      try {
+        resolve(JSON.parse(line.slice("RSS_RESULT ".length)) as Record<string, number | string | boolean>)
+      } catch {
+        reject(new Error(`bench/rss.ts exited with code ${code}; output: ${out.slice(-2000)}`))
+      }
+    })
+  })
+}
 
 /** The first time each object of `kind` is seen satisfying `when`, from a watch (admin client), by namespace/name. */
 const firstSeen = (

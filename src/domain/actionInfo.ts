@@ -275,10 +275,10 @@ export const infoOf = <T extends ActionTag>(a: ActionOf<T>): ActionInfo<T> => ac
 /** The Terraform-style glyph class of an action: create, change, destroy. */
 export const actionKind = (a: Action): ActionInfo<ActionTag>["change"] => actionInfo[a._tag].change
 
-/** Whether the action loses data or needs a restart (held for approval when the policy asks for it). */
 /** Whether running it is recorded as an Event on the Machine. */
 export const recordsEvent = (a: Action): boolean => actionInfo[a._tag].quiet !== true
 
+/** Whether the action loses data or needs a restart (held for approval when the policy asks for it). */
 export const isDestructive = (a: Action): boolean => (infoOf(a).destructive as (a: Action) => boolean)(a)
 
 /** Whether the action writes to a remote cluster (as opposed to the supervisor's Machine). */

@@ -113,7 +113,7 @@ export const runInformer = (
               if (cache === undefined) return yield* handlers.onEvent(event.type, strip(event.object))
               const { namespace, name } = event.object.metadata
               const previous = cache.peek(namespace, name)
-              const readable = cache.readable(namespace, name)
+              const readable = cache.written(namespace, name) ?? previous
               const kept = cache.apply(event.type, event.object)
               const unchanged =
                 event.type !== "DELETED" && kept !== undefined && readable !== undefined && sameForReads(readable, kept)

@@ -281,13 +281,12 @@ export class WatchCache {
   }
 
   /**
-   * What a read of the key answered before a watch event: the result of our own write while the watch has not caught
-   * up with it, else the watched object (overlay expiry and deletion tombstones aside: only for `sameForReads`).
+   * The result of our own write of the key while the watch has not caught up with it: what a read answered before a
+   * watch event, rather than the watched object (`peek`). Expiry aside: only for `sameForReads`.
    */
-  readable(namespace: string | undefined, name: string): KubeObject | undefined {
-    const key = keyOf(namespace, name)
-    const entry = this.overlay.get(key)
-    return entry?._tag === "Written" ? entry.object : this.objects.get(key)?.object()
+  written(namespace: string | undefined, name: string): KubeObject | undefined {
+    const entry = this.overlay.get(keyOf(namespace, name))
+    return entry?._tag === "Written" ? entry.object : undefined
   }
 
   /** The cached object of a key (as watched, without the overlay): what a watch event replaces. */
