@@ -14,11 +14,13 @@ import type { WatchCaches } from "../src/effects/cache/WatchCaches.ts"
 import { liveProgram } from "../src/runtime/runLive.ts"
 import { mib, procMemory, sleep } from "./common.ts"
 
-// Whether @kubernetes/client-node is ever loaded (it must not be, on the in-cluster path).
+// Whether @kubernetes/client-node or undici is ever loaded (neither may be, on the in-cluster path without a proxy).
 let clientNodeLoaded = false
+let undiciLoaded = false
 registerHooks({
   load(url, context, nextLoad) {
     if (url.includes("@kubernetes/client-node")) clientNodeLoaded = true
+    if (url.includes("/node_modules/undici/")) undiciLoaded = true
     return nextLoad(url, context)
   }
 })
@@ -180,7 +182,8 @@ console.log(
     reconciles,
     writes,
     heapByKind: byKind,
-    clientNodeLoaded
+    clientNodeLoaded,
+    undiciLoaded
   })}`
 )
 process.exit(0)

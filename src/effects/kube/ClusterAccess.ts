@@ -4,7 +4,7 @@
  * person's kubeconfig file) and read only by the transport. Effects layer (cluster service).
  */
 
-/** TLS material in the shape undici's connector takes (PEM strings or buffers). */
+/** TLS material in the shape Node's TLS connector (and undici's) takes: PEM strings or buffers. */
 export interface ClusterTls {
   readonly ca?: string | Buffer | undefined
   readonly cert?: string | Buffer | undefined

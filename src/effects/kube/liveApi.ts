@@ -27,13 +27,14 @@ import {
 } from "../KubeApiError.ts"
 import type { ClusterAccess } from "./ClusterAccess.ts"
 import { type KubeconfigFileOptions, loadKubeconfigFile } from "./clientNodeAccess.ts"
+import { makeTransport } from "./clusterTransport.ts"
 import { type InClusterOptions, loadInClusterAccess } from "./inClusterAccess.ts"
 import { groupOf, type KindInfo, type KindRef, KindTable, qualifiedResource } from "./KindTable.ts"
 import type { KubeconfigError } from "./KubeconfigError.ts"
 import { selectorProblem, selectorString } from "./labelSelector.ts"
 import { bodyForRef } from "./requestBody.ts"
 import { loadSecretKubeconfig, type SecretKubeconfigOptions } from "./secretKubeconfig.ts"
-import { type HttpMethod, makeTransport } from "./transport.ts"
+import type { HttpMethod } from "./transport.ts"
 import { watchStream } from "./watchStream.ts"
 
 export interface LiveOptions extends SecretKubeconfigOptions {

@@ -23,6 +23,7 @@ import {
   ServerError
 } from "../KubeApiError.ts"
 import type { KindRef } from "./KindTable.ts"
+import type { StreamingBody } from "./transport.ts"
 
 /** A single watch event larger than this (no newline yet) fails the watch. */
 export const MAX_WATCH_LINE = 64 * 1024 * 1024
@@ -31,10 +32,7 @@ export const MAX_WATCH_LINE = 64 * 1024 * 1024
 export interface WatchResponse {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
-  readonly body: AsyncIterable<Uint8Array> & {
-    readonly text: () => Promise<string>
-    readonly destroy: () => unknown
-  }
+  readonly body: StreamingBody
 }
 
 export interface WatchStreamOptions {

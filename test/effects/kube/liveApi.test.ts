@@ -3,7 +3,7 @@
  * preconditions, query parameters, response decoding, watch streaming, and that every failure goes through
  * the one status → reason mapping. The real-apiserver run of the contract suite covers semantics.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Option, Stream } from "effect"
@@ -98,6 +98,37 @@ const fakeApiserver = (handler: Handler) =>
     }),
     (s) => Effect.sync(s.close)
   )
+
+/**
+ * An HTTP forward proxy, as a proxy in front of an `http://` apiserver is used: each request arrives with the absolute
+ * URL and is passed on; `forwarded` lists those URLs and the Authorization each carried.
+ */
+const forwardProxy = Effect.acquireRelease(
+  Effect.callback<{
+    readonly port: number
+    readonly forwarded: Array<{ readonly url: string; readonly authorization: string | undefined }>
+    readonly close: () => void
+  }>((resume) => {
+    const forwarded: Array<{ readonly url: string; readonly authorization: string | undefined }> = []
+    const server = createServer((req, res) => {
+      forwarded.push({ url: req.url ?? "", authorization: req.headers.authorization })
+      const upstream = request(req.url ?? "", { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      })
+      upstream.on("error", () => res.destroy())
+      req.pipe(upstream)
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const close = () => {
+        server.closeAllConnections()
+        server.close()
+      }
+      resume(Effect.succeed({ port: (server.address() as AddressInfo).port, forwarded, close }))
+    })
+  }),
+  (p) => Effect.sync(p.close)
+)
 
 const kubeconfigFor = (port: number, user = `token: ${TOKEN}`) => `apiVersion: v1
 kind: Config
@@ -537,6 +568,31 @@ describe("layerLive against a fake apiserver", () => {
       assert.strictEqual(result.length, 20)
       // One, or two when the next request is sent in the tick before the first connection is free again.
       assert.isAtMost(connections, 2)
+    })
+  )
+
+  it.live("a cluster behind a proxy-url is reached through the proxy, every request", () =>
+    Effect.gen(function* () {
+      const fake = yield* fakeApiserver(() => ({ status: 200, body: vm }))
+      const proxy = yield* forwardProxy
+      const kubeconfig = kubeconfigFor(fake.port).replace(
+        "    insecure-skip-tls-verify: true\n",
+        `    insecure-skip-tls-verify: true\n    proxy-url: http://127.0.0.1:${proxy.port}\n`
+      )
+      const got = yield* Effect.gen(function* () {
+        const api = yield* KubeApi
+        return yield* Effect.forEach([1, 2, 3], () => api.get(vmRef))
+      }).pipe(Effect.provide(layerLive(kubeconfig, { allowInsecure: true })))
+      assert.deepStrictEqual(
+        got.map((o) => Option.map(o, (vm) => vm.metadata.name)),
+        [Option.some("vm-a"), Option.some("vm-a"), Option.some("vm-a")]
+      )
+      const url = `http://127.0.0.1:${fake.port}/apis/kubevirt.io/v1/namespaces/team-a/virtualmachines/vm-a`
+      assert.deepStrictEqual(
+        proxy.forwarded,
+        [1, 2, 3].map(() => ({ url, authorization: `Bearer ${TOKEN}` }))
+      )
+      assert.strictEqual(fake.seen.length, 3)
     })
   )
 

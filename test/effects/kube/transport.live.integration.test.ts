@@ -1,9 +1,11 @@
 /**
  * The live client's connections to a real kube-apiserver, which offers HTTP/2 by ALPN: every connection is
  * HTTP/1.1 (ADR 0006), and requests reuse kept-alive connections instead of opening one each. Observed through
- * undici's `undici:client:connected` diagnostics channel. Integration tier only.
+ * Node's `http.client.*` diagnostics channels (the socket each response came on). Integration tier only.
  */
 import diagnostics from "node:diagnostics_channel"
+import type { Socket } from "node:net"
+import type { TLSSocket } from "node:tls"
 import { Effect, Fiber, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { refOf } from "../../../src/domain/ObjectRef.ts"
@@ -14,26 +16,31 @@ const cluster = inject("clusters").supervisor
 const port = new URL(cluster.server).port
 
 interface Connected {
-  readonly alpn: string | false | undefined
+  readonly alpn: string | false | null | undefined
 }
+/** The distinct connections responses to the cluster came on, in order. */
+const sockets = new Set<Socket>()
 const connections: Array<Connected> = []
-const onConnected = (message: unknown) => {
-  const m = message as { connectParams?: { port?: string | number }; socket?: { alpnProtocol?: string | false } }
-  if (String(m.connectParams?.port) === port) connections.push({ alpn: m.socket?.alpnProtocol })
+const onResponse = (message: unknown) => {
+  const socket = (message as { request?: { socket?: Socket | null } }).request?.socket
+  if (socket === undefined || socket === null || String(socket.remotePort) !== port || sockets.has(socket)) return
+  sockets.add(socket)
+  connections.push({ alpn: (socket as TLSSocket).alpnProtocol })
 }
 
 let api: KubeApiService
 beforeAll(async () => {
-  diagnostics.subscribe("undici:client:connected", onConnected)
+  diagnostics.subscribe("http.client.response.finish", onResponse)
   api = await Effect.runPromise(makeLiveApiFromKubeconfigFile(cluster.adminKubeconfig))
 })
 afterAll(() => {
-  diagnostics.unsubscribe("undici:client:connected", onConnected)
+  diagnostics.unsubscribe("http.client.response.finish", onResponse)
 })
 
 describe("live client transport on a real kube-apiserver", () => {
   it("speaks HTTP/1.1 and reuses connections: 30 requests one after another open at most 2", async () => {
     connections.length = 0
+    sockets.clear()
     for (let i = 0; i < 30; i++) await Effect.runPromise(api.get(refOf("Namespace", "default")))
     expect(connections.length).toBeGreaterThan(0)
     expect(connections.length).toBeLessThanOrEqual(2)
@@ -61,7 +68,7 @@ describe("live client transport on a real kube-apiserver", () => {
       const r = (message as { request?: { path?: string } }).request
       if (r?.path?.includes(`/namespaces/${ns}/configmaps`) === true) requests.push(r.path)
     }
-    diagnostics.subscribe("undici:request:create", onRequest)
+    diagnostics.subscribe("http.client.request.start", onRequest)
     try {
       const listed = await Effect.runPromise(paged.list({ apiVersion: "v1", kind: "ConfigMap" }, { namespace: ns }))
       const whole = await Effect.runPromise(api.list({ apiVersion: "v1", kind: "ConfigMap" }, { namespace: ns }))
@@ -74,12 +81,13 @@ describe("live client transport on a real kube-apiserver", () => {
       expect(requests.filter((p) => p.includes("limit=2")).length).toBeGreaterThanOrEqual(4)
       expect(requests.filter((p) => p.includes("continue=")).length).toBeGreaterThanOrEqual(3)
     } finally {
-      diagnostics.unsubscribe("undici:request:create", onRequest)
+      diagnostics.unsubscribe("http.client.request.start", onRequest)
     }
   })
 
   it("a watch gets its own HTTP/1.1 connection, and requests go on beside it", async () => {
     connections.length = 0
+    sockets.clear()
     const watching = Effect.runFork(
       Stream.runCollect(Stream.take(api.watch({ apiVersion: "v1", kind: "Namespace" }), 1))
     )
