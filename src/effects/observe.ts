@@ -26,6 +26,7 @@ import {
   vitistackReads,
   withMacOwners
 } from "../domain/vitistackReads.ts"
+import { ClusterHealthFacts } from "./ClusterHealthFacts.ts"
 import { Remotes, Supervisor } from "./Clusters.ts"
 import { IsoSizeProbe } from "./isoSizeProbe.ts"
 import type { KubeApiService } from "./KubeApi.ts"
@@ -223,6 +224,8 @@ export const observe = Effect.fn("observe")(function* (
           ownerReads.fact(yield* Effect.forEach(ownerReads.queries, onSupervisor, { concurrency: "unbounded" }))
         )
   const isoSize = yield* probedIsoSize(machine, remote)
+  // The placed cluster's health, from the operator's checks (ADR 0012); unknown outside the operator.
+  const clusterHealth = remote._tag === "Present" ? (yield* ClusterHealthFacts)(remote.value.cluster) : undefined
   return ObservedState.make({
     kubevirtConfigs,
     machineClass,
@@ -231,6 +234,7 @@ export const observe = Effect.fn("observe")(function* (
     ...(Object.keys(cloudInitSources).length === 0 ? {} : { cloudInitSources }),
     ...(isoSize === undefined ? {} : { isoSize }),
     ...(tenancy === undefined ? {} : { tenancy }),
-    ...(vitistack === undefined ? {} : { vitistack })
+    ...(vitistack === undefined ? {} : { vitistack }),
+    ...(clusterHealth === undefined ? {} : { clusterHealth })
   })
 })

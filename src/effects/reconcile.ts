@@ -24,7 +24,6 @@ import { redactUrlsIn } from "../domain/redactUrl.ts"
 import type { Settings } from "../domain/Settings.ts"
 import { deriveStatus, sameStatus } from "../domain/status.ts"
 import { withCloudInitContent } from "./CloudInitContent.ts"
-import { ClusterHealthFacts, withClusterHealth } from "./ClusterHealthFacts.ts"
 import { Supervisor } from "./Clusters.ts"
 import { DecisionRecorder } from "./DecisionRecorder.ts"
 import { decide } from "./decide.ts"
@@ -90,7 +89,7 @@ export const reconcile = Effect.fn("reconcile")(function* (
   if (!isOurs(machine)) return { outcome: done, statusWritten: false } satisfies ReconcileReport
 
   const observedAt = yield* clock()
-  const observedBare = withClusterHealth(yield* observe(machine, settings, knownConfigs?.()), yield* ClusterHealthFacts)
+  const observedBare = yield* observe(machine, settings, knownConfigs?.())
   // Before its cluster's first health check nothing is decided or written about the Machine (no status that says "not
   // checked yet" only to be rewritten a second later); the check requeues it (ADR 0012).
   if (observedBare.clusterHealth?.phase === "Unknown")
