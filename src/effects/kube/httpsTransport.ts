@@ -4,8 +4,7 @@
  * (ALPN offers nothing else, ADR 0006); idle connections close after KEEP_ALIVE_IDLE_MILLIS. Node's parser is native,
  * so this costs about 4 MiB of RSS where undici costs 27 (ADR 0017, "Memory diet"). Effects layer (cluster service).
  */
-import * as http from "node:http"
-import * as https from "node:https"
+import type * as Http from "node:http"
 import { text } from "node:stream/consumers"
 import type { ClusterAccess, ClusterTls } from "./ClusterAccess.ts"
 import {
@@ -18,8 +17,13 @@ import {
   USER_AGENT
 } from "./transport.ts"
 
+// Not `import`: an ES import of node:http evaluates all its lazy exports, `WebSocket` among them, which loads Node's own
+// copy of undici (about 13 MiB of RSS); getBuiltinModule returns the module as `require` does (ADR 0017).
+const http = process.getBuiltinModule("node:http")
+const https = process.getBuiltinModule("node:https")
+
 /** The client's connection pool; `timeout` closes a connection that sits idle in it (not one in use). */
-const agentFor = (secure: boolean, tls: ClusterTls): http.Agent => {
+const agentFor = (secure: boolean, tls: ClusterTls): Http.Agent => {
   const keepAlive = { keepAlive: true, keepAliveMsecs: TCP_KEEP_ALIVE_MILLIS, timeout: KEEP_ALIVE_IDLE_MILLIS }
   if (!secure) return new http.Agent(keepAlive)
   const defined = Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined))
@@ -34,7 +38,7 @@ export const makeHttpsTransport = (access: ClusterAccess): KubeTransport => {
   const server = access.server.replace(/\/+$/, "")
   const secure = new URL(server).protocol === "https:"
   const client = secure ? https : http
-  let agent: http.Agent | undefined
+  let agent: Http.Agent | undefined
 
   /** Sends the request and resolves with the response head; its body is the caller's to read or destroy. */
   const exchange = async (req: TransportRequest) => {
@@ -49,7 +53,7 @@ export const makeHttpsTransport = (access: ClusterAccess): KubeTransport => {
     // Node frames a DELETE's body only with an explicit length (it sends DELETE without chunked encoding).
     if (req.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(req.body))
     const pool = agent
-    return new Promise<http.IncomingMessage>((resolve, reject) => {
+    return new Promise<Http.IncomingMessage>((resolve, reject) => {
       const request = client.request(server + req.path, {
         method: req.method,
         headers,
