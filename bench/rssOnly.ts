@@ -95,7 +95,7 @@ try {
       `${script ?? "bench/rss.ts"}: ready ${mib(n("rssAtReady"))} (before start ${mib(n("baselineRss"))}, ready after ${seconds(n("readyMs"))}); peak ${mib(n("hwm"))} VmHWM (max sampled ${mib(n("maxRss"))}), ${int(n("reconciles"))} reconciles, ${int(n("writes"))} writes, drained ${r.drained} ${seconds(n("drainedMs"))}; heapUsed at ready ${mib(n("heapUsedAtReady"))} (${mib(n("retainedAtReady"))} after GC), end ${mib(n("heapUsedEnd"))} (${mib(n("retainedEnd"))} after GC), heapTotal ${mib(n("heapTotalEnd"))}, external ${mib(n("externalEnd"))}; client-node ${r.clientNodeLoaded}, undici ${r.undiciLoaded}`
     )
     console.log(
-      `  at ready: heapTotal ${mib(n("heapTotalAtReady"))}, external ${mib(n("externalAtReady"))}; V8 spaces (committed MiB): ${r.spacesAtReady}`
+      `  at ready: RSS after a full GC ${mib(n("rssAfterGcAtReady"))}, heapTotal ${mib(n("heapTotalAtReady"))}, external ${mib(n("externalAtReady"))}; V8 spaces (committed MiB): ${r.spacesAtReady}`
     )
     console.log(`  by kind: ${r.heapByKind}`)
   }

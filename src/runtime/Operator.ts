@@ -52,6 +52,7 @@ import { type ReconcileReport, reconcile } from "../effects/reconcile.ts"
 import { apiRetry, informerRetry, retryApi } from "../effects/retry.ts"
 import { type ClusterHealthMonitor, makeClusterHealth } from "./clusterHealth.ts"
 import { defaultClusterLimit, makeClusterSlots } from "./clusterSlots.ts"
+import { compactHeap } from "./compactHeap.ts"
 import { runInformer } from "./informer.ts"
 import { type MachineProviderOptions, runMachineProvider } from "./machineProvider.ts"
 import { makeMachineTally } from "./machineTally.ts"
@@ -338,9 +339,15 @@ export const runOperator = (
     // Ready once both supervisor caches have listed once.
     const syncedInformers = new Set<string>()
     const markSynced = (informer: string) => () =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
+        const first = !syncedInformers.has(informer)
         syncedInformers.add(informer)
-        if (syncedInformers.size === 2) options.onSynced?.()
+        if (syncedInformers.size !== 2) return Effect.void
+        // The initial lists' garbage is collected before the process says it is ready (compactHeap.ts).
+        return Effect.andThen(
+          first ? compactHeap : Effect.void,
+          Effect.sync(() => options.onSynced?.())
+        )
       })
 
     const placed: PlacedMachines = {
@@ -440,7 +447,7 @@ export const runOperator = (
           Effect.suspend(() => {
             if (wasSynced || !clusterCaches.hasSynced()) return Effect.void
             wasSynced = true
-            return enqueueCluster(cluster)
+            return Effect.andThen(compactHeap, enqueueCluster(cluster))
           })
         // A failing informer's cache turns Unknown after the bound: its Machines are looked at again then, so their
         // status says the cluster cannot be read (one wake per outage, not per failure).

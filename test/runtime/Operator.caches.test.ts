@@ -4,6 +4,7 @@
  * - a remote whose watches break has its facts Unknown once the bound has passed: no create, no delete (writes would
  *   still go through), until the watches list again; then everything converges;
  * - a converged fleet costs no request at all when it is resynced;
+ * - the initial lists' garbage is collected once per cluster (compactHeap.ts), not per reconcile or resync;
  * - with adoption on (ADR 0014), the Go operator's objects are read from a watch selected by its label (none per
  *   reconcile), adopted with no create and no delete, and a converged fleet's resync is still free; while that watch
  *   cannot list, the cluster's facts turn Unknown after the bound and nothing is adopted;
@@ -95,6 +96,38 @@ describe("runOperator: reads from the watch caches (ADR 0017)", () => {
       yield* Fiber.interrupt(op)
     }).pipe(Effect.provide(w.layer))
   })
+
+  it.effect(
+    "the initial lists' garbage is collected once the supervisor's caches and once the remote's have listed",
+    () => {
+      const w = twoClusters()
+      w.supervisor.seed([machineObject("a", "default")])
+      const holder = globalThis as { gc?: ((options: unknown) => void) | undefined }
+      const saved = holder.gc
+      const collections: Array<unknown> = []
+      holder.gc = (options) => {
+        collections.push(options)
+      }
+      return Effect.gen(function* () {
+        const op = yield* Effect.forkChild(runOperator({ settings: defaultSettings, resync: "10 seconds" }))
+        yield* until(() => statusOf(w, "a")?.phase !== undefined)
+        // Resyncs and reconciles afterwards collect nothing more.
+        yield* pass(30)
+        assert.deepStrictEqual(
+          collections,
+          [0, 1].map(() => ({ type: "major", execution: "sync", flavor: "last-resort" }))
+        )
+        yield* Fiber.interrupt(op)
+      }).pipe(
+        Effect.provide(w.layer),
+        Effect.ensuring(
+          Effect.sync(() => {
+            holder.gc = saved
+          })
+        )
+      )
+    }
+  )
 
   it.effect(
     "a broken remote watch: after the bound its facts are Unknown, so nothing is created or deleted, until it recovers",
