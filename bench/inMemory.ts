@@ -108,6 +108,8 @@ export interface OperatorRun {
   /** User + system CPU time of the process while the operator converged the fleet. */
   readonly cpuMs: number
   readonly converged: boolean
+  /** Reconciles until converged (the resync's not included). */
+  readonly reconciles: number
   readonly statuses: ReadonlyMap<string, Record<string, unknown>>
   /** A resync of the converged fleet (every Machine reconciled once more): requests, writes, time. */
   readonly resync: {
@@ -230,6 +232,7 @@ export const operatorInMemory = (
       result: { ms, ...counted } satisfies Counted,
       cpuMs: (cpu.user + cpu.system) / 1000,
       converged: !Number.isNaN(ms),
+      reconciles: reconcilesBefore,
       statuses,
       resync: {
         requests: after.requests - before.requests,

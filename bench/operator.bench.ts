@@ -54,7 +54,7 @@ const inMemoryAt = async (size: number) => {
   row(
     `operator, in memory, ${int(size)} Machines (4 workers)`,
     op.converged
-      ? `${seconds(op.result.ms)} (CPU ${seconds(op.cpuMs)}); ${int(op.result.requests)} API requests (${int(op.result.writes)} writes), ${perMachine(op.result.requests, size)} per Machine`
+      ? `${seconds(op.result.ms)} (CPU ${seconds(op.cpuMs)}); ${int(op.result.requests)} API requests (${int(op.result.writes)} writes), ${perMachine(op.result.requests, size)} per Machine; ${perMachine(op.reconciles, size)} reconciles per Machine`
       : `NOT converged; ${int(op.result.requests)} requests (${int(op.result.writes)} writes)`
   )
   row(

@@ -664,7 +664,13 @@ export const runOperator = (
       namespaceLabels: (name) => (namespacesSynced ? Option.fromNullishOr(namespaceLabels.get(name)) : undefined)
     }
 
-    const onMachine = (type: string, o: KubeObject, previous: KubeObject | undefined) =>
+    const onMachine = (
+      type: string,
+      o: KubeObject,
+      previous: KubeObject | undefined,
+      _unchanged?: boolean,
+      written?: KubeObject | undefined
+    ) =>
       Effect.gen(function* () {
         const key = keyOf(o)
         const phaseBefore = previous === undefined ? undefined : phaseOf(previous)
@@ -689,6 +695,10 @@ export const runOperator = (
         const reconcileAt = o.metadata.annotations?.[RECONCILE_AT_ANNOTATION]
         machines.set(key, { cluster, ...references, reconcileAt })
         if (references.sources.length > 0) yield* watchSources(o.metadata.namespace ?? "default", references.sources)
+        // The echo of the operator's own write (the finalizer and placement patch) shows nothing that the reconcile
+        // which wrote it, and the confirming one after it, did not read from the cache: it wakes nobody (ADR 0017,
+        // decision 13). The index above still learns the placement from it.
+        if (before !== undefined && written !== undefined && fingerprint(written) === fingerprint(o)) return
         // A person asked for a reconcile now (ADR 0015): it runs at once, and a backoff it was in starts afresh.
         if (before !== undefined && reconcileAt !== undefined && reconcileAt !== before.reconcileAt)
           yield* queue.forget(key)

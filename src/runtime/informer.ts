@@ -20,13 +20,15 @@ export interface InformerHandlers {
   /**
    * `previous`: the object as the cache held it before this event (only with a cache). `unchanged` (only with a
    * cache, only for a watch event): a read sees nothing new, as the event repeats what our own write returned or
-   * changes only fields the cache does not keep (`sameForReads`).
+   * changes only fields the cache does not keep (`sameForReads`). `written`: what the operator's own latest write of
+   * the object returned, while the watch has not delivered it yet (only with a cache, only for a watch event).
    */
   readonly onEvent: (
     type: Exclude<WatchEventType, "BOOKMARK">,
     object: KubeObject,
     previous?: KubeObject | undefined,
-    unchanged?: boolean
+    unchanged?: boolean,
+    written?: KubeObject | undefined
   ) => Effect.Effect<void>
   /** Called after every successful list (first sync and every relist). */
   readonly onSynced?: () => Effect.Effect<void>
@@ -113,11 +115,12 @@ export const runInformer = (
               if (cache === undefined) return yield* handlers.onEvent(event.type, strip(event.object))
               const { namespace, name } = event.object.metadata
               const previous = cache.peek(namespace, name)
-              const readable = cache.written(namespace, name) ?? previous
+              const written = cache.written(namespace, name)
+              const readable = written ?? previous
               const kept = cache.apply(event.type, event.object)
               const unchanged =
                 event.type !== "DELETED" && kept !== undefined && readable !== undefined && sameForReads(readable, kept)
-              yield* handlers.onEvent(event.type, kept ?? strip(event.object), previous, unchanged)
+              yield* handlers.onEvent(event.type, kept ?? strip(event.object), previous, unchanged, written)
             })
           ),
           Effect.tapError(report)

@@ -5,6 +5,7 @@
  *   still go through), until the watches list again; then everything converges;
  * - a converged fleet costs no request at all when it is resynced;
  * - the initial lists' garbage is collected once per cluster (compactHeap.ts), not per reconcile or resync;
+ * - the watch's echo of the operator's own Machine patch wakes nothing (two reconciles for a new Machine);
  * - with adoption on (ADR 0014), the Go operator's objects are read from a watch selected by its label (none per
  *   reconcile), adopted with no create and no delete, and a converged fleet's resync is still free; while that watch
  *   cannot list, the cluster's facts turn Unknown after the bound and nothing is adopted;
@@ -94,6 +95,21 @@ describe("runOperator: reads from the watch caches (ADR 0017)", () => {
       // Nothing was asked live after a create found it existing: no AlreadyExists at all.
       assert.strictEqual(w.remote.requestCount({ verb: "get" }), 0)
       yield* Fiber.interrupt(op)
+    }).pipe(Effect.provide(w.layer))
+  })
+
+  it.effect("the echo of the operator's own Machine patch wakes nothing: a new Machine takes two reconciles", () => {
+    const w = twoClusters()
+    w.supervisor.seed([machineObject("a", "default")])
+    return Effect.gen(function* () {
+      const op = yield* operatorWithResync(defaultSettings)
+      yield* until(() => statusOf(w, "a")?.phase !== undefined)
+      yield* pass(30)
+      // The one that acts (finalizer and placement, claims, VM) and the confirming one (status); the watch's echo of
+      // the patch, which arrives after the write returned, adds none.
+      assert.strictEqual(op.reconciles(), 2)
+      assert.strictEqual(w.remote.requestCount({ verb: "create", kind: "VirtualMachine" }), 1)
+      yield* Fiber.interrupt(op.fiber)
     }).pipe(Effect.provide(w.layer))
   })
 
