@@ -263,13 +263,19 @@ export const floorWrites = (
   statusOf: (b: BenchMachine) => unknown,
   config = CONFIG,
   /** Another finalizer than the operator's (a floor run whose Machines the operator must not take). */
-  finalizer?: string
+  finalizer?: string,
+  /**
+   * Also the operator's one Event per Machine (the round that created its claims and VM), sent beside the chain as the
+   * operator's event writer does, not in it; all of them are written before the floor ends.
+   */
+  withEvents = false
 ) =>
   Effect.gen(function* () {
     yield* Effect.forEach(namespaces, (n) => remoteApi.create(refOf("Namespace", n), remoteNamespace(n)), {
       concurrency: 4,
       discard: true
     })
+    const events: Array<Fiber.Fiber<unknown, unknown>> = []
     yield* Effect.forEach(
       machines,
       (b) =>
@@ -278,6 +284,12 @@ export const floorWrites = (
             yield* remoteApi.create(refOf("PersistentVolumeClaim", p.metadata.name, b.namespace), p)
           yield* remoteApi.create(refOf("VirtualMachine", b.name, b.namespace), b.vm)
           const ref = refOf("Machine", b.name, b.namespace)
+          if (withEvents) {
+            const event = floorEvent(b)
+            events.push(
+              yield* Effect.forkDetach(supervisorApi.create(refOf("Event", event.metadata.name, b.namespace), event))
+            )
+          }
           const patched: KubeObject = yield* supervisorApi.patch(ref, machinePatch(config, finalizer))
           yield* supervisorApi.updateStatus(ref, statusOf(b), {
             resourceVersion: patched.metadata.resourceVersion ?? ""
@@ -285,7 +297,31 @@ export const floorWrites = (
         }),
       { concurrency: 4, discard: true }
     )
+    yield* Fiber.joinAll(events)
   })
+
+/** An Event of the size and shape of the operator's for a new Machine (its plan lines as message). */
+const floorEvent = (b: BenchMachine): KubeObject => {
+  const now = new Date().toISOString()
+  const lines = [
+    ...b.pvcs.map((p) => `create PersistentVolumeClaim ${b.namespace}/${p.metadata.name} on remote-a`),
+    `create VirtualMachine ${b.namespace}/${b.name} on remote-a`
+  ]
+  return {
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: { name: `${b.name}.floor`, namespace: b.namespace },
+    involvedObject: { apiVersion: "vitistack.io/v1alpha1", kind: "Machine", name: b.name, namespace: b.namespace },
+    type: "Normal",
+    reason: "Applied",
+    message: lines.join("; "),
+    count: 1,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    source: { component: "bench-floor" },
+    reportingComponent: "bench-floor"
+  } as KubeObject
+}
 
 /** The floor on fresh in-memory clusters. */
 export const floorInMemory = (machines: ReadonlyArray<BenchMachine>, statusOf: (b: BenchMachine) => unknown) =>

@@ -10,7 +10,8 @@
  *      bench/rss.ts, run as in a pod: in-cluster credentials, the image's V8 flags; BENCH_RSS=0 skips).
  * Converged: every Machine has its VM and PVCs on the remote, its finalizer and a status, and no write for 1 s.
  * Prints README table rows, then notes; progress goes to stderr. Asserts nothing. Not a test.
- * Knobs: BENCH_MACHINES (1000), BENCH_LARGE (10000; 0 skips), BENCH_RSS_MACHINES (10000), BENCH_REAL=0, BENCH_RSS=0.
+ * Knobs: BENCH_MACHINES (1000), BENCH_LARGE (10000; 0 skips), BENCH_RSS_MACHINES (10000), BENCH_REAL=0, BENCH_RSS=0,
+ * BENCH_FLOOR_EVENTS=1 (a third real floor that also writes the Events).
  */
 import { Effect } from "effect"
 import { benchMachines, header, int, keyOf, row, seconds } from "./common.ts"

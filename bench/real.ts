@@ -349,7 +349,12 @@ export const realBench = async (options: RealOptions) => {
     // The floor: the same writes with the same identity, on fresh names, once before the operator and once after it
     // (the apiservers' speed drifts within a run; the two bracket it). The run before writes short statuses, and its
     // Machines are another provider's with another finalizer, so the operator leaves them alone (design 3.1).
-    const floor = async (prefix: string, statusOf: (b: BenchMachine) => unknown, notOurs = false) => {
+    const floor = async (
+      prefix: string,
+      statusOf: (b: BenchMachine) => unknown,
+      notOurs = false,
+      withEvents = false
+    ) => {
       const floorMachines = benchMachines(prefix, n, CONFIG).map((b) =>
         notOurs ? { ...b, object: { ...b.object, spec: { ...(b.object.spec as object), provider: "bench-floor" } } } : b
       )
@@ -358,7 +363,9 @@ export const realBench = async (options: RealOptions) => {
       const rem = counting(await liveClient(ctx.remote.operatorKubeconfig))
       const finalizer = notOurs ? "bench.vitistack.io/floor" : FINALIZER
       const floorStarted = performance.now()
-      await run(floorWrites(sup.api, rem.api, benchNamespaces(prefix), floorMachines, statusOf, CONFIG, finalizer))
+      await run(
+        floorWrites(sup.api, rem.api, benchNamespaces(prefix), floorMachines, statusOf, CONFIG, finalizer, withEvents)
+      )
       const ms = performance.now() - floorStarted
       const requests = [...sup.counts.values(), ...rem.counts.values()].reduce((a, b) => a + b, 0)
       return { ms, requests, missing: (await convergedLive(supAdmin, remAdmin, floorMachines, finalizer)).missing }
@@ -458,6 +465,20 @@ export const realBench = async (options: RealOptions) => {
           .map((f) => `${(stateMs! / f.ms).toFixed(2)}x / ${((stateMs! - firstWriteMs) / f.ms).toFixed(2)}x`)
           .join(", ")
       )
+    // BENCH_FLOOR_EVENTS=1: a third floor that also writes the operator's one Event per Machine, beside its chain (off
+    // by default: its Machines' VMs and claims would change what the RSS child below holds).
+    if (process.env.BENCH_FLOOR_EVENTS === "1") {
+      const withEvents = await floor(
+        "floorev",
+        (b) => statuses.get(`bench-${b.index % 10}/${b.name}`) ?? fallbackStatus,
+        false,
+        true
+      )
+      row(
+        "floor, real apiservers, after the operator, with the operator's Events too: bare client, 4 concurrent",
+        `${seconds(withEvents.ms)}; ${int(withEvents.requests)} API requests${withEvents.missing === 0 ? "" : ` — ${withEvents.missing} Machines incomplete!`}${stateMs === undefined ? "" : `; the operator ${(stateMs / withEvents.ms).toFixed(2)}x / ${((stateMs - firstWriteMs) / withEvents.ms).toFixed(2)}x of it`}`
+      )
+    }
 
     // A bulk create with the KubeVirt stand-in making VMs run: how long after its VMI a Machine shows Running.
     await lagPhase(ctx, supAdmin, remAdmin, n, options)
