@@ -1,11 +1,11 @@
 # Multi-stage build: install production dependencies with npm ci, bundle the operator into one minified ES module
 # (scripts/image/bundle.ts: rolldown erases the types and keeps only the code that is reached; about 23 MiB less RSS at
 # start than the sources as JavaScript; ADR 0017, "Memory diet"), then run on a slim Node 24 image as non-root.
-# @kubernetes/client-node and undici stay in node_modules (loaded only for --kubeconfig, or a proxy-url). NODE_OPTIONS holds
-# scripts/image/nodeFlags.ts's V8 flags (a 1 MiB young generation: about 20 MiB less RSS; --expose-gc, for one full GC
-# once the initial lists are in; ADR 0017); the entrypoint
-# passes its IMAGE_NODE_ARGS (--optimize-for-size, not allowed in NODE_OPTIONS: about 65 MiB less RSS at ready and
-# 170 MiB less at peak with 10,000 Machines; ADR 0017, "Memory diet").
+# @kubernetes/client-node and undici stay in node_modules (loaded only for --kubeconfig, or a proxy-url). NODE_OPTIONS
+# holds scripts/image/nodeFlags.ts's V8 flags (a 1 MiB young generation: about 20 MiB less RSS; --expose-gc, for one
+# full GC once the initial lists are in; ADR 0017); the entrypoint passes its IMAGE_NODE_ARGS (--optimize-for-size, not
+# allowed in NODE_OPTIONS: about 65 MiB less RSS at ready and 170 MiB less at peak with 10,000 Machines; ADR 0017,
+# "Memory diet").
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

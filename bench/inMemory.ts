@@ -12,7 +12,7 @@ import { Kinds, refOf } from "../src/domain/ObjectRef.ts"
 import { defaultSettings } from "../src/domain/Settings.ts"
 import { Remotes, Supervisor } from "../src/effects/Clusters.ts"
 import type { WatchCaches } from "../src/effects/cache/WatchCaches.ts"
-import { EventRecorder } from "../src/effects/EventRecorder.ts"
+import { EventRecorder, eventObject } from "../src/effects/EventRecorder.ts"
 import type { KubeApiService } from "../src/effects/KubeApi.ts"
 import { InMemoryCluster } from "../src/effects/kube/InMemoryCluster.ts"
 import { makeInMemoryApi } from "../src/effects/kube/inMemoryApi.ts"
@@ -300,27 +300,15 @@ export const floorWrites = (
     yield* Fiber.joinAll(events)
   })
 
-/** An Event of the size and shape of the operator's for a new Machine (its plan lines as message). */
+/** The operator's Event for a new Machine (the recorder's own object; its plan lines, approximately, as message). */
 const floorEvent = (b: BenchMachine): KubeObject => {
   const now = new Date().toISOString()
   const lines = [
     ...b.pvcs.map((p) => `create PersistentVolumeClaim ${b.namespace}/${p.metadata.name} on remote-a`),
     `create VirtualMachine ${b.namespace}/${b.name} on remote-a`
   ]
-  return {
-    apiVersion: "v1",
-    kind: "Event",
-    metadata: { name: `${b.name}.floor`, namespace: b.namespace },
-    involvedObject: { apiVersion: "vitistack.io/v1alpha1", kind: "Machine", name: b.name, namespace: b.namespace },
-    type: "Normal",
-    reason: "Applied",
-    message: lines.join("; "),
-    count: 1,
-    firstTimestamp: now,
-    lastTimestamp: now,
-    source: { component: "bench-floor" },
-    reportingComponent: "bench-floor"
-  } as KubeObject
+  const target = { name: b.name, namespace: b.namespace }
+  return eventObject(`${b.name}.floor`, target, "Normal", "Applied", lines.join("; "), 1, now, now)
 }
 
 /** The floor on fresh in-memory clusters. */

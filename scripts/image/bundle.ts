@@ -3,9 +3,10 @@
  * map beside it. Rolldown erases the TypeScript types, keeps only the code that is reached (of `effect`, far from all
  * of it) and writes it as one file, so Node parses, compiles and keeps far less: importing the operator costs
  * 74–75 MiB of RSS instead of 97–98 for the sources as JavaScript, and the heap at start holds 11 MiB of code
- * instead of 30 (ADR 0017, "Memory diet"). `@kubernetes/client-node` and `undici` stay outside, in node_modules: client-node is
- * loaded only for a kubeconfig a person hands over (`--kubeconfig`), undici only for a cluster behind a `proxy-url`. Node reads the source map only when started
- * with `--enable-source-maps` (for readable stack traces; it costs memory).
+ * instead of 30 (ADR 0017, "Memory diet"). `@kubernetes/client-node` and `undici` stay outside, in node_modules:
+ * client-node is loaded only for a kubeconfig a person hands over (`--kubeconfig`), undici only for a cluster behind a
+ * `proxy-url`. Node reads the source map only when started with `--enable-source-maps` (for readable stack traces; it
+ * costs memory).
  *
  *   node scripts/image/bundle.ts [ENTRY [OUT]]     default: src/runtime/main.ts → dist/app/main.js
  */

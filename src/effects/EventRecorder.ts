@@ -32,8 +32,8 @@ export type EventType = "Normal" | "Warning"
 const eventName = (t: EventTarget, reason: string, message: string) =>
   `${t.name}.${shortHash(`${t.uid ?? ""}/${reason}/${message}`)}`
 
-/** The Event object of a first recording. */
-const eventObject = (
+/** The Event object of a first recording (the benchmark's floor writes the same shape). */
+export const eventObject = (
   name: string,
   target: EventTarget,
   type: EventType,

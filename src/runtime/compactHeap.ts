@@ -5,8 +5,8 @@
  * garbage that a major GC would only get to later (ADR 0017, "Memory diet"). Collecting it at once, when the
  * supervisor's caches and each remote's have first listed, gives it back at that moment. A plain full GC frees the
  * objects but keeps the pages (the RSS does not move); V8's last-resort collection compacts the heap and returns the
- * emptied pages. It blocks the process for a moment, once per cluster per start of the loop. Without the flag (tests, `plan`) it does
- * nothing. Runtime layer.
+ * emptied pages. It blocks the process for a moment, once per cluster per start of the loop. Without the flag (tests,
+ * `plan`) it does nothing. Runtime layer.
  */
 import { Effect } from "effect"
 

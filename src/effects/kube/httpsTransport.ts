@@ -8,13 +8,14 @@ import type * as Http from "node:http"
 import { text } from "node:stream/consumers"
 import type { ClusterAccess, ClusterTls } from "./ClusterAccess.ts"
 import {
+  definedTls,
   flatHeaders,
   KEEP_ALIVE_IDLE_MILLIS,
   type KubeTransport,
+  requestHeaders,
   type StreamingBody,
   TCP_KEEP_ALIVE_MILLIS,
-  type TransportRequest,
-  USER_AGENT
+  type TransportRequest
 } from "./transport.ts"
 
 // Not `import`: an ES import of node:http evaluates all its lazy exports, `WebSocket` among them, which loads Node's own
@@ -26,8 +27,7 @@ const https = process.getBuiltinModule("node:https")
 const agentFor = (secure: boolean, tls: ClusterTls): Http.Agent => {
   const keepAlive = { keepAlive: true, keepAliveMsecs: TCP_KEEP_ALIVE_MILLIS, timeout: KEEP_ALIVE_IDLE_MILLIS }
   if (!secure) return new http.Agent(keepAlive)
-  const defined = Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined))
-  return new https.Agent({ ...keepAlive, ...defined, ALPNProtocols: ["http/1.1"] })
+  return new https.Agent({ ...keepAlive, ...definedTls(tls), ALPNProtocols: ["http/1.1"] })
 }
 
 /** A request aborted by its signal fails with the signal's reason (a deadline's `TimeoutError`), as undici's do. */
@@ -44,11 +44,7 @@ export const makeHttpsTransport = (access: ClusterAccess): KubeTransport => {
   const exchange = async (req: TransportRequest) => {
     const credentials = await access.credentials()
     agent ??= agentFor(secure, credentials.tls)
-    const headers: Record<string, string> = {
-      ...credentials.headers,
-      Accept: "application/json",
-      "User-Agent": USER_AGENT
-    }
+    const headers = requestHeaders(credentials)
     if (req.contentType !== undefined) headers["Content-Type"] = req.contentType
     // Node frames a DELETE's body only with an explicit length (it sends DELETE without chunked encoding).
     if (req.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(req.body))

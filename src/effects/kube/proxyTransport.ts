@@ -7,7 +7,7 @@
  */
 import type { Dispatcher } from "undici"
 import type { ClusterAccess } from "./ClusterAccess.ts"
-import { flatHeaders, KEEP_ALIVE_IDLE_MILLIS, type KubeTransport, USER_AGENT } from "./transport.ts"
+import { definedTls, flatHeaders, KEEP_ALIVE_IDLE_MILLIS, type KubeTransport, requestHeaders } from "./transport.ts"
 
 /** A cluster's transport through `proxyUrl`. TLS material is taken once, at the first request. */
 export const makeProxyTransport = (access: ClusterAccess, proxyUrl: string): KubeTransport => {
@@ -16,13 +16,12 @@ export const makeProxyTransport = (access: ClusterAccess, proxyUrl: string): Kub
   const prepare = async () => {
     const credentials = await access.credentials()
     undici ??= import("undici").then(({ ProxyAgent, request }) => {
-      const requestTls = Object.fromEntries(Object.entries(credentials.tls).filter(([, v]) => v !== undefined))
       return {
         dispatcher: new ProxyAgent({
           keepAliveTimeout: KEEP_ALIVE_IDLE_MILLIS,
           allowH2: false,
           uri: proxyUrl,
-          requestTls
+          requestTls: definedTls(credentials.tls)
         }),
         request
       }
@@ -31,7 +30,7 @@ export const makeProxyTransport = (access: ClusterAccess, proxyUrl: string): Kub
     return {
       dispatcher,
       request,
-      headers: { ...credentials.headers, Accept: "application/json", "User-Agent": USER_AGENT }
+      headers: requestHeaders(credentials)
     }
   }
   return {

@@ -5,6 +5,8 @@
  * ClusterAccess applied per request. HTTP/2 stays off (ADR 0006). Effects layer (cluster service).
  */
 
+import type { ClusterTls, Credentials } from "./ClusterAccess.ts"
+
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE"
 
 export interface TransportRequest {
@@ -39,13 +41,27 @@ export interface KubeTransport {
   ) => Promise<TransportResponse<StreamingBody>>
 }
 
-/** Idle connections are closed after this (below the apiserver's own idle timeout, so the server rarely races). */
+/**
+ * Idle connections are closed after this (below the apiserver's own idle timeout, so the server rarely races). A client
+ * dropped for a rotated kubeconfig therefore needs no closing.
+ */
 export const KEEP_ALIVE_IDLE_MILLIS = 30_000
 
 /** TCP keep-alive probes start after this much silence on a connection, as client-go does. */
 export const TCP_KEEP_ALIVE_MILLIS = 30_000
 
-export const USER_AGENT = "kubevirt-operator"
+const USER_AGENT = "kubevirt-operator"
+
+/** The headers of every request: the credentials' (Authorization, Impersonate-User) and what the client accepts. */
+export const requestHeaders = (credentials: Credentials): Record<string, string> => ({
+  ...credentials.headers,
+  Accept: "application/json",
+  "User-Agent": USER_AGENT
+})
+
+/** The TLS options that are set (a connector treats a key present as undefined differently from one absent). */
+export const definedTls = (tls: ClusterTls): Partial<ClusterTls> =>
+  Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined))
 
 /** Headers flattened to one string each (Node and undici both give arrays for repeated headers). */
 export const flatHeaders = (
