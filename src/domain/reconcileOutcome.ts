@@ -30,6 +30,23 @@ export const AWAIT_CHANGE_SECONDS = 300
 /** Nothing to do: the Machine is gone or out of scope. */
 export const done: ReconcileOutcome = { _tag: "Done" }
 
+/**
+ * How often a Machine whose cluster has not been checked yet is looked at again (ADR 0017, decision 14). The check's
+ * first answer queues the cluster's Machines at once; this is the safety net for one whose cluster turns out to be
+ * another, or none (the KubevirtConfigs had not been listed).
+ */
+export const CLUSTER_RECHECK_SECONDS = 2
+
+/**
+ * Its cluster has not been checked yet: nothing is decided or written (ADR 0012). Not a failure, so no backoff grows
+ * and the queue's rate limit is not spent; the check's answer wakes it.
+ */
+export const clusterNotChecked: ReconcileOutcome = {
+  _tag: "AwaitChange",
+  reason: "ClusterNotChecked",
+  requeueAfterSeconds: CLUSTER_RECHECK_SECONDS
+}
+
 /** Reading the Machine, or writing its status, failed on the supervisor: back off and look again. */
 export const supervisorFailed = (reason: string): ReconcileOutcome => ({ _tag: "Backoff", reason })
 

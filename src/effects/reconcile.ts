@@ -14,6 +14,7 @@ import type { Plan } from "../domain/Plan.ts"
 import { PLANNER_VERSION } from "../domain/planHash.ts"
 import { isOurs } from "../domain/planner.ts"
 import {
+  clusterNotChecked,
   done,
   outcomeFor,
   type ReconcileOutcome,
@@ -93,7 +94,7 @@ export const reconcile = Effect.fn("reconcile")(function* (
   // Before its cluster's first health check nothing is decided or written about the Machine (no status that says "not
   // checked yet" only to be rewritten a second later); the check requeues it (ADR 0012).
   if (observedBare.clusterHealth?.phase === "Unknown")
-    return { outcome: { _tag: "Backoff", reason: "ClusterNotChecked" }, statusWritten: false } satisfies ReconcileReport
+    return { outcome: clusterNotChecked, statusWritten: false } satisfies ReconcileReport
   const planStarted = yield* clock()
   const now = new Date(observedAt).toISOString()
   const { plan, observed } = yield* decide(machine, observedBare, settings, now)

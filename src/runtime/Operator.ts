@@ -33,7 +33,7 @@ import { FINALIZER, PLACEMENT_ANNOTATION, SOURCE_MACHINE_LABEL } from "../domain
 import { Machine, requestedClass } from "../domain/Machine.ts"
 import { Kinds } from "../domain/ObjectRef.ts"
 import type { PlacedMachines, RemoteWatch } from "../domain/RemoteWatch.ts"
-import type { ReconcileOutcome } from "../domain/reconcileOutcome.ts"
+import { CLUSTER_RECHECK_SECONDS, type ReconcileOutcome } from "../domain/reconcileOutcome.ts"
 import { redactUrlsIn } from "../domain/redactUrl.ts"
 import { REMOTE_WATCHES } from "../domain/remoteWatches.ts"
 import type { Settings } from "../domain/Settings.ts"
@@ -788,6 +788,15 @@ export const runOperator = (
 
     const worker = Effect.gen(function* () {
       const key = yield* queue.take
+      // Its cluster cannot be decided on yet (not checked, caches filling): a reconcile would read nothing and write
+      // nothing (reconcile.ts), so none runs. The cluster's readiness queues its Machines (enqueueCluster); the
+      // recheck is the safety net for one whose cluster turns out to be another (ADR 0017, decision 14).
+      const bound = clusterOf(key)
+      if (bound !== undefined && healthFor(bound)?.phase === "Unknown") {
+        yield* queue.done(key)
+        yield* queue.addAfter(key, Duration.seconds(CLUSTER_RECHECK_SECONDS))
+        return
+      }
       // With one cluster there is no other to keep workers for: its Machines may use all of them.
       const cluster = configs.size > 1 ? clusterOf(key) : undefined
       if (cluster !== undefined && !slots.acquire(cluster, key)) {

@@ -2,7 +2,9 @@
  * The work queue of Machine keys (`namespace/name`), with client-go's guarantees. Runtime layer.
  * - Deduplicated: a key waiting in the queue is there once, however often it is added.
  * - Never two workers on one key: a key added while it is being processed is queued again when `done` is called.
- * - Delayed adds keep the earliest time (kube-rs `scheduler_dedupe_should_keep_earlier_item`).
+ * - Delayed adds keep the earliest time (kube-rs `scheduler_dedupe_should_keep_earlier_item`), and an add now
+ *   supersedes a delayed one: the reconcile it brings decides again whether the key needs another (its outcome), so
+ *   a backoff or requeue timer set before it would only bring a second reconcile of the same state.
  * - Per-key exponential backoff (base × 2^failures, capped) for failures, reset by `forget`, combined with a global
  *   token bucket so a storm of failures cannot hammer the API servers.
  * - Two priorities: a key added as `"high"` (a change of its remote objects, a confirmation right after its actions)
@@ -36,7 +38,10 @@ export interface WorkQueueHooks {
 export type Priority = "high" | "normal"
 
 export interface WorkQueue {
-  /** Queue the key now (deduplicated); `high` moves it ahead of every normal key. Default normal. */
+  /**
+   * Queue the key now (deduplicated); `high` moves it ahead of every normal key. Default normal. A delayed add
+   * pending for the key is dropped.
+   */
   readonly add: (key: string, priority?: Priority) => Effect.Effect<void>
   /** Queue the key after `delay`; an earlier pending time for the same key wins. */
   readonly addAfter: (key: string, delay: Duration.Input) => Effect.Effect<void>
@@ -108,6 +113,7 @@ export const makeWorkQueue = (
     const add = (key: string, priority: Priority = "normal") =>
       Effect.gen(function* () {
         hooks.onAdd?.(key)
+        pendingUntil.delete(key)
         const lane = priority === "high" ? 0 : 1
         const before = dirty.get(key)
         if (before !== undefined && before <= lane) return

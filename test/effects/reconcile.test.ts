@@ -8,6 +8,7 @@ import { Effect, Option } from "effect"
 import { IMAGE_SOURCE_ANNOTATION } from "../../src/domain/bootMedia.ts"
 import { answered, evaluateHealth, uncheckedHealth } from "../../src/domain/ClusterHealth.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
+import { CLUSTER_RECHECK_SECONDS } from "../../src/domain/reconcileOutcome.ts"
 import { renderAction } from "../../src/domain/render.ts"
 import { defaultSettings } from "../../src/domain/Settings.ts"
 import { ClusterHealthFacts } from "../../src/effects/ClusterHealthFacts.ts"
@@ -65,7 +66,7 @@ describe("reconcile", () => {
   })
 
   it.effect(
-    "its cluster not checked yet: no plan, no write, a backoff; NotReady: only supervisor actions and a status",
+    "its cluster not checked yet: no plan, no write, a recheck without backoff; NotReady: only supervisor actions and a status",
     () => {
       const w = twoClusters()
       w.supervisor.seed([machineObject("vm-a", "default")])
@@ -73,7 +74,11 @@ describe("reconcile", () => {
         const unchecked = yield* reconcile("default/vm-a", defaultSettings).pipe(
           Effect.provideService(ClusterHealthFacts, uncheckedHealth)
         )
-        assert.deepStrictEqual(unchecked.outcome, { _tag: "Backoff", reason: "ClusterNotChecked" })
+        assert.deepStrictEqual(unchecked.outcome, {
+          _tag: "AwaitChange",
+          reason: "ClusterNotChecked",
+          requeueAfterSeconds: CLUSTER_RECHECK_SECONDS
+        })
         assert.strictEqual(w.supervisor.writeCount() + w.remote.writeCount(), 0)
 
         const notReady = evaluateHealth("remote-a", {

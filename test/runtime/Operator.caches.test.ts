@@ -6,6 +6,8 @@
  * - a converged fleet costs no request at all when it is resynced;
  * - the initial lists' garbage is collected once per cluster (compactHeap.ts), not per reconcile or resync;
  * - the watch's echo of the operator's own Machine patch wakes nothing (two reconciles for a new Machine);
+ * - a Machine whose cluster has not been checked yet is not reconciled until the check answers, and the rechecks set
+ *   meanwhile bring no reconcile after it (two reconciles each);
  * - with adoption on (ADR 0014), the Go operator's objects are read from a watch selected by its label (none per
  *   reconcile), adopted with no create and no delete, and a converged fleet's resync is still free; while that watch
  *   cannot list, the cluster's facts turn Unknown after the bound and nothing is adopted;
@@ -112,6 +114,27 @@ describe("runOperator: reads from the watch caches (ADR 0017)", () => {
       yield* Fiber.interrupt(op.fiber)
     }).pipe(Effect.provide(w.layer))
   })
+
+  it.effect(
+    "Machines whose cluster is not checked yet are not reconciled: two reconciles each, none before, none after",
+    () => {
+      // The remote's first health check takes 5 s (its discovery answers late); the Machines exist before the start.
+      const w = twoClusters({
+        wrapRemote: (api) => ({ ...api, discover: (group) => Effect.delay(api.discover(group), "5 seconds") })
+      })
+      w.supervisor.seed(["a", "b", "c"].map((n) => machineObject(n, "default")))
+      return Effect.gen(function* () {
+        const op = yield* operatorWithResync(defaultSettings)
+        yield* pass(4)
+        assert.strictEqual(op.reconciles(), 0, "none while the cluster is not checked")
+        yield* until(() => ["a", "b", "c"].every((n) => statusOf(w, n)?.phase !== undefined))
+        // Long enough for any backoff or recheck timer set before the check to have fired.
+        yield* pass(120)
+        assert.strictEqual(op.reconciles(), 6)
+        yield* Fiber.interrupt(op.fiber)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
 
   it.effect(
     "the initial lists' garbage is collected once the supervisor's caches and once the remote's have listed",

@@ -1,6 +1,6 @@
 /**
- * The work queue: deduplication, one worker per key, earliest delayed time wins, per-key exponential backoff with a
- * cap, reset by forget. On the TestClock: no real sleeps.
+ * The work queue: deduplication, one worker per key, earliest delayed time wins, an add now supersedes a delayed one,
+ * per-key exponential backoff with a cap, reset by forget. On the TestClock: no real sleeps.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
@@ -54,6 +54,26 @@ describe("WorkQueue", () => {
       const again = yield* Effect.forkChild(q.take)
       yield* TestClock.adjust("1 minute")
       assert.isTrue(pending(again))
+    })
+  )
+
+  it.effect("an add now supersedes a delayed add: the key's timer, backoff or requeue, brings no second take", () =>
+    Effect.gen(function* () {
+      const q = yield* makeWorkQueue({ baseDelay: "10 seconds" })
+      yield* q.addAfter("a", "5 seconds")
+      yield* q.addRateLimited("b")
+      yield* q.add("a")
+      yield* q.add("b")
+      assert.deepStrictEqual([yield* q.take, yield* q.take], ["a", "b"])
+      yield* q.done("a")
+      yield* q.done("b")
+      const again = yield* Effect.forkChild(q.take)
+      yield* TestClock.adjust("1 minute")
+      assert.isTrue(pending(again), "no timer fired")
+      // A delayed add made after the add still fires.
+      yield* q.addAfter("a", "1 second")
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Fiber.join(again), "a")
     })
   )
 
