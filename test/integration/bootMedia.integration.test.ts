@@ -17,6 +17,7 @@ import {
   installKubevirtConfig,
   kubeconfigYaml,
   liveClient,
+  released,
   run,
   startOperator,
   startStandIn,
@@ -116,9 +117,7 @@ describe("boot media on real apiservers", () => {
       expect(order.indexOf("VirtualMachine")).toBeLessThan(order.indexOf("DataVolume"))
       expect(order.indexOf("DataVolume")).toBeLessThan(order.indexOf("Secret"))
       expect(order.indexOf("PersistentVolumeClaim")).toBeLessThan(order.indexOf("Secret"))
-      await eventually("Machine released", async () =>
-        (await getObject(supervisor, "Machine", "img", ns)) === undefined ? true : undefined
-      )
+      await released(supervisor, "img", ns)
     } finally {
       await op.stop()
     }
@@ -155,9 +154,7 @@ describe("boot media on real apiservers", () => {
       })
       expect((await disks()).map((d: any) => d.name)).toEqual(["root"])
       await run(supervisor.delete(refOf("Machine", "inst", ns)))
-      await eventually("inst released", async () =>
-        (await getObject(supervisor, "Machine", "inst", ns)) === undefined ? true : undefined
-      )
+      await released(supervisor, "inst", ns)
     } finally {
       await op.stop()
     }
@@ -210,9 +207,7 @@ describe("boot media on real apiservers", () => {
       const events = await run(supervisor.list({ apiVersion: "v1", kind: "Event" }, { namespace: ns }))
       expect(JSON.stringify(events.items)).not.toContain("hostname")
       await run(supervisor.delete(refOf("Machine", "ci", ns)))
-      await eventually("ci released", async () =>
-        (await getObject(supervisor, "Machine", "ci", ns)) === undefined ? true : undefined
-      )
+      await released(supervisor, "ci", ns)
       expect(await getObject(remote, "Secret", "ci-cloudinit", ns)).toBeUndefined()
     } finally {
       await op.stop()
@@ -249,9 +244,7 @@ describe("boot media on real apiservers", () => {
       expect((pvc.spec as any).accessModes).toEqual(["ReadWriteOnce"])
       expect((pvc.spec as any).storageClassName).toBe(klass)
       await run(supervisor.delete(refOf("Machine", "rwo", ns)))
-      await eventually("rwo released", async () =>
-        (await getObject(supervisor, "Machine", "rwo", ns)) === undefined ? true : undefined
-      )
+      await released(supervisor, "rwo", ns)
     } finally {
       await op.stop()
       await run(remote.delete(refOf("StorageProfile", klass)).pipe(Effect.ignore))

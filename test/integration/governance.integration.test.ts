@@ -21,13 +21,13 @@ import type { KubeApiService } from "../../src/effects/KubeApi.ts"
 import { runPlan } from "../../src/runtime/cli/plan.ts"
 import {
   eventually,
-  getObject,
   installKubevirtConfig,
   kubeconfigYaml,
   liveClient,
   machineOn,
   machineStatusReads,
   type RunningOperator,
+  released,
   run,
   startOperator,
   startStandIn,
@@ -52,10 +52,7 @@ const names = async (kind: "VirtualMachine" | "PersistentVolumeClaim", namespace
   ).items
     .map((o) => o.metadata.name)
     .sort()
-const gone = (name: string, namespace: string) =>
-  eventually(`${namespace}/${name} released`, async () =>
-    (await getObject(supervisor, "Machine", name, namespace)) === undefined ? true : undefined
-  )
+const gone = (name: string, namespace: string) => released(supervisor, name, namespace)
 const cli = async (args: Array<string>) => {
   const out: Array<string> = []
   const err: Array<string> = []

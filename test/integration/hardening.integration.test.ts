@@ -30,6 +30,7 @@ import {
   liveClient,
   machineOn,
   machineStatusReads,
+  released,
   run,
   startOperator,
   startStandIn,
@@ -170,10 +171,7 @@ const release = async (machines: ReadonlyArray<readonly [string, string]>, orpha
       )
     await run(supervisor.delete(refOf("Machine", n, where)).pipe(Effect.ignore))
   }
-  for (const [n, where] of machines)
-    await eventually(`${where}/${n} released`, async () =>
-      (await getObject(supervisor, "Machine", n, where)) === undefined ? true : undefined
-    )
+  for (const [n, where] of machines) await released(supervisor, n, where)
 }
 const removeConfigs = async (names: ReadonlyArray<string>) => {
   for (const n of names) await run(supervisor.delete(refOf("KubevirtConfig", n)).pipe(Effect.ignore))

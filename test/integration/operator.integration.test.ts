@@ -14,6 +14,7 @@ import {
   installKubevirtConfig,
   kubeconfigYaml,
   liveClient,
+  released,
   run,
   startOperator,
   startStandIn,
@@ -70,10 +71,7 @@ const listNames = async (kind: "VirtualMachine" | "PersistentVolumeClaim", ns: s
 /** Deletes Machines and waits until the operator has released them (the clusters are shared between tests). */
 const removeMachines = async (machines: ReadonlyArray<readonly [string, string]>) => {
   for (const [n, where] of machines) await run(supervisor.delete(refOf("Machine", n, where)).pipe(Effect.ignore))
-  for (const [n, where] of machines)
-    await eventually(`${where}/${n} released`, async () =>
-      (await getObject(supervisor, "Machine", n, where)) === undefined ? true : undefined
-    )
+  for (const [n, where] of machines) await released(supervisor, n, where)
 }
 const WRITES = ["create", "patch", "delete", "updateStatus", "apply"]
 

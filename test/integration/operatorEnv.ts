@@ -154,11 +154,15 @@ export const startStandIn = (remoteAdmin: KubeApiService) => {
   return { stop: () => run(Fiber.interrupt(fiber)).then(() => undefined) }
 }
 
-/** Polls `check` until it returns a value (not undefined) or the time is up. */
+/**
+ * Polls `check` until it returns a value (not undefined) or the time is up. `explain`, if given, says in the timeout's
+ * message what the state was then (so a failure in CI shows where it stood).
+ */
 export const eventually = async <A>(
   what: string,
   check: () => Promise<A | undefined>,
-  timeoutMs = 60_000
+  timeoutMs = 60_000,
+  explain?: () => Promise<string>
 ): Promise<A> => {
   const deadline = Date.now() + timeoutMs
   let last: unknown
@@ -169,11 +173,42 @@ export const eventually = async <A>(
     } catch (e) {
       last = e
     }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`)
+    if (Date.now() > deadline) {
+      const state = explain === undefined ? undefined : await explain().catch((e) => `(not readable: ${String(e)})`)
+      throw new Error(
+        `timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}${state === undefined ? "" : `; ${state}`}`
+      )
+    }
     await new Promise((r) => setTimeout(r, 250))
   }
 }
+
+/**
+ * Waits until the Machine is gone from the supervisor (the operator released it). On a timeout the message shows
+ * the Machine's finalizers, its status (phase, message, conditions) and its Events: what the operator waited for.
+ */
+export const released = (supervisor: KubeApiService, name: string, namespace: string, timeoutMs = 60_000) =>
+  eventually(
+    `${namespace}/${name} released`,
+    async () => ((await getObject(supervisor, "Machine", name, namespace)) === undefined ? true : undefined),
+    timeoutMs,
+    async () => {
+      const m = await getObject(supervisor, "Machine", name, namespace)
+      const events = await run(supervisor.list({ apiVersion: "v1", kind: "Event" }, { namespace }))
+      const about = events.items
+        .filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === name)
+        .map((e) => {
+          const x = e as { reason?: string; message?: string; count?: number }
+          return `${x.reason} (${x.count ?? 1}): ${x.message}`
+        })
+      return JSON.stringify({
+        finalizers: m?.metadata.finalizers,
+        deletionTimestamp: m?.metadata.deletionTimestamp,
+        status: m?.status,
+        events: about
+      })
+    }
+  )
 
 export const getObject = async (
   api: KubeApiService,

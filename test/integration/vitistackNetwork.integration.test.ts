@@ -21,6 +21,7 @@ import {
   installKubevirtConfig,
   kubeconfigYaml,
   liveClient,
+  released as releasedFrom,
   run,
   startOperator,
   startStandIn,
@@ -78,12 +79,7 @@ const recordedMac = async (name: string, ns: string) =>
     | undefined
 const vmInterface = async (name: string, ns: string) =>
   ((await getObject(remote, "VirtualMachine", name, ns))!.spec as any)?.template.spec.domain.devices.interfaces[0]
-const released = (name: string, ns: string) =>
-  eventually(
-    `${name} released`,
-    async () => ((await getObject(supervisor, "Machine", name, ns)) === undefined ? true : undefined),
-    90_000
-  )
+const released = (name: string, ns: string) => releasedFrom(supervisor, name, ns, 90_000)
 
 beforeAll(async () => {
   supervisor = await liveClient(ctx.supervisor.adminKubeconfig)
