@@ -129,6 +129,21 @@ const phaseOf = (o: KubeObject): string | undefined => {
   return typeof phase === "string" && phase !== "" ? phase : "Unknown"
 }
 
+/**
+ * Another provider's Machine without our finalizer (design 3.1, the planner's `isOurs` false on a well-formed one):
+ * it is never reconciled, so it is neither queued nor indexed. A malformed provider is not decided here: the
+ * reconcile's decoding reports it.
+ */
+const isForeign = (o: KubeObject): boolean => {
+  const provider = (o.spec as { provider?: unknown } | undefined)?.provider
+  return (
+    typeof provider === "string" &&
+    provider !== "" &&
+    provider !== "kubevirt" &&
+    !(o.metadata.finalizers ?? []).includes(FINALIZER)
+  )
+}
+
 const decodeConfig = Schema.decodeUnknownResult(KubevirtConfig)
 const decodeMachine = Schema.decodeUnknownResult(Machine)
 
@@ -215,6 +230,8 @@ const runRemoteWatch = (
   wake: {
     readonly queue: WorkQueue
     readonly machines: PlacedMachines
+    /** Whether the key is one of our Machines (another provider's, or one gone, is not woken). */
+    readonly ours: (key: string) => boolean
     readonly health: ClusterHealthMonitor["report"]
     readonly caches: ClusterCaches
     /** A cache its Machines wait for has listed. */
@@ -243,9 +260,11 @@ const runRemoteWatch = (
         onEvent: (type, o, _previous, unchanged) =>
           unchanged === true || (type === "MODIFIED" && !matchesSelector(watch.labelSelector, o.metadata.labels))
             ? Effect.void
-            : Effect.forEach(watch.toKeys(o, cluster, wake.machines), (k) => wake.queue.add(k, "high"), {
-                discard: true
-              }),
+            : Effect.forEach(
+                watch.toKeys(o, cluster, wake.machines).filter(wake.ours),
+                (k) => wake.queue.add(k, "high"),
+                { discard: true }
+              ),
         onSynced: () =>
           Effect.andThen(
             // The cluster's caches answered Unknown and answer again: the Machines that saw them Unknown look again.
@@ -492,6 +511,7 @@ export const runOperator = (
               {
                 queue,
                 machines: placed,
+                ours: (key) => machines.has(key),
                 health: reportHealth,
                 caches: clusterCaches,
                 synced,
@@ -678,7 +698,9 @@ export const runOperator = (
         if (phase !== phaseBefore) options.onMachinePhase?.(phaseBefore, phase)
         tally.observe(type as "ADDED" | "MODIFIED" | "DELETED", o)
         const before = machines.get(key)
-        if (type === "DELETED") {
+        // Gone, or another provider's (its provider changed, or our finalizer went with our last cleanup): nothing
+        // wakes it, resyncs skip it.
+        if (type === "DELETED" || isForeign(o)) {
           unindex(key, before?.cluster)
           machines.delete(key)
           return

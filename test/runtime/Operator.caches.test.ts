@@ -6,6 +6,7 @@
  * - a converged fleet costs no request at all when it is resynced;
  * - the initial lists' garbage is collected once per cluster (compactHeap.ts), not per reconcile or resync;
  * - the watch's echo of the operator's own Machine patch wakes nothing (two reconciles for a new Machine);
+ * - another provider's Machine is never reconciled, whatever wakes it (a remote object naming it, a resync);
  * - a Machine whose cluster has not been checked yet is not reconciled until the check answers, and the rechecks set
  *   meanwhile bring no reconcile after it (two reconciles each);
  * - with adoption on (ADR 0014), the Go operator's objects are read from a watch selected by its label (none per
@@ -18,7 +19,15 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Option, Queue, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { GO_MANAGED_BY_DEFAULT, GO_MANAGED_BY_LABEL } from "../../src/domain/adoption.ts"
-import { FINALIZER, isOwnedBy } from "../../src/domain/labels.ts"
+import type { KubeObject } from "../../src/domain/KubeObject.ts"
+import {
+  FINALIZER,
+  isOwnedBy,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  PLACEMENT_ANNOTATION,
+  SOURCE_MACHINE_LABEL
+} from "../../src/domain/labels.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { defaultSettings, Settings } from "../../src/domain/Settings.ts"
 import { Supervisor } from "../../src/effects/Clusters.ts"
@@ -114,6 +123,56 @@ describe("runOperator: reads from the watch caches (ADR 0017)", () => {
       yield* Fiber.interrupt(op.fiber)
     }).pipe(Effect.provide(w.layer))
   })
+
+  it.effect(
+    "another provider's Machine is never reconciled: not at the start, not for its remote objects, not at a resync",
+    () => {
+      const w = twoClusters()
+      const theirs = machineObject("theirs", "default", { provider: "proxmox" })
+      w.supervisor.seed([
+        { ...theirs, metadata: { ...theirs.metadata, annotations: { [PLACEMENT_ANNOTATION]: "remote-a" } } },
+        machineObject("ours", "default")
+      ])
+      // A VM on the remote that names it as its Machine, labelled as ours (the remote watch selects it).
+      const vm: KubeObject = {
+        apiVersion: "kubevirt.io/v1",
+        kind: "VirtualMachine",
+        metadata: {
+          name: "theirs",
+          namespace: "default",
+          labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [SOURCE_MACHINE_LABEL]: "theirs" }
+        },
+        spec: { runStrategy: "Halted" }
+      }
+      w.remote.seed([vm])
+      const reconciled = new Set<string>()
+      return Effect.gen(function* () {
+        const resyncNow = yield* Queue.unbounded<void>()
+        const fiber = yield* Effect.forkChild(
+          runOperator({
+            settings: defaultSettings,
+            resync: "1 hour",
+            healthInterval: "1 hour",
+            resyncNow,
+            onReconciled: (key) => Effect.sync(() => void reconciled.add(key))
+          })
+        )
+        yield* until(() => statusOf(w, "ours")?.phase !== undefined)
+        yield* makeInMemoryApi(w.remote).patch(refOf("VirtualMachine", "theirs", "default"), {
+          spec: { runStrategy: "Always" }
+        })
+        yield* Queue.offer(resyncNow, undefined)
+        yield* pass(10)
+        assert.deepStrictEqual([...reconciled], ["default/ours"])
+        // Made ours (its provider changed): reconciled from then on.
+        yield* makeInMemoryApi(w.supervisor).patch(refOf("Machine", "theirs", "default"), {
+          spec: { provider: "kubevirt" }
+        })
+        yield* until(() => reconciled.has("default/theirs"))
+        yield* Fiber.interrupt(fiber)
+      }).pipe(Effect.provide(w.layer))
+    }
+  )
 
   it.effect(
     "Machines whose cluster is not checked yet are not reconciled: two reconciles each, none before, none after",
