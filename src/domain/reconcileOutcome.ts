@@ -5,7 +5,8 @@
  *   deleted), or something no watch reports (a Forbidden write, a name clash with a foreign object): per-key
  *   exponential backoff (for a clash capped at CLASH_RECHECK_SECONDS).
  * - AwaitChange: a failure or bad input that retrying cannot fix; a watch event (or the periodic resync) brings the
- *   Machine back, and a long requeue stays as a safety net.
+ *   Machine back, and a long requeue stays as a safety net. Also an object of its own going away: its deletion event
+ *   brings it back, and a short requeue bounds a missed one.
  * - Done: converged.
  * `outcomeFor` decides after a plan ran; the named outcomes below cover a reconcile that could not plan.
  */
@@ -73,6 +74,21 @@ export const failureBacksOff = (failed: ActionFailure): boolean =>
  */
 export const CLASH_RECHECK_SECONDS = 30
 
+/**
+ * The longest wait between two looks at a Machine while an object of its own is going away (its VM, claims,
+ * DataVolumes or cloud-init Secret, deleted and held by finalizers): the object's deletion event wakes it, and this
+ * bounds what a missed event costs (the resync otherwise, minutes).
+ */
+export const GOING_AWAY_RECHECK_SECONDS = 30
+
+/** Info reasons that say an object of the Machine's own is being deleted and the plan waits for it to go. */
+const GOING_AWAY: ReadonlySet<string> = new Set([
+  "WaitingForVirtualMachine",
+  "WaitingForPvcs",
+  "WaitingForDataVolumes",
+  "WaitingForCloudInitSecret"
+])
+
 /** Waiting reasons that only a person ends (`governance.ts`). */
 const HELD_BY_PERSON: ReadonlySet<string> = new Set(["Paused", "ApprovalRequired"])
 
@@ -99,5 +115,8 @@ export const outcomeFor = (plan: Plan, execution: ExecutionOutcome | undefined):
       : { _tag: "Backoff", reason: waiting.reason, maxDelaySeconds: plan.recheckAfterSeconds }
   const held = plan.diagnostics.find((d) => isWaiting(d) && HELD_BY_PERSON.has(d.reason))
   if (held !== undefined) return { _tag: "AwaitChange", reason: held.reason, requeueAfterSeconds: AWAIT_CHANGE_SECONDS }
+  const goingAway = plan.diagnostics.find((d) => GOING_AWAY.has(d.reason))
+  if (goingAway !== undefined)
+    return { _tag: "AwaitChange", reason: goingAway.reason, requeueAfterSeconds: GOING_AWAY_RECHECK_SECONDS }
   return { _tag: "Done" }
 }

@@ -1,10 +1,10 @@
 /** The requeue policy after a reconcile (style G8): a table. */
 import { assert, describe, it } from "@effect/vitest"
-import { advisory, error, waiting } from "../../src/domain/Diagnostic.ts"
+import { advisory, error, info, waiting } from "../../src/domain/Diagnostic.ts"
 import type { ExecutionOutcome } from "../../src/domain/ExecutionOutcome.ts"
 import { refOf } from "../../src/domain/ObjectRef.ts"
 import { Plan } from "../../src/domain/Plan.ts"
-import { CLASH_RECHECK_SECONDS, outcomeFor } from "../../src/domain/reconcileOutcome.ts"
+import { CLASH_RECHECK_SECONDS, GOING_AWAY_RECHECK_SECONDS, outcomeFor } from "../../src/domain/reconcileOutcome.ts"
 
 const planWith = (diagnostics: Plan["diagnostics"]) =>
   Plan.make({ machine: refOf("Machine", "m", "default"), actions: [], diagnostics })
@@ -45,6 +45,22 @@ describe("outcomeFor", () => {
   ] as const
   it.each(cases)("$name → $want", ({ plan, execution, want }) =>
     assert.strictEqual(outcomeFor(plan, execution)._tag, want)
+  )
+
+  // A deletion waiting for its own objects to go is woken by their deletion events; a short requeue bounds a missed
+  // one (not the resync's minutes).
+  const goingAway = [
+    "WaitingForVirtualMachine",
+    "WaitingForPvcs",
+    "WaitingForDataVolumes",
+    "WaitingForCloudInitSecret"
+  ] as const
+  it.each(goingAway)("%s → AwaitChange after GOING_AWAY_RECHECK_SECONDS", (reason) =>
+    assert.deepStrictEqual(outcomeFor(planWith([info(reason, "x")]), { executed: 0 }), {
+      _tag: "AwaitChange",
+      reason,
+      requeueAfterSeconds: GOING_AWAY_RECHECK_SECONDS
+    })
   )
 
   // Only our own objects are watched: a foreign object's deletion wakes nobody, so a clash is looked at again with a
