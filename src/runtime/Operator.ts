@@ -120,28 +120,25 @@ const fingerprint = (o: KubeObject) =>
 
 const keyOf = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`
 
-/** The phase a Machine counts under, or undefined when it is not ours (the planner's `isOurs`, on the raw object). */
-const phaseOf = (o: KubeObject): string | undefined => {
-  const provider = (o.spec as { provider?: unknown } | undefined)?.provider
-  const finalized = (o.metadata.finalizers ?? []).includes(FINALIZER)
-  if (provider !== undefined && provider !== "" && provider !== "kubevirt" && !finalized) return undefined
-  const phase = (o.status as { phase?: unknown } | undefined)?.phase
-  return typeof phase === "string" && phase !== "" ? phase : "Unknown"
-}
-
 /**
- * Another provider's Machine without our finalizer (design 3.1, the planner's `isOurs` false on a well-formed one):
- * it is never reconciled, so it is neither queued nor indexed. A malformed provider is not decided here: the
- * reconcile's decoding reports it.
+ * Another provider's Machine without our finalizer: the planner's `isOurs` false, on the raw object (design 3.1; the
+ * CRD makes `spec.provider` a string). It is never reconciled, so it is neither queued nor indexed, nor counted.
  */
 const isForeign = (o: KubeObject): boolean => {
   const provider = (o.spec as { provider?: unknown } | undefined)?.provider
   return (
-    typeof provider === "string" &&
+    provider !== undefined &&
     provider !== "" &&
     provider !== "kubevirt" &&
     !(o.metadata.finalizers ?? []).includes(FINALIZER)
   )
+}
+
+/** The phase a Machine counts under, or undefined when it is not ours. */
+const phaseOf = (o: KubeObject): string | undefined => {
+  if (isForeign(o)) return undefined
+  const phase = (o.status as { phase?: unknown } | undefined)?.phase
+  return typeof phase === "string" && phase !== "" ? phase : "Unknown"
 }
 
 const decodeConfig = Schema.decodeUnknownResult(KubevirtConfig)
