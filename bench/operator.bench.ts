@@ -11,7 +11,8 @@
  * Converged: every Machine has its VM and PVCs on the remote, its finalizer and a status, and no write for 1 s.
  * Prints README table rows, then notes; progress goes to stderr. Asserts nothing. Not a test.
  * Knobs: BENCH_MACHINES (1000), BENCH_LARGE (10000; 0 skips), BENCH_RSS_MACHINES (10000), BENCH_REAL=0, BENCH_RSS=0,
- * BENCH_FLOOR_EVENTS=1 (a third real floor that also writes the Events).
+ * BENCH_FLOOR_EVENTS=1 (a third real floor that also writes the Events), BENCH_FLOOR_BURN=1 (a last real floor with
+ * the operator's extra CPU burned beside it).
  */
 import { Effect } from "effect"
 import { benchMachines, header, int, keyOf, row, seconds } from "./common.ts"

@@ -46,6 +46,28 @@ import {
 import { floorWrites, percentile } from "./inMemory.ts"
 
 const CONFIG = "remote-a"
+/** Microseconds of `process.cpuUsage` as milliseconds of CPU (user and system). */
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000
+
+/**
+ * Burns `fraction` of one core on this process's event loop (a busy loop in slices of at most 5 ms, paced to the
+ * wall clock) until the returned function is called: the operator's own CPU, without the operator (BENCH_FLOOR_BURN).
+ */
+const burnBeside = (fraction: number) => {
+  const started = performance.now()
+  let burned = 0
+  const timer = setInterval(() => {
+    const owed = Math.min(5, fraction * (performance.now() - started) - burned)
+    const from = performance.now()
+    while (performance.now() - from < owed) {}
+    burned += Math.max(0, performance.now() - from)
+  }, 2)
+  return () => {
+    clearInterval(timer)
+    return burned
+  }
+}
+
 /** Written by the floor if the operator run left no status to copy (it did not converge). */
 const fallbackStatus = { phase: "Creating", message: "creating remote objects" }
 const WRITES: ReadonlyArray<string> = ["create", "patch", "apply", "delete", "updateStatus"]
@@ -168,6 +190,8 @@ const awaitConvergence = async (
   let lastWriteAt = started
   let lastState = -1
   let lastStateAt = started
+  const cpuAtStart = process.cpuUsage()
+  let cpuAtLastState = cpuAtStart
   let firstWriteAt: number | undefined
   let lastReport = started
   let missing = Number.NaN
@@ -183,6 +207,7 @@ const awaitConvergence = async (
     if (state !== lastState) {
       lastState = state
       lastStateAt = now
+      cpuAtLastState = process.cpuUsage()
     }
     if (firstWriteAt === undefined && writes > 0) firstWriteAt = now
     if (writes !== lastWrites) {
@@ -194,6 +219,7 @@ const awaitConvergence = async (
         return {
           lastWriteMs: lastWriteAt - started,
           stateMs: lastStateAt - started,
+          stateCpuMs: cpuMs(process.cpuUsage(cpuAtStart)) - cpuMs(process.cpuUsage(cpuAtLastState)),
           firstWriteMs: (firstWriteAt ?? started) - started
         }
       lastWriteAt = performance.now() // not there yet: wait for another quiet window
@@ -353,7 +379,9 @@ export const realBench = async (options: RealOptions) => {
       prefix: string,
       statusOf: (b: BenchMachine) => unknown,
       notOurs = false,
-      withEvents = false
+      withEvents = false,
+      /** Also burn this fraction of a core beside the writes (BENCH_FLOOR_BURN). */
+      burn?: number
     ) => {
       const floorMachines = benchMachines(prefix, n, CONFIG).map((b) =>
         notOurs ? { ...b, object: { ...b.object, spec: { ...(b.object.spec as object), provider: "bench-floor" } } } : b
@@ -362,13 +390,23 @@ export const realBench = async (options: RealOptions) => {
       const sup = counting(await liveClient(ctx.supervisor.operatorKubeconfig))
       const rem = counting(await liveClient(ctx.remote.operatorKubeconfig))
       const finalizer = notOurs ? "bench.vitistack.io/floor" : FINALIZER
+      const stopBurning = burn === undefined ? undefined : burnBeside(burn)
+      const cpuAtStart = process.cpuUsage()
       const floorStarted = performance.now()
       await run(
         floorWrites(sup.api, rem.api, benchNamespaces(prefix), floorMachines, statusOf, CONFIG, finalizer, withEvents)
       )
       const ms = performance.now() - floorStarted
+      const cpu = cpuMs(process.cpuUsage(cpuAtStart))
+      const burned = stopBurning?.() ?? 0
       const requests = [...sup.counts.values(), ...rem.counts.values()].reduce((a, b) => a + b, 0)
-      return { ms, requests, missing: (await convergedLive(supAdmin, remAdmin, floorMachines, finalizer)).missing }
+      return {
+        ms,
+        cpuMs: cpu - burned,
+        burnedMs: burned,
+        requests,
+        missing: (await convergedLive(supAdmin, remAdmin, floorMachines, finalizer)).missing
+      }
     }
     const floorBefore = await floor("floor0", () => fallbackStatus, true)
 
@@ -378,6 +416,7 @@ export const realBench = async (options: RealOptions) => {
     const op = startOperator(ctx.supervisor.operatorKubeconfig, { operator: { resyncNow } })
     let statuses = new Map<string, unknown>()
     let stateMs: number | undefined
+    let stateCpuMs = 0
     let firstWriteMs = 0
     try {
       const ms = await awaitConvergence(
@@ -399,6 +438,7 @@ export const realBench = async (options: RealOptions) => {
           .filter((l) => l.startsWith("kubevirt_operator_reconcile_total{"))
           .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0)
       stateMs = ms?.stateMs
+      stateCpuMs = ms?.stateCpuMs ?? 0
       firstWriteMs = ms?.firstWriteMs ?? 0
       if (ms === undefined) {
         row(
@@ -456,7 +496,13 @@ export const realBench = async (options: RealOptions) => {
     ] as const)
       row(
         `floor, real apiservers, ${when} the operator: bare client, same writes, 4 concurrent`,
-        `${seconds(f.ms)}; ${int(f.requests)} API requests (${int(f.requests)} writes)${f.missing === 0 ? "" : ` — ${f.missing} Machines incomplete!`}`
+        `${seconds(f.ms)}; ${int(f.requests)} API requests (${int(f.requests)} writes); this process's CPU ${seconds(f.cpuMs)} (${(f.cpuMs / n).toFixed(1)} ms per Machine)${f.missing === 0 ? "" : ` — ${f.missing} Machines incomplete!`}`
+      )
+    const floorMs = (floorBefore.ms + floorAfter.ms) / 2
+    if (stateMs !== undefined)
+      row(
+        "process CPU of the operator, real apiservers (until its last state write; the bench's polling of its metrics included)",
+        `${seconds(stateCpuMs)} (${(stateCpuMs / n).toFixed(1)} ms per Machine), against the floors' ${((floorBefore.cpuMs + floorAfter.cpuMs) / 2 / n).toFixed(1)} ms per Machine`
       )
     if (stateMs !== undefined)
       row(
@@ -477,6 +523,23 @@ export const realBench = async (options: RealOptions) => {
       row(
         "floor, real apiservers, after the operator, with the operator's Events too: bare client, 4 concurrent",
         `${seconds(withEvents.ms)}; ${int(withEvents.requests)} API requests${withEvents.missing === 0 ? "" : ` — ${withEvents.missing} Machines incomplete!`}${stateMs === undefined ? "" : `; the operator ${(stateMs / withEvents.ms).toFixed(2)}x / ${((stateMs - firstWriteMs) / withEvents.ms).toFixed(2)}x of it`}`
+      )
+    }
+
+    // BENCH_FLOOR_BURN=1: two more floors, the first with the CPU the operator took beyond a floor's burned beside it on
+    // the same event loop (a busy loop, that total spread over a floor's time): how much of the operator's ratio is the
+    // CPU it takes from the two cores the apiservers run on. Against the floors on either side of it, since the
+    // apiservers slow as their stores grow. Off by default, as the Events floor above.
+    if (process.env.BENCH_FLOOR_BURN === "1" && stateMs !== undefined) {
+      const floorCpu = (floorBefore.cpuMs + floorAfter.cpuMs) / 2
+      const fraction = Math.min(0.95, Math.max(0, (stateCpuMs - floorCpu) / floorMs))
+      const statusOf = (b: BenchMachine) => statuses.get(`bench-${b.index % 10}/${b.name}`) ?? fallbackStatus
+      const burned = await floor("floorburn", statusOf, false, false, fraction)
+      const plain = await floor("floorlast", statusOf)
+      const around = (floorAfter.ms + plain.ms) / 2
+      row(
+        `floor with the operator's extra CPU burned beside it (${seconds(burned.burnedMs)}, ${(fraction * 100).toFixed(0)} % of a core), real apiservers, between two plain floors`,
+        `${seconds(burned.ms)}: ${(burned.ms / around).toFixed(2)}x the floors on either side (${seconds(floorAfter.ms)}, ${seconds(plain.ms)}), where the operator took ${(stateMs / floorMs).toFixed(2)}x the two around it${burned.missing + plain.missing === 0 ? "" : " — Machines incomplete!"}`
       )
     }
 
