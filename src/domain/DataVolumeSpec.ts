@@ -15,6 +15,13 @@ const Str = Schema.String
  */
 export const IMAGE_SOURCE_ANNOTATION = "vitistack.io/image-source"
 
+/**
+ * Records on a DataVolume the Machine's `metadata.generation` when it was made. An import that fails (a presigned URL
+ * that expired, a password changed since) is made again, with the Machine's URL as it is now, once the Machine's spec
+ * has changed since: the display forms compare equal for a new credential, and no credential is ever recorded.
+ */
+export const MACHINE_GENERATION_ANNOTATION = "vitistack.io/machine-generation"
+
 /** Where CDI imports from. An http(s) or registry URL is the one given, credentials and all: show `describeSource`. */
 export const DataVolumeSource = Schema.Union([
   Schema.TaggedStruct("Http", { url: Str }),

@@ -8,7 +8,12 @@
 import { Duration } from "effect"
 import type { Action } from "./Action.ts"
 import { type BootSource, DEFAULT_ISO_SIZE, describeSource, ISO_CLEANED_UP_ANNOTATION } from "./bootSource.ts"
-import { type DataVolumeSpec, IMAGE_SOURCE_ANNOTATION, type ObservedDataVolume } from "./DataVolumeSpec.ts"
+import {
+  type DataVolumeSpec,
+  IMAGE_SOURCE_ANNOTATION,
+  MACHINE_GENERATION_ANNOTATION,
+  type ObservedDataVolume
+} from "./DataVolumeSpec.ts"
 import { advisory, type Diagnostic, error, info, waiting } from "./Diagnostic.ts"
 import {
   isOwnedBy,
@@ -42,11 +47,15 @@ export const plannedDataVolumes = (
   settings: Settings,
   probedIsoSize: string | undefined
 ): ReadonlyArray<DataVolumeSpec> => {
-  const { name, namespace } = machine.metadata
+  const { name, namespace, generation } = machine.metadata
   const common = (source: DataVolumeSpec["source"]) => ({
     namespace,
     labels: ownerLabels(name),
-    annotations: { ...ownerAnnotations(name), [IMAGE_SOURCE_ANNOTATION]: describeSource(source) },
+    annotations: {
+      ...ownerAnnotations(name),
+      [IMAGE_SOURCE_ANNOTATION]: describeSource(source),
+      ...(generation === undefined ? {} : { [MACHINE_GENERATION_ANNOTATION]: String(generation) })
+    },
     source,
     ...(settings.storageClassName === undefined ? {} : { storageClassName: settings.storageClassName })
   })
@@ -114,6 +123,21 @@ const what = (d: DataVolumeSpec | ObservedDataVolume, machineName: string) =>
  * A failed import's condition text: CDI's reason and message, URLs in display form (Go's errors quote the URL; the
  * observation masked them already, this holds for an ObservedDataVolume from anywhere).
  */
+/** What a failing import's message tells its reader (the rule is `editedSince`). */
+const RETRY_HINT = "; a change to the Machine's spec (a URL signed again) imports it again"
+
+/**
+ * "recorded → current" when the Machine's spec changed since the DataVolume was made (its generation grew), else
+ * undefined; also undefined for a DataVolume that records no generation (made before it was recorded, or adopted).
+ */
+const editedSince = (m: Machine, dv: ObservedDataVolume): string | undefined => {
+  const recorded = Number(dv.annotations[MACHINE_GENERATION_ANNOTATION] ?? Number.NaN)
+  const current = m.metadata.generation
+  return Number.isInteger(recorded) && current !== undefined && current > recorded
+    ? `${recorded} → ${current}`
+    : undefined
+}
+
 const failureText = (dv: ObservedDataVolume) =>
   `${dv.failure?.reason ?? "Failed"}${dv.failure?.message ? `: ${redactUrlsIn(dv.failure.message)}` : ""}`
 
@@ -192,18 +216,37 @@ export const bootMediaStep: RemoteStep = {
         ready = false
         continue
       }
-      if (have.phase === "Failed") {
-        // Nothing was imported: a failed import whose image was changed since is replaced (no VM uses it yet).
-        if (changed && vm === undefined)
-          actions.push({
-            _tag: "DeleteDataVolume",
-            cluster,
-            target,
-            resourceVersion: have.resourceVersion,
-            reason: `import failed and the image changed to ${shown}`
-          })
+      // Nothing was imported from a failing import, and no VM uses it yet: it is made again when its image changed, or
+      // when the Machine's spec changed since it was made (a URL signed again, a new password: ADR 0018).
+      const failing = have.phase === "Failed" || have.failure !== undefined
+      const edited = editedSince(m, have)
+      if (failing && vm === undefined && (changed || edited !== undefined)) {
+        actions.push({
+          _tag: "DeleteDataVolume",
+          cluster,
+          target,
+          resourceVersion: have.resourceVersion,
+          reason: changed
+            ? `import failed and the image changed to ${shown}`
+            : `import failing and the Machine's spec changed since (generation ${edited}): importing again`
+        })
         waits.push(
-          waiting("ImportFailed", `${what(want, m.metadata.name)} import failed: ${failureText(have)}`, "spec.os")
+          waiting(
+            "ImportFailed",
+            `${what(want, m.metadata.name)} import failed: ${failureText(have)}; importing again`,
+            "spec.os"
+          )
+        )
+        ready = false
+        continue
+      }
+      if (have.phase === "Failed") {
+        waits.push(
+          waiting(
+            "ImportFailed",
+            `${what(want, m.metadata.name)} import failed: ${failureText(have)}${RETRY_HINT}`,
+            "spec.os"
+          )
         )
         ready = false
         continue
@@ -221,7 +264,11 @@ export const bootMediaStep: RemoteStep = {
         const progress = have.progress !== undefined && have.progress !== "N/A" ? ` ${have.progress}` : ""
         waits.push(
           have.failure !== undefined
-            ? waiting("ImportFailed", `${what(want, m.metadata.name)} import failing: ${failureText(have)}`, "spec.os")
+            ? waiting(
+                "ImportFailed",
+                `${what(want, m.metadata.name)} import failing: ${failureText(have)}${RETRY_HINT}`,
+                "spec.os"
+              )
             : waiting(
                 "ImportInProgress",
                 `importing ${what(want, m.metadata.name)}${progress} (${have.phase ?? "Pending"})`

@@ -29,7 +29,8 @@ import { redactAction } from "./redactPlan.ts"
 // 2: a VM deletion lists the DataVolumes it owns (destructive then); AbandonAfter counts an outage only when nothing
 // on the cluster can be read (its namespace and VM).
 // 3: image URLs are shown, recorded on DataVolumes and hashed in their display form, credentials masked (ADR 0018).
-export const PLANNER_VERSION = "3"
+// 4: a DataVolume records the Machine's generation; a failing import is made again once the spec changed since.
+export const PLANNER_VERSION = "4"
 
 /** Hex digits kept of the SHA-256: 64 bits, short enough to type into an annotation. */
 const HASH_DIGITS = 16

@@ -2,7 +2,8 @@
  * Boot media (ADR 0010) as planner tables: the boot disk from an image through a DataVolume that the VM waits for, a
  * collected DataVolume never re-imported, failures with CDI's reason, an installer ISO on a CD-ROM and its removal
  * once the OS is installed, access modes from the StorageProfile, and the deletion order. Image URLs with credentials
- * (ADR 0018): what the DataVolume records and how a later change is noticed (a credential is not the image).
+ * (ADR 0018): what the DataVolume records and how a later change is noticed (a credential is not the image), and a
+ * failing import made again once the Machine's spec changed since (a URL signed again).
  */
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
@@ -14,12 +15,13 @@ import {
   ISO_CLEANED_UP_ANNOTATION,
   OS_INSTALLED_ANNOTATION
 } from "../../src/domain/bootSource.ts"
+import { MACHINE_GENERATION_ANNOTATION } from "../../src/domain/DataVolumeSpec.ts"
 import { parseTraceLine, TRACE_SCHEMA, traceLine } from "../../src/domain/decisionTrace.ts"
 import { desiredFor } from "../../src/domain/desired.ts"
 import { absent, unknown } from "../../src/domain/Fact.ts"
 import type { KubeObject } from "../../src/domain/KubeObject.ts"
 import { ownerLabels } from "../../src/domain/labels.ts"
-import type { Machine } from "../../src/domain/Machine.ts"
+import { Machine } from "../../src/domain/Machine.ts"
 import { dataVolumeManifest } from "../../src/domain/manifests/DataVolume.ts"
 import { vmManifest } from "../../src/domain/manifests/VirtualMachine.ts"
 import { encodePlanSetJson, type Plan } from "../../src/domain/Plan.ts"
@@ -309,6 +311,75 @@ describe("image URLs with credentials (ADR 0018)", () => {
     const text = shown(p)
     for (const secret of [SIG, ROTATED, "Zqpassword"]) assert.notInclude(text, secret)
     if (want.advised) assert.include(text, redactUrl(recorded))
+  })
+
+  describe("a failing import is made again once the Machine's spec changed since (a URL signed again)", () => {
+    const atGeneration = (m: Machine, generation: number): Machine =>
+      Machine.make({ ...m, metadata: { ...m.metadata, generation } })
+    /** The DataVolume made for `url` at generation 1, in `status`. */
+    const madeAtOne = (status: Record<string, unknown>) =>
+      dataVolume(atGeneration(machineWith(IMAGE_URL), 1), "web", status)
+    const failing = {
+      phase: "ImportInProgress",
+      conditions: [{ type: "Running", status: "False", reason: "Error", message: "expected status code 200, got 403" }]
+    }
+    const importing = { phase: "ImportInProgress", progress: "12.00%" }
+    const resigned = (generation: number) => atGeneration(machineWith(presigned("/noble.qcow2", ROTATED)), generation)
+    const waitFor = (p: Plan) => p.diagnostics.find((d) => d.reason === "ImportFailed")?.message ?? ""
+
+    it("TheMadeDataVolumeRecordsTheGeneration", () => {
+      const a = run(resigned(3)).actions[0]
+      assert.strictEqual(
+        a?._tag === "CreateDataVolume" ? a.after.annotations[MACHINE_GENERATION_ANNOTATION] : undefined,
+        "3"
+      )
+    })
+
+    const cases = [
+      { name: "FailedAndEdited", status: failed, generation: 2, vm: false, want: ["DeleteDataVolume"] },
+      { name: "FailingAndEdited", status: failing, generation: 2, vm: false, want: ["DeleteDataVolume"] },
+      { name: "FailedNotEdited", status: failed, generation: 1, vm: false, want: [] },
+      { name: "FailingNotEdited", status: failing, generation: 1, vm: false, want: [] },
+      { name: "ImportingAndEdited", status: importing, generation: 2, vm: false, want: [] },
+      { name: "ImportedAndEdited", status: succeeded, generation: 2, vm: true, want: [] },
+      { name: "FailingEditedWithAVm", status: failing, generation: 2, vm: true, want: [] }
+    ]
+    it.each(cases)("$name", ({ status, generation, vm, want }) => {
+      const m = resigned(generation)
+      const p = run(m, madeAtOne(status), ...(vm ? [liveVm(machineWith(IMAGE_URL))] : []))
+      assert.deepStrictEqual(dvActions(p), want, p.diagnostics.map((d) => `${d.reason}: ${d.message}`).join("\n"))
+      const text = shown(p)
+      for (const secret of [SIG, ROTATED]) assert.notInclude(text, secret)
+      if (want.length > 0) {
+        assert.include(text, "generation 1 → 2")
+        assert.include(waitFor(p), "importing again")
+      } else if (!vm && status !== importing && status !== succeeded) assert.include(waitFor(p), "a URL signed again")
+    })
+
+    it("ADataVolumeThatRecordsNoGenerationIsNotMadeAgain", () => {
+      const old = madeAtOne(failed)
+      const { [MACHINE_GENERATION_ANNOTATION]: _, ...annotations } = old.metadata.annotations ?? {}
+      const p = run(resigned(2), { ...old, metadata: { ...old.metadata, annotations } })
+      assert.deepStrictEqual(dvActions(p), [])
+    })
+
+    it("OneDeleteThenTheNewUrlImportsOnceAtTheNewGeneration", () => {
+      const m = resigned(2)
+      const gone = madeAtOne(failed)
+      const going = run(m, { ...gone, metadata: { ...gone.metadata, deletionTimestamp: "2026-12-03T08:00:00Z" } })
+      assert.deepStrictEqual(dvActions(going), [], "no second delete while it goes")
+      const again = run(m).actions.find((a) => a._tag === "CreateDataVolume")
+      assert.strictEqual(again?._tag, "CreateDataVolume")
+      if (again?._tag !== "CreateDataVolume") return
+      assert.deepStrictEqual((dataVolumeManifest(again.after).spec as any).source, {
+        http: { url: presigned("/noble.qcow2", ROTATED) }
+      })
+      assert.strictEqual(again.after.annotations[MACHINE_GENERATION_ANNOTATION], "2")
+      // Made again at generation 2, it fails again: not made a third time until the spec changes once more.
+      const remade = { ...dataVolume(m, "web", failed) }
+      assert.deepStrictEqual(dvActions(run(m, remade)), [])
+      assert.deepStrictEqual(dvActions(run(atGeneration(m, 3), remade)), ["DeleteDataVolume"])
+    })
   })
 
   it("TheOldFormPlansExactlyAsTheNewForm", () => {

@@ -1,7 +1,8 @@
 /**
  * Boot media end to end on the real apiservers (ADR 0010), with the shipped RBAC (the restricted `operator` identity
  * on both clusters), the real KubeVirt and CDI CRDs, and the stand-ins playing KubeVirt and CDI on the remote: an image
- * imported into the boot disk before the VM runs; an installer ISO on a CD-ROM, removed with its DataVolume once the
+ * imported into the boot disk before the VM runs; a failed import imported again once the Machine's URL is signed
+ * again; an installer ISO on a CD-ROM, removed with its DataVolume once the
  * OS is installed; cloud-init from inline data, a supervisor Secret and a ConfigMap in the remote Secret the VM
  * references, following edits; access modes from a StorageProfile; deletion in order.
  */
@@ -118,6 +119,45 @@ describe("boot media on real apiservers", () => {
       expect(order.indexOf("DataVolume")).toBeLessThan(order.indexOf("Secret"))
       expect(order.indexOf("PersistentVolumeClaim")).toBeLessThan(order.indexOf("Secret"))
       await released(supervisor, "img", ns)
+    } finally {
+      await op.stop()
+    }
+  })
+
+  it("a failed import is imported again from the Machine's URL once its spec changes (a URL signed again)", async () => {
+    const op = startOperator(ctx.supervisor.operatorKubeconfig)
+    // The CDI stand-in fails a URL that contains "bad"; the signature is a credential, masked everywhere but the spec.
+    const signed = (sig: string) => `https://b.s3.example/noble.qcow2?X-Amz-Expires=3600&X-Amz-Signature=${sig}`
+    try {
+      await upsert(supervisor, machine("resign", { os: { imageID: signed("Zq1expiredbad") } }))
+      await eventually("the import fails and the Machine says how to retry it", async () => {
+        const message = String((await statusOf("resign"))?.message)
+        return /import failed/.test(message) && /signed again/.test(message) ? true : undefined
+      })
+      const failed = await getObject(remote, "DataVolume", "resign", ns)
+      const generation = (await getObject(supervisor, "Machine", "resign", ns))?.metadata.generation
+      expect(failed?.metadata.annotations?.["vitistack.io/machine-generation"]).toBe(String(generation))
+      // Nothing happens to the failed import while the Machine's spec stays as it is.
+      await new Promise((r) => setTimeout(r, 1500))
+      expect((await getObject(remote, "DataVolume", "resign", ns))?.metadata.uid).toBe(failed?.metadata.uid)
+
+      await run(
+        supervisor.patch(refOf("Machine", "resign", ns), { spec: { os: { imageID: signed("Zq2fresh") } } } as never)
+      )
+      await running("resign")
+      const again = await getObject(remote, "DataVolume", "resign", ns)
+      expect(again?.metadata.uid).not.toBe(failed?.metadata.uid)
+      expect((again!.spec as any).source).toEqual({ http: { url: signed("Zq2fresh") } })
+      const newGeneration = (await getObject(supervisor, "Machine", "resign", ns))?.metadata.generation
+      expect(newGeneration).toBeGreaterThan(generation!)
+      expect(again?.metadata.annotations?.["vitistack.io/machine-generation"]).toBe(String(newGeneration))
+      // Neither signature shows in the Machine's status or its Events.
+      const events = await run(supervisor.list({ apiVersion: "v1", kind: "Event" }, { namespace: ns }))
+      const shown = JSON.stringify([await statusOf("resign"), events.items])
+      expect(shown).toContain("importing again")
+      for (const sig of ["Zq1expiredbad", "Zq2fresh"]) expect(shown).not.toContain(sig)
+      await run(supervisor.delete(refOf("Machine", "resign", ns)))
+      await released(supervisor, "resign", ns)
     } finally {
       await op.stop()
     }
