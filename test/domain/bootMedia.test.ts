@@ -237,7 +237,7 @@ describe("image URLs with credentials (ADR 0018)", () => {
     },
     {
       name: "AFailedImportIsNotReplacedForACredentialChange",
-      reason: "the image did not change (deleting the DataVolume makes it import again, with the new URL)",
+      reason: "the image did not change, and the Machine records no newer generation (the spec change that retries it: below)",
       recorded: redactUrl(IMAGE_URL),
       wanted: presigned("/noble.qcow2", ROTATED),
       status: failed,
