@@ -51,13 +51,14 @@ const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000
 
 /**
  * Burns `fraction` of one core on this process's event loop (a busy loop in slices of at most 5 ms, paced to the
- * wall clock) until the returned function is called: the operator's own CPU, without the operator (BENCH_FLOOR_BURN).
+ * wall clock), `totalMs` at most, until the returned function is called: the operator's own CPU, without the operator
+ * (BENCH_FLOOR_BURN). On the event loop, as the operator's CPU is on its own: it delays the client's own responses too.
  */
-const burnBeside = (fraction: number) => {
+const burnBeside = (fraction: number, totalMs: number) => {
   const started = performance.now()
   let burned = 0
   const timer = setInterval(() => {
-    const owed = Math.min(5, fraction * (performance.now() - started) - burned)
+    const owed = Math.min(5, fraction * (performance.now() - started) - burned, totalMs - burned)
     const from = performance.now()
     while (performance.now() - from < owed) {}
     burned += Math.max(0, performance.now() - from)
@@ -380,8 +381,8 @@ export const realBench = async (options: RealOptions) => {
       statusOf: (b: BenchMachine) => unknown,
       notOurs = false,
       withEvents = false,
-      /** Also burn this fraction of a core beside the writes (BENCH_FLOOR_BURN). */
-      burn?: number
+      /** Also burn this fraction of a core beside the writes, this much CPU at most (BENCH_FLOOR_BURN). */
+      burn?: { readonly fraction: number; readonly totalMs: number }
     ) => {
       const floorMachines = benchMachines(prefix, n, CONFIG).map((b) =>
         notOurs ? { ...b, object: { ...b.object, spec: { ...(b.object.spec as object), provider: "bench-floor" } } } : b
@@ -390,7 +391,7 @@ export const realBench = async (options: RealOptions) => {
       const sup = counting(await liveClient(ctx.supervisor.operatorKubeconfig))
       const rem = counting(await liveClient(ctx.remote.operatorKubeconfig))
       const finalizer = notOurs ? "bench.vitistack.io/floor" : FINALIZER
-      const stopBurning = burn === undefined ? undefined : burnBeside(burn)
+      const stopBurning = burn === undefined ? undefined : burnBeside(burn.fraction, burn.totalMs)
       const cpuAtStart = process.cpuUsage()
       const floorStarted = performance.now()
       await run(
@@ -532,13 +533,14 @@ export const realBench = async (options: RealOptions) => {
     // apiservers slow as their stores grow. Off by default, as the Events floor above.
     if (process.env.BENCH_FLOOR_BURN === "1" && stateMs !== undefined) {
       const floorCpu = (floorBefore.cpuMs + floorAfter.cpuMs) / 2
-      const fraction = Math.min(0.95, Math.max(0, (stateCpuMs - floorCpu) / floorMs))
+      const extraMs = Math.max(0, stateCpuMs - floorCpu)
+      const fraction = Math.min(0.95, extraMs / floorMs)
       const statusOf = (b: BenchMachine) => statuses.get(`bench-${b.index % 10}/${b.name}`) ?? fallbackStatus
-      const burned = await floor("floorburn", statusOf, false, false, fraction)
+      const burned = await floor("floorburn", statusOf, false, false, { fraction, totalMs: extraMs })
       const plain = await floor("floorlast", statusOf)
       const around = (floorAfter.ms + plain.ms) / 2
       row(
-        `floor with the operator's extra CPU burned beside it (${seconds(burned.burnedMs)}, ${(fraction * 100).toFixed(0)} % of a core), real apiservers, between two plain floors`,
+        `floor with the operator's extra CPU burned beside it (${seconds(burned.burnedMs)} of its ${seconds(extraMs)}, paced at ${(fraction * 100).toFixed(0)} % of a core), real apiservers, between two plain floors`,
         `${seconds(burned.ms)}: ${(burned.ms / around).toFixed(2)}x the floors on either side (${seconds(floorAfter.ms)}, ${seconds(plain.ms)}), where the operator took ${(stateMs / floorMs).toFixed(2)}x the two around it${burned.missing + plain.missing === 0 ? "" : " — Machines incomplete!"}`
       )
     }

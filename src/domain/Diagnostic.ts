@@ -76,6 +76,7 @@ export const WaitingReasons = [
   "ImportPending",
   "ImportInProgress",
   "ImportFailed",
+  "ImportRetrying",
   "CloudInitSecretUnknown",
   "CloudInitSecretTerminating",
   "GoOperatorVirtualMachineExists",

@@ -120,11 +120,13 @@ const what = (d: DataVolumeSpec | ObservedDataVolume, machineName: string) =>
   d.name === isoDataVolumeName(machineName) ? "installer ISO" : "boot image"
 
 /**
- * A failed import's condition text: CDI's reason and message, URLs in display form (Go's errors quote the URL; the
- * observation masked them already, this holds for an ObservedDataVolume from anywhere).
+ * How a failing import is imported again, as its condition tells the reader: a change to the Machine's spec when the
+ * DataVolume records the generation it was made at (`editedSince`), else deleting the DataVolume.
  */
-/** What a failing import's message tells its reader (the rule is `editedSince`). */
-const RETRY_HINT = "; a change to the Machine's spec (a URL signed again) imports it again"
+const retryHint = (m: Machine, dv: ObservedDataVolume, where: string): string =>
+  dv.annotations[MACHINE_GENERATION_ANNOTATION] !== undefined && m.metadata.generation !== undefined
+    ? "; a change to the Machine's spec (a URL signed again) imports it again"
+    : `; deleting DataVolume ${where} imports it again`
 
 /**
  * "recorded → current" when the Machine's spec changed since the DataVolume was made (its generation grew), else
@@ -138,6 +140,10 @@ const editedSince = (m: Machine, dv: ObservedDataVolume): string | undefined => 
     : undefined
 }
 
+/**
+ * A failed import's condition text: CDI's reason and message, URLs in display form (Go's errors quote the URL; the
+ * observation masked them already, this holds for an ObservedDataVolume from anywhere).
+ */
 const failureText = (dv: ObservedDataVolume) =>
   `${dv.failure?.reason ?? "Failed"}${dv.failure?.message ? `: ${redactUrlsIn(dv.failure.message)}` : ""}`
 
@@ -169,8 +175,17 @@ export const bootMediaStep: RemoteStep = {
       const have = observed.find((d) => d.name === want.name)
       if (have === undefined) {
         const claim = pvcs.find((p) => p.name === want.name)
-        // CDI may garbage-collect a completed DataVolume and keep its claim: the disk is imported, never again.
-        if (claim !== undefined && isOwnedBy(claim.labels, m.metadata.name)) continue
+        // CDI may garbage-collect a completed DataVolume and keep its claim: the disk is imported, never again. A claim
+        // that is going is not that: it is a deleted DataVolume's (a failed import made again), and nothing boots from it.
+        if (claim !== undefined && isOwnedBy(claim.labels, m.metadata.name)) {
+          if (claim.deleting) {
+            waits.push(
+              waiting("DataVolumeTerminating", `claim ${ns}/${want.name} is being deleted; waiting to import again`)
+            )
+            ready = false
+          }
+          continue
+        }
         if (claim !== undefined) {
           diagnostics.push(
             error(
@@ -232,8 +247,8 @@ export const bootMediaStep: RemoteStep = {
         })
         waits.push(
           waiting(
-            "ImportFailed",
-            `${what(want, m.metadata.name)} import failed: ${failureText(have)}; importing again`,
+            "ImportRetrying",
+            `${what(want, m.metadata.name)} import failed (${failureText(have)}); importing again`,
             "spec.os"
           )
         )
@@ -244,7 +259,7 @@ export const bootMediaStep: RemoteStep = {
         waits.push(
           waiting(
             "ImportFailed",
-            `${what(want, m.metadata.name)} import failed: ${failureText(have)}${RETRY_HINT}`,
+            `${what(want, m.metadata.name)} import failed: ${failureText(have)}${retryHint(m, have, `${ns}/${want.name} on '${cluster}'`)}`,
             "spec.os"
           )
         )
@@ -266,7 +281,7 @@ export const bootMediaStep: RemoteStep = {
           have.failure !== undefined
             ? waiting(
                 "ImportFailed",
-                `${what(want, m.metadata.name)} import failing: ${failureText(have)}${RETRY_HINT}`,
+                `${what(want, m.metadata.name)} import failing: ${failureText(have)}${retryHint(m, have, `${ns}/${want.name} on '${cluster}'`)}`,
                 "spec.os"
               )
             : waiting(

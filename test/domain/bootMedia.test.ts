@@ -237,7 +237,8 @@ describe("image URLs with credentials (ADR 0018)", () => {
     },
     {
       name: "AFailedImportIsNotReplacedForACredentialChange",
-      reason: "the image did not change, and the Machine records no newer generation (the spec change that retries it: below)",
+      reason:
+        "the image did not change, and the Machine records no newer generation (the spec change that retries it: below)",
       recorded: redactUrl(IMAGE_URL),
       wanted: presigned("/noble.qcow2", ROTATED),
       status: failed,
@@ -325,7 +326,7 @@ describe("image URLs with credentials (ADR 0018)", () => {
     }
     const importing = { phase: "ImportInProgress", progress: "12.00%" }
     const resigned = (generation: number) => atGeneration(machineWith(presigned("/noble.qcow2", ROTATED)), generation)
-    const waitFor = (p: Plan) => p.diagnostics.find((d) => d.reason === "ImportFailed")?.message ?? ""
+    const waitFor = (p: Plan, reason = "ImportFailed") => p.diagnostics.find((d) => d.reason === reason)?.message ?? ""
 
     it("TheMadeDataVolumeRecordsTheGeneration", () => {
       const a = run(resigned(3)).actions[0]
@@ -352,15 +353,40 @@ describe("image URLs with credentials (ADR 0018)", () => {
       for (const secret of [SIG, ROTATED]) assert.notInclude(text, secret)
       if (want.length > 0) {
         assert.include(text, "generation 1 → 2")
-        assert.include(waitFor(p), "importing again")
+        // Waiting for the new import, not Failed: no ImportFailed while it is made again.
+        assert.include(waitFor(p, "ImportRetrying"), "importing again")
+        assert.strictEqual(waitFor(p), "")
       } else if (!vm && status !== importing && status !== succeeded) assert.include(waitFor(p), "a URL signed again")
     })
 
-    it("ADataVolumeThatRecordsNoGenerationIsNotMadeAgain", () => {
+    it("ADataVolumeThatRecordsNoGenerationIsNotMadeAgainAndSaysHowToRetry", () => {
       const old = madeAtOne(failed)
       const { [MACHINE_GENERATION_ANNOTATION]: _, ...annotations } = old.metadata.annotations ?? {}
       const p = run(resigned(2), { ...old, metadata: { ...old.metadata, annotations } })
       assert.deepStrictEqual(dvActions(p), [])
+      assert.include(waitFor(p), "deleting DataVolume default/web on 'remote-a' imports it again")
+    })
+
+    it("AnImporterPodStillStartingIsNotAFailure", () => {
+      const starting = {
+        phase: "ImportInProgress",
+        conditions: [{ type: "Running", status: "False", reason: "ContainerCreating", message: "" }]
+      }
+      const p = run(resigned(2), madeAtOne(starting))
+      assert.deepStrictEqual(dvActions(p), [])
+      assert.strictEqual(waitFor(p), "")
+    })
+
+    it("AClaimLeftByADeletedImportIsNotAnImportedDisk", () => {
+      // The DataVolume is gone and its claim is going (a failed import made again): no VM on it, no new import yet.
+      const claim = aPvc("web", "default", "20Gi", "web")
+      const going = { ...claim, metadata: { ...claim.metadata, deletionTimestamp: "2026-12-03T08:00:00Z" } }
+      const p = run(resigned(2), going)
+      assert.deepStrictEqual(tags(p.actions), [])
+      assert.include(waitFor(p, "DataVolumeTerminating"), "waiting to import again")
+      // Once it is gone, the import is made again (and a claim that stays is an imported disk, as before).
+      assert.deepStrictEqual(dvActions(run(resigned(2))), ["CreateDataVolume"])
+      assert.deepStrictEqual(tags(run(resigned(2), claim).actions), ["CreateVirtualMachine"])
     })
 
     it("OneDeleteThenTheNewUrlImportsOnceAtTheNewGeneration", () => {

@@ -40,6 +40,9 @@ export const dataVolumeManifest = (d: DataVolumeSpec): KubeObject => ({
   }
 })
 
+/** Running=False reasons of an import that is starting normally (the importer pod's container on its way). */
+const STARTING = ["Completed", "Pending", "", "ContainerCreating", "PodInitializing"]
+
 /** CDI's failing condition: Running=False with a reason other than the normal ones, or Ready=False on Failed. */
 const failureOf = (status: Record<string, unknown>): ObservedDataVolume["failure"] => {
   const phase = asString(status.phase)
@@ -47,7 +50,7 @@ const failureOf = (status: Record<string, unknown>): ObservedDataVolume["failure
     const cond = asRecord(c)
     const reason = asString(cond.reason)
     if (reason === undefined || cond.status !== "False") continue
-    if (phase === "Failed" || (cond.type === "Running" && !["Completed", "Pending", ""].includes(reason)))
+    if (phase === "Failed" || (cond.type === "Running" && !STARTING.includes(reason)))
       // Masked before it is cut, so a cut cannot leave half a credential unrecognised (Go's errors quote the URL).
       return { reason, message: redactUrlsIn(asString(cond.message) ?? "").slice(0, 512) }
   }
