@@ -423,7 +423,8 @@ describe("a credential in an image URL never shows (ADR 0018)", () => {
    * A placed Machine whose boot image, ISO (or the Go operator's ISO), or both, is an http URL carrying a secret, and
    * its DataVolumes in every state the boot-media step decides on: none yet, importing, imported, failed with CDI
    * quoting the URL, being deleted, someone else's; recorded in the new form, the old one (the URL as given), the old
-   * one with the secret rotated since, or for another image; with or without the VM, installed, deleting.
+   * one with the secret rotated since, or for another image; at the Machine's generation, behind it (the spec changed
+   * since: a failing import is made again), or with none recorded; with or without the VM, installed, deleting.
    */
   const worlds = fc
     .record({
@@ -435,7 +436,8 @@ describe("a credential in an image URL never shows (ADR 0018)", () => {
       cdiEcho: fc.boolean(),
       vm: fc.boolean(),
       installed: fc.constantFrom(false, false, true),
-      deleting: fc.constantFrom(false, false, false, true)
+      deleting: fc.constantFrom(false, false, false, true),
+      generation: fc.constantFrom<"same" | "behind" | "none">("same", "behind", "none")
     })
     .map((r) => {
       const build = (secret: string, path: string) => {
@@ -459,14 +461,19 @@ describe("a credential in an image URL never shows (ADR 0018)", () => {
         if (r.deleting) b = b.deleting()
         return b.build()
       }
-      const machine = build(r.secret, "/noble.qcow2")
-      // The Machine the DataVolumes were made for: this one, or one whose URL was signed again, or another image.
-      const made =
+      const atGeneration = (m: Machine, generation: number) =>
+        r.generation === "none" ? m : Machine.make({ ...m, metadata: { ...m.metadata, generation } })
+      const machine = atGeneration(build(r.secret, "/noble.qcow2"), 2)
+      // The Machine the DataVolumes were made for: this one, or one whose URL was signed again, or another image; at
+      // its generation or an earlier one.
+      const made = atGeneration(
         r.recorded === "rotated"
           ? build(`${r.secret}R`, "/noble.qcow2")
           : r.recorded === "other"
             ? build(r.secret, "/other.qcow2")
-            : machine
+            : build(r.secret, "/noble.qcow2"),
+        r.generation === "behind" ? 1 : 2
+      )
       const d = desiredFor(made, absent, defaultSettings)
       const dvs =
         d._tag !== "Ok" || r.dv === "none"
@@ -559,6 +566,7 @@ describe("a credential in an image URL never shows (ADR 0018)", () => {
       "CreateVirtualMachine",
       "ImageChangeIgnored",
       "ImportFailed",
+      "ImportRetrying",
       "ImportInProgress",
       "NameClash"
     ])
