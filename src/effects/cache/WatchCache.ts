@@ -135,6 +135,11 @@ export class WatchCache {
   /** Names held by objects outside the selector (with `foreignNames`). */
   private readonly foreign = new Set<string>()
   private writeSeq = 0
+  /**
+   * The newest resourceVersion the watch has delivered (any object): every event of the selection up to it has been
+   * applied, since a watch delivers in resourceVersion order.
+   */
+  private watchedUpTo: string | undefined
   private listStartedAt = 0
   private synced = false
   private brokenSince: number | undefined
@@ -252,6 +257,8 @@ export class WatchCache {
   /** A watch event. Returns the object as cached (slim), or undefined when the cache does not keep it. */
   apply(type: "ADDED" | "MODIFIED" | "DELETED", raw: KubeObject): KubeObject | undefined {
     const key = objectKey(raw)
+    const rv = raw.metadata.resourceVersion
+    if ((compareResourceVersions(rv, this.watchedUpTo) ?? 1) > 0) this.watchedUpTo = rv
     if (type === "DELETED") {
       this.foreign.delete(key)
       const entry = this.overlay.get(key)
@@ -323,6 +330,9 @@ export class WatchCache {
     const o = this.slim(raw)
     const watched = this.objects.get(key)
     if (watched !== undefined && newerOrSame(watched.resourceVersion, o)) return
+    // The watch is past this write and holds no such object: the object went after it (deleted, its finalizers
+    // released before this answer was read). Kept, it would stand for the deleted object until the overlay expired.
+    if (watched === undefined && (this.options.keep?.(raw) ?? true) && newerOrSame(this.watchedUpTo, o)) return
     this.overlay.set(key, { _tag: "Written", object: o, seq: ++this.writeSeq, at: now })
   }
 

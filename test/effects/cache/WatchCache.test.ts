@@ -81,6 +81,21 @@ describe("WatchCache", () => {
     assert.strictEqual(hit(c.get("team-a", "a", 0)), "12")
   })
 
+  it("a write whose object the watch has already seen go is not brought back by the write's late answer", () => {
+    // A delete of an object with a finalizer answers the object as deleting; the finalizer can be released, and the
+    // watch deliver both events, before that answer is read. The answer must not stand for the object afterwards.
+    const c = cache()
+    c.replace([vm("a", 5)], 0)
+    c.apply("MODIFIED", vm("a", 6, { deletionTimestamp: "2026-12-03T08:00:00Z" }))
+    c.apply("DELETED", vm("a", 7, { deletionTimestamp: "2026-12-03T08:00:00Z" }))
+    c.wrote(vm("a", 6, { deletionTimestamp: "2026-12-03T08:00:00Z" }), 0)
+    assert.strictEqual(hit(c.get("team-a", "a", 0)), "absent")
+    assert.deepStrictEqual((c.list("team-a", ours, 0) as { value: ReadonlyArray<KubeObject> }).value, [])
+    // A write the watch has not reached yet is still seen at once.
+    c.wrote(vm("b", 8), 0)
+    assert.strictEqual(hit(c.get("team-a", "b", 0)), "8")
+  })
+
   it("a relist that started after our write makes the overlay redundant", () => {
     const c = cache()
     c.replace([], 0)
