@@ -500,10 +500,11 @@ export const realBench = async (options: RealOptions) => {
         `${seconds(f.ms)}; ${int(f.requests)} API requests (${int(f.requests)} writes); this process's CPU ${seconds(f.cpuMs)} (${(f.cpuMs / n).toFixed(1)} ms per Machine)${f.missing === 0 ? "" : ` — ${f.missing} Machines incomplete!`}`
       )
     const floorMs = (floorBefore.ms + floorAfter.ms) / 2
+    const floorCpuMs = (floorBefore.cpuMs + floorAfter.cpuMs) / 2
     if (stateMs !== undefined)
       row(
         "process CPU of the operator, real apiservers (until its last state write; the bench's polling of its metrics included)",
-        `${seconds(stateCpuMs)} (${(stateCpuMs / n).toFixed(1)} ms per Machine), against the floors' ${((floorBefore.cpuMs + floorAfter.cpuMs) / 2 / n).toFixed(1)} ms per Machine`
+        `${seconds(stateCpuMs)} (${(stateCpuMs / n).toFixed(1)} ms per Machine), against the floors' ${(floorCpuMs / n).toFixed(1)} ms per Machine`
       )
     if (stateMs !== undefined)
       row(
@@ -532,8 +533,7 @@ export const realBench = async (options: RealOptions) => {
     // CPU it takes from the two cores the apiservers run on. Against the floors on either side of it, since the
     // apiservers slow as their stores grow. Off by default, as the Events floor above.
     if (process.env.BENCH_FLOOR_BURN === "1" && stateMs !== undefined) {
-      const floorCpu = (floorBefore.cpuMs + floorAfter.cpuMs) / 2
-      const extraMs = Math.max(0, stateCpuMs - floorCpu)
+      const extraMs = Math.max(0, stateCpuMs - floorCpuMs)
       const fraction = Math.min(0.95, extraMs / floorMs)
       const statusOf = (b: BenchMachine) => statuses.get(`bench-${b.index % 10}/${b.name}`) ?? fallbackStatus
       const burned = await floor("floorburn", statusOf, false, false, { fraction, totalMs: extraMs })

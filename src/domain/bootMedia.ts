@@ -120,25 +120,29 @@ const what = (d: DataVolumeSpec | ObservedDataVolume, machineName: string) =>
   d.name === isoDataVolumeName(machineName) ? "installer ISO" : "boot image"
 
 /**
+ * The Machine's generation a DataVolume was made at, or undefined when it records none (made before it was
+ * recorded, or adopted).
+ */
+const recordedGeneration = (dv: ObservedDataVolume): number | undefined => {
+  const recorded = Number(dv.annotations[MACHINE_GENERATION_ANNOTATION] ?? Number.NaN)
+  return Number.isInteger(recorded) ? recorded : undefined
+}
+
+/** "recorded → current" when the Machine's spec changed since the DataVolume was made (its generation grew). */
+const editedSince = (m: Machine, dv: ObservedDataVolume): string | undefined => {
+  const recorded = recordedGeneration(dv)
+  const current = m.metadata.generation
+  return recorded !== undefined && current !== undefined && current > recorded ? `${recorded} → ${current}` : undefined
+}
+
+/**
  * How a failing import is imported again, as its condition tells the reader: a change to the Machine's spec when the
  * DataVolume records the generation it was made at (`editedSince`), else deleting the DataVolume.
  */
 const retryHint = (m: Machine, dv: ObservedDataVolume, where: string): string =>
-  dv.annotations[MACHINE_GENERATION_ANNOTATION] !== undefined && m.metadata.generation !== undefined
+  recordedGeneration(dv) !== undefined && m.metadata.generation !== undefined
     ? "; a change to the Machine's spec (a URL signed again) imports it again"
     : `; deleting DataVolume ${where} imports it again`
-
-/**
- * "recorded → current" when the Machine's spec changed since the DataVolume was made (its generation grew), else
- * undefined; also undefined for a DataVolume that records no generation (made before it was recorded, or adopted).
- */
-const editedSince = (m: Machine, dv: ObservedDataVolume): string | undefined => {
-  const recorded = Number(dv.annotations[MACHINE_GENERATION_ANNOTATION] ?? Number.NaN)
-  const current = m.metadata.generation
-  return Number.isInteger(recorded) && current !== undefined && current > recorded
-    ? `${recorded} → ${current}`
-    : undefined
-}
 
 /**
  * A failed import's condition text: CDI's reason and message, URLs in display form (Go's errors quote the URL; the
@@ -255,11 +259,12 @@ export const bootMediaStep: RemoteStep = {
         ready = false
         continue
       }
+      const hint = retryHint(m, have, `${ns}/${want.name} on '${cluster}'`)
       if (have.phase === "Failed") {
         waits.push(
           waiting(
             "ImportFailed",
-            `${what(want, m.metadata.name)} import failed: ${failureText(have)}${retryHint(m, have, `${ns}/${want.name} on '${cluster}'`)}`,
+            `${what(want, m.metadata.name)} import failed: ${failureText(have)}${hint}`,
             "spec.os"
           )
         )
@@ -281,7 +286,7 @@ export const bootMediaStep: RemoteStep = {
           have.failure !== undefined
             ? waiting(
                 "ImportFailed",
-                `${what(want, m.metadata.name)} import failing: ${failureText(have)}${retryHint(m, have, `${ns}/${want.name} on '${cluster}'`)}`,
+                `${what(want, m.metadata.name)} import failing: ${failureText(have)}${hint}`,
                 "spec.os"
               )
             : waiting(

@@ -402,7 +402,7 @@ describe("image URLs with credentials (ADR 0018)", () => {
       })
       assert.strictEqual(again.after.annotations[MACHINE_GENERATION_ANNOTATION], "2")
       // Made again at generation 2, it fails again: not made a third time until the spec changes once more.
-      const remade = { ...dataVolume(m, "web", failed) }
+      const remade = dataVolume(m, "web", failed)
       assert.deepStrictEqual(dvActions(run(m, remade)), [])
       assert.deepStrictEqual(dvActions(run(atGeneration(m, 3), remade)), ["DeleteDataVolume"])
     })
